@@ -1,0 +1,141 @@
+"""Accounts: register, log in and out, sessions, the caller's own profile, finding people."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel, Field
+
+from lakeside.api.deps import ServicesDep, UserDep, client_address
+from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=ERRORS)
+
+
+class RegisterIn(Strict):
+    username: str = Field(max_length=64, examples=["zhangsan"])
+    password: str = Field(max_length=256)
+    display_name: str | None = Field(default=None, max_length=256, examples=["张三"])
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=320)
+    invitation_code: str | None = Field(default=None, max_length=64)
+
+
+class LoginIn(Strict):
+    login: str = Field(max_length=320, description="Username, e-mail or phone.")
+    password: str = Field(max_length=256)
+
+
+class ProfileOut(UserOut):
+    phone: str | None
+    email: str | None
+    is_admin: bool
+    created_at: int
+
+
+class SessionTokenOut(BaseModel):
+    token: str = Field(description="Send as `Authorization: Bearer <token>`. Shown once.")
+    session_id: int
+    user: ProfileOut
+
+
+class SessionOut(BaseModel):
+    id: int
+    current: bool
+    user_agent: str
+    address: str
+    created_at: int
+    last_seen_at: int
+    expires_at: int
+
+
+class ProfileIn(Strict):
+    display_name: str | None = Field(default=None, max_length=256)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=320)
+
+
+class PasswordIn(Strict):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+@router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=SessionTokenOut)
+async def register(body: RegisterIn, request: Request, services: ServicesDep) -> SessionTokenOut:
+    """Create an account and log in. The first account on an empty server is its administrator."""
+    new = await services.accounts.do_register(
+        **body.model_dump(),
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    profile = await services.accounts.get_own_profile(new.user_id)
+    return SessionTokenOut(token=new.token, session_id=new.session_id, user=ProfileOut(**profile))
+
+
+@router.post("/auth/login", response_model=SessionTokenOut)
+async def login(body: LoginIn, request: Request, services: ServicesDep) -> SessionTokenOut:
+    """Log in with username, e-mail or phone. Failed attempts are limited per account and address."""
+    new = await services.accounts.do_login(
+        login=body.login,
+        password=body.password,
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    profile = await services.accounts.get_own_profile(new.user_id)
+    return SessionTokenOut(token=new.token, session_id=new.session_id, user=ProfileOut(**profile))
+
+
+@router.post("/auth/logout", response_model=Ok)
+async def logout(user: UserDep, services: ServicesDep) -> Ok:
+    """End the current session."""
+    await services.accounts.do_revoke_session(user, user.session_id)
+    return Ok()
+
+
+@router.get("/auth/sessions", response_model=list[SessionOut])
+async def list_sessions(user: UserDep, services: ServicesDep) -> list[SessionOut]:
+    """Every session of the caller, most recently used first."""
+    return [SessionOut(**row) for row in await services.accounts.list_sessions(user)]
+
+
+@router.delete("/auth/sessions/{session_id}", response_model=Ok)
+async def revoke_session(session_id: int, user: UserDep, services: ServicesDep) -> Ok:
+    """Log a session out (e.g. a lost phone)."""
+    await services.accounts.do_revoke_session(user, session_id)
+    return Ok()
+
+
+@router.get("/me", response_model=ProfileOut)
+async def get_me(user: UserDep, services: ServicesDep) -> ProfileOut:
+    return ProfileOut(**await services.accounts.get_own_profile(user.id))
+
+
+@router.patch("/me", response_model=ProfileOut)
+async def update_me(body: ProfileIn, user: UserDep, services: ServicesDep) -> ProfileOut:
+    """Change display name, phone or e-mail. Send `null` for phone or e-mail to remove it."""
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("display_name", "") is None:
+        changes.pop("display_name")
+    return ProfileOut(**await services.accounts.do_update_profile(user, changes))
+
+
+@router.post("/me/password", response_model=Ok)
+async def change_password(body: PasswordIn, user: UserDep, services: ServicesDep) -> Ok:
+    await services.accounts.do_change_password(user, body.current_password, body.new_password)
+    return Ok()
+
+
+@router.get("/users/lookup", response_model=list[UserOut])
+async def lookup_users(
+    q: Annotated[str, Query(max_length=320, description="Exact username, e-mail or phone.")],
+    user: UserDep,
+    services: ServicesDep,
+) -> list[UserOut]:
+    """Find people to befriend, by exact username, e-mail or phone."""
+    return [UserOut(**row) for row in await services.accounts.find_users(q)]
+
+
+@router.get("/users/{user_id}", response_model=UserOut)
+async def get_user(user_id: int, user: UserDep, services: ServicesDep) -> UserOut:
+    return UserOut(**await services.accounts.get_user(user_id))

@@ -1,0 +1,91 @@
+"""The composition root: ``build_app(settings)`` wires database, bus, services and routes.
+
+Nothing is built at import time, so tests (and several nodes in one test) build as many
+independent apps as they like.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lakeside import __version__
+from lakeside.api import accounts, health
+from lakeside.api.errors import install_error_handlers
+from lakeside.bus import create_bus
+from lakeside.config import Settings
+from lakeside.services.container import Services
+from lakeside.services.context import Context
+from lakeside.store import migrate
+from lakeside.store.engine import Database
+
+log = logging.getLogger("lakeside")
+
+ROUTERS = [health.router, accounts.router]
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """Adds headers every response should carry; routes that set their own keep them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(item for item in SECURITY_HEADERS if item[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def build_app(settings: Settings) -> FastAPI:
+    settings.ensure_secret()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        if settings.migrate_on_start:
+            await migrate.upgrade(db)
+        bus = create_bus(settings.bus_url)
+        await bus.connect()
+        services = Services(Context(settings, db, bus))
+        await services.start()
+        app.state.services = services
+        log.info("lakeside %s ready on %s with %s", __version__, db.dialect, settings.bus_url)
+        try:
+            yield
+        finally:
+            await services.stop()
+            await bus.disconnect()
+            await db.dispose()
+
+    app = FastAPI(
+        title="lakeside",
+        version=__version__,
+        description="Self-hosted messaging and collaboration. See docs/api.md for a walk-through.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(SecurityHeaders)
+    return app

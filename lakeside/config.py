@@ -1,0 +1,96 @@
+"""Typed settings, read once at start from the environment and an optional TOML file.
+
+Every setting has the prefix ``LAKESIDE_`` in the environment. A file named by
+``LAKESIDE_CONFIG`` (TOML, keys without the prefix) is read first; the environment wins over it.
+The secret key is never a built-in default: on first run it is generated into the data
+directory and read back from there afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAKESIDE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Where the SQLite file, uploads and the secret live."
+    )
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means a SQLite file in data_dir."
+    )
+    bus_url: str = Field(default="memory://", description="memory:// (one process) or redis://host:port/db.")
+    secret_key: str = Field(default="", description="Empty means: generated once into data_dir/secret_key.")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="How users reach this server.")
+
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="FULL",
+        description="FULL survives power loss; NORMAL survives a process crash and is faster.",
+    )
+    migrate_on_start: bool = True
+
+    max_message_bytes: int = 16 * 1024
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_avatar_bytes: int = 5 * 1024 * 1024
+    group_member_cap: int = 10_000
+    edit_window_seconds: int = 24 * 3600
+    recall_window_social_seconds: int = 120
+    recall_window_org_seconds: int = 24 * 3600
+
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_failure_window_seconds: int = 900
+    password_hash_concurrency: int = 4
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+
+    session_ttl_days: int = 30
+    send_batch_max: int = 512
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'lakeside.db'}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    def ensure_secret(self) -> str:
+        """Return the secret key, creating and storing one on first use."""
+        if self.secret_key:
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        self.secret_key = path.read_text().strip()
+        return self.secret_key
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the optional TOML file, then the environment, then explicit overrides."""
+    file_values: dict[str, Any] = {}
+    config_path = os.environ.get("LAKESIDE_CONFIG")
+    if config_path:
+        with open(config_path, "rb") as handle:
+            file_values = tomllib.load(handle)
+    env_values = Settings().model_dump(exclude_unset=True)
+    merged = {**file_values, **env_values, **{k: v for k, v in overrides.items() if v is not None}}
+    return Settings(**merged)

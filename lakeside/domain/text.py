@@ -1,0 +1,177 @@
+"""Rules for user-supplied text: names, message bodies, and the tokens that make Chinese searchable.
+
+Search works on both engines with their native full-text indexes (SQLite FTS5, PostgreSQL
+tsvector) by indexing a token string instead of raw text: Latin words, digits and the like are
+lower-cased words; runs of CJK characters become single characters plus overlapping bigrams, the
+scheme Lucene's CJK analyser uses. A query is tokenised the same way and matched as phrases, so
+``钉钉`` finds ``我们明天都用钉钉开会`` through the index, with no scan, on either engine.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+from lakeside.errors import Invalid
+
+USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
+PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
+RESERVED_USERNAMES = frozenset({"all", "admin", "root", "system", "here", "everyone", "lakeside"})
+
+# Allowed in message bodies: tab, newline. Everything else below 0x20, DEL, C1 controls and the
+# bidirectional overrides (used to disguise text) is refused.
+_FORBIDDEN_IN_BODY = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_FORBIDDEN_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def normalize_username(value: str) -> str:
+    username = value.strip().lower()
+    if not USERNAME_RE.match(username):
+        raise Invalid(
+            "A username is 3 to 32 characters: a letter first, then letters, digits, '_', '.' or '-'.",
+            code="INVALID_USERNAME",
+        )
+    if username in RESERVED_USERNAMES:
+        raise Invalid(f"The username '{username}' is reserved.", code="USERNAME_RESERVED")
+    return username
+
+
+def normalize_email(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    email = value.strip().lower()
+    if not EMAIL_RE.match(email):
+        raise Invalid("That is not a valid e-mail address.", code="INVALID_EMAIL")
+    return email
+
+
+def normalize_phone(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    phone = re.sub(r"[\s()-]", "", value.strip())
+    if not PHONE_RE.match(phone):
+        raise Invalid("A phone number is 6 to 15 digits, optionally starting with '+'.", code="INVALID_PHONE")
+    return phone
+
+
+def check_password(password: str, username: str) -> None:
+    """Password policy: at least 8 characters, not the username, not one repeated character."""
+    if len(password) < 8:
+        raise Invalid("A password needs at least 8 characters.", code="WEAK_PASSWORD")
+    if len(password) > 256:
+        raise Invalid("A password may have at most 256 characters.", code="INVALID_PASSWORD")
+    if password.lower() == username.lower() or len(set(password)) < 3:
+        raise Invalid("That password is too easy to guess.", code="WEAK_PASSWORD")
+    if _FORBIDDEN_IN_BODY.search(password):
+        raise Invalid("A password may not contain control characters.", code="INVALID_PASSWORD")
+
+
+def clean_name(value: str, *, field: str, max_length: int = 64) -> str:
+    """A display name, group title or remark: trimmed, NFC, no control or invisible characters."""
+    name = unicodedata.normalize("NFC", value).strip()
+    if not name:
+        raise Invalid(f"The {field} may not be empty.", code="INVALID_NAME", field=field)
+    if _FORBIDDEN_IN_NAME.search(name):
+        raise Invalid(f"The {field} contains control characters.", code="INVALID_NAME", field=field)
+    if len(name) > max_length:
+        raise Invalid(
+            f"The {field} may have at most {max_length} characters.", code="INVALID_NAME", field=field
+        )
+    return name
+
+
+def clean_body(value: str, *, max_bytes: int) -> str:
+    """A message body: CRLF folded to LF, NFC, control characters refused, size capped in bytes."""
+    body = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    if not body.strip():
+        raise Invalid("A message may not be empty.", code="EMPTY_MESSAGE")
+    if _FORBIDDEN_IN_BODY.search(body):
+        raise Invalid("The message contains control characters.", code="CONTROL_CHARACTERS")
+    size = len(body.encode("utf-8"))
+    if size > max_bytes:
+        raise Invalid(
+            f"The message is {size} bytes; the limit is {max_bytes}.",
+            code="MESSAGE_TOO_LONG",
+            limit=max_bytes,
+        )
+    return body
+
+
+def is_cjk(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x3040 <= code <= 0x30FF  # kana
+        or 0x3400 <= code <= 0x4DBF  # CJK extension A
+        or 0x4E00 <= code <= 0x9FFF  # CJK unified
+        or 0xAC00 <= code <= 0xD7AF  # hangul
+        or 0xF900 <= code <= 0xFAFF  # compatibility ideographs
+        or 0x20000 <= code <= 0x2FA1F  # extensions B-F
+    )
+
+
+def _runs(text: str) -> list[tuple[bool, str]]:
+    """Split text into runs of CJK characters and of other word characters; drop the rest."""
+    runs: list[tuple[bool, str]] = []
+    current: list[str] = []
+    current_cjk = False
+    for char in unicodedata.normalize("NFKC", text).lower():
+        if is_cjk(char):
+            kind: bool | None = True
+        elif char.isalnum():
+            kind = False
+        else:
+            kind = None
+        if kind is None or (current and kind != current_cjk):
+            if current:
+                runs.append((current_cjk, "".join(current)))
+            current = []
+        if kind is not None:
+            current.append(char)
+            current_cjk = kind
+    if current:
+        runs.append((current_cjk, "".join(current)))
+    return runs
+
+
+def index_tokens(text: str) -> tuple[str, str]:
+    """The two token streams stored in the full-text index for a piece of text.
+
+    ``words``: Latin words as they are, a lone CJK character as itself, longer CJK runs as their
+    overlapping bigrams (so a run's bigrams stand next to each other and a phrase query matches
+    exactly that run). ``chars``: every CJK character alone, for one-character queries.
+    """
+    words: list[str] = []
+    chars: list[str] = []
+    for cjk, run in _runs(text):
+        if not cjk or len(run) == 1:
+            words.append(run)
+        else:
+            words.extend(run[i : i + 2] for i in range(len(run) - 1))
+        if cjk:
+            chars.extend(run)
+    return " ".join(words), " ".join(chars)
+
+
+@dataclass(frozen=True)
+class SearchTerm:
+    """One part of a query: ``phrase`` tokens must stand in order in the ``words`` stream,
+    ``char`` is looked up in the ``chars`` stream, ``prefix`` matches words starting with it."""
+
+    kind: Literal["phrase", "char", "prefix"]
+    tokens: tuple[str, ...]
+
+
+def query_terms(query: str) -> list[SearchTerm]:
+    """A search query as terms that must all match."""
+    terms: list[SearchTerm] = []
+    for cjk, run in _runs(query):
+        if cjk and len(run) == 1:
+            terms.append(SearchTerm("char", (run,)))
+        elif cjk:
+            terms.append(SearchTerm("phrase", tuple(run[i : i + 2] for i in range(len(run) - 1))))
+        else:
+            terms.append(SearchTerm("prefix", (run,)))
+    return terms

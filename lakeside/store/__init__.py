@@ -1,0 +1,1 @@
+"""Tables, queries and migrations for SQLite and PostgreSQL (SQLAlchemy Core, async)."""

@@ -1,0 +1,45 @@
+"""The durable event log: append in the writing transaction, read back by position."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import orjson
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lakeside.store.tables import events
+
+
+class LoggedEvent(Protocol):
+    type: str
+    op: str
+    data: dict[str, Any]
+    conversation_id: int | None
+    user_id: int | None
+    id: int
+    created_at: int
+
+
+async def append(conn: AsyncConnection, batch: Sequence[LoggedEvent], now: int) -> None:
+    """Insert the events and write their new ids and time back onto them, in order."""
+    rows = [
+        {
+            "type": event.type,
+            "op": event.op,
+            "conversation_id": event.conversation_id,
+            "user_id": event.user_id,
+            "data": orjson.dumps(event.data),
+            "created_at": now,
+        }
+        for event in batch
+    ]
+    result = await conn.execute(insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)
+    for event, row in zip(batch, result.all(), strict=True):
+        event.id = row.id
+        event.created_at = now
+
+
+async def latest_id(conn: AsyncConnection) -> int:
+    return (await conn.scalar(select(func.max(events.c.id)))) or 0

@@ -1,0 +1,126 @@
+"""Queries on users and their sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lakeside.store.tables import sessions, users
+
+PUBLIC_COLUMNS = (users.c.id, users.c.username, users.c.display_name, users.c.avatar_file_id)
+
+
+async def insert_user(conn: AsyncConnection, values: dict[str, Any]) -> int:
+    return (await conn.execute(insert(users).values(**values).returning(users.c.id))).scalar_one()
+
+
+async def count_users(conn: AsyncConnection) -> int:
+    return (await conn.scalar(select(func.count()).select_from(users))) or 0
+
+
+async def get_user(conn: AsyncConnection, user_id: int) -> Row[Any] | None:
+    return (await conn.execute(select(users).where(users.c.id == user_id))).first()
+
+
+async def get_users(conn: AsyncConnection, user_ids: set[int] | list[int]) -> dict[int, Row[Any]]:
+    if not user_ids:
+        return {}
+    rows = await conn.execute(select(*PUBLIC_COLUMNS).where(users.c.id.in_(list(user_ids))))
+    return {row.id: row for row in rows}
+
+
+async def get_user_by_login(conn: AsyncConnection, login: str) -> Row[Any] | None:
+    """A user by username, e-mail or phone (already normalised by the caller)."""
+    query = select(users).where(
+        or_(users.c.username == login, users.c.email == login, users.c.phone == login)
+    )
+    return (await conn.execute(query)).first()
+
+
+async def find_users(
+    conn: AsyncConnection, *, username: str | None, email: str | None, phone: str | None
+) -> list[Row[Any]]:
+    clauses = []
+    if username:
+        clauses.append(users.c.username == username)
+    if email:
+        clauses.append(users.c.email == email)
+    if phone:
+        clauses.append(users.c.phone == phone)
+    if not clauses:
+        return []
+    query = select(*PUBLIC_COLUMNS).where(or_(*clauses), users.c.is_active.is_(True)).limit(20)
+    return list(await conn.execute(query))
+
+
+async def get_ids_by_usernames(conn: AsyncConnection, usernames: set[str] | frozenset[str]) -> dict[str, int]:
+    if not usernames:
+        return {}
+    rows = await conn.execute(
+        select(users.c.username, users.c.id).where(users.c.username.in_(list(usernames)))
+    )
+    return {row.username: row.id for row in rows}
+
+
+async def update_user(conn: AsyncConnection, user_id: int, values: dict[str, Any]) -> None:
+    await conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+
+async def insert_session(conn: AsyncConnection, values: dict[str, Any]) -> int:
+    result = await conn.execute(insert(sessions).values(**values).returning(sessions.c.id))
+    return result.scalar_one()
+
+
+async def get_session_by_hash(conn: AsyncConnection, token_hash: str) -> Row[Any] | None:
+    query = (
+        select(
+            sessions.c.id.label("session_id"),
+            sessions.c.expires_at,
+            sessions.c.last_seen_at,
+            users.c.id,
+            users.c.username,
+            users.c.display_name,
+            users.c.is_admin,
+            users.c.is_active,
+        )
+        .join(users, users.c.id == sessions.c.user_id)
+        .where(sessions.c.token_hash == token_hash)
+    )
+    return (await conn.execute(query)).first()
+
+
+async def list_sessions(conn: AsyncConnection, user_id: int) -> list[Row[Any]]:
+    query = (
+        select(
+            sessions.c.id,
+            sessions.c.user_agent,
+            sessions.c.address,
+            sessions.c.created_at,
+            sessions.c.last_seen_at,
+            sessions.c.expires_at,
+        )
+        .where(sessions.c.user_id == user_id)
+        .order_by(sessions.c.last_seen_at.desc())
+    )
+    return list(await conn.execute(query))
+
+
+async def delete_session(conn: AsyncConnection, user_id: int, session_id: int) -> bool:
+    result = await conn.execute(
+        delete(sessions).where(sessions.c.id == session_id, sessions.c.user_id == user_id)
+    )
+    return result.rowcount > 0
+
+
+async def delete_expired_sessions(conn: AsyncConnection, now: int) -> int:
+    result = await conn.execute(delete(sessions).where(sessions.c.expires_at < now))
+    return result.rowcount
+
+
+async def touch_session(conn: AsyncConnection, session_id: int, now: int, expires_at: int) -> None:
+    await conn.execute(
+        update(sessions).where(sessions.c.id == session_id).values(last_seen_at=now, expires_at=expires_at)
+    )
