@@ -19,7 +19,7 @@ from lakeside.errors import Invalid
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
-RESERVED_USERNAMES = frozenset({"all", "admin", "root", "system", "here", "everyone", "lakeside"})
+RESERVED_USERNAMES = frozenset({"all", "system", "here", "everyone", "lakeside"})
 
 # Allowed in message bodies: tab, newline. Everything else below 0x20, DEL, C1 controls and the
 # bidirectional overrides (used to disguise text) is refused.

@@ -122,7 +122,6 @@ conversations = Table(
     Column("member_count", Integer, nullable=False, server_default=text("0")),
     # The sequence number of the newest message; bumped in the transaction that inserts messages.
     Column("last_seq", BigInteger, nullable=False, server_default=text("0")),
-    Column("last_message_id", BigInteger),
     Column("last_activity_at", Ms, nullable=False),
     Column("created_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
     Column("created_at", Ms, nullable=False),

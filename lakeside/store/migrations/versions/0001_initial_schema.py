@@ -95,7 +95,6 @@ def upgrade() -> None:
         sa.Column("member_cap", sa.Integer(), nullable=False),
         sa.Column("member_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_seq", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
-        sa.Column("last_message_id", sa.BigInteger(), nullable=True),
         sa.Column("last_activity_at", sa.BigInteger(), nullable=False),
         sa.Column("created_by", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),

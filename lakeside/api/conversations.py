@@ -1,0 +1,166 @@
+"""Conversations: direct chats, groups, members, roles and the caller's own settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
+
+from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.schemas import ERRORS, Ok, Strict
+from lakeside.api.views import ConversationOut, ConversationPage, MemberOut
+from lakeside.errors import Invalid
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERRORS)
+
+
+class DirectIn(Strict):
+    user_id: int
+
+
+class GroupIn(Strict):
+    title: str = Field(max_length=256, examples=["产品组"])
+    member_ids: list[int] = Field(default_factory=list, max_length=10_000)
+
+
+class ConversationPatch(Strict):
+    title: str | None = Field(default=None, max_length=256)
+    avatar_file_id: str | None = Field(default=None, max_length=32)
+
+
+class MembersIn(Strict):
+    user_ids: list[int] = Field(min_length=1, max_length=1000)
+
+
+class RoleIn(Strict):
+    role: Literal["admin", "member"]
+
+
+class TransferIn(Strict):
+    user_id: int
+
+
+class MySettingsIn(Strict):
+    pinned: bool | None = None
+    muted: bool | None = None
+
+
+def _parse_cursor(cursor: str | None) -> tuple[int, int] | None:
+    if not cursor:
+        return None
+    try:
+        at, conversation_id = cursor.split(".", 1)
+        return int(at), int(conversation_id)
+    except ValueError:
+        raise Invalid("That cursor is not one this server gave out.", code="INVALID_CURSOR") from None
+
+
+@router.get("", response_model=ConversationPage)
+async def list_conversations(
+    user: UserDep,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=64, description="next_cursor of the previous page")
+    ] = None,
+) -> ConversationPage:
+    """The caller's conversations, most recent activity first, with unread counts and previews."""
+    views, next_cursor = await services.conversations.list_conversations(
+        user, limit=limit, before=_parse_cursor(cursor)
+    )
+    return ConversationPage(conversations=[ConversationOut(**v) for v in views], next_cursor=next_cursor)
+
+
+@router.post("/direct", response_model=ConversationOut, responses={201: {"model": ConversationOut}})
+async def open_direct(
+    body: DirectIn, user: UserDep, services: ServicesDep, response: Response
+) -> ConversationOut:
+    """The direct chat with a friend: created on first use (201), the same one afterwards (200)."""
+    view, created = await services.conversations.do_open_direct(user, body.user_id)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return ConversationOut(**view)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ConversationOut)
+async def create_group(body: GroupIn, user: UserDep, services: ServicesDep) -> ConversationOut:
+    """Create a group with friends; the caller owns it."""
+    return ConversationOut(**await services.conversations.do_create_group(user, body.title, body.member_ids))
+
+
+@router.get("/{conversation_id}", response_model=ConversationOut)
+async def get_conversation(conversation_id: int, user: UserDep, services: ServicesDep) -> ConversationOut:
+    return ConversationOut(**await services.conversations.get_conversation(user, conversation_id))
+
+
+@router.patch("/{conversation_id}", response_model=ConversationOut)
+async def update_conversation(
+    conversation_id: int, body: ConversationPatch, user: UserDep, services: ServicesDep
+) -> ConversationOut:
+    """Rename a group or set its avatar (owner and admins)."""
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    return ConversationOut(**await services.conversations.do_update(user, conversation_id, changes))
+
+
+@router.put("/{conversation_id}/settings", response_model=ConversationOut)
+async def update_my_settings(
+    conversation_id: int, body: MySettingsIn, user: UserDep, services: ServicesDep
+) -> ConversationOut:
+    """Pin or mute the conversation for the caller only."""
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    return ConversationOut(
+        **await services.conversations.do_update_my_settings(user, conversation_id, changes)
+    )
+
+
+@router.get("/{conversation_id}/members", response_model=list[MemberOut])
+async def list_members(
+    conversation_id: int,
+    user: UserDep,
+    services: ServicesDep,
+    after: Annotated[int, Query(ge=0, description="The last user id of the previous page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[MemberOut]:
+    """Members by user id, paged."""
+    rows = await services.conversations.list_members(user, conversation_id, after_user_id=after, limit=limit)
+    return [MemberOut(**row) for row in rows]
+
+
+@router.post("/{conversation_id}/members", response_model=ConversationOut)
+async def add_members(
+    conversation_id: int, body: MembersIn, user: UserDep, services: ServicesDep
+) -> ConversationOut:
+    """Add friends to a group (any member may)."""
+    return ConversationOut(
+        **await services.conversations.do_add_members(user, conversation_id, body.user_ids)
+    )
+
+
+@router.delete("/{conversation_id}/members/{user_id}", response_model=Ok)
+async def remove_member(conversation_id: int, user_id: int, user: UserDep, services: ServicesDep) -> Ok:
+    """Remove a member (owner: anyone; admin: plain members). Removing yourself is leaving."""
+    await services.conversations.do_remove_member(user, conversation_id, user_id)
+    return Ok()
+
+
+@router.post("/{conversation_id}/leave", response_model=Ok)
+async def leave(conversation_id: int, user: UserDep, services: ServicesDep) -> Ok:
+    """Leave a group. The owner hands it over first."""
+    await services.conversations.do_leave(user, conversation_id)
+    return Ok()
+
+
+@router.put("/{conversation_id}/members/{user_id}/role", response_model=Ok)
+async def set_role(
+    conversation_id: int, user_id: int, body: RoleIn, user: UserDep, services: ServicesDep
+) -> Ok:
+    """Make a member an admin or a plain member again (owner only)."""
+    await services.conversations.do_set_role(user, conversation_id, user_id, body.role)
+    return Ok()
+
+
+@router.post("/{conversation_id}/transfer", response_model=Ok)
+async def transfer(conversation_id: int, body: TransferIn, user: UserDep, services: ServicesDep) -> Ok:
+    """Hand the group to another member; the old owner becomes an admin."""
+    await services.conversations.do_transfer(user, conversation_id, body.user_id)
+    return Ok()

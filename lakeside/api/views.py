@@ -1,0 +1,106 @@
+"""Response models for conversations and messages (the shapes in docs/api.md and docs/protocol.md)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from lakeside.api.schemas import UserOut
+
+
+class FileOut(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    url: str
+    thumbnail_url: str | None
+
+
+class QuoteOut(BaseModel):
+    id: int
+    seq: int | None
+    sender_id: int | None
+    kind: str | None
+    body: str
+    recalled: bool
+
+
+class ReactionOut(BaseModel):
+    emoji: str
+    count: int
+    user_ids: list[int]
+
+
+class MessageOut(BaseModel):
+    id: int
+    conversation_id: int
+    seq: int
+    sender_id: int | None
+    client_msg_id: str | None
+    kind: str
+    body: str
+    html: str | None
+    mentions: list[int]
+    mention_all: bool
+    reply_to: QuoteOut | None
+    file: FileOut | None
+    reactions: list[ReactionOut]
+    created_at: int
+    edited_at: int | None
+    recalled: bool
+    recalled_at: int | None
+    recalled_by: int | None
+
+
+class PreviewOut(BaseModel):
+    id: int
+    sender_id: int | None
+    kind: str
+    body: str
+    recalled: bool
+    created_at: int
+
+
+class ConversationOut(BaseModel):
+    id: int
+    kind: str
+    title: str | None
+    avatar_url: str | None
+    member_count: int
+    member_cap: int
+    last_seq: int
+    last_activity_at: int
+    created_by: int | None
+    created_at: int
+    role: str
+    read_seq: int
+    unread: int
+    pinned: bool
+    muted: bool
+    peer: UserOut | None
+    peer_read_seq: int | None
+    last_message: PreviewOut | None
+
+
+class ConversationPage(BaseModel):
+    conversations: list[ConversationOut]
+    next_cursor: str | None
+
+
+class MemberOut(BaseModel):
+    user: UserOut
+    role: str
+    joined_at: int
+
+
+class MessagePage(BaseModel):
+    messages: list[MessageOut]
+    has_more: bool
+
+
+class ReadOut(BaseModel):
+    conversation_id: int
+    read_seq: int
+    unread: int

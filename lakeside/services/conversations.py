@@ -1,0 +1,421 @@
+"""Conversations: direct chats (one per pair) and groups, their members, roles and settings.
+
+A direct chat opens between friends; strangers reach each other through a friend request, and a
+block on either side closes the way. A group has one owner, any number of admins, and members up
+to a cap. Membership changes leave a system message in the conversation, so that everyone sees
+who joined or left in the timeline, as in WeChat and DingTalk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lakeside.domain import text
+from lakeside.domain.tokens import now_ms
+from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
+from lakeside.services.accounts import AuthUser, public_user
+from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.timeline import append_system_message, preview
+from lakeside.store import conversations as store
+from lakeside.store import social
+from lakeside.store import users as user_store
+
+ROLES = ("owner", "admin", "member")
+MANAGERS = ("owner", "admin")
+
+
+def _not_found() -> NotFound:
+    return NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
+
+
+def conversation_summary(row: Row[Any]) -> dict[str, Any]:
+    """What every member may know of a conversation, the same for all of them."""
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "title": row.title,
+        "avatar_url": f"/api/v1/files/{row.avatar_file_id}" if row.avatar_file_id else None,
+        "member_count": row.member_count,
+        "member_cap": row.member_cap,
+        "last_seq": row.last_seq,
+        "last_activity_at": row.last_activity_at,
+        "created_by": row.created_by,
+        "created_at": row.created_at,
+    }
+
+
+class Conversations:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # -- access -----------------------------------------------------------------------------
+
+    async def access(
+        self, conn: AsyncConnection, user_id: int, conversation_id: int
+    ) -> tuple[Row[Any], Row[Any]]:
+        """The conversation and the caller's membership; 404 for non-members, as for nothing."""
+        membership = await store.get_membership(conn, conversation_id, user_id)
+        if membership is None:
+            raise _not_found()
+        conversation = await store.get_conversation(conn, conversation_id)
+        if conversation is None:
+            raise _not_found()
+        return conversation, membership
+
+    async def check_can_talk(self, conn: AsyncConnection, user_id: int, other_id: int) -> None:
+        """Whether ``user_id`` may open a direct chat with ``other_id`` or add them to a group."""
+        if await social.blocked_between(conn, user_id, other_id):
+            raise Forbidden("You cannot message this person.", code="BLOCKED", user_id=other_id)
+        if not await social.are_friends(conn, user_id, other_id):
+            raise Forbidden(
+                "Only friends can be messaged directly; send a friend request first.",
+                code="NOT_FRIENDS",
+                user_id=other_id,
+            )
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def get_conversation(self, user: AuthUser, conversation_id: int) -> dict[str, Any]:
+        async with self.ctx.db.read() as conn:
+            await self.access(conn, user.id, conversation_id)
+            views = await self._views(conn, user.id, [conversation_id])
+        return views[0]
+
+    async def list_conversations(
+        self, user: AuthUser, *, limit: int, before: tuple[int, int] | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        async with self.ctx.db.read() as conn:
+            rows = await store.list_for_user(conn, user.id, limit=limit + 1, before=before)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            views = await self._render(conn, user.id, rows)
+        cursor = f"{rows[-1].last_activity_at}.{rows[-1].id}" if more and rows else None
+        return views, cursor
+
+    async def _views(self, conn: AsyncConnection, user_id: int, ids: list[int]) -> list[dict[str, Any]]:
+        rows = await store.list_for_user(conn, user_id, limit=len(ids), before=None, only=ids)
+        return await self._render(conn, user_id, rows)
+
+    async def _render(
+        self, conn: AsyncConnection, user_id: int, rows: list[Row[Any]]
+    ) -> list[dict[str, Any]]:
+        peers = await store.direct_peers(conn, [r.id for r in rows if r.kind == "direct"], user_id)
+        views = []
+        for row in rows:
+            view = conversation_summary(row)
+            peer = peers.get(row.id)
+            view.update(
+                role=row.role,
+                read_seq=row.read_seq,
+                unread=max(0, row.last_seq - row.read_seq),
+                pinned=row.pinned,
+                muted=row.muted,
+                peer=public_user(peer) if peer is not None else None,
+                # In a direct chat: how far the other person has read (read / unread ticks).
+                peer_read_seq=peer.read_seq if peer is not None else None,
+                last_message=preview(row) if row.last_id is not None else None,
+            )
+            views.append(view)
+        return views
+
+    async def list_members(
+        self, user: AuthUser, conversation_id: int, *, after_user_id: int, limit: int
+    ) -> list[dict[str, Any]]:
+        async with self.ctx.db.read() as conn:
+            await self.access(conn, user.id, conversation_id)
+            rows = await store.list_members(conn, conversation_id, after_user_id=after_user_id, limit=limit)
+        return [
+            {
+                "user": public_user(
+                    _UserView(row.user_id, row.username, row.display_name, row.avatar_file_id)
+                ),
+                "role": row.role,
+                "joined_at": row.joined_at,
+            }
+            for row in rows
+        ]
+
+    # -- direct chats -------------------------------------------------------------------------
+
+    async def do_open_direct(self, user: AuthUser, other_id: int) -> tuple[dict[str, Any], bool]:
+        """The direct chat with ``other_id``, created on first use. Returns (view, created)."""
+        if other_id == user.id:
+            raise Invalid("A direct chat needs another person.", code="CANNOT_MESSAGE_SELF")
+        key = store.direct_key(user.id, other_id)
+        async with self.ctx.transaction() as uow:
+            other = await user_store.get_user(uow.conn, other_id)
+            if other is None or not other.is_active:
+                raise NotFound("No such user.", code="USER_NOT_FOUND")
+            existing = await store.get_direct(uow.conn, key)
+            if existing is not None:
+                if await social.blocked_between(uow.conn, user.id, other_id):
+                    raise Forbidden("You cannot message this person.", code="BLOCKED", user_id=other_id)
+                conversation_id, created = existing.id, False
+            else:
+                await self.check_can_talk(uow.conn, user.id, other_id)
+                now = now_ms()
+                conversation_id = await store.insert_conversation(
+                    uow.conn,
+                    {
+                        "kind": "direct",
+                        "direct_key": key,
+                        "member_cap": 2,
+                        "last_activity_at": now,
+                        "created_by": user.id,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                )
+                await store.add_members(
+                    uow.conn, conversation_id, {user.id: "member", other_id: "member"}, joined_seq=0, now=now
+                )
+                conversation = await store.get_conversation(uow.conn, conversation_id)
+                assert conversation is not None
+                self._emit_created(uow, conversation, [user.id, other_id])
+                created = True
+        async with self.ctx.db.read() as conn:
+            view = (await self._views(conn, user.id, [conversation_id]))[0]
+        return view, created
+
+    @staticmethod
+    def _emit_created(uow: UnitOfWork, conversation: Row[Any], member_ids: list[int]) -> None:
+        uow.emit(
+            Event(
+                "conversation",
+                "created",
+                {**conversation_summary(conversation), "member_ids": member_ids},
+                conversation_id=conversation.id,
+            )
+        )
+
+    # -- groups -------------------------------------------------------------------------------
+
+    async def do_create_group(self, user: AuthUser, title: str, member_ids: list[int]) -> dict[str, Any]:
+        title = text.clean_name(title, field="group name")
+        others = sorted(set(member_ids) - {user.id})
+        cap = self.ctx.settings.group_member_cap
+        if len(others) + 1 > cap:
+            raise Invalid(f"A group may have at most {cap} members.", code="MEMBER_CAP_REACHED", cap=cap)
+        now = now_ms()
+        async with self.ctx.transaction() as uow:
+            await self._check_addable(uow.conn, user.id, others)
+            conversation_id = await store.insert_conversation(
+                uow.conn,
+                {
+                    "kind": "group",
+                    "title": title,
+                    "member_cap": cap,
+                    "last_activity_at": now,
+                    "created_by": user.id,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            roles = {user.id: "owner", **dict.fromkeys(others, "member")}
+            await store.add_members(uow.conn, conversation_id, roles, joined_seq=0, now=now)
+            await append_system_message(
+                uow,
+                conversation_id,
+                user.id,
+                {"action": "group_created", "title": title, "user_ids": others},
+                now,
+            )
+            conversation = await store.get_conversation(uow.conn, conversation_id)
+            assert conversation is not None
+            self._emit_created(uow, conversation, list(roles))
+        async with self.ctx.db.read() as conn:
+            return (await self._views(conn, user.id, [conversation_id]))[0]
+
+    async def _check_addable(self, conn: AsyncConnection, adder_id: int, user_ids: list[int]) -> None:
+        found = await user_store.get_users(conn, user_ids)
+        for user_id in user_ids:
+            if user_id not in found:
+                raise NotFound("No such user.", code="USER_NOT_FOUND", user_id=user_id)
+            await self.check_can_talk(conn, adder_id, user_id)
+
+    async def do_update(
+        self, user: AuthUser, conversation_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        async with self.ctx.transaction() as uow:
+            conversation, membership = await self.access(uow.conn, user.id, conversation_id)
+            if conversation.kind != "group":
+                raise Invalid("Only groups have a name and an avatar.", code="NOT_A_GROUP")
+            if membership.role not in MANAGERS:
+                raise Forbidden("Only the owner and admins may change the group.", code="NOT_GROUP_ADMIN")
+            if "title" in changes:
+                values["title"] = text.clean_name(changes["title"], field="group name")
+            if "avatar_file_id" in changes:
+                values["avatar_file_id"] = changes["avatar_file_id"]
+            if values:
+                now = now_ms()
+                await store.update_conversation(uow.conn, conversation_id, {**values, "updated_at": now})
+                if "title" in values and values["title"] != conversation.title:
+                    await append_system_message(
+                        uow,
+                        conversation_id,
+                        user.id,
+                        {"action": "group_renamed", "title": values["title"]},
+                        now,
+                    )
+                updated = await store.get_conversation(uow.conn, conversation_id)
+                assert updated is not None
+                uow.emit(
+                    Event(
+                        "conversation",
+                        "updated",
+                        conversation_summary(updated),
+                        conversation_id=conversation_id,
+                    )
+                )
+        return await self.get_conversation(user, conversation_id)
+
+    async def do_add_members(
+        self, user: AuthUser, conversation_id: int, user_ids: list[int]
+    ) -> dict[str, Any]:
+        now = now_ms()
+        async with self.ctx.transaction() as uow:
+            conversation, _membership = await self.access(uow.conn, user.id, conversation_id)
+            if conversation.kind != "group":
+                raise Invalid("Members can only be added to groups.", code="NOT_A_GROUP")
+            already = await store.existing_members(uow.conn, conversation_id, user_ids)
+            new = sorted(set(user_ids) - already)
+            if not new:
+                raise Conflict("They are all members already.", code="ALREADY_MEMBERS")
+            if conversation.member_count + len(new) > conversation.member_cap:
+                raise Invalid(
+                    f"A group may have at most {conversation.member_cap} members.",
+                    code="MEMBER_CAP_REACHED",
+                    cap=conversation.member_cap,
+                )
+            await self._check_addable(uow.conn, user.id, new)
+            await store.add_members(
+                uow.conn,
+                conversation_id,
+                dict.fromkeys(new, "member"),
+                joined_seq=conversation.last_seq,
+                now=now,
+            )
+            await append_system_message(
+                uow, conversation_id, user.id, {"action": "members_added", "user_ids": new}, now
+            )
+            uow.emit(
+                Event("member", "added", {"user_ids": new, "by": user.id}, conversation_id=conversation_id)
+            )
+        return await self.get_conversation(user, conversation_id)
+
+    async def do_remove_member(self, user: AuthUser, conversation_id: int, target_id: int) -> None:
+        if target_id == user.id:
+            await self.do_leave(user, conversation_id)
+            return
+        async with self.ctx.transaction() as uow:
+            conversation, membership = await self.access(uow.conn, user.id, conversation_id)
+            if conversation.kind != "group":
+                raise Invalid("Members can only be removed from groups.", code="NOT_A_GROUP")
+            target = await store.get_membership(uow.conn, conversation_id, target_id)
+            if target is None:
+                raise NotFound("That person is not a member.", code="MEMBER_NOT_FOUND")
+            allowed = membership.role == "owner" or (membership.role == "admin" and target.role == "member")
+            if not allowed:
+                raise Forbidden("You may not remove this member.", code="NOT_GROUP_ADMIN")
+            await self._remove(uow, conversation_id, target_id, by=user.id, action="member_removed")
+
+    async def do_leave(self, user: AuthUser, conversation_id: int) -> None:
+        async with self.ctx.transaction() as uow:
+            conversation, membership = await self.access(uow.conn, user.id, conversation_id)
+            if conversation.kind != "group":
+                raise Invalid("A direct chat cannot be left.", code="NOT_A_GROUP")
+            if membership.role == "owner" and conversation.member_count > 1:
+                raise Conflict("Hand the group to someone else before leaving.", code="OWNER_MUST_TRANSFER")
+            await self._remove(uow, conversation_id, user.id, by=user.id, action="member_left")
+
+    async def _remove(
+        self, uow: UnitOfWork, conversation_id: int, target_id: int, *, by: int, action: str
+    ) -> None:
+        now = now_ms()
+        await append_system_message(
+            uow, conversation_id, by, {"action": action, "user_ids": [target_id]}, now
+        )
+        # The event goes to the conversation while the target is still in it, and to the target
+        # directly, whose later resumes no longer see this conversation's stream.
+        uow.emit(
+            Event("member", "removed", {"user_id": target_id, "by": by}, conversation_id=conversation_id)
+        )
+        uow.emit(
+            Event(
+                "conversation", "removed", {"conversation_id": conversation_id, "by": by}, user_id=target_id
+            )
+        )
+        await store.remove_member(uow.conn, conversation_id, target_id, now)
+
+    async def do_set_role(self, user: AuthUser, conversation_id: int, target_id: int, role: str) -> None:
+        if role not in ("admin", "member"):
+            raise Invalid("The role is admin or member; ownership is transferred.", code="INVALID_ROLE")
+        async with self.ctx.transaction() as uow:
+            conversation, membership = await self.access(uow.conn, user.id, conversation_id)
+            if conversation.kind != "group" or membership.role != "owner":
+                raise Forbidden("Only the owner may change roles.", code="NOT_GROUP_OWNER")
+            target = await store.get_membership(uow.conn, conversation_id, target_id)
+            if target is None:
+                raise NotFound("That person is not a member.", code="MEMBER_NOT_FOUND")
+            if target.role == "owner":
+                raise Invalid("The owner's role changes by transferring ownership.", code="INVALID_ROLE")
+            await store.set_role(uow.conn, conversation_id, target_id, role)
+            uow.emit(
+                Event("member", "role", {"user_id": target_id, "role": role}, conversation_id=conversation_id)
+            )
+
+    async def do_transfer(self, user: AuthUser, conversation_id: int, target_id: int) -> None:
+        async with self.ctx.transaction() as uow:
+            conversation, membership = await self.access(uow.conn, user.id, conversation_id)
+            if conversation.kind != "group" or membership.role != "owner":
+                raise Forbidden("Only the owner may transfer the group.", code="NOT_GROUP_OWNER")
+            target = await store.get_membership(uow.conn, conversation_id, target_id)
+            if target is None or target_id == user.id:
+                raise NotFound("That person is not a member.", code="MEMBER_NOT_FOUND")
+            await store.set_role(uow.conn, conversation_id, target_id, "owner")
+            await store.set_role(uow.conn, conversation_id, user.id, "admin")
+            await append_system_message(
+                uow, conversation_id, user.id, {"action": "owner_changed", "user_ids": [target_id]}, now_ms()
+            )
+            for member_id, role in ((target_id, "owner"), (user.id, "admin")):
+                uow.emit(
+                    Event(
+                        "member",
+                        "role",
+                        {"user_id": member_id, "role": role},
+                        conversation_id=conversation_id,
+                    )
+                )
+
+    async def do_update_my_settings(
+        self, user: AuthUser, conversation_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        values = {k: v for k, v in changes.items() if k in ("pinned", "muted")}
+        async with self.ctx.transaction() as uow:
+            await self.access(uow.conn, user.id, conversation_id)
+            if values:
+                await store.update_member_settings(uow.conn, conversation_id, user.id, values)
+                # Only the user's own devices care about their pin and mute.
+                uow.emit(
+                    Event(
+                        "conversation",
+                        "settings",
+                        {"conversation_id": conversation_id, **values},
+                        user_id=user.id,
+                    )
+                )
+        return await self.get_conversation(user, conversation_id)
+
+
+class _UserView:
+    """Adapter so a joined member row renders like a user row."""
+
+    def __init__(self, user_id: int, username: str, display_name: str, avatar_file_id: str | None) -> None:
+        self.id = user_id
+        self.username = username
+        self.display_name = display_name
+        self.avatar_file_id = avatar_file_id

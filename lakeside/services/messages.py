@@ -1,0 +1,511 @@
+"""Messages: send (group-committed), history, edit, recall, reactions, read cursors.
+
+The send path. ``check_send`` validates a draft against the rules (membership, blocks, reply
+target, attachment owner, mentions) in a read transaction. ``MessageWriter`` then commits drafts
+in batches: one writer task per process drains whatever has gathered, and in ONE transaction
+looks up retries by (sender, client message id), re-checks membership, reserves gapless sequence
+numbers per conversation, inserts the messages, their search tokens and their events, and moves
+the senders' read cursors. Only after the commit is each sender answered. One transaction per
+batch instead of per message is what lets SQLite (one writer at a time) and PostgreSQL (one fsync
+per commit) carry thousands of messages a second. A batch that fails is retried message by
+message, so one bad draft cannot fail its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lakeside.domain import text
+from lakeside.domain.markdown import render_markdown
+from lakeside.domain.mentions import find_mentions
+from lakeside.domain.tokens import now_ms
+from lakeside.errors import Forbidden, Invalid, LakesideError, NotFound
+from lakeside.services.accounts import AuthUser
+from lakeside.services.context import Context, Event
+from lakeside.services.conversations import MANAGERS, Conversations
+from lakeside.services.timeline import render_messages
+from lakeside.store import conversations as conversation_store
+from lakeside.store import messages as store
+from lakeside.store import social
+from lakeside.store import users as user_store
+
+log = logging.getLogger(__name__)
+
+SENDABLE_KINDS = ("text", "markdown", "image", "file")
+EDITABLE_KINDS = ("text", "markdown")
+MAX_PAGE = 200
+
+
+def _message_not_found() -> NotFound:
+    return NotFound("No such message.", code="MESSAGE_NOT_FOUND")
+
+
+@dataclass
+class Draft:
+    """A validated message waiting for the writer."""
+
+    sender_id: int
+    conversation_id: int
+    client_msg_id: str
+    kind: str
+    body: str
+    html: str | None
+    reply_to_id: int | None
+    mentions: list[int]
+    mention_all: bool
+    file_id: str | None
+    future: asyncio.Future[SendResult] | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.sender_id, self.client_msg_id)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message: dict[str, Any]
+    created: bool  # False when this was a retry of a message already stored
+
+
+class MessageWriter:
+    """One writer per process: batches drafts into single transactions (group commit)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.batch_max = ctx.settings.send_batch_max
+        self._queue: asyncio.Queue[Draft | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="lakeside-message-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._queue.put_nowait(None)  # drains what is queued before it, then ends
+            await self._task
+            self._task = None
+
+    async def submit(self, draft: Draft) -> SendResult:
+        draft.future = asyncio.get_running_loop().create_future()
+        if self._task is None:  # not started (e.g. a one-off CLI task): commit inline
+            await self._commit([draft])
+        else:
+            self._queue.put_nowait(draft)
+        return await draft.future
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.batch_max and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            await self._commit(batch)
+            if stop:
+                return
+
+    async def _commit(self, batch: list[Draft]) -> None:
+        try:
+            outcomes = await self._write(batch)
+        except Exception as exc:
+            if len(batch) > 1:
+                for draft in batch:
+                    await self._commit([draft])
+                return
+            log.warning("send failed: %s", exc) if isinstance(exc, LakesideError) else log.exception(
+                "send failed"
+            )
+            _settle(batch[0], exc)
+            return
+        for draft, outcome in zip(batch, outcomes, strict=True):
+            _settle(draft, outcome)
+
+    async def _write(self, batch: list[Draft]) -> list[SendResult | Exception]:
+        now = now_ms()
+        outcomes: dict[int, SendResult | Exception] = {}
+        async with self.ctx.transaction() as uow:
+            conn = uow.conn
+            existing = await store.find_by_client_ids(conn, {d.key for d in batch})
+            primary: dict[tuple[int, str], Draft] = {}
+            fresh: list[Draft] = []
+            for draft in batch:
+                if draft.key in existing or draft.key in primary:
+                    continue  # a retry: answered below with the original
+                primary[draft.key] = draft
+                fresh.append(draft)
+            members = await conversation_store.memberships_among(
+                conn, {(d.conversation_id, d.sender_id) for d in fresh}
+            )
+            writable = []
+            for draft in fresh:
+                if (draft.conversation_id, draft.sender_id) in members:
+                    writable.append(draft)
+                else:
+                    outcomes[id(draft)] = NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
+            by_conversation: dict[int, list[Draft]] = defaultdict(list)
+            for draft in writable:
+                by_conversation[draft.conversation_id].append(draft)
+            rows: list[dict[str, Any]] = []
+            for conversation_id, drafts in by_conversation.items():
+                first_seq = await store.reserve_seqs(conn, conversation_id, len(drafts), now)
+                rows.extend(_row(d, first_seq + i, now) for i, d in enumerate(drafts))
+            ids = await store.insert_messages(conn, rows)
+            search_rows = []
+            cursors: dict[tuple[int, int], int] = {}
+            for row, message_id in zip(rows, ids, strict=True):
+                row["id"] = message_id
+                cursors[(row["conversation_id"], row["sender_id"])] = row["seq"]
+                if row["kind"] in EDITABLE_KINDS:
+                    words, chars = text.index_tokens(row["body"])
+                    search_rows.append(
+                        {
+                            "message_id": message_id,
+                            "conversation_id": row["conversation_id"],
+                            "sender_id": row["sender_id"],
+                            "created_at": now,
+                            "words": words,
+                            "chars": chars,
+                        }
+                    )
+            await store.insert_search_rows(conn, search_rows)
+            await store.advance_read_cursors(
+                conn, [{"cid": cid, "uid": uid, "seq": seq} for (cid, uid), seq in cursors.items()]
+            )
+            stored = [
+                SimpleNamespace(**row, edited_at=None, recalled_at=None, recalled_by=None) for row in rows
+            ]
+            views = await render_messages(conn, stored)  # type: ignore[arg-type]
+            for draft, view in zip(writable, views, strict=True):
+                outcomes[id(draft)] = SendResult(view, created=True)
+                uow.emit(
+                    Event(
+                        "message",
+                        "created",
+                        {"message_id": view["id"], "seq": view["seq"]},
+                        conversation_id=draft.conversation_id,
+                        live=view,
+                    )
+                )
+            originals = {
+                (view["sender_id"], view["client_msg_id"]): view
+                for view in await render_messages(conn, list(existing.values()))
+            }
+        results: list[SendResult | Exception] = []
+        for draft in batch:
+            if id(draft) in outcomes:
+                results.append(outcomes[id(draft)])
+            elif draft.key in originals:
+                results.append(SendResult(originals[draft.key], created=False))
+            else:  # a duplicate within this batch: the same answer as its first copy
+                first = outcomes[id(primary[draft.key])]
+                results.append(
+                    SendResult(first.message, created=False) if isinstance(first, SendResult) else first
+                )
+        return results
+
+
+def _row(draft: Draft, seq: int, now: int) -> dict[str, Any]:
+    return {
+        "conversation_id": draft.conversation_id,
+        "seq": seq,
+        "sender_id": draft.sender_id,
+        "client_msg_id": draft.client_msg_id,
+        "kind": draft.kind,
+        "body": draft.body,
+        "html": draft.html,
+        "reply_to_id": draft.reply_to_id,
+        "mentions": orjson.dumps(draft.mentions).decode() if draft.mentions else None,
+        "mention_all": draft.mention_all,
+        "file_id": draft.file_id,
+        "created_at": now,
+    }
+
+
+def _settle(draft: Draft, outcome: SendResult | Exception) -> None:
+    if draft.future is None or draft.future.done():
+        return
+    if isinstance(outcome, Exception):
+        draft.future.set_exception(outcome)
+    else:
+        draft.future.set_result(outcome)
+
+
+class Messages:
+    def __init__(self, ctx: Context, conversations: Conversations) -> None:
+        self.ctx = ctx
+        self.conversations = conversations
+        self.writer = MessageWriter(ctx)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def check_send(
+        self,
+        user: AuthUser,
+        conversation_id: int,
+        *,
+        client_msg_id: str,
+        kind: str,
+        body: str,
+        reply_to_id: int | None = None,
+        file_id: str | None = None,
+    ) -> Draft:
+        client_msg_id = client_msg_id.strip()
+        if not 1 <= len(client_msg_id) <= 64 or not client_msg_id.isprintable():
+            raise Invalid("client_msg_id is 1 to 64 printable characters.", code="INVALID_CLIENT_MSG_ID")
+        if kind not in SENDABLE_KINDS:
+            raise Invalid(f"kind is one of {', '.join(SENDABLE_KINDS)}.", code="INVALID_KIND")
+        max_bytes = self.ctx.settings.max_message_bytes
+        if kind in EDITABLE_KINDS:
+            body = text.clean_body(body, max_bytes=max_bytes)
+            if file_id is not None:
+                raise Invalid("Text messages carry no file; use kind image or file.", code="UNEXPECTED_FILE")
+        else:
+            body = text.clean_body(body, max_bytes=max_bytes) if body.strip() else ""
+            if file_id is None:
+                raise Invalid(
+                    f"A {kind} message needs a file_id from POST /api/v1/files.", code="FILE_REQUIRED"
+                )
+        async with self.ctx.db.read() as conn:
+            conversation, membership = await self.conversations.access(conn, user.id, conversation_id)
+            if conversation.kind == "direct":
+                await self._check_direct_open(conn, user.id, conversation_id)
+            if reply_to_id is not None:
+                target = await store.get_message(conn, reply_to_id)
+                if target is None or target.conversation_id != conversation_id:
+                    raise NotFound(
+                        "The message replied to is not in this conversation.", code="REPLY_NOT_FOUND"
+                    )
+            if file_id is not None:
+                await self._check_file(conn, user.id, file_id, kind)
+            mentioned = find_mentions(body) if kind in EDITABLE_KINDS else None
+            mention_ids: list[int] = []
+            mention_all = False
+            if mentioned is not None:
+                ids = await user_store.get_ids_by_usernames(conn, mentioned.usernames)
+                members = await conversation_store.existing_members(conn, conversation_id, ids.values())
+                mention_ids = sorted(members - {user.id})
+                # As in DingTalk, only a group's owner and admins may notify everyone.
+                mention_all = (
+                    mentioned.everyone and conversation.kind != "direct" and membership.role in MANAGERS
+                )
+        return Draft(
+            sender_id=user.id,
+            conversation_id=conversation_id,
+            client_msg_id=client_msg_id,
+            kind=kind,
+            body=body,
+            html=render_markdown(body) if kind == "markdown" else None,
+            reply_to_id=reply_to_id,
+            mentions=mention_ids,
+            mention_all=mention_all,
+            file_id=file_id,
+        )
+
+    async def _check_direct_open(self, conn: AsyncConnection, user_id: int, conversation_id: int) -> None:
+        peers = await conversation_store.member_ids(conn, conversation_id)
+        for peer in peers:
+            if peer != user_id and await social.blocked_between(conn, user_id, peer):
+                raise Forbidden("You cannot message this person.", code="BLOCKED")
+
+    async def _check_file(self, conn: AsyncConnection, user_id: int, file_id: str, kind: str) -> None:
+        from lakeside.store import files as file_store
+
+        row = await file_store.get_owned_attachment(conn, file_id, user_id)
+        if row is None:
+            raise NotFound("No such file of yours.", code="FILE_NOT_FOUND")
+        if kind == "image" and row.width is None:
+            raise Invalid("That file is not an image; send it as kind file.", code="NOT_AN_IMAGE")
+
+    async def do_send(self, user: AuthUser, conversation_id: int, **fields: Any) -> SendResult:
+        """Send a message. Answers after the commit; a retry with the same client_msg_id
+        answers with the stored original and ``created`` false."""
+        draft = await self.check_send(user, conversation_id, **fields)
+        return await self.writer.submit(draft)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def list_history(
+        self,
+        user: AuthUser,
+        conversation_id: int,
+        *,
+        before_seq: int | None,
+        after_seq: int | None,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        limit = max(1, min(limit, MAX_PAGE))
+        async with self.ctx.db.read() as conn:
+            await self.conversations.access(conn, user.id, conversation_id)
+            rows = await store.page(
+                conn, conversation_id, before_seq=before_seq, after_seq=after_seq, limit=limit + 1
+            )
+            if len(rows) > limit:
+                # One row too many tells there is more in the paging direction.
+                rows = rows[1:] if after_seq is None else rows[:-1]
+                more = True
+            else:
+                more = False
+            return await render_messages(conn, rows), more
+
+    async def access_message(self, conn: AsyncConnection, user_id: int, message_id: int) -> Any:
+        row = await store.get_message(conn, message_id)
+        if row is None:
+            raise _message_not_found()
+        try:
+            conversation, membership = await self.conversations.access(conn, user_id, row.conversation_id)
+        except NotFound:
+            raise _message_not_found() from None
+        return row, conversation, membership
+
+    async def get_message(self, user: AuthUser, message_id: int) -> dict[str, Any]:
+        async with self.ctx.db.read() as conn:
+            row, _, _ = await self.access_message(conn, user.id, message_id)
+            return (await render_messages(conn, [row]))[0]
+
+    # -- changing -----------------------------------------------------------------------------
+
+    async def do_edit(self, user: AuthUser, message_id: int, body: str) -> dict[str, Any]:
+        body = text.clean_body(body, max_bytes=self.ctx.settings.max_message_bytes)
+        now = now_ms()
+        async with self.ctx.transaction() as uow:
+            row, _, _ = await self.access_message(uow.conn, user.id, message_id)
+            if row.sender_id != user.id:
+                raise Forbidden("Only the sender may edit a message.", code="NOT_SENDER")
+            if row.recalled_at is not None:
+                raise Invalid("A recalled message cannot be edited.", code="MESSAGE_RECALLED")
+            if row.kind not in EDITABLE_KINDS:
+                raise Invalid("Only text and markdown messages can be edited.", code="NOT_EDITABLE")
+            window = self.ctx.settings.edit_window_seconds
+            if now - row.created_at > window * 1000:
+                raise Forbidden(
+                    f"Messages can be edited for {window // 60} minutes.", code="EDIT_WINDOW_PASSED"
+                )
+            html = render_markdown(body) if row.kind == "markdown" else None
+            await store.update_message(uow.conn, message_id, {"body": body, "html": html, "edited_at": now})
+            words, chars = text.index_tokens(body)
+            await store.replace_search_row(uow.conn, message_id, words, chars)
+            updated = await store.get_message(uow.conn, message_id)
+            view = (await render_messages(uow.conn, [updated]))[0]
+            uow.emit(
+                Event(
+                    "message",
+                    "edited",
+                    {"message_id": message_id},
+                    conversation_id=row.conversation_id,
+                    live=view,
+                )
+            )
+        return view
+
+    def recall_window_seconds(self, conversation: Any) -> int:
+        """WeChat's two minutes for social chats; DingTalk's 24 hours for organization ones."""
+        if getattr(conversation, "organization_id", None):
+            return self.ctx.settings.recall_window_org_seconds
+        return self.ctx.settings.recall_window_social_seconds
+
+    async def do_recall(self, user: AuthUser, message_id: int) -> dict[str, Any]:
+        """撤回: the content leaves storage (body, search tokens, reactions, the attachment's
+        link); a tombstone with who recalled it and when stays in the timeline."""
+        now = now_ms()
+        async with self.ctx.transaction() as uow:
+            row, conversation, _membership = await self.access_message(uow.conn, user.id, message_id)
+            if row.kind == "system":
+                raise Invalid("System messages cannot be recalled.", code="NOT_RECALLABLE")
+            if row.recalled_at is not None:
+                return (await render_messages(uow.conn, [row]))[0]
+            if row.sender_id != user.id:
+                raise Forbidden("Only the sender may recall a message.", code="NOT_SENDER")
+            window = self.recall_window_seconds(conversation)
+            if now - row.created_at > window * 1000:
+                raise Forbidden(
+                    f"Messages can be recalled for {window // 60 or 1} minutes after sending.",
+                    code="RECALL_WINDOW_PASSED",
+                )
+            await store.update_message(
+                uow.conn,
+                message_id,
+                {
+                    "body": "",
+                    "html": None,
+                    "mentions": None,
+                    "mention_all": False,
+                    "file_id": None,
+                    "recalled_at": now,
+                    "recalled_by": user.id,
+                },
+            )
+            await store.delete_search_row(uow.conn, message_id)
+            await store.delete_reactions(uow.conn, message_id)
+            updated = await store.get_message(uow.conn, message_id)
+            view = (await render_messages(uow.conn, [updated]))[0]
+            uow.emit(
+                Event(
+                    "message",
+                    "recalled",
+                    {"message_id": message_id},
+                    conversation_id=row.conversation_id,
+                    live=view,
+                )
+            )
+        return view
+
+    async def do_react(self, user: AuthUser, message_id: int, emoji: str, *, add: bool) -> dict[str, Any]:
+        emoji = emoji.strip()
+        if not 1 <= len(emoji) <= 32 or any(c.isspace() for c in emoji) or not emoji.isprintable():
+            raise Invalid("A reaction is an emoji or a short name without spaces.", code="INVALID_REACTION")
+        async with self.ctx.transaction() as uow:
+            row, _, _ = await self.access_message(uow.conn, user.id, message_id)
+            if row.recalled_at is not None or row.kind == "system":
+                raise Invalid("This message takes no reactions.", code="NOT_REACTABLE")
+            if add:
+                changed = await store.add_reaction(uow.conn, message_id, user.id, emoji, now_ms())
+            else:
+                changed = await store.remove_reaction(uow.conn, message_id, user.id, emoji)
+            view = (await render_messages(uow.conn, [row]))[0]
+            if changed:
+                uow.emit(
+                    Event(
+                        "message",
+                        "reaction",
+                        {"message_id": message_id, "reactions": view["reactions"]},
+                        conversation_id=row.conversation_id,
+                    )
+                )
+        return view
+
+    async def do_mark_read(self, user: AuthUser, conversation_id: int, seq: int) -> dict[str, Any]:
+        """Move the caller's read cursor forward to ``seq`` (capped at the newest message)."""
+        async with self.ctx.transaction() as uow:
+            conversation, membership = await self.conversations.access(uow.conn, user.id, conversation_id)
+            target = min(max(seq, 0), conversation.last_seq)
+            read_seq = membership.read_seq
+            if target > read_seq:
+                read_seq = await conversation_store.advance_read(uow.conn, conversation_id, user.id, target)
+                uow.emit(
+                    Event(
+                        "receipt",
+                        "read",
+                        {"user_id": user.id, "read_seq": read_seq},
+                        conversation_id=conversation_id,
+                    )
+                )
+        return {
+            "conversation_id": conversation_id,
+            "read_seq": read_seq,
+            "unread": max(0, conversation.last_seq - read_seq),
+        }
