@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = 65536
 
     session_ttl_days: int = 30
+    event_retention_days: int = 30
+    ws_queue_max: int = 4096
+    ws_idle_timeout_seconds: int = 75
+    ws_allowed_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to open the WebSocket besides public_url's."
+    )
     send_batch_max: int = 512
 
     @field_validator("data_dir")

@@ -20,6 +20,7 @@ class Bus(Protocol):
 
     async def publish(self, channel: str, message: bytes) -> None: ...
 
-    def subscribe(self, channel: str) -> AsyncIterator[bytes]:
-        """Messages published on ``channel`` from now on, and ``RESYNC`` after a gap."""
+    async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
+        """Subscribe; returns once the subscription is in place. Iterating yields the messages
+        published on ``channel`` from then on, and ``RESYNC`` after a gap."""
         ...

@@ -24,6 +24,9 @@ class MemoryBus:
     async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
         queue: asyncio.Queue[bytes] = asyncio.Queue()
         self._subscribers[channel].add(queue)
+        return self._iterate(channel, queue)
+
+    async def _iterate(self, channel: str, queue: asyncio.Queue[bytes]) -> AsyncIterator[bytes]:
         try:
             while True:
                 yield await queue.get()

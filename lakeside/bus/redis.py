@@ -8,8 +8,10 @@ the gateway back-fills every live connection from the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -42,29 +44,36 @@ class RedisBus:
             log.warning("bus publish failed; other nodes will back-fill", exc_info=True)
 
     async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
+        client = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(channel)
+        return self._iterate(channel, client, pubsub)
+
+    async def _iterate(self, channel: str, client: aioredis.Redis, pubsub: Any) -> AsyncIterator[bytes]:
         delay = 0.05
-        first = True
         while True:
-            client = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(channel)
-                if not first:
-                    yield RESYNC
-                first = False
-                delay = 0.05
                 while True:
                     message = await pubsub.get_message(timeout=5.0)
                     if message is not None and message["type"] == "message":
                         yield message["data"]
             except (RedisConnectionError, RedisTimeoutError, OSError):
-                log.warning("bus subscription lost; reconnecting in %.2fs", delay)
-                first = False
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+                log.warning("bus subscription to %s lost; reconnecting", channel)
             finally:
-                try:
+                with contextlib.suppress(Exception):
                     await pubsub.aclose()
                     await client.aclose()
-                except Exception:  # the connection is already gone
-                    pass
+            while True:  # reconnect with back-off, then tell the subscriber to back-fill
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                client = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                try:
+                    await pubsub.subscribe(channel)
+                except (RedisConnectionError, RedisTimeoutError, OSError):
+                    with contextlib.suppress(Exception):
+                        await client.aclose()
+                    continue
+                delay = 0.05
+                yield RESYNC
+                break

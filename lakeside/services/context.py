@@ -29,6 +29,7 @@ from lakeside.store.engine import Database
 log = logging.getLogger(__name__)
 
 EVENTS_CHANNEL = "lakeside.events"
+EPHEMERAL_CHANNEL = "lakeside.ephemeral"  # typing and presence: never stored
 
 
 @dataclass

@@ -49,6 +49,7 @@ users = Table(
     Column("is_admin", Boolean, nullable=False, server_default=text("false")),
     Column("is_active", Boolean, nullable=False, server_default=text("true")),
     Column("invitation_code", String(64)),
+    Column("last_seen_at", Ms),
     Column("created_at", Ms, nullable=False),
     Column("updated_at", Ms, nullable=False),
 )

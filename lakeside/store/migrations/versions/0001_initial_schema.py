@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("is_admin", sa.Boolean(), server_default=sa.text("(false)"), nullable=False),
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("(true)"), nullable=False),
         sa.Column("invitation_code", sa.String(length=64), nullable=True),
+        sa.Column("last_seen_at", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),

@@ -1,0 +1,218 @@
+"""The WebSocket endpoint, ``/api/v1/stream``: authentication, resume, then live events.
+
+The protocol (docs/protocol.md) in short: the client's first frame is
+``{"op": "hello", "token": "...", "since": <position or null>}`` — the token travels in a frame,
+never in the URL, so it cannot reach an access log. The server answers ``hello``, replays every
+event after ``since`` in order, sends ``{"type": "sync", "op": "live", "position": N}``, and from
+then on forwards live events. Each durable event carries its ``id``, the client's position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from lakeside.errors import Invalid, LakesideError
+from lakeside.realtime.connection import (
+    CLOSE_IDLE,
+    CLOSE_PROTOCOL,
+    CLOSE_RESUME_TOO_OLD,
+    Connection,
+)
+from lakeside.realtime.hub import Hub
+from lakeside.services.accounts import AuthUser
+from lakeside.services.container import Services
+
+log = logging.getLogger(__name__)
+
+HELLO_TIMEOUT = 10.0
+TYPING_INTERVAL = 2.0
+MAX_FRAME = 64 * 1024
+
+
+def _origin_allowed(websocket: WebSocket, services: Services) -> bool:
+    """Browsers send Origin; a page on another site must not ride a user's cookies into the
+    socket (cross-site WebSocket hijacking). Non-browser clients send no Origin."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    settings = services.ctx.settings
+    allowed = {_origin_of(settings.public_url), *(_origin_of(o) for o in settings.ws_allowed_origins)}
+    host = websocket.headers.get("host")
+    if host:
+        allowed.update({f"http://{host}", f"https://{host}"})
+    return _origin_of(origin) in allowed
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _frame(message: dict[str, Any]) -> str:
+    return orjson.dumps(message).decode()
+
+
+async def stream_endpoint(websocket: WebSocket) -> None:
+    services: Services = websocket.app.state.services
+    hub: Hub = websocket.app.state.hub
+    if not _origin_allowed(websocket, services):
+        await websocket.close(code=1008, reason="origin not allowed")
+        return
+    await websocket.accept()
+    try:
+        hello = orjson.loads(await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT))
+        if not isinstance(hello, dict) or hello.get("op") != "hello":
+            raise ValueError("first frame must be hello")
+        since = hello.get("since")
+        if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
+            raise ValueError("since must be a non-negative integer or null")
+        user = await services.accounts.authenticate(str(hello.get("token") or ""))
+    except LakesideError as exc:
+        await websocket.send_text(_frame({"type": "error", "code": exc.code, "message": exc.message}))
+        await websocket.close(code=4003, reason=exc.code)
+        return
+    except (TimeoutError, ValueError, WebSocketDisconnect, orjson.JSONDecodeError) as exc:
+        with contextlib.suppress(Exception):
+            await websocket.close(code=CLOSE_PROTOCOL, reason=str(exc)[:120] or "bad hello")
+        return
+    await _serve(websocket, services, hub, user, since)
+
+
+async def _serve(
+    websocket: WebSocket, services: Services, hub: Hub, user: AuthUser, since: int | None
+) -> None:
+    settings = services.ctx.settings
+    connection = Connection(
+        websocket,
+        user_id=user.id,
+        session_id=user.session_id,
+        conversations=await services.sync.conversation_ids(user.id),
+        queue_max=settings.ws_queue_max,
+    )
+    connection.start()
+    hub.register(connection)  # from here on, live events wait in the connection's buffer
+    try:
+        position = await _replay(connection, services, hub, user, since)
+        if position is None:
+            return
+        connection.go_live(position)
+        await connection.send_control({"type": "sync", "op": "live", "position": connection.position})
+        await _read(websocket, connection, services, hub, user, settings.ws_idle_timeout_seconds)
+    finally:
+        hub.unregister(connection)
+        await connection.finish()
+
+
+async def _replay(
+    connection: Connection, services: Services, hub: Hub, user: AuthUser, since: int | None
+) -> int | None:
+    start = hub.watermark if since is None else since
+    await connection.send_control(
+        {"type": "hello", "op": "ok", "user_id": user.id, "session_id": user.session_id, "since": start}
+    )
+    position = start
+    if since is None:
+        return position
+    while True:
+        try:
+            events, position, more = await services.sync.events_since(user.id, position)
+        except LakesideError as exc:
+            await connection.send_control(
+                {"type": "error", "code": exc.code, "message": exc.message, **exc.data}
+            )
+            connection.abort(CLOSE_RESUME_TOO_OLD, exc.code)
+            return None
+        for event in events:
+            await connection.send_backlog(event["id"], _frame(event))
+        if not more:
+            return position
+
+
+async def _read(
+    websocket: WebSocket, connection: Connection, services: Services, hub: Hub, user: AuthUser, idle: int
+) -> None:
+    last_typing: dict[int, float] = {}
+    while not connection.closed:
+        try:
+            raw = await asyncio.wait_for(websocket.receive_text(), idle)
+        except TimeoutError:
+            connection.abort(CLOSE_IDLE, "idle: send a ping at least every 30 seconds")
+            return
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if len(raw) > MAX_FRAME:
+            connection.abort(CLOSE_PROTOCOL, "frame too large")
+            return
+        try:
+            frame = orjson.loads(raw)
+            op = frame.get("op") if isinstance(frame, dict) else None
+        except orjson.JSONDecodeError:
+            op, frame = None, {}
+        if op == "ping":
+            await connection.send_control({"type": "pong", "position": connection.position})
+        elif op == "typing":
+            conversation_id = frame.get("conversation_id")
+            now = time.monotonic()
+            if (
+                conversation_id in connection.conversations
+                and now - last_typing.get(conversation_id, 0) >= TYPING_INTERVAL
+            ):
+                last_typing[conversation_id] = now
+                await hub.publish_typing(connection, conversation_id)
+        elif op == "presence" and frame.get("status") in ("online", "away"):
+            hub.set_status(connection, frame["status"])
+        elif op == "send":
+            asyncio.get_running_loop().create_task(_send(connection, services, user, frame))
+        else:
+            await connection.send_control(
+                {"type": "error", "code": "UNKNOWN_OP", "message": "op is ping, typing, presence or send"}
+            )
+
+
+async def _send(connection: Connection, services: Services, user: AuthUser, frame: dict[str, Any]) -> None:
+    """A message sent over the socket: answered with ack (after commit) or nack."""
+    client_msg_id = frame.get("client_msg_id")
+    try:
+        conversation_id = frame.get("conversation_id")
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+            raise Invalid("conversation_id must be an integer.", code="VALIDATION_FAILED")
+        fields = {
+            "client_msg_id": client_msg_id if isinstance(client_msg_id, str) else "",
+            "kind": frame.get("kind", "text"),
+            "body": frame.get("body", ""),
+            "reply_to_id": frame.get("reply_to_id"),
+            "file_id": frame.get("file_id"),
+        }
+        if not isinstance(fields["body"], str) or not isinstance(fields["kind"], str):
+            raise Invalid("body and kind must be strings.", code="VALIDATION_FAILED")
+        result = await services.messages.do_send(user, conversation_id, **fields)
+        reply = {
+            "type": "ack",
+            "client_msg_id": client_msg_id,
+            "created": result.created,
+            "message": result.message,
+        }
+    except LakesideError as exc:
+        reply = {
+            "type": "nack",
+            "client_msg_id": client_msg_id,
+            "error": {"code": exc.code, "message": exc.message},
+        }
+    except Exception:
+        log.exception("send over socket failed")
+        reply = {
+            "type": "nack",
+            "client_msg_id": client_msg_id,
+            "error": {"code": "INTERNAL", "message": "failed"},
+        }
+    if not connection.closed:
+        with contextlib.suppress(Exception):
+            await connection.send_control(reply)

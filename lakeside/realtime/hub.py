@@ -1,0 +1,333 @@
+"""The hub: takes committed events off the bus, puts them back in stream order, and hands each to
+the local connections it is addressed to. Also keeps presence across nodes and relays typing.
+
+Ordering. Event ids commit in order (one writer on SQLite; an advisory lock on PostgreSQL), but
+they are published after commit by whichever task or node wrote them, so the bus may bring 12
+before 11, and may lose events altogether (Redis pub/sub is at-most-once). The hub therefore
+dispatches strictly in id order: an event that arrives early waits; if the hole before it is
+still open a moment later, the hub reads the missing range from the database, which holds the
+truth (anything below a committed id is committed or never will be). The same read runs after
+the bus reconnects and, as a safety net, when the log has grown past what the bus delivered.
+Each event is encoded once, whatever the number of receivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from lakeside.bus import RESYNC
+from lakeside.realtime.connection import CLOSE_SESSION_REVOKED, Connection
+from lakeside.services.container import Services
+from lakeside.services.context import EPHEMERAL_CHANNEL, EVENTS_CHANNEL
+
+log = logging.getLogger(__name__)
+
+HOLE_WAIT = 0.02  # seconds an early event waits for the one before it before the database is asked
+POLL_INTERVAL = 1.0  # safety net: compare with the log this often when the bus is quiet
+PRESENCE_REFRESH = 20.0  # nodes re-announce their users this often ...
+PRESENCE_EXPIRY = 60.0  # ... and forget another node's users after this long without news
+STATUS_RANK = {"offline": 0, "away": 1, "online": 2}
+
+
+class Hub:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.bus = services.ctx.bus
+        self.node_id = secrets.token_hex(6)
+        self.by_user: dict[int, set[Connection]] = defaultdict(set)
+        self.by_conversation: dict[int, set[Connection]] = defaultdict(set)
+        self.watermark = 0
+        self._pending: dict[int, dict[str, Any]] = {}
+        self._fill_lock = asyncio.Lock()
+        self._hole_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        # user -> node -> (status, monotonic time of the news)
+        self._presence: dict[int, dict[str, tuple[str, float]]] = defaultdict(dict)
+        self.delivered = 0
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        # Subscribe first, then read the log's position: an event committed in between is then
+        # either at or below the watermark (already history) or arrives on the subscription.
+        events = await self.bus.subscribe(EVENTS_CHANNEL)
+        ephemeral = await self.bus.subscribe(EPHEMERAL_CHANNEL)
+        self.watermark = await self.services.sync.position()
+        self._tasks = [
+            asyncio.create_task(self._consume_events(events), name="hub-events"),
+            asyncio.create_task(self._consume_ephemeral(ephemeral), name="hub-ephemeral"),
+            asyncio.create_task(self._poll(), name="hub-poll"),
+            asyncio.create_task(self._announce_presence(), name="hub-presence"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for connections in list(self.by_user.values()):
+            for connection in list(connections):
+                connection.abort(1001, "server shutting down")
+
+    # -- connections --------------------------------------------------------------------------
+
+    def register(self, connection: Connection) -> None:
+        was_online = self.local_status(connection.user_id)
+        self.by_user[connection.user_id].add(connection)
+        for conversation_id in connection.conversations:
+            self.by_conversation[conversation_id].add(connection)
+        self._local_presence_changed(connection.user_id, was_online)
+
+    def unregister(self, connection: Connection) -> None:
+        was = self.local_status(connection.user_id)
+        connections = self.by_user.get(connection.user_id)
+        if connections is not None:
+            connections.discard(connection)
+            if not connections:
+                del self.by_user[connection.user_id]
+        for conversation_id in connection.conversations:
+            members = self.by_conversation.get(conversation_id)
+            if members is not None:
+                members.discard(connection)
+                if not members:
+                    del self.by_conversation[conversation_id]
+        self._local_presence_changed(connection.user_id, was)
+        if connection.user_id not in self.by_user:
+            asyncio.get_running_loop().create_task(self.services.presence.do_mark_seen(connection.user_id))
+
+    def set_status(self, connection: Connection, status: str) -> None:
+        was = self.local_status(connection.user_id)
+        connection.status = status
+        self._local_presence_changed(connection.user_id, was)
+
+    @property
+    def connection_count(self) -> int:
+        return sum(len(c) for c in self.by_user.values())
+
+    # -- durable events -------------------------------------------------------------------------
+
+    async def _consume_events(self, stream: AsyncIterator[bytes]) -> None:
+        while True:
+            try:
+                message = await anext(stream)
+                if message == RESYNC:
+                    await self._fill()
+                    continue
+                for event in orjson.loads(message):
+                    self._accept(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hub: event handling failed; back-filling from the log")
+                await asyncio.sleep(0.1)
+                with contextlib.suppress(Exception):
+                    await self._fill()
+
+    def _accept(self, event: dict[str, Any]) -> None:
+        event_id = event["id"]
+        if event_id <= self.watermark:
+            return
+        self._pending[event_id] = event
+        self._drain()
+        if self._pending and (self._hole_task is None or self._hole_task.done()):
+            self._hole_task = asyncio.get_running_loop().create_task(self._fill_hole_later())
+
+    def _drain(self) -> None:
+        while self.watermark + 1 in self._pending:
+            self.watermark += 1
+            self._dispatch(self._pending.pop(self.watermark))
+
+    async def _fill_hole_later(self) -> None:
+        await asyncio.sleep(HOLE_WAIT)
+        if self._pending:
+            await self._fill()
+
+    async def _fill(self) -> None:
+        """Dispatch, from the database, everything after the watermark up to the newest event."""
+        async with self._fill_lock:
+            from lakeside.services.sync import hydrate
+            from lakeside.store import stream
+
+            while True:
+                async with self.services.ctx.db.read() as conn:
+                    _, newest = await stream.bounds(conn)
+                    rows = await stream.events_between(conn, self.watermark, newest, limit=1000)
+                    events = await hydrate(conn, rows)
+                for event in events:
+                    if event["id"] > self.watermark:
+                        self.watermark = event["id"]
+                        self._pending.pop(event["id"], None)
+                        self._dispatch(event)
+                if len(rows) < 1000:
+                    # Ids below ``newest`` that are not in the log were never committed.
+                    self.watermark = max(self.watermark, newest)
+                    for stale in [i for i in self._pending if i <= self.watermark]:
+                        del self._pending[stale]
+                    self._drain()
+                    return
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_INTERVAL)
+            try:
+                if self._pending or await self.services.sync.position() > self.watermark:
+                    await asyncio.sleep(HOLE_WAIT)  # let the bus deliver what it is about to
+                    if self._pending or await self.services.sync.position() > self.watermark:
+                        await self._fill()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hub: polling the log failed")
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        frame = orjson.dumps(event).decode()
+        event_id: int = event["id"]
+        data = event["data"] if isinstance(event["data"], dict) else {}
+        user_id = event.get("user_id")
+        if user_id is not None:
+            if event["type"] == "session" and event["op"] == "revoked":
+                for connection in list(self.by_user.get(user_id, ())):
+                    if connection.session_id == data.get("session_id"):
+                        connection.abort(CLOSE_SESSION_REVOKED, "session revoked")
+            if event["type"] == "conversation" and event["op"] == "removed":
+                self._leave(user_id, data.get("conversation_id"))
+            self._deliver(self.by_user.get(user_id, ()), event_id, frame)
+            return
+        conversation_id = event.get("conversation_id")
+        if conversation_id is None:
+            return
+        if (event["type"], event["op"]) == ("conversation", "created"):
+            self._join(data.get("member_ids", []), conversation_id)
+        elif (event["type"], event["op"]) == ("member", "added"):
+            self._join(data.get("user_ids", []), conversation_id)
+        receivers: Any = self.by_conversation.get(conversation_id, ())
+        audience = data.get("audience")
+        if audience is not None:
+            allowed = set(audience)
+            receivers = [c for c in receivers if c.user_id in allowed]
+        self._deliver(receivers, event_id, frame)
+        if (event["type"], event["op"]) == ("member", "removed"):
+            self._leave(data.get("user_id"), conversation_id)
+
+    def _deliver(self, connections: Any, event_id: int, frame: str) -> None:
+        for connection in list(connections):
+            connection.offer(event_id, frame)
+            self.delivered += 1
+
+    def _join(self, user_ids: list[int], conversation_id: int) -> None:
+        for user_id in user_ids:
+            for connection in self.by_user.get(user_id, ()):
+                connection.conversations.add(conversation_id)
+                self.by_conversation[conversation_id].add(connection)
+
+    def _leave(self, user_id: int | None, conversation_id: int | None) -> None:
+        if user_id is None or conversation_id is None:
+            return
+        for connection in self.by_user.get(user_id, ()):
+            connection.conversations.discard(conversation_id)
+            members = self.by_conversation.get(conversation_id)
+            if members is not None:
+                members.discard(connection)
+
+    # -- typing and presence (ephemeral: never stored, never replayed) ------------------------
+
+    async def publish_typing(self, connection: Connection, conversation_id: int) -> None:
+        message = {"kind": "typing", "conversation_id": conversation_id, "user_id": connection.user_id}
+        await self.bus.publish(EPHEMERAL_CHANNEL, orjson.dumps(message))
+
+    async def _consume_ephemeral(self, stream: AsyncIterator[bytes]) -> None:
+        async for message in stream:
+            if message == RESYNC:
+                continue
+            try:
+                item = orjson.loads(message)
+                if item["kind"] == "typing":
+                    self._relay_typing(item)
+                elif item["kind"] == "presence":
+                    self._remote_presence(item)
+            except Exception:
+                log.exception("hub: bad ephemeral message")
+
+    def _relay_typing(self, item: dict[str, Any]) -> None:
+        frame = orjson.dumps(
+            {
+                "type": "typing",
+                "op": "started",
+                "conversation_id": item["conversation_id"],
+                "data": {"user_id": item["user_id"], "expires_in_ms": 6000},
+            }
+        ).decode()
+        for connection in list(self.by_conversation.get(item["conversation_id"], ())):
+            if connection.user_id != item["user_id"]:
+                connection.offer_ephemeral(frame)
+
+    def local_status(self, user_id: int) -> str:
+        connections = self.by_user.get(user_id)
+        if not connections:
+            return "offline"
+        return "online" if any(c.status == "online" for c in connections) else "away"
+
+    def status(self, user_id: int) -> str:
+        now = time.monotonic()
+        best = self.local_status(user_id)
+        for node, (status, at) in self._presence.get(user_id, {}).items():
+            if (
+                node != self.node_id
+                and now - at < PRESENCE_EXPIRY
+                and STATUS_RANK[status] > STATUS_RANK[best]
+            ):
+                best = status
+        return best
+
+    def _local_presence_changed(self, user_id: int, was: str) -> None:
+        now_status = self.local_status(user_id)
+        if now_status == was:
+            return
+        asyncio.get_running_loop().create_task(self._announce(user_id, now_status))
+
+    async def _announce(self, user_id: int, status: str) -> None:
+        audience = await self.services.presence.audience(user_id)
+        message = {
+            "kind": "presence",
+            "node": self.node_id,
+            "users": [[user_id, status]],
+            "audience": {str(user_id): audience},
+        }
+        await self.bus.publish(EPHEMERAL_CHANNEL, orjson.dumps(message))
+
+    async def _announce_presence(self) -> None:
+        """Re-announce this node's users so that other nodes (and new ones) converge."""
+        while True:
+            await asyncio.sleep(PRESENCE_REFRESH)
+            users = [[user_id, self.local_status(user_id)] for user_id in list(self.by_user)]
+            if users:
+                message = {"kind": "presence", "node": self.node_id, "users": users, "audience": {}}
+                with contextlib.suppress(Exception):
+                    await self.bus.publish(EPHEMERAL_CHANNEL, orjson.dumps(message))
+
+    def _remote_presence(self, item: dict[str, Any]) -> None:
+        now = time.monotonic()
+        for user_id, status in item["users"]:
+            before = self.status(user_id)
+            if item["node"] != self.node_id:
+                self._presence[user_id][item["node"]] = (status, now)
+            after = self.status(user_id)
+            audience = item["audience"].get(str(user_id))
+            if audience is None or (before == after and item["node"] != self.node_id):
+                continue
+            frame = orjson.dumps(
+                {"type": "presence", "op": "changed", "data": {"user_id": user_id, "status": after}}
+            ).decode()
+            for receiver in audience:
+                for connection in list(self.by_user.get(receiver, ())):
+                    connection.offer_ephemeral(frame)
