@@ -11,21 +11,35 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lakeside import __version__
-from lakeside.api import accounts, health
+from lakeside.api import accounts, conversations, files, friends, health, messages, receipts, search, sync
 from lakeside.api.errors import install_error_handlers
 from lakeside.bus import create_bus
 from lakeside.config import Settings
+from lakeside.realtime.gateway import stream_endpoint
+from lakeside.realtime.hub import Hub
 from lakeside.services.container import Services
 from lakeside.services.context import Context
 from lakeside.store import migrate
 from lakeside.store.engine import Database
+from lakeside.workers.housekeeping import Housekeeping
 
 log = logging.getLogger("lakeside")
 
-ROUTERS = [health.router, accounts.router]
+ROUTERS = [
+    health.router,
+    accounts.router,
+    friends.router,
+    conversations.router,
+    messages.router,
+    files.router,
+    search.router,
+    sync.router,
+    receipts.router,
+]
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -69,11 +83,18 @@ def build_app(settings: Settings) -> FastAPI:
         await bus.connect()
         services = Services(Context(settings, db, bus))
         await services.start()
+        hub = Hub(services)
+        await hub.start()
+        housekeeping = Housekeeping(services)
+        await housekeeping.start()
         app.state.services = services
+        app.state.hub = hub
         log.info("lakeside %s ready on %s with %s", __version__, db.dialect, settings.bus_url)
         try:
             yield
         finally:
+            await housekeeping.stop()
+            await hub.stop()
             await services.stop()
             await bus.disconnect()
             await db.dispose()
@@ -87,5 +108,6 @@ def build_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.router.routes.append(WebSocketRoute("/api/v1/stream", stream_endpoint, name="stream"))
     app.add_middleware(SecurityHeaders)
     return app

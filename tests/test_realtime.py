@@ -143,3 +143,136 @@ async def test_http_sync_pages_through_missed_events(server: str) -> None:
     assert seen == list(range(1, 8))
     for client in (alice, bob):
         await client.close()
+
+
+async def test_a_position_older_than_the_log_is_refused_with_a_distinct_code(settings: Settings) -> None:
+    settings.event_retention_days = 0
+    async with running_server(settings) as url:
+        alice = await make_client(url, "alice", "Alice")
+        bob = await make_client(url, "bob", "Bob")
+        await friends(alice, bob)
+        conversation = await alice.open_direct(bob.user["id"])  # type: ignore[index]
+        await alice.send(conversation["id"], "old news")
+        from lakeside.workers.housekeeping import run_once
+
+        await asyncio.sleep(0.01)
+        pruned, _ = await run_once(_services_of(url))
+        assert pruned > 0
+        await alice.send(conversation["id"], "new")
+        with pytest.raises(Exception) as caught:
+            await bob.request("GET", "/api/v1/sync", params={"since": 1})
+        assert getattr(caught.value, "code", "") == "RESUME_TOO_OLD"
+        subscription = bob.subscribe(since=1)
+        subscription._task = asyncio.create_task(subscription._run())
+        with pytest.raises(Exception) as caught:
+            await subscription.next(timeout=5)
+        assert getattr(caught.value, "code", "") == "RESUME_TOO_OLD"
+        await subscription.close()
+        fresh = await bob.request("GET", "/api/v1/sync")
+        assert fresh["events"] == [] and fresh["position"] > 1
+        for client in (alice, bob):
+            await client.close()
+
+
+def _services_of(url: str):  # type: ignore[no-untyped-def]
+    from tests.live import SERVED
+
+    return SERVED[url].state.services
+
+
+def _masked_text_frame(text: str) -> bytes:
+    """A client-to-server WebSocket text frame (RFC 6455: clients mask their frames)."""
+    import os
+    import struct
+
+    payload = text.encode()
+    mask = os.urandom(4)
+    header = bytes([0x81])
+    length = len(payload)
+    header += bytes([0x80 | length]) if length < 126 else bytes([0x80 | 126]) + struct.pack("!H", length)
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def test_a_slow_consumer_is_disconnected_and_others_are_not_slowed(settings: Settings) -> None:
+    import base64
+    import os
+
+    import orjson
+
+    settings.ws_queue_max = 8
+    async with running_server(settings, send_buffer=8192) as url:
+        alice = await make_client(url, "alice", "Alice")
+        bob = await make_client(url, "bob", "Bob")
+        await friends(alice, bob)
+        conversation = await alice.open_direct(bob.user["id"])  # type: ignore[index]
+        host, port = url.removeprefix("http://").split(":")
+        # Bob's "client" does the handshake and the hello by hand, then never reads again.
+        reader, writer = await asyncio.open_connection(host, int(port), limit=1024)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            f"GET /api/v1/stream HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            _masked_text_frame(orjson.dumps({"op": "hello", "token": bob.token, "since": None}).decode())
+        )
+        await writer.drain()
+        hub = _services_hub(url)
+        for _ in range(200):
+            if hub.by_user.get(bob.user["id"]):  # type: ignore[index]
+                break
+            await asyncio.sleep(0.02)
+        stalled = next(iter(hub.by_user[bob.user["id"]]))  # type: ignore[index]
+        async with alice.subscribe() as fast:
+            big = "长" * 5000
+            for i in range(60):
+                await alice.send(conversation["id"], f"{i} {big}")
+            got = 0
+            while got < 60:  # the fast reader gets everything, undisturbed
+                event = await fast.next(timeout=10)
+                if event.get("type") == "message":
+                    got += 1
+        assert stalled.closed and stalled.close_code == 4008
+        assert not hub.by_user.get(bob.user["id"])  # type: ignore[index]
+        writer.close()
+        for client in (alice, bob):
+            await client.close()
+
+
+def _services_hub(url: str):  # type: ignore[no-untyped-def]
+    from tests.live import SERVED
+
+    return SERVED[url].state.hub
+
+
+async def test_typing_and_presence_reach_the_partner(server: str) -> None:
+    alice = await make_client(server, "alice", "Alice")
+    bob = await make_client(server, "bob", "Bob")
+    await friends(alice, bob)
+    conversation = await alice.open_direct(bob.user["id"])  # type: ignore[index]
+    async with bob.subscribe() as on_bob:
+        async with alice.subscribe() as on_alice:
+            while True:
+                event = await on_bob.next(5)
+                if event.get("type") == "presence" and event["data"]["user_id"] == alice.user["id"]:  # type: ignore[index]
+                    assert event["data"]["status"] == "online"
+                    break
+            await on_alice.typing(conversation["id"])
+            while True:
+                event = await on_bob.next(5)
+                if event.get("type") == "typing":
+                    assert event["conversation_id"] == conversation["id"]
+                    break
+        while True:
+            event = await on_bob.next(5)
+            if event.get("type") == "presence" and event["data"]["status"] == "offline":
+                break
+        status = await bob.request("GET", "/api/v1/presence", params={"user_ids": str(alice.user["id"])})  # type: ignore[index]
+        assert status[0]["status"] == "offline" and status[0]["last_seen_at"] is not None
+        stranger = await make_client(server, "mallory", "Mallory")
+        hidden = await stranger.request("GET", "/api/v1/presence", params={"user_ids": str(alice.user["id"])})  # type: ignore[index]
+        assert hidden[0]["last_seen_at"] is None
+        await stranger.close()
+    for client in (alice, bob):
+        await client.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketState
@@ -43,10 +44,13 @@ class Connection:
         self.live = False
         self.status = "online"
         self.closed = False
+        self.close_code: int | None = None
+        self.registered = False
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(queue_max)
         self._buffer: list[tuple[int, str]] = []
         self._buffer_max = queue_max
         self._writer: asyncio.Task[None] | None = None
+        self.on_abort: Callable[[Connection], None] | None = None  # the hub stops routing to it
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.user_id}")
@@ -117,14 +121,26 @@ class Connection:
         if self.closed:
             return
         self.closed = True
+        self.close_code = code
         if self._writer is not None:
             self._writer.cancel()
+        if self.on_abort is not None:
+            self.on_abort(self)
         asyncio.get_running_loop().create_task(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
             if self.websocket.application_state != WebSocketState.DISCONNECTED:
                 await self.websocket.close(code=code, reason=reason)
+
+    async def close_after_flush(self, code: int, reason: str) -> None:
+        """Send what is queued (e.g. an error frame), then close."""
+        if self._writer is not None and not self.closed:
+            self._queue.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._writer, timeout=2)
+        self.closed = True
+        await self._close(code, reason)
 
     async def finish(self) -> None:
         """Let queued frames go out, then stop the writer."""

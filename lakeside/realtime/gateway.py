@@ -128,7 +128,7 @@ async def _replay(
             await connection.send_control(
                 {"type": "error", "code": exc.code, "message": exc.message, **exc.data}
             )
-            connection.abort(CLOSE_RESUME_TOO_OLD, exc.code)
+            await connection.close_after_flush(CLOSE_RESUME_TOO_OLD, exc.code)
             return None
         for event in events:
             await connection.send_backlog(event["id"], _frame(event))

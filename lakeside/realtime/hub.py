@@ -27,7 +27,6 @@ import orjson
 from lakeside.bus import RESYNC
 from lakeside.realtime.connection import CLOSE_SESSION_REVOKED, Connection
 from lakeside.services.container import Services
-from lakeside.services.context import EPHEMERAL_CHANNEL, EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +58,8 @@ class Hub:
     async def start(self) -> None:
         # Subscribe first, then read the log's position: an event committed in between is then
         # either at or below the watermark (already history) or arrives on the subscription.
-        events = await self.bus.subscribe(EVENTS_CHANNEL)
-        ephemeral = await self.bus.subscribe(EPHEMERAL_CHANNEL)
+        events = await self.bus.subscribe(self.services.ctx.events_channel)
+        ephemeral = await self.bus.subscribe(self.services.ctx.ephemeral_channel)
         self.watermark = await self.services.sync.position()
         self._tasks = [
             asyncio.create_task(self._consume_events(events), name="hub-events"),
@@ -82,6 +81,8 @@ class Hub:
     # -- connections --------------------------------------------------------------------------
 
     def register(self, connection: Connection) -> None:
+        connection.registered = True
+        connection.on_abort = self.unregister
         was_online = self.local_status(connection.user_id)
         self.by_user[connection.user_id].add(connection)
         for conversation_id in connection.conversations:
@@ -89,6 +90,9 @@ class Hub:
         self._local_presence_changed(connection.user_id, was_online)
 
     def unregister(self, connection: Connection) -> None:
+        if not connection.registered:
+            return
+        connection.registered = False
         was = self.local_status(connection.user_id)
         connections = self.by_user.get(connection.user_id)
         if connections is not None:
@@ -102,8 +106,6 @@ class Hub:
                 if not members:
                     del self.by_conversation[conversation_id]
         self._local_presence_changed(connection.user_id, was)
-        if connection.user_id not in self.by_user:
-            asyncio.get_running_loop().create_task(self.services.presence.do_mark_seen(connection.user_id))
 
     def set_status(self, connection: Connection, status: str) -> None:
         was = self.local_status(connection.user_id)
@@ -243,7 +245,7 @@ class Hub:
 
     async def publish_typing(self, connection: Connection, conversation_id: int) -> None:
         message = {"kind": "typing", "conversation_id": conversation_id, "user_id": connection.user_id}
-        await self.bus.publish(EPHEMERAL_CHANNEL, orjson.dumps(message))
+        await self.bus.publish(self.services.ctx.ephemeral_channel, orjson.dumps(message))
 
     async def _consume_ephemeral(self, stream: AsyncIterator[bytes]) -> None:
         async for message in stream:
@@ -296,6 +298,9 @@ class Hub:
         asyncio.get_running_loop().create_task(self._announce(user_id, now_status))
 
     async def _announce(self, user_id: int, status: str) -> None:
+        if status == "offline":
+            # Recorded before anyone hears "offline", so a look-up right after sees the time.
+            await self.services.presence.do_mark_seen(user_id)
         audience = await self.services.presence.audience(user_id)
         message = {
             "kind": "presence",
@@ -303,7 +308,7 @@ class Hub:
             "users": [[user_id, status]],
             "audience": {str(user_id): audience},
         }
-        await self.bus.publish(EPHEMERAL_CHANNEL, orjson.dumps(message))
+        await self.bus.publish(self.services.ctx.ephemeral_channel, orjson.dumps(message))
 
     async def _announce_presence(self) -> None:
         """Re-announce this node's users so that other nodes (and new ones) converge."""
@@ -313,7 +318,7 @@ class Hub:
             if users:
                 message = {"kind": "presence", "node": self.node_id, "users": users, "audience": {}}
                 with contextlib.suppress(Exception):
-                    await self.bus.publish(EPHEMERAL_CHANNEL, orjson.dumps(message))
+                    await self.bus.publish(self.services.ctx.ephemeral_channel, orjson.dumps(message))
 
     def _remote_presence(self, item: dict[str, Any]) -> None:
         now = time.monotonic()

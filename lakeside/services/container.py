@@ -4,15 +4,33 @@ from __future__ import annotations
 
 from lakeside.services.accounts import Accounts
 from lakeside.services.context import Context
+from lakeside.services.conversations import Conversations
+from lakeside.services.files import Files
+from lakeside.services.friends import Friends
+from lakeside.services.messages import Messages
+from lakeside.services.presence import Presence
+from lakeside.services.receipts import Receipts
+from lakeside.services.search import Search
+from lakeside.services.sync import Sync
 
 
 class Services:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.accounts = Accounts(ctx)
+        self.friends = Friends(ctx)
+        self.files = Files(ctx)
+        self.conversations = Conversations(ctx)
+        self.messages = Messages(ctx, self.conversations)
+        self.sync = Sync(ctx)
+        self.receipts = Receipts(ctx, self.conversations)
+        self.presence = Presence(ctx)
+        self.search = Search(ctx)
 
     async def start(self) -> None:
         """Start background tasks (the message writer, deferred jobs)."""
+        await self.messages.writer.start()
 
     async def stop(self) -> None:
         """Stop background tasks, letting work in flight finish."""
+        await self.messages.writer.stop()

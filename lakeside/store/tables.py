@@ -166,6 +166,14 @@ messages = Table(
     UniqueConstraint("conversation_id", "seq"),
     # A retried send finds the original through this, across processes and restarts.
     UniqueConstraint("sender_id", "client_msg_id"),
+    # Downloads check that a file is attached to a message the caller can see.
+    Index(
+        "ix_messages_file_id",
+        "file_id",
+        sqlite_where=text("file_id IS NOT NULL"),
+        postgresql_where=text("file_id IS NOT NULL"),
+    ),
+    sqlite_autoincrement=True,
 )
 
 reactions = Table(
@@ -209,6 +217,8 @@ events = Table(
     Column("created_at", Ms, nullable=False),
     Index("ix_events_conversation_id_id", "conversation_id", "id"),
     Index("ix_events_user_id_id", "user_id", "id"),
+    # Positions must never be reused, even after pruning empties the table.
+    sqlite_autoincrement=True,
 )
 
 # Index tokens for full-text search (see domain/text.py). The engine-specific index over it

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_conversation_id_id", ["conversation_id", "id"], unique=False)
@@ -275,6 +276,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
         sa.UniqueConstraint("conversation_id", "seq", name=op.f("uq_messages_conversation_id_seq")),
         sa.UniqueConstraint("sender_id", "client_msg_id", name=op.f("uq_messages_sender_id_client_msg_id")),
+        sqlite_autoincrement=True,
+    )
+    op.create_index(
+        "ix_messages_file_id",
+        "messages",
+        ["file_id"],
+        unique=False,
+        sqlite_where=sa.text("file_id IS NOT NULL"),
+        postgresql_where=sa.text("file_id IS NOT NULL"),
     )
     op.create_table(
         "message_search",

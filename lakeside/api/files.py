@@ -1,0 +1,227 @@
+"""Files: upload, download, thumbnails, and the caller's avatar.
+
+Uploads are read straight from the request stream: the multipart body is parsed as it arrives and
+the file's bytes go on to the service, which writes them to disk and stops at the size limit, so a
+huge upload is neither buffered in memory nor spooled whole to a temporary file first. Downloads
+carry headers that keep a browser from ever running stored content: nosniff, a sandboxing CSP,
+and ``attachment`` for everything but plain images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.responses import FileResponse, Response
+
+from lakeside.api.accounts import ProfileOut
+from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.schemas import ERRORS
+from lakeside.errors import Invalid
+from lakeside.services.files import Download, Upload
+
+router = APIRouter(prefix="/api/v1", tags=["files"], responses=ERRORS)
+
+FILE_FIELD = "file"
+# Form fields and part headers that may come before the file; more than this is not an upload form.
+MAX_PREAMBLE = 64 * 1024
+SANDBOX_CSP = "sandbox; default-src 'none'"
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FILE_FIELD],
+                    "properties": {FILE_FIELD: {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+BYTES_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/octet-stream": {}}, "description": "The stored bytes."},
+    304: {"description": "Not modified (If-None-Match matched the ETag)."},
+}
+
+
+class FileOut(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    url: str
+    thumbnail_url: str | None
+    created_at: int
+
+
+class _MultipartFile:
+    """Pulls one file field out of a multipart/form-data stream, part by part as bytes arrive."""
+
+    def __init__(self, boundary: bytes, field: str) -> None:
+        self.field = field.encode()
+        self.filename: str | None = None
+        self.in_file = False
+        self.done = False
+        self.data: list[bytes] = []
+        self._name = b""
+        self._value = b""
+        self._disposition = b""
+        self._parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": self._part_begin,
+                "on_header_field": self._header_field,
+                "on_header_value": self._header_value,
+                "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_finished,
+                "on_part_data": self._part_data,
+                "on_part_end": self._part_end,
+            },
+        )
+
+    def feed(self, chunk: bytes) -> None:
+        try:
+            self._parser.write(chunk)
+        except FormParserError as exc:
+            raise Invalid("The multipart body is malformed.", code="INVALID_MULTIPART") from exc
+
+    def _part_begin(self) -> None:
+        self._disposition = b""
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._name += data[start:end]
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _header_end(self) -> None:
+        if self._name.lower() == b"content-disposition":
+            self._disposition = self._value
+        self._name = self._value = b""
+
+    def _headers_finished(self) -> None:
+        if self.filename is not None:
+            return
+        _, options = parse_options_header(self._disposition)
+        if options.get(b"name") == self.field and b"filename" in options:
+            self.filename = options[b"filename"].decode("utf-8", "replace")
+            self.in_file = True
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.in_file:
+            self.data.append(data[start:end])
+
+    def _part_end(self) -> None:
+        if self.in_file:
+            self.in_file = False
+            self.done = True
+
+
+async def read_upload(request: Request, field: str = FILE_FIELD) -> Upload:
+    """The file in form field ``field``; its bytes stay in the request until the service reads them."""
+    content_type, params = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data" or not params.get(b"boundary"):
+        raise Invalid(f"Send the file as multipart/form-data in the field '{field}'.", code="NOT_MULTIPART")
+    try:
+        reader = _MultipartFile(params[b"boundary"], field)
+    except FormParserError as exc:
+        raise Invalid("The multipart boundary is invalid.", code="INVALID_MULTIPART") from exc
+    stream = request.stream()
+    consumed = 0
+    try:
+        async for chunk in stream:
+            reader.feed(chunk)
+            if reader.filename is not None:
+                return Upload(reader.filename, _file_bytes(reader, stream))
+            consumed += len(chunk)
+            if consumed > MAX_PREAMBLE:
+                break
+    except BaseException:
+        await stream.aclose()
+        raise
+    await stream.aclose()
+    raise Invalid(f"Attach the file in the form field '{field}'.", code="FILE_REQUIRED")
+
+
+async def _file_bytes(
+    reader: _MultipartFile, stream: AsyncGenerator[bytes, None]
+) -> AsyncGenerator[bytes, None]:
+    try:
+        while True:
+            if reader.data:
+                data = b"".join(reader.data)
+                reader.data.clear()
+                if data:
+                    yield data
+            if reader.done:
+                return
+            chunk = await anext(stream, None)
+            if chunk is None:
+                raise Invalid("The upload ended before the file did.", code="INCOMPLETE_UPLOAD")
+            reader.feed(chunk)
+    finally:
+        await stream.aclose()
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """RFC 6266 with an ASCII fallback and the exact name in RFC 5987 form (``filename*``), which
+    every current browser prefers, so Chinese names survive."""
+    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else "_" for c in filename)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _send(request: Request, download: Download) -> Response:
+    # ``no-cache`` with an ETag: a browser may keep the bytes but asks again before each use, so
+    # the access check still runs every time (a member who left loses access) at the cost of a 304.
+    headers = {
+        "Cache-Control": "private, no-cache",
+        "ETag": download.etag,
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": SANDBOX_CSP,
+    }
+    wanted = request.headers.get("if-none-match", "")
+    if any(tag.strip().removeprefix("W/") == download.etag for tag in wanted.split(",")):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    headers["Content-Disposition"] = content_disposition(
+        "inline" if download.inline else "attachment", download.filename
+    )
+    return FileResponse(download.path, media_type=download.content_type, headers=headers)
+
+
+@router.post("/files", status_code=status.HTTP_201_CREATED, response_model=FileOut, openapi_extra=UPLOAD_BODY)
+async def upload_file(request: Request, user: UserDep, services: ServicesDep) -> FileOut:
+    """Upload a file (multipart field `file`) to attach to a message. The type is read from the
+    content, never from the name or the client; images get dimensions and a thumbnail."""
+    upload = await read_upload(request)
+    return FileOut(**await services.files.do_upload(user, upload))
+
+
+@router.get("/files/{file_id}", response_class=FileResponse, responses=BYTES_RESPONSE)
+async def download_file(file_id: str, request: Request, user: UserDep, services: ServicesDep) -> Response:
+    """The file's bytes, for its uploader, for members of a conversation where it was sent, and for
+    anyone logged in when it is an avatar. Only JPEG, PNG, GIF and WebP display inline."""
+    return _send(request, await services.files.get_download(user, file_id))
+
+
+@router.get("/files/{file_id}/thumbnail", response_class=FileResponse, responses=BYTES_RESPONSE)
+async def download_thumbnail(
+    file_id: str, request: Request, user: UserDep, services: ServicesDep
+) -> Response:
+    """An image's thumbnail (at most 320×320); 404 `NO_THUMBNAIL` for files that are not images."""
+    return _send(request, await services.files.get_thumbnail(user, file_id))
+
+
+@router.put("/me/avatar", response_model=ProfileOut, openapi_extra=UPLOAD_BODY)
+async def set_avatar(request: Request, user: UserDep, services: ServicesDep) -> ProfileOut:
+    """Upload an image (multipart field `file`) as the caller's avatar; returns the updated profile."""
+    stored = await services.files.do_upload_avatar(user, await read_upload(request))
+    return ProfileOut(**await services.accounts.do_update_profile(user, {"avatar_file_id": stored["id"]}))

@@ -1,0 +1,50 @@
+"""Queries on uploaded files: recording an upload, and fetching a file only for those who may see it.
+
+Who may download a file is decided in one query (``get_accessible_file``), so that the rule lives in
+one place and a download costs one round trip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lakeside.store.tables import conversation_members, files, messages
+
+
+async def insert_file(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(insert(files).values(**values))
+
+
+async def get_file(conn: AsyncConnection, file_id: str) -> Row[Any] | None:
+    return (await conn.execute(select(files).where(files.c.id == file_id))).first()
+
+
+async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int) -> Row[Any] | None:
+    """The file if ``user_id`` may download it, else None (missing and forbidden look the same).
+
+    Allowed: the uploader; anyone logged in for an avatar; a current member of a conversation in
+    which a message that has not been recalled carries the file.
+    """
+    shared_with_user = exists().where(
+        messages.c.file_id == files.c.id,
+        messages.c.recalled_at.is_(None),
+        conversation_members.c.conversation_id == messages.c.conversation_id,
+        conversation_members.c.user_id == user_id,
+    )
+    query = select(files).where(
+        files.c.id == file_id,
+        or_(files.c.owner_id == user_id, files.c.purpose == "avatar", shared_with_user),
+    )
+    return (await conn.execute(query)).first()
+
+
+async def get_owned_attachment(conn: AsyncConnection, file_id: str, owner_id: int) -> Row[Any] | None:
+    """An attachment uploaded by ``owner_id``, or None: a sender may only attach their own uploads."""
+    query = select(files).where(
+        and_(files.c.id == file_id, files.c.owner_id == owner_id, files.c.purpose == "attachment")
+    )
+    return (await conn.execute(query)).first()

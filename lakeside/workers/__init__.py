@@ -1,0 +1,1 @@
+"""Deferred jobs off the request path, in-process by default."""
