@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means a SQLite file in data_dir."
     )
+    bus_namespace: str = Field(
+        default="", description="Channel prefix on the bus; empty: derived from the database URL."
+    )
     bus_url: str = Field(default="memory://", description="memory:// (one process) or redis://host:port/db.")
     secret_key: str = Field(default="", description="Empty means: generated once into data_dir/secret_key.")
     public_url: str = Field(default="http://127.0.0.1:8000", description="How users reach this server.")

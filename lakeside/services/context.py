@@ -9,6 +9,7 @@ write never reaches a socket).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from typing import Any
 import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.bus.base import Bus
@@ -27,9 +29,6 @@ from lakeside.store import events as event_store
 from lakeside.store.engine import Database
 
 log = logging.getLogger(__name__)
-
-EVENTS_CHANNEL = "lakeside.events"
-EPHEMERAL_CHANNEL = "lakeside.ephemeral"  # typing and presence: never stored
 
 
 @dataclass
@@ -94,11 +93,24 @@ class BoundedHasher:
         return self._hasher.check_needs_rehash(password_hash)
 
 
+def bus_namespace(settings: Settings) -> str:
+    """Nodes share bus channels exactly when they share a database (unless told otherwise), so
+    two deployments, or two test runs, on one Redis never hear each other."""
+    if settings.bus_namespace:
+        return settings.bus_namespace
+    url = make_url(settings.effective_database_url).render_as_string(hide_password=True)
+    return hashlib.sha256(url.encode()).hexdigest()[:12]
+
+
 class Context:
     def __init__(self, settings: Settings, db: Database, bus: Bus) -> None:
         self.settings = settings
         self.db = db
         self.bus = bus
+        namespace = bus_namespace(settings)
+        self.events_channel = f"lakeside.{namespace}.events"
+        # Typing and presence: never stored, never replayed.
+        self.ephemeral_channel = f"lakeside.{namespace}.ephemeral"
         self.hasher = BoundedHasher(
             settings.password_hash_concurrency,
             time_cost=settings.password_hash_time_cost,
@@ -121,6 +133,6 @@ class Context:
     async def publish(self, events: list[Event]) -> None:
         payload = orjson.dumps([event.wire() for event in events])
         try:
-            await self.bus.publish(EVENTS_CHANNEL, payload)
+            await self.bus.publish(self.events_channel, payload)
         except Exception:  # committed already; clients back-fill from the log
             log.exception("publishing %d events failed", len(events))
