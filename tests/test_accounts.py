@@ -153,3 +153,23 @@ async def test_lookup_is_exact_and_public_fields_only(client: httpx.AsyncClient)
     assert (await me.get("/api/v1/users/lookup", params={"q": "fra"})).json() == []
     response = await me.get("/api/v1/users/999999")
     assert response.status_code == 404
+
+
+async def test_cookie_sessions_need_the_csrf_header_for_changes(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", json={"username": "webby", "password": PASSWORD, "use_cookie": True}
+    )
+    assert response.status_code == 201
+    assert response.json()["token"] is None
+    assert "httponly" in response.headers["set-cookie"].lower()
+    csrf = client.cookies["lakeside_csrf"]
+    assert (await client.get("/api/v1/me")).status_code == 200  # reading needs no header
+    refused = await client.patch("/api/v1/me", json={"display_name": "Forged"})
+    assert refused.status_code == 403
+    assert error_code(refused) == "CSRF_FAILED"
+    wrong = await client.patch("/api/v1/me", json={"display_name": "Forged"}, headers={"X-CSRF-Token": "guess"})
+    assert wrong.status_code == 403
+    ok = await client.patch("/api/v1/me", json={"display_name": "Webby"}, headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 200
+    assert (await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})).status_code == 200
+    assert (await client.get("/api/v1/me")).status_code == 401

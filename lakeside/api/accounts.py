@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from lakeside.api.deps import ServicesDep, UserDep, client_address
+from lakeside.api.deps import (
+    ServicesDep,
+    UserDep,
+    clear_session_cookies,
+    client_address,
+    set_session_cookies,
+)
 from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
+from lakeside.services.accounts import NewSession
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=ERRORS)
 
@@ -20,11 +27,17 @@ class RegisterIn(Strict):
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=320)
     invitation_code: str | None = Field(default=None, max_length=64)
+    use_cookie: bool = Field(
+        default=False, description="Web clients: keep the session in an HttpOnly cookie."
+    )
 
 
 class LoginIn(Strict):
     login: str = Field(max_length=320, description="Username, e-mail or phone.")
     password: str = Field(max_length=256)
+    use_cookie: bool = Field(
+        default=False, description="Web clients: keep the session in an HttpOnly cookie."
+    )
 
 
 class ProfileOut(UserOut):
@@ -35,7 +48,9 @@ class ProfileOut(UserOut):
 
 
 class SessionTokenOut(BaseModel):
-    token: str = Field(description="Send as `Authorization: Bearer <token>`. Shown once.")
+    token: str | None = Field(
+        description="Send as `Authorization: Bearer <token>`. Shown once; null when the session is a cookie."
+    )
     session_id: int
     user: ProfileOut
 
@@ -61,20 +76,35 @@ class PasswordIn(Strict):
     new_password: str = Field(max_length=256)
 
 
+async def _session_reply(
+    request: Request, response: Response, services: ServicesDep, new: NewSession, *, cookie: bool
+) -> SessionTokenOut:
+    profile = await services.accounts.get_own_profile(new.user_id)
+    token: str | None = new.token
+    if cookie:
+        max_age = services.ctx.settings.session_ttl_days * 86_400
+        set_session_cookies(request, response, new.token, max_age)
+        token = None
+    return SessionTokenOut(token=token, session_id=new.session_id, user=ProfileOut(**profile))
+
+
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=SessionTokenOut)
-async def register(body: RegisterIn, request: Request, services: ServicesDep) -> SessionTokenOut:
+async def register(
+    body: RegisterIn, request: Request, response: Response, services: ServicesDep
+) -> SessionTokenOut:
     """Create an account and log in. The first account on an empty server is its administrator."""
     new = await services.accounts.do_register(
-        **body.model_dump(),
+        **body.model_dump(exclude={"use_cookie"}),
         address=client_address(request),
         user_agent=request.headers.get("user-agent", ""),
     )
-    profile = await services.accounts.get_own_profile(new.user_id)
-    return SessionTokenOut(token=new.token, session_id=new.session_id, user=ProfileOut(**profile))
+    return await _session_reply(request, response, services, new, cookie=body.use_cookie)
 
 
 @router.post("/auth/login", response_model=SessionTokenOut)
-async def login(body: LoginIn, request: Request, services: ServicesDep) -> SessionTokenOut:
+async def login(
+    body: LoginIn, request: Request, response: Response, services: ServicesDep
+) -> SessionTokenOut:
     """Log in with username, e-mail or phone. Failed attempts are limited per account and address."""
     new = await services.accounts.do_login(
         login=body.login,
@@ -82,14 +112,14 @@ async def login(body: LoginIn, request: Request, services: ServicesDep) -> Sessi
         address=client_address(request),
         user_agent=request.headers.get("user-agent", ""),
     )
-    profile = await services.accounts.get_own_profile(new.user_id)
-    return SessionTokenOut(token=new.token, session_id=new.session_id, user=ProfileOut(**profile))
+    return await _session_reply(request, response, services, new, cookie=body.use_cookie)
 
 
 @router.post("/auth/logout", response_model=Ok)
-async def logout(user: UserDep, services: ServicesDep) -> Ok:
-    """End the current session."""
+async def logout(user: UserDep, services: ServicesDep, response: Response) -> Ok:
+    """End the current session (and clear the web client's cookies)."""
     await services.accounts.do_revoke_session(user, user.session_id)
+    clear_session_cookies(response)
     return Ok()
 
 

@@ -1,16 +1,37 @@
-"""Request dependencies: the service container and the authenticated caller."""
+"""Request dependencies: the service container and the authenticated caller.
+
+Two ways to present a session. Scripts and bots send ``Authorization: Bearer <token>``. The web
+client holds its token in an HttpOnly cookie that page scripts cannot read; because a browser
+attaches cookies to cross-site requests too, a cookie-authenticated request that changes
+anything must also carry the ``X-CSRF-Token`` header matching the ``lakeside_csrf`` cookie
+(double submit): a page on another site can make the browser send the cookies, but cannot read
+the CSRF cookie to copy it into the header.
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request, Response
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from lakeside.domain.tokens import new_token
+from lakeside.errors import Forbidden
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
 
+SESSION_COOKIE = "lakeside_session"
+CSRF_COOKIE = "lakeside_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 bearer = HTTPBearer(auto_error=False, description="A session token from POST /api/v1/auth/login.")
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="The web client's session (HttpOnly). Unsafe methods also need the X-CSRF-Token header.",
+)
 
 
 def get_services(request: Request) -> Services:
@@ -22,14 +43,45 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def check_csrf(request: Request) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    given = request.headers.get(CSRF_HEADER, "")
+    if not expected or not hmac.compare_digest(expected, given):
+        raise Forbidden("Missing or wrong X-CSRF-Token header.", code="CSRF_FAILED")
+
+
 async def get_current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    cookie: Annotated[str | None, Depends(session_cookie)],
 ) -> AuthUser:
-    token = credentials.credentials if credentials else ""
+    if credentials is not None:
+        token = credentials.credentials
+    elif cookie:
+        check_csrf(request)
+        token = cookie
+    else:
+        token = ""
     user = await get_services(request).accounts.authenticate(token)
     request.state.user = user
     return user
+
+
+def set_session_cookies(request: Request, response: Response, token: str, max_age: int) -> None:
+    secure = request.url.scheme == "https"
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, httponly=True, secure=secure, samesite="lax", path="/"
+    )
+    response.set_cookie(
+        CSRF_COOKIE, new_token(), max_age=max_age, httponly=False, secure=secure, samesite="strict", path="/"
+    )
+
+
+def clear_session_cookies(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

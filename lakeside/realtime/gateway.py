@@ -32,6 +32,7 @@ from lakeside.services.container import Services
 
 log = logging.getLogger(__name__)
 
+SESSION_COOKIE = "lakeside_session"  # as set by lakeside.api.deps
 HELLO_TIMEOUT = 10.0
 TYPING_INTERVAL = 2.0
 MAX_FRAME = 64 * 1024
@@ -74,7 +75,10 @@ async def stream_endpoint(websocket: WebSocket) -> None:
         since = hello.get("since")
         if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
             raise ValueError("since must be a non-negative integer or null")
-        user = await services.accounts.authenticate(str(hello.get("token") or ""))
+        # The web client's session is its HttpOnly cookie (the Origin check above keeps other
+        # sites from riding it); other clients put their token in the hello.
+        token = hello.get("token") or websocket.cookies.get(SESSION_COOKIE, "")
+        user = await services.accounts.authenticate(str(token))
     except LakesideError as exc:
         await websocket.send_text(_frame({"type": "error", "code": exc.code, "message": exc.message}))
         await websocket.close(code=4003, reason=exc.code)
