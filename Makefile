@@ -1,0 +1,41 @@
+# The two commands from the README: `make demo` and `make test`. Both set up .venv on first use
+# and reinstall only when pyproject.toml changes.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo serve test lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# One stamp per install flavour, so `make test` after `make demo` adds the dev tools.
+$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-base
+
+demo: $(VENV)/.installed-base
+	$(BIN)/lakeside demo --data-dir data/demo --host $(HOST) --port $(PORT)
+
+serve: $(VENV)/.installed-base
+	$(BIN)/lakeside serve --host $(HOST) --port $(PORT)
+
+test: lint
+	$(BIN)/pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check lakeside tests
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format lakeside tests
+
+clean:
+	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache .mypy_cache .hypothesis lakeside.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
