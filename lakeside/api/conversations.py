@@ -9,19 +9,19 @@ from pydantic import Field
 
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict
-from lakeside.api.views import ConversationOut, ConversationPage, MemberOut
+from lakeside.api.views import MAX_ID, ConversationOut, ConversationPage, IdField, IdPath, MemberOut
 from lakeside.errors import Invalid
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERRORS)
 
 
 class DirectIn(Strict):
-    user_id: int
+    user_id: IdField
 
 
 class GroupIn(Strict):
     title: str = Field(max_length=256, examples=["产品组"])
-    member_ids: list[int] = Field(default_factory=list, max_length=10_000)
+    member_ids: list[IdField] = Field(default_factory=list, max_length=10_000)
 
 
 class ConversationPatch(Strict):
@@ -30,7 +30,7 @@ class ConversationPatch(Strict):
 
 
 class MembersIn(Strict):
-    user_ids: list[int] = Field(min_length=1, max_length=1000)
+    user_ids: list[IdField] = Field(min_length=1, max_length=1000)
 
 
 class RoleIn(Strict):
@@ -38,7 +38,7 @@ class RoleIn(Strict):
 
 
 class TransferIn(Strict):
-    user_id: int
+    user_id: IdField
 
 
 class MySettingsIn(Strict):
@@ -50,10 +50,12 @@ def _parse_cursor(cursor: str | None) -> tuple[int, int] | None:
     if not cursor:
         return None
     try:
-        at, conversation_id = cursor.split(".", 1)
-        return int(at), int(conversation_id)
+        at, conversation_id = (int(part) for part in cursor.split(".", 1))
     except ValueError:
-        raise Invalid("That cursor is not one this server gave out.", code="INVALID_CURSOR") from None
+        at = conversation_id = -1
+    if not (0 <= at <= MAX_ID and 0 <= conversation_id <= MAX_ID):
+        raise Invalid("That cursor is not one this server gave out.", code="INVALID_CURSOR")
+    return at, conversation_id
 
 
 @router.get("", response_model=ConversationPage)
@@ -89,13 +91,14 @@ async def create_group(body: GroupIn, user: UserDep, services: ServicesDep) -> C
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut)
-async def get_conversation(conversation_id: int, user: UserDep, services: ServicesDep) -> ConversationOut:
+async def get_conversation(conversation_id: IdPath, user: UserDep, services: ServicesDep) -> ConversationOut:
+    """One of the caller's conversations, as in the list."""
     return ConversationOut(**await services.conversations.get_conversation(user, conversation_id))
 
 
 @router.patch("/{conversation_id}", response_model=ConversationOut)
 async def update_conversation(
-    conversation_id: int, body: ConversationPatch, user: UserDep, services: ServicesDep
+    conversation_id: IdPath, body: ConversationPatch, user: UserDep, services: ServicesDep
 ) -> ConversationOut:
     """Rename a group or set its avatar (owner and admins)."""
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
@@ -104,7 +107,7 @@ async def update_conversation(
 
 @router.put("/{conversation_id}/settings", response_model=ConversationOut)
 async def update_my_settings(
-    conversation_id: int, body: MySettingsIn, user: UserDep, services: ServicesDep
+    conversation_id: IdPath, body: MySettingsIn, user: UserDep, services: ServicesDep
 ) -> ConversationOut:
     """Pin or mute the conversation for the caller only."""
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
@@ -115,10 +118,10 @@ async def update_my_settings(
 
 @router.get("/{conversation_id}/members", response_model=list[MemberOut])
 async def list_members(
-    conversation_id: int,
+    conversation_id: IdPath,
     user: UserDep,
     services: ServicesDep,
-    after: Annotated[int, Query(ge=0, description="The last user id of the previous page")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="The last user id of the previous page")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[MemberOut]:
     """Members by user id, paged."""
@@ -128,7 +131,7 @@ async def list_members(
 
 @router.post("/{conversation_id}/members", response_model=ConversationOut)
 async def add_members(
-    conversation_id: int, body: MembersIn, user: UserDep, services: ServicesDep
+    conversation_id: IdPath, body: MembersIn, user: UserDep, services: ServicesDep
 ) -> ConversationOut:
     """Add friends to a group (any member may)."""
     return ConversationOut(
@@ -137,14 +140,14 @@ async def add_members(
 
 
 @router.delete("/{conversation_id}/members/{user_id}", response_model=Ok)
-async def remove_member(conversation_id: int, user_id: int, user: UserDep, services: ServicesDep) -> Ok:
+async def remove_member(conversation_id: IdPath, user_id: IdPath, user: UserDep, services: ServicesDep) -> Ok:
     """Remove a member (owner: anyone; admin: plain members). Removing yourself is leaving."""
     await services.conversations.do_remove_member(user, conversation_id, user_id)
     return Ok()
 
 
 @router.post("/{conversation_id}/leave", response_model=Ok)
-async def leave(conversation_id: int, user: UserDep, services: ServicesDep) -> Ok:
+async def leave(conversation_id: IdPath, user: UserDep, services: ServicesDep) -> Ok:
     """Leave a group. The owner hands it over first."""
     await services.conversations.do_leave(user, conversation_id)
     return Ok()
@@ -152,7 +155,7 @@ async def leave(conversation_id: int, user: UserDep, services: ServicesDep) -> O
 
 @router.put("/{conversation_id}/members/{user_id}/role", response_model=Ok)
 async def set_role(
-    conversation_id: int, user_id: int, body: RoleIn, user: UserDep, services: ServicesDep
+    conversation_id: IdPath, user_id: IdPath, body: RoleIn, user: UserDep, services: ServicesDep
 ) -> Ok:
     """Make a member an admin or a plain member again (owner only)."""
     await services.conversations.do_set_role(user, conversation_id, user_id, body.role)
@@ -160,7 +163,7 @@ async def set_role(
 
 
 @router.post("/{conversation_id}/transfer", response_model=Ok)
-async def transfer(conversation_id: int, body: TransferIn, user: UserDep, services: ServicesDep) -> Ok:
+async def transfer(conversation_id: IdPath, body: TransferIn, user: UserDep, services: ServicesDep) -> Ok:
     """Hand the group to another member; the old owner becomes an admin."""
     await services.conversations.do_transfer(user, conversation_id, body.user_id)
     return Ok()

@@ -1,10 +1,19 @@
-"""Response models for conversations and messages (the shapes in docs/api.md and docs/protocol.md)."""
+"""Response models for conversations and messages (the shapes in docs/api.md and docs/protocol.md),
+and the id types their routes accept."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import BaseModel, Field
 
 from lakeside.api.schemas import UserOut
+
+# Ids are 64-bit in storage: a larger number is refused at the edge rather than overflowing a driver.
+MAX_ID = 2**63 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class FileOut(BaseModel):

@@ -20,8 +20,11 @@ from lakeside.services.accounts import AuthUser, public_user
 from lakeside.services.context import Context, Event, UnitOfWork
 from lakeside.services.timeline import append_system_message, preview
 from lakeside.store import conversations as store
+from lakeside.store import files as file_store
+from lakeside.store import organizations as org_store
 from lakeside.store import social
 from lakeside.store import users as user_store
+from lakeside.store.engine import UniqueViolation
 
 ROLES = ("owner", "admin", "member")
 MANAGERS = ("owner", "admin")
@@ -54,14 +57,19 @@ class Conversations:
     # -- access -----------------------------------------------------------------------------
 
     async def access(
-        self, conn: AsyncConnection, user_id: int, conversation_id: int
+        self, conn: AsyncConnection, user_id: int, conversation_id: int, *, lock: bool = False
     ) -> tuple[Row[Any], Row[Any]]:
-        """The conversation and the caller's membership; 404 for non-members, as for nothing."""
+        """The conversation and the caller's membership; 404 for non-members, as for nothing.
+
+        ``lock`` holds the conversation's row until the transaction ends, and reads the
+        membership only after that: changes to members, roles and the member count then follow
+        one another, so caps, ownership and "members only" hold under concurrency.
+        """
+        conversation = await store.get_conversation(conn, conversation_id, for_update=lock)
+        if conversation is None:
+            raise _not_found()
         membership = await store.get_membership(conn, conversation_id, user_id)
         if membership is None:
-            raise _not_found()
-        conversation = await store.get_conversation(conn, conversation_id)
-        if conversation is None:
             raise _not_found()
         return conversation, membership
 
@@ -69,7 +77,10 @@ class Conversations:
         """Whether ``user_id`` may open a direct chat with ``other_id`` or add them to a group."""
         if await social.blocked_between(conn, user_id, other_id):
             raise Forbidden("You cannot message this person.", code="BLOCKED", user_id=other_id)
-        if not await social.are_friends(conn, user_id, other_id):
+        # Friends, and colleagues (users sharing an organization), as in DingTalk.
+        if not await social.are_friends(conn, user_id, other_id) and not await org_store.share_organization(
+            conn, user_id, other_id
+        ):
             raise Forbidden(
                 "Only friends can be messaged directly; send a friend request first.",
                 code="NOT_FRIENDS",
@@ -144,6 +155,17 @@ class Conversations:
         """The direct chat with ``other_id``, created on first use. Returns (view, created)."""
         if other_id == user.id:
             raise Invalid("A direct chat needs another person.", code="CANNOT_MESSAGE_SELF")
+        try:
+            conversation_id, created = await self._open_direct(user, other_id)
+        except UniqueViolation:
+            # Both sides opened the chat at once and the other commit won (PostgreSQL; SQLite
+            # serialises writers): the second attempt finds its conversation.
+            conversation_id, created = await self._open_direct(user, other_id)
+        async with self.ctx.db.read() as conn:
+            view = (await self._views(conn, user.id, [conversation_id]))[0]
+        return view, created
+
+    async def _open_direct(self, user: AuthUser, other_id: int) -> tuple[int, bool]:
         key = store.direct_key(user.id, other_id)
         async with self.ctx.transaction() as uow:
             other = await user_store.get_user(uow.conn, other_id)
@@ -176,9 +198,7 @@ class Conversations:
                 assert conversation is not None
                 self._emit_created(uow, conversation, [user.id, other_id])
                 created = True
-        async with self.ctx.db.read() as conn:
-            view = (await self._views(conn, user.id, [conversation_id]))[0]
-        return view, created
+        return conversation_id, created
 
     @staticmethod
     def _emit_created(uow: UnitOfWork, conversation: Row[Any], member_ids: list[int]) -> None:
@@ -230,9 +250,9 @@ class Conversations:
             return (await self._views(conn, user.id, [conversation_id]))[0]
 
     async def _check_addable(self, conn: AsyncConnection, adder_id: int, user_ids: list[int]) -> None:
-        found = await user_store.get_users(conn, user_ids)
+        active = await store.active_user_ids(conn, user_ids)
         for user_id in user_ids:
-            if user_id not in found:
+            if user_id not in active:  # a deactivated account is nobody to talk to
                 raise NotFound("No such user.", code="USER_NOT_FOUND", user_id=user_id)
             await self.check_can_talk(conn, adder_id, user_id)
 
@@ -241,7 +261,7 @@ class Conversations:
     ) -> dict[str, Any]:
         values: dict[str, Any] = {}
         async with self.ctx.transaction() as uow:
-            conversation, membership = await self.access(uow.conn, user.id, conversation_id)
+            conversation, membership = await self.access(uow.conn, user.id, conversation_id, lock=True)
             if conversation.kind != "group":
                 raise Invalid("Only groups have a name and an avatar.", code="NOT_A_GROUP")
             if membership.role not in MANAGERS:
@@ -249,6 +269,7 @@ class Conversations:
             if "title" in changes:
                 values["title"] = text.clean_name(changes["title"], field="group name")
             if "avatar_file_id" in changes:
+                await self._check_avatar(uow.conn, user.id, changes["avatar_file_id"])
                 values["avatar_file_id"] = changes["avatar_file_id"]
             if values:
                 now = now_ms()
@@ -273,12 +294,22 @@ class Conversations:
                 )
         return await self.get_conversation(user, conversation_id)
 
+    @staticmethod
+    async def _check_avatar(conn: AsyncConnection, user_id: int, file_id: str) -> None:
+        """A group avatar is an image the caller uploaded (someone else's file id is refused
+        exactly like one that does not exist)."""
+        row = await file_store.get_file(conn, file_id)
+        if row is None or row.owner_id != user_id:
+            raise NotFound("No such file of yours.", code="FILE_NOT_FOUND")
+        if row.width is None:
+            raise Invalid("A group avatar is an image.", code="NOT_AN_IMAGE")
+
     async def do_add_members(
         self, user: AuthUser, conversation_id: int, user_ids: list[int]
     ) -> dict[str, Any]:
         now = now_ms()
         async with self.ctx.transaction() as uow:
-            conversation, _membership = await self.access(uow.conn, user.id, conversation_id)
+            conversation, _membership = await self.access(uow.conn, user.id, conversation_id, lock=True)
             if conversation.kind != "group":
                 raise Invalid("Members can only be added to groups.", code="NOT_A_GROUP")
             already = await store.existing_members(uow.conn, conversation_id, user_ids)
@@ -312,7 +343,7 @@ class Conversations:
             await self.do_leave(user, conversation_id)
             return
         async with self.ctx.transaction() as uow:
-            conversation, membership = await self.access(uow.conn, user.id, conversation_id)
+            conversation, membership = await self.access(uow.conn, user.id, conversation_id, lock=True)
             if conversation.kind != "group":
                 raise Invalid("Members can only be removed from groups.", code="NOT_A_GROUP")
             target = await store.get_membership(uow.conn, conversation_id, target_id)
@@ -325,7 +356,7 @@ class Conversations:
 
     async def do_leave(self, user: AuthUser, conversation_id: int) -> None:
         async with self.ctx.transaction() as uow:
-            conversation, membership = await self.access(uow.conn, user.id, conversation_id)
+            conversation, membership = await self.access(uow.conn, user.id, conversation_id, lock=True)
             if conversation.kind != "group":
                 raise Invalid("A direct chat cannot be left.", code="NOT_A_GROUP")
             if membership.role == "owner" and conversation.member_count > 1:
@@ -355,7 +386,7 @@ class Conversations:
         if role not in ("admin", "member"):
             raise Invalid("The role is admin or member; ownership is transferred.", code="INVALID_ROLE")
         async with self.ctx.transaction() as uow:
-            conversation, membership = await self.access(uow.conn, user.id, conversation_id)
+            conversation, membership = await self.access(uow.conn, user.id, conversation_id, lock=True)
             if conversation.kind != "group" or membership.role != "owner":
                 raise Forbidden("Only the owner may change roles.", code="NOT_GROUP_OWNER")
             target = await store.get_membership(uow.conn, conversation_id, target_id)
@@ -370,7 +401,7 @@ class Conversations:
 
     async def do_transfer(self, user: AuthUser, conversation_id: int, target_id: int) -> None:
         async with self.ctx.transaction() as uow:
-            conversation, membership = await self.access(uow.conn, user.id, conversation_id)
+            conversation, membership = await self.access(uow.conn, user.id, conversation_id, lock=True)
             if conversation.kind != "group" or membership.role != "owner":
                 raise Forbidden("Only the owner may transfer the group.", code="NOT_GROUP_OWNER")
             target = await store.get_membership(uow.conn, conversation_id, target_id)

@@ -90,9 +90,10 @@ class MessageWriter:
 
     async def stop(self) -> None:
         if self._task is not None:
+            # Sends that arrive from now on commit inline instead of queueing behind the end.
+            task, self._task = self._task, None
             self._queue.put_nowait(None)  # drains what is queued before it, then ends
-            await self._task
-            self._task = None
+            await task
 
     async def submit(self, draft: Draft) -> SendResult:
         draft.future = asyncio.get_running_loop().create_future()
@@ -119,9 +120,14 @@ class MessageWriter:
             if stop:
                 return
 
+    # Told the size of each committed batch when set (lakeside.metrics): a callable taking an int.
+    on_batch: Any = None
+
     async def _commit(self, batch: list[Draft]) -> None:
         try:
             outcomes = await self._write(batch)
+            if self.on_batch is not None:
+                self.on_batch(len(batch))
         except Exception as exc:
             if len(batch) > 1:
                 for draft in batch:
@@ -148,6 +154,8 @@ class MessageWriter:
                     continue  # a retry: answered below with the original
                 primary[draft.key] = draft
                 fresh.append(draft)
+            # Locked before membership is read: a removal that commits first is then seen here.
+            await conversation_store.lock_conversations(conn, {d.conversation_id for d in fresh})
             members = await conversation_store.memberships_among(
                 conn, {(d.conversation_id, d.sender_id) for d in fresh}
             )
@@ -160,10 +168,15 @@ class MessageWriter:
             by_conversation: dict[int, list[Draft]] = defaultdict(list)
             for draft in writable:
                 by_conversation[draft.conversation_id].append(draft)
+            # Rows are grouped by conversation, so ``written`` keeps the draft of each row: the
+            # batch's arrival order interleaves conversations.
             rows: list[dict[str, Any]] = []
-            for conversation_id, drafts in by_conversation.items():
+            written: list[Draft] = []
+            for conversation_id in sorted(by_conversation):
+                drafts = by_conversation[conversation_id]
                 first_seq = await store.reserve_seqs(conn, conversation_id, len(drafts), now)
                 rows.extend(_row(d, first_seq + i, now) for i, d in enumerate(drafts))
+                written.extend(drafts)
             ids = await store.insert_messages(conn, rows)
             search_rows = []
             cursors: dict[tuple[int, int], int] = {}
@@ -190,7 +203,7 @@ class MessageWriter:
                 SimpleNamespace(**row, edited_at=None, recalled_at=None, recalled_by=None) for row in rows
             ]
             views = await render_messages(conn, stored)  # type: ignore[arg-type]
-            for draft, view in zip(writable, views, strict=True):
+            for draft, view in zip(written, views, strict=True):
                 outcomes[id(draft)] = SendResult(view, created=True)
                 uow.emit(
                     Event(
@@ -234,6 +247,14 @@ def _row(draft: Draft, seq: int, now: int) -> dict[str, Any]:
         "file_id": draft.file_id,
         "created_at": now,
     }
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0 and seconds:
+        return f"{seconds // 3600} hours"
+    if seconds % 60 == 0 and seconds:
+        return f"{seconds // 60} minutes"
+    return f"{seconds} seconds"
 
 
 def _settle(draft: Draft, outcome: SendResult | Exception) -> None:
@@ -292,17 +313,11 @@ class Messages:
                     )
             if file_id is not None:
                 await self._check_file(conn, user.id, file_id, kind)
-            mentioned = find_mentions(body) if kind in EDITABLE_KINDS else None
-            mention_ids: list[int] = []
-            mention_all = False
-            if mentioned is not None:
-                ids = await user_store.get_ids_by_usernames(conn, mentioned.usernames)
-                members = await conversation_store.existing_members(conn, conversation_id, ids.values())
-                mention_ids = sorted(members - {user.id})
-                # As in DingTalk, only a group's owner and admins may notify everyone.
-                mention_all = (
-                    mentioned.everyone and conversation.kind != "direct" and membership.role in MANAGERS
-                )
+            mention_ids, mention_all = (
+                await self._mentions(conn, conversation, membership, body)
+                if kind in EDITABLE_KINDS
+                else ([], False)
+            )
         return Draft(
             sender_id=user.id,
             conversation_id=conversation_id,
@@ -315,6 +330,18 @@ class Messages:
             mention_all=mention_all,
             file_id=file_id,
         )
+
+    @staticmethod
+    async def _mentions(
+        conn: AsyncConnection, conversation: Any, membership: Any, body: str
+    ) -> tuple[list[int], bool]:
+        """The members a body mentions (never the sender), and whether it notifies everyone."""
+        mentioned = find_mentions(body)
+        ids = await user_store.get_ids_by_usernames(conn, mentioned.usernames)
+        members = await conversation_store.existing_members(conn, conversation.id, ids.values())
+        # As in DingTalk, only a group's owner and admins may notify everyone.
+        everyone = mentioned.everyone and conversation.kind != "direct" and membership.role in MANAGERS
+        return sorted(members - {membership.user_id}), everyone
 
     async def _check_direct_open(self, conn: AsyncConnection, user_id: int, conversation_id: int) -> None:
         peers = await conversation_store.member_ids(conn, conversation_id)
@@ -383,7 +410,7 @@ class Messages:
         body = text.clean_body(body, max_bytes=self.ctx.settings.max_message_bytes)
         now = now_ms()
         async with self.ctx.transaction() as uow:
-            row, _, _ = await self.access_message(uow.conn, user.id, message_id)
+            row, conversation, membership = await self.access_message(uow.conn, user.id, message_id)
             if row.sender_id != user.id:
                 raise Forbidden("Only the sender may edit a message.", code="NOT_SENDER")
             if row.recalled_at is not None:
@@ -391,15 +418,28 @@ class Messages:
             if row.kind not in EDITABLE_KINDS:
                 raise Invalid("Only text and markdown messages can be edited.", code="NOT_EDITABLE")
             window = self.ctx.settings.edit_window_seconds
-            if now - row.created_at > window * 1000:
+            # The window is open while less than ``window`` has passed: zero means never.
+            if now - row.created_at >= window * 1000:
                 raise Forbidden(
-                    f"Messages can be edited for {window // 60} minutes.", code="EDIT_WINDOW_PASSED"
+                    f"Messages can be edited for {_duration(window)} after sending.",
+                    code="EDIT_WINDOW_PASSED",
                 )
-            html = render_markdown(body) if row.kind == "markdown" else None
-            await store.update_message(uow.conn, message_id, {"body": body, "html": html, "edited_at": now})
+            if conversation.kind == "direct":
+                # An edit reaches the other side like a new message, so a block stops it too.
+                await self._check_direct_open(uow.conn, user.id, conversation.id)
+            mentions, mention_all = await self._mentions(uow.conn, conversation, membership, body)
+            values = {
+                "body": body,
+                "html": render_markdown(body) if row.kind == "markdown" else None,
+                "mentions": orjson.dumps(mentions).decode() if mentions else None,
+                "mention_all": mention_all,
+                "edited_at": now,
+            }
+            await store.update_message(uow.conn, message_id, values)
             words, chars = text.index_tokens(body)
             await store.replace_search_row(uow.conn, message_id, words, chars)
             updated = await store.get_message(uow.conn, message_id)
+            assert updated is not None  # the row is locked by this transaction's update
             view = (await render_messages(uow.conn, [updated]))[0]
             uow.emit(
                 Event(
@@ -426,14 +466,14 @@ class Messages:
             row, conversation, _membership = await self.access_message(uow.conn, user.id, message_id)
             if row.kind == "system":
                 raise Invalid("System messages cannot be recalled.", code="NOT_RECALLABLE")
-            if row.recalled_at is not None:
-                return (await render_messages(uow.conn, [row]))[0]
             if row.sender_id != user.id:
                 raise Forbidden("Only the sender may recall a message.", code="NOT_SENDER")
+            if row.recalled_at is not None:  # a retried recall: the same tombstone
+                return (await render_messages(uow.conn, [row]))[0]
             window = self.recall_window_seconds(conversation)
-            if now - row.created_at > window * 1000:
+            if now - row.created_at >= window * 1000:
                 raise Forbidden(
-                    f"Messages can be recalled for {window // 60 or 1} minutes after sending.",
+                    f"Messages can be recalled for {_duration(window)} after sending.",
                     code="RECALL_WINDOW_PASSED",
                 )
             await store.update_message(
@@ -452,6 +492,7 @@ class Messages:
             await store.delete_search_row(uow.conn, message_id)
             await store.delete_reactions(uow.conn, message_id)
             updated = await store.get_message(uow.conn, message_id)
+            assert updated is not None  # the row is locked by this transaction's update
             view = (await render_messages(uow.conn, [updated]))[0]
             uow.emit(
                 Event(

@@ -23,8 +23,30 @@ async def insert_conversation(conn: AsyncConnection, values: dict[str, Any]) -> 
     return result.scalar_one()
 
 
-async def get_conversation(conn: AsyncConnection, conversation_id: int) -> Row[Any] | None:
-    return (await conn.execute(select(conversations).where(conversations.c.id == conversation_id))).first()
+async def get_conversation(
+    conn: AsyncConnection, conversation_id: int, *, for_update: bool = False
+) -> Row[Any] | None:
+    """The conversation's row; ``for_update`` locks it until the transaction ends (PostgreSQL;
+    SQLite has one writer at a time already), which serialises changes to its membership. The
+    lock is ``FOR NO KEY UPDATE``, the one the sequence-reserving UPDATE takes too."""
+    query = select(conversations).where(conversations.c.id == conversation_id)
+    if for_update:
+        query = query.with_for_update(key_share=True)
+    return (await conn.execute(query)).first()
+
+
+async def lock_conversations(conn: AsyncConnection, conversation_ids: Iterable[int]) -> None:
+    """Lock several conversations' rows in id order (so that two lockers cannot deadlock) until
+    the transaction ends, as ``get_conversation(for_update=True)`` locks one."""
+    ids = sorted(set(conversation_ids))
+    if ids:
+        query = (
+            select(conversations.c.id)
+            .where(conversations.c.id.in_(ids))
+            .order_by(conversations.c.id)
+            .with_for_update(key_share=True)
+        )
+        await conn.execute(query)
 
 
 async def get_direct(conn: AsyncConnection, key: str) -> Row[Any] | None:
@@ -59,6 +81,15 @@ async def memberships_among(conn: AsyncConnection, pairs: set[tuple[int, int]]) 
         tuple_(members.c.conversation_id, members.c.user_id).in_(list(pairs))
     )
     return {(row.conversation_id, row.user_id) for row in await conn.execute(query)}
+
+
+async def active_user_ids(conn: AsyncConnection, user_ids: Iterable[int]) -> set[int]:
+    """Which of the ids belong to existing, active accounts."""
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    query = select(users.c.id).where(users.c.id.in_(ids), users.c.is_active.is_(True))
+    return {row.id for row in await conn.execute(query)}
 
 
 async def add_members(
@@ -198,7 +229,8 @@ async def direct_peers(
         .join(users, users.c.id == members.c.user_id)
         .where(members.c.conversation_id.in_(conversation_ids), members.c.user_id != user_id)
     )
-    return {row.conversation_id: row for row in await conn.execute(query)}
+    rows: list[Row[Any]] = list(await conn.execute(query))
+    return {row.conversation_id: row for row in rows}
 
 
 async def list_members(

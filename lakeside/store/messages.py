@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -147,21 +148,15 @@ async def files_for(conn: AsyncConnection, file_ids: list[str]) -> dict[str, Row
 
 
 async def add_reaction(conn: AsyncConnection, message_id: int, user_id: int, emoji: str, now: int) -> bool:
-    exists = await conn.execute(
-        select(reactions.c.message_id).where(
-            and_(
-                reactions.c.message_id == message_id,
-                reactions.c.user_id == user_id,
-                reactions.c.emoji == emoji,
-            )
-        )
+    """Add one user's reaction; False when it was there already. Racing adds of the same reaction
+    meet in ``ON CONFLICT DO NOTHING`` rather than in a unique violation."""
+    insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    query = (
+        insert_(reactions)
+        .values(message_id=message_id, user_id=user_id, emoji=emoji, created_at=now)
+        .on_conflict_do_nothing()
     )
-    if exists.first() is not None:
-        return False
-    await conn.execute(
-        insert(reactions).values(message_id=message_id, user_id=user_id, emoji=emoji, created_at=now)
-    )
-    return True
+    return (await conn.execute(query)).rowcount > 0
 
 
 async def remove_reaction(conn: AsyncConnection, message_id: int, user_id: int, emoji: str) -> bool:
