@@ -61,6 +61,9 @@ class MessageOut(BaseModel):
     recalled: bool
     recalled_at: int | None
     recalled_by: int | None
+    unread_count: int | None = Field(
+        default=None, description="On your own messages in history: how many members have not read it yet."
+    )
 
 
 class PreviewOut(BaseModel):

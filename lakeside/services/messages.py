@@ -31,9 +31,11 @@ from lakeside.errors import Forbidden, Invalid, LakesideError, NotFound
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, Event
 from lakeside.services.conversations import MANAGERS, Conversations
+from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import render_messages
 from lakeside.store import conversations as conversation_store
 from lakeside.store import messages as store
+from lakeside.store import receipts as receipt_store
 from lakeside.store import social
 from lakeside.store import users as user_store
 
@@ -387,7 +389,9 @@ class Messages:
                 more = True
             else:
                 more = False
-            return await render_messages(conn, rows), more
+            views = await render_messages(conn, rows)
+            await unread_counts(conn, user.id, views)
+            return views, more
 
     async def access_message(self, conn: AsyncConnection, user_id: int, message_id: int) -> Any:
         row = await store.get_message(conn, message_id)
@@ -536,12 +540,22 @@ class Messages:
             target = min(max(seq, 0), conversation.last_seq)
             read_seq = membership.read_seq
             if target > read_seq:
+                previous = read_seq
                 read_seq = await conversation_store.advance_read(uow.conn, conversation_id, user.id, target)
+                # Told only to the senders of the messages just read (their "N unread" falls)
+                # and to the reader's own devices: nobody else learns who reads what.
+                senders = await receipt_store.senders_between(uow.conn, conversation_id, previous, read_seq)
+                audience = sorted({*senders, user.id})
                 uow.emit(
                     Event(
                         "receipt",
                         "read",
-                        {"user_id": user.id, "read_seq": read_seq},
+                        {
+                            "user_id": user.id,
+                            "read_seq": read_seq,
+                            "from_seq": previous,
+                            "audience": audience,
+                        },
                         conversation_id=conversation_id,
                     )
                 )

@@ -27,6 +27,19 @@ def unread_among(sorted_cursors: list[int], seq: int) -> int:
     return bisect_left(sorted_cursors, seq)
 
 
+async def unread_counts(conn: AsyncConnection, user_id: int, views: list[dict[str, Any]]) -> None:
+    """Set ``unread_count`` on the caller's own messages in ``views`` (None on others): one read
+    of the other members' cursors per conversation, then a binary search per message."""
+    by_conversation: dict[int, list[int]] = {}
+    for view in views:
+        view["unread_count"] = None
+        if view["sender_id"] == user_id and not view["recalled"] and view["kind"] != "system":
+            conversation_id = view["conversation_id"]
+            if conversation_id not in by_conversation:
+                by_conversation[conversation_id] = await store.cursors(conn, conversation_id, user_id)
+            view["unread_count"] = unread_among(by_conversation[conversation_id], view["seq"])
+
+
 class Receipts:
     def __init__(self, ctx: Context, conversations: Conversations) -> None:
         self.ctx = ctx
@@ -58,15 +71,3 @@ class Receipts:
             "read": [public_user(row) for row in have],
             "unread": [public_user(row) for row in have_not],
         }
-
-    @staticmethod
-    async def unread_counts(conn: AsyncConnection, user_id: int, views: list[dict[str, Any]]) -> None:
-        """Set ``unread_count`` on the caller's own messages in ``views`` (others get None)."""
-        by_conversation: dict[int, list[int]] = {}
-        for view in views:
-            view["unread_count"] = None
-            if view["sender_id"] == user_id and not view["recalled"] and view["kind"] != "system":
-                conversation_id = view["conversation_id"]
-                if conversation_id not in by_conversation:
-                    by_conversation[conversation_id] = await store.cursors(conn, conversation_id, user_id)
-                view["unread_count"] = unread_among(by_conversation[conversation_id], view["seq"])
