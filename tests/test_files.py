@@ -404,8 +404,11 @@ async def test_members_see_files_sent_to_their_conversation_until_recalled(peopl
 
     response = await alice.post(f"/api/v1/messages/{message_id}/recall")
     assert response.status_code == 200, response.text
+    # 撤回 deletes the content from the server: the file and its thumbnail are gone for everyone.
     assert (await bob.get(body["url"])).status_code == 404
-    assert (await alice.get(body["url"])).status_code == 200
+    assert (await alice.get(body["url"])).status_code == 404
+    files_dir = alice.http._transport.app.state.services.ctx.settings.files_dir  # type: ignore[attr-defined]
+    assert not any(path.name.startswith(body["id"]) for path in files_dir.rglob("*"))
 
 
 async def test_leaving_a_group_ends_access_to_its_files(people: dict[str, Person]) -> None:
@@ -442,3 +445,19 @@ async def test_an_avatar_cannot_be_sent_as_an_attachment(people: dict[str, Perso
     response = await send(alice, conversation_id, "image", avatar_id, "avatar-as-attachment")
     assert response.status_code == 404
     assert error_code(response) == "FILE_NOT_FOUND"
+
+
+async def test_a_group_avatar_is_visible_to_its_members_only(people: dict[str, Person]) -> None:
+    zhangsan, lisi, mallory = people["zhangsan"], people["lisi"], people["mallory"]
+    await befriend(zhangsan, lisi)
+    group = (
+        await zhangsan.post("/api/v1/conversations", json={"title": "头像组", "member_ids": [lisi.id]})
+    ).json()
+    body = await uploaded(zhangsan, image_bytes((64, 64)), "logo.png")
+    response = await zhangsan.patch(
+        f"/api/v1/conversations/{group['id']}", json={"avatar_file_id": body["id"]}
+    )
+    assert response.status_code == 200, response.text
+    avatar_url = response.json()["avatar_url"]
+    assert (await lisi.get(avatar_url)).status_code == 200
+    assert (await mallory.get(avatar_url)).status_code == 404

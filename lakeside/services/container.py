@@ -21,7 +21,7 @@ class Services:
         self.friends = Friends(ctx)
         self.files = Files(ctx)
         self.conversations = Conversations(ctx)
-        self.messages = Messages(ctx, self.conversations)
+        self.messages = Messages(ctx, self.conversations, self.files)
         self.sync = Sync(ctx)
         self.receipts = Receipts(ctx, self.conversations)
         self.presence = Presence(ctx)

@@ -375,6 +375,18 @@ class Files:
             etag=f'"{row.sha256}{suffix}"',
         )
 
+    async def do_forget(self, file_id: str) -> bool:
+        """Delete a file from the database and the disk once nothing refers to it (after a
+        recall: 撤回 means the content leaves the server)."""
+        async with self.ctx.db.transaction() as conn:
+            deleted = await file_store.delete_if_unused(conn, file_id)
+        if deleted:
+            stem = self._stem(file_id)
+            await asyncio.to_thread(
+                _remove, stem, *(stem.with_name(stem.name + suffix) for suffix in THUMBNAIL_SUFFIXES)
+            )
+        return deleted
+
     def _find_thumbnail(self, file_id: str) -> Path | None:
         # Either suffix: the server may have been upgraded to a Pillow with (or without) WebP.
         stem = self._stem(file_id)

@@ -31,6 +31,7 @@ from lakeside.errors import Forbidden, Invalid, LakesideError, NotFound
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, Event
 from lakeside.services.conversations import MANAGERS, Conversations
+from lakeside.services.files import Files
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import render_messages
 from lakeside.store import conversations as conversation_store
@@ -269,9 +270,10 @@ def _settle(draft: Draft, outcome: SendResult | Exception) -> None:
 
 
 class Messages:
-    def __init__(self, ctx: Context, conversations: Conversations) -> None:
+    def __init__(self, ctx: Context, conversations: Conversations, files: Files) -> None:
         self.ctx = ctx
         self.conversations = conversations
+        self.files = files
         self.writer = MessageWriter(ctx)
 
     # -- sending ------------------------------------------------------------------------------
@@ -507,6 +509,8 @@ class Messages:
                     live=view,
                 )
             )
+        if row.file_id:
+            await self.files.do_forget(row.file_id)
         return view
 
     async def do_react(self, user: AuthUser, message_id: int, emoji: str, *, add: bool) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, or_, select
+from sqlalchemy import and_, delete, exists, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.store.tables import conversation_members, files, messages
+from lakeside.store.tables import conversation_members, conversations, files, messages
 
 
 async def insert_file(conn: AsyncConnection, values: dict[str, Any]) -> None:
@@ -27,7 +27,7 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
     """The file if ``user_id`` may download it, else None (missing and forbidden look the same).
 
     Allowed: the uploader; anyone logged in for an avatar; a current member of a conversation in
-    which a message that has not been recalled carries the file.
+    which a message that has not been recalled carries the file, or whose group avatar it is.
     """
     shared_with_user = exists().where(
         messages.c.file_id == files.c.id,
@@ -35,9 +35,14 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
         conversation_members.c.conversation_id == messages.c.conversation_id,
         conversation_members.c.user_id == user_id,
     )
+    group_avatar = exists().where(
+        conversations.c.avatar_file_id == files.c.id,
+        conversation_members.c.conversation_id == conversations.c.id,
+        conversation_members.c.user_id == user_id,
+    )
     query = select(files).where(
         files.c.id == file_id,
-        or_(files.c.owner_id == user_id, files.c.purpose == "avatar", shared_with_user),
+        or_(files.c.owner_id == user_id, files.c.purpose == "avatar", shared_with_user, group_avatar),
     )
     return (await conn.execute(query)).first()
 
@@ -48,3 +53,13 @@ async def get_owned_attachment(conn: AsyncConnection, file_id: str, owner_id: in
         and_(files.c.id == file_id, files.c.owner_id == owner_id, files.c.purpose == "attachment")
     )
     return (await conn.execute(query)).first()
+
+
+async def delete_if_unused(conn: AsyncConnection, file_id: str) -> bool:
+    """Delete a file's row when no message and no conversation refers to it any more."""
+    in_use = select(messages.c.id).where(messages.c.file_id == file_id).limit(1)
+    as_avatar = select(conversations.c.id).where(conversations.c.avatar_file_id == file_id).limit(1)
+    if (await conn.execute(in_use)).first() or (await conn.execute(as_avatar)).first():
+        return False
+    result = await conn.execute(delete(files).where(files.c.id == file_id))
+    return result.rowcount > 0
