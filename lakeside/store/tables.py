@@ -127,6 +127,9 @@ conversations = Table(
     Column("created_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
     Column("created_at", Ms, nullable=False),
     Column("updated_at", Ms, nullable=False),
+    # Set for organization groups (kinds org_all and department); see the enterprise section.
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE")),
+    Index("ix_conversations_organization_id", "organization_id"),
 )
 
 conversation_members = Table(
@@ -233,4 +236,254 @@ message_search = Table(
     Column("words", Text, nullable=False),
     Column("chars", Text, nullable=False),
     Index("ix_message_search_conversation_id", "conversation_id", "created_at"),
+)
+
+
+# -- enterprise -----------------------------------------------------------------------------------
+# Organizations (tenants), their directory, invitations, DING and announcements. Every row below
+# carries ``organization_id`` (directly or through its parent), and every query filters on it.
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("logo_file_id", String(32)),
+    Column("owner_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("invite_policy", String(16), nullable=False, server_default="admins"),  # admins, members
+    Column("join_approval", Boolean, nullable=False, server_default=text("false")),
+    # Null: the server's defaults for organization conversations.
+    Column("recall_window_seconds", Integer),
+    Column("edit_window_seconds", Integer),
+    Column("members_see_read_receipts", Boolean, nullable=False, server_default=text("true")),
+    # The all-staff group (no foreign key: conversations already point here).
+    Column("all_staff_conversation_id", BigInteger),
+    Column("member_count", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", Ms, nullable=False),
+    Column("updated_at", Ms, nullable=False),
+)
+
+org_members = Table(
+    "org_members",
+    metadata,
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),  # owner, admin, member
+    Column("status", String(16), nullable=False),  # active, deactivated
+    Column("name", String(64), nullable=False),  # the name used inside the organization
+    # Lower-case name, full pinyin and initials, username, employee number: searched with LIKE.
+    Column("search_key", String(512), nullable=False),
+    Column("title", String(64)),
+    Column("employee_no", String(32)),
+    Column("work_phone", String(32)),
+    Column("hide_phone", Boolean, nullable=False, server_default=text("false")),
+    Column("joined_at", Ms, nullable=False),
+    Column("updated_at", Ms, nullable=False),
+    UniqueConstraint("organization_id", "employee_no"),
+    Index("ix_org_members_user_id", "user_id"),
+    Index("ix_org_members_organization_id_search_key", "organization_id", "search_key"),
+)
+
+departments = Table(
+    "departments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", Id, ForeignKey("departments.id", ondelete="CASCADE")),
+    Column("name", String(64), nullable=False),
+    Column("search_key", String(256), nullable=False),
+    # Materialised path of ids, "/3/7/": a subtree is one LIKE '/3/%' on the index.
+    Column("path", String(512), nullable=False),
+    Column("depth", Integer, nullable=False),
+    Column("sort_order", Integer, nullable=False, server_default=text("0")),
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="SET NULL")),
+    Column("member_count", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", Ms, nullable=False),
+    Column("updated_at", Ms, nullable=False),
+    Index("ix_departments_organization_id_path", "organization_id", "path"),
+    Index("ix_departments_parent_id", "parent_id"),
+)
+
+department_members = Table(
+    "department_members",
+    metadata,
+    Column("department_id", Id, ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("is_leader", Boolean, nullable=False, server_default=text("false")),
+    Column("joined_at", Ms, nullable=False),
+    Index("ix_department_members_organization_id_user_id", "organization_id", "user_id"),
+)
+
+org_invitations = Table(
+    "org_invitations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),  # link, code
+    Column("code", String(64), nullable=False, unique=True),
+    Column("created_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("expires_at", Ms),
+    Column("max_uses", Integer),
+    Column("use_count", Integer, nullable=False, server_default=text("0")),
+    Column("revoked_at", Ms),
+    Column("created_at", Ms, nullable=False),
+    Index("ix_org_invitations_organization_id", "organization_id"),
+)
+
+# An invitation addressed to a phone number or an e-mail address; the account holding it may accept.
+org_contact_invitations = Table(
+    "org_contact_invitations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("phone", String(16)),
+    Column("email", String(320)),
+    Column("name", String(64)),
+    Column("invited_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("status", String(16), nullable=False),  # pending, accepted, revoked
+    Column("user_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", Ms, nullable=False),
+    Column("decided_at", Ms),
+    Index("ix_org_contact_invitations_organization_id", "organization_id"),
+    Index("ix_org_contact_invitations_phone", "phone"),
+    Index("ix_org_contact_invitations_email", "email"),
+)
+
+org_join_requests = Table(
+    "org_join_requests",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("invitation_id", BigInteger),
+    Column("message", String(256), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),  # pending, approved, rejected, cancelled
+    Column("decided_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", Ms, nullable=False),
+    Column("decided_at", Ms),
+    Index("ix_org_join_requests_organization_id_status", "organization_id", "status"),
+    Index(
+        "uq_org_join_requests_pending",
+        "organization_id",
+        "user_id",
+        unique=True,
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+)
+
+external_contacts = Table(
+    "external_contacts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("company", String(128), nullable=False, server_default=""),
+    Column("title", String(64), nullable=False, server_default=""),
+    Column("phone", String(32)),
+    Column("email", String(320)),
+    Column("tags", String(1024), nullable=False, server_default="|"),  # "|tag one|tag two|"
+    Column("note", String(512), nullable=False, server_default=""),
+    Column("search_key", String(512), nullable=False),
+    Column("created_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", Ms, nullable=False),
+    Column("updated_at", Ms, nullable=False),
+    Index("ix_external_contacts_organization_id_search_key", "organization_id", "search_key"),
+)
+
+# The escalation rules of an organization's DINGs; minutes after sending, null = step off.
+ding_policies = Table(
+    "ding_policies",
+    metadata,
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("app_after_minutes", Integer),
+    Column("email_after_minutes", Integer),
+    Column("sms_after_minutes", Integer),
+    Column("voice_after_minutes", Integer),
+    Column("webhook_url", String(2048)),
+    Column("webhook_secret", String(256)),
+    Column("updated_at", Ms, nullable=False),
+)
+
+dings = Table(
+    "dings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("sender_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("body", Text, nullable=False, server_default=""),
+    # A DING made from a message shows that message as it is now (a recall empties it).
+    Column("message_id", Id, ForeignKey("messages.id", ondelete="SET NULL")),
+    Column("conversation_id", BigInteger),
+    Column("announcement_id", BigInteger),
+    Column("status", String(16), nullable=False),  # scheduled, sent, cancelled
+    Column("send_at", Ms, nullable=False),
+    Column("sent_at", Ms),
+    Column("recipient_count", Integer, nullable=False),
+    Column("confirmed_count", Integer, nullable=False, server_default=text("0")),
+    Column("last_reding_at", Ms),
+    Column("created_at", Ms, nullable=False),
+    Index("ix_dings_organization_id_sender_id", "organization_id", "sender_id"),
+    Index("ix_dings_status_send_at", "status", "send_at"),
+)
+
+ding_recipients = Table(
+    "ding_recipients",
+    metadata,
+    Column("ding_id", Id, ForeignKey("dings.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("confirmed_at", Ms),
+    # The next escalation step (app, email, sms, voice) and when it is due; null: nothing left.
+    Column("next_step", String(8)),
+    Column("next_due_at", Ms),
+    Index("ix_ding_recipients_user_id_confirmed_at", "user_id", "confirmed_at"),
+    Index("ix_ding_recipients_next_due_at", "next_due_at"),
+)
+
+ding_attempts = Table(
+    "ding_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ding_id", Id, ForeignKey("dings.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(8), nullable=False),  # app, email, sms, voice
+    Column("trigger", String(16), nullable=False),  # send, manual, escalation
+    Column("status", String(16), nullable=False),  # pending, sent, failed, skipped
+    Column("detail", String(512), nullable=False, server_default=""),
+    Column("created_at", Ms, nullable=False),
+    Column("finished_at", Ms),
+    Index("ix_ding_attempts_ding_id", "ding_id", "id"),
+)
+
+announcements = Table(
+    "announcements",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("title", String(128), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("pinned", Boolean, nullable=False, server_default=text("false")),
+    Column("audience", String(16), nullable=False),  # all, departments
+    Column("ding_id", BigInteger),
+    Column("created_at", Ms, nullable=False),
+    Column("updated_at", Ms, nullable=False),
+    Index("ix_announcements_organization_id", "organization_id", "id"),
+)
+
+announcement_departments = Table(
+    "announcement_departments",
+    metadata,
+    Column("announcement_id", Id, ForeignKey("announcements.id", ondelete="CASCADE"), primary_key=True),
+    Column("department_id", Id, ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True),
+)
+
+announcement_reads = Table(
+    "announcement_reads",
+    metadata,
+    Column("announcement_id", Id, ForeignKey("announcements.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("read_at", Ms, nullable=False),
 )

@@ -1,0 +1,119 @@
+"""The one guarded outbound HTTP client, used for the DING provider webhook (SMS and voice).
+
+An admin types the webhook URL, so the server must not become a way to reach what only it can
+reach (SSRF): the host is resolved here, every address it resolves to must be public (no
+loopback, private, link-local, shared, multicast, reserved or unspecified address, IPv4-mapped
+IPv6 included), and the request then goes to that checked address — the name is not resolved a
+second time, so a DNS answer that changes in between (rebinding) cannot slip through. TLS still
+verifies the certificate against the host name (SNI). Redirects are refused rather than
+followed, proxies from the environment are ignored, and the response is capped in time and
+size. ``egress_allow_private`` lifts the address check (tests use a receiver on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from lakeside.config import Settings
+from lakeside.errors import Invalid
+
+MAX_RESPONSE_BYTES = 64 * 1024
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class EgressRefused(Exception):
+    """The destination is not allowed; nothing was sent."""
+
+
+@dataclass(frozen=True)
+class EgressResponse:
+    status: int
+    body: bytes
+
+
+def address_allowed(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address_allowed(address.ipv4_mapped)
+    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_unspecified)
+
+
+def check_url(url: str) -> str:
+    """A webhook URL as an admin may store it: http(s), a host, no credentials. Returns it."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise Invalid("That is not a valid URL.", code="INVALID_URL") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Invalid("The URL must start with http:// or https:// and name a host.", code="INVALID_URL")
+    if parts.username or parts.password:
+        raise Invalid("Put credentials in the secret, not in the URL.", code="INVALID_URL")
+    return url.strip()
+
+
+async def resolve(host: str, port: int, *, allow_private: bool) -> str:
+    """The first address of ``host`` after checking all of them."""
+    try:
+        literal = ipaddress.ip_address(host)
+        addresses: list[IPAddress] = [literal]
+    except ValueError:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise EgressRefused(f"cannot resolve {host}") from exc
+        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    if not addresses:
+        raise EgressRefused(f"cannot resolve {host}")
+    if not allow_private:
+        for address in addresses:
+            if not address_allowed(address):
+                raise EgressRefused(f"{host} resolves to a non-public address ({address})")
+    return str(addresses[0])
+
+
+async def post_json(
+    settings: Settings, url: str, body: bytes, headers: dict[str, str], *, timeout: float | None = None
+) -> EgressResponse:
+    """POST ``body`` to ``url`` through the guard. Raises EgressRefused, or httpx errors on failure."""
+    url = check_url(url)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = await resolve(host, port, allow_private=settings.egress_allow_private)
+    netloc = f"[{address}]" if ":" in address else address
+    target = parts._replace(netloc=f"{netloc}:{port}").geturl()
+    default_port = port == (443 if parts.scheme == "https" else 80)
+    request_headers = {
+        **headers,
+        "Host": host if default_port else f"{host}:{port}",
+        "Content-Type": "application/json",
+        "User-Agent": "lakeside-webhook/1",
+    }
+    seconds = timeout if timeout is not None else settings.egress_timeout_seconds
+    async with (
+        httpx.AsyncClient(timeout=seconds, follow_redirects=False, trust_env=False) as client,
+        asyncio.timeout(seconds + 1),
+    ):
+        request = client.build_request(
+            "POST", target, content=body, headers=request_headers, extensions={"sni_hostname": host}
+        )
+        response = await client.send(request, stream=True)
+        try:
+            received = bytearray()
+            async for chunk in response.aiter_raw():
+                received.extend(chunk)
+                if len(received) > MAX_RESPONSE_BYTES:
+                    break
+        finally:
+            await response.aclose()
+    if 300 <= response.status_code < 400:
+        raise EgressRefused(f"redirect to {response.headers.get('location', '?')} refused")
+    return EgressResponse(response.status_code, bytes(received[:MAX_RESPONSE_BYTES]))

@@ -1,0 +1,155 @@
+"""Isolation: no organization sees another's data. Every endpoint under /api/v1/orgs/{org_id}/ —
+the list comes from the app's OpenAPI document, so a new endpoint without a case here fails
+this test — is called by a member of another organization, by an ex-member and by a deactivated
+member, and must answer 404 or 403 with an error body and nothing else; afterwards the
+organization's data is unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from tests.conftest import Person
+from tests.test_directory import department, seat
+from tests.test_organizations import company, create_org, invite_code
+
+# A valid request body per operation, so that what answers is the access check, not validation.
+CASES: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("get", "/api/v1/orgs/{org_id}"): None,
+    ("patch", "/api/v1/orgs/{org_id}"): {"name": "taken over"},
+    ("put", "/api/v1/orgs/{org_id}/members/{user_id}/role"): {"role": "admin"},
+    ("post", "/api/v1/orgs/{org_id}/transfer"): {"user_id": 1},
+    ("post", "/api/v1/orgs/{org_id}/leave"): None,
+    ("delete", "/api/v1/orgs/{org_id}/members/{user_id}"): None,
+    ("post", "/api/v1/orgs/{org_id}/members/{user_id}/deactivate"): None,
+    ("post", "/api/v1/orgs/{org_id}/members/{user_id}/reactivate"): None,
+    ("post", "/api/v1/orgs/{org_id}/invitations"): {"kind": "code"},
+    ("get", "/api/v1/orgs/{org_id}/invitations"): None,
+    ("delete", "/api/v1/orgs/{org_id}/invitations/{invitation_id}"): None,
+    ("post", "/api/v1/orgs/{org_id}/contact-invitations"): {"email": "someone@example.com"},
+    ("get", "/api/v1/orgs/{org_id}/contact-invitations"): None,
+    ("delete", "/api/v1/orgs/{org_id}/contact-invitations/{invitation_id}"): None,
+    ("get", "/api/v1/orgs/{org_id}/join-requests"): None,
+    ("post", "/api/v1/orgs/{org_id}/join-requests/{request_id}/approve"): None,
+    ("post", "/api/v1/orgs/{org_id}/join-requests/{request_id}/reject"): None,
+    ("get", "/api/v1/orgs/{org_id}/departments"): None,
+    ("post", "/api/v1/orgs/{org_id}/departments"): {"name": "渗透部"},
+    ("patch", "/api/v1/orgs/{org_id}/departments/{department_id}"): {"name": "renamed"},
+    ("delete", "/api/v1/orgs/{org_id}/departments/{department_id}"): None,
+    ("get", "/api/v1/orgs/{org_id}/departments/{department_id}/members"): None,
+    ("put", "/api/v1/orgs/{org_id}/departments/{department_id}/members/{user_id}"): {"is_leader": True},
+    ("delete", "/api/v1/orgs/{org_id}/departments/{department_id}/members/{user_id}"): None,
+    ("get", "/api/v1/orgs/{org_id}/members"): None,
+    ("get", "/api/v1/orgs/{org_id}/members/{user_id}"): None,
+    ("patch", "/api/v1/orgs/{org_id}/members/{user_id}"): {"hide_phone": True},
+    ("put", "/api/v1/orgs/{org_id}/members/{user_id}/departments"): {"department_ids": []},
+    ("get", "/api/v1/orgs/{org_id}/contacts"): None,
+    ("post", "/api/v1/orgs/{org_id}/contacts"): {"name": "间谍"},
+    ("get", "/api/v1/orgs/{org_id}/contacts/{contact_id}"): None,
+    ("patch", "/api/v1/orgs/{org_id}/contacts/{contact_id}"): {"note": "mine now"},
+    ("delete", "/api/v1/orgs/{org_id}/contacts/{contact_id}"): None,
+    ("post", "/api/v1/orgs/{org_id}/dings"): {"recipient_ids": [1], "body": "hi"},
+    ("get", "/api/v1/orgs/{org_id}/dings/pending"): None,
+    ("get", "/api/v1/orgs/{org_id}/dings/sent"): None,
+    ("get", "/api/v1/orgs/{org_id}/dings/{ding_id}"): None,
+    ("post", "/api/v1/orgs/{org_id}/dings/{ding_id}/confirm"): None,
+    ("post", "/api/v1/orgs/{org_id}/dings/{ding_id}/reding"): None,
+    ("delete", "/api/v1/orgs/{org_id}/dings/{ding_id}"): None,
+    ("get", "/api/v1/orgs/{org_id}/dings/{ding_id}/attempts"): None,
+    ("get", "/api/v1/orgs/{org_id}/ding-policy"): None,
+    ("put", "/api/v1/orgs/{org_id}/ding-policy"): {"app_after_minutes": 5},
+    ("post", "/api/v1/orgs/{org_id}/announcements"): {"title": "x", "body": "y"},
+    ("get", "/api/v1/orgs/{org_id}/announcements"): None,
+    ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): None,
+    ("post", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/read"): None,
+    ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/readers"): None,
+    ("patch", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): {"pinned": True},
+    ("delete", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): None,
+}
+
+
+def org_operations(app: FastAPI) -> list[tuple[str, str]]:
+    paths = app.openapi()["paths"]
+    return sorted(
+        (method, path)
+        for path, operations in paths.items()
+        if path.startswith("/api/v1/orgs/{org_id}")
+        for method in operations
+    )
+
+
+async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[str, Person]) -> None:
+    zhangsan, lisi, wangwu, alice, bob, mallory = (
+        people[n] for n in ("zhangsan", "lisi", "wangwu", "alice", "bob", "mallory")
+    )
+    operations = org_operations(app)
+    missing = sorted(set(operations) - set(CASES))
+    assert not missing, f"endpoints without an isolation case: {missing}"
+    assert not set(CASES) - set(operations), "cases for endpoints that no longer exist"
+
+    # Organization A with one of everything; mallory runs organization B.
+    org = await company(zhangsan, [lisi, wangwu, alice])
+    org_id = org["id"]
+    base = f"/api/v1/orgs/{org_id}"
+    other = await create_org(mallory, "来往")
+    assert other["id"] != org_id
+    dept = await department(zhangsan, org_id, "研发中心")
+    await seat(zhangsan, org_id, dept["id"], lisi)
+    contact = (await zhangsan.post(f"{base}/contacts", json={"name": "周总", "tags": ["客户"]})).json()
+    invitation = (await zhangsan.post(f"{base}/invitations", json={"kind": "link"})).json()
+    contact_invitation = (
+        await zhangsan.post(f"{base}/contact-invitations", json={"email": "x@example.com"})
+    ).json()
+    await zhangsan.patch(base, json={"join_approval": True})
+    request = (
+        await bob.post(f"/api/v1/org-invitations/{await invite_code(zhangsan, org_id)}/join", json={})
+    ).json()
+    ding = (await zhangsan.post(f"{base}/dings", json={"recipient_ids": [lisi.id], "body": "机密"})).json()
+    notice = (await zhangsan.post(f"{base}/announcements", json={"title": "内部", "body": "机密"})).json()
+    await zhangsan.delete(f"{base}/members/{wangwu.id}")  # an ex-member
+    await zhangsan.post(f"{base}/members/{alice.id}/deactivate")  # a deactivated member
+
+    ids = {
+        "org_id": org_id,
+        "user_id": lisi.id,
+        "department_id": dept["id"],
+        "contact_id": contact["id"],
+        "request_id": request["join_request"]["id"],
+        "ding_id": ding["id"],
+        "announcement_id": notice["id"],
+    }
+    secrets = ("湖畔科技", "研发中心", "周总", "机密", "内部", invitation["code"])
+    for intruder in (mallory, wangwu, alice):
+        for method, template in operations:
+            values = dict(ids)
+            values["invitation_id"] = (
+                contact_invitation["id"] if "contact-invitations" in template else invitation["id"]
+            )
+            url = template.format(**values)
+            body = CASES[(method, template)]
+            response = await intruder.http.request(
+                method.upper(), url, headers=intruder.headers, json=body if body is not None else None
+            )
+            label = f"{intruder.username} {method.upper()} {template}"
+            assert response.status_code in (403, 404), f"{label}: {response.status_code} {response.text}"
+            payload = response.json()
+            assert set(payload) == {"error"}, label
+            assert set(payload["error"]) <= {"code", "message"}, label
+            assert not any(secret in response.text for secret in secrets), label
+
+    # Caller-scoped listings show nothing of A either.
+    for intruder in (mallory, wangwu, alice):
+        assert org_id not in [o["id"] for o in (await intruder.get("/api/v1/orgs")).json()]
+    assert [o["id"] for o in (await mallory.get("/api/v1/orgs")).json()] == [other["id"]]
+
+    # And nothing changed.
+    after = (await zhangsan.get(base)).json()
+    assert (after["name"], after["member_count"], after["owner_id"]) == ("湖畔科技", 2, zhangsan.id)
+    assert [d["name"] for d in (await zhangsan.get(f"{base}/departments")).json()] == ["研发中心"]
+    assert (await zhangsan.get(f"{base}/contacts/{contact['id']}")).json()["note"] == ""
+    assert (await zhangsan.get(f"{base}/announcements/{notice['id']}")).json()["pinned"] is False
+    assert (await zhangsan.get(f"{base}/dings/{ding['id']}")).json()["confirmed_count"] == 0
+    assert not [i for i in (await zhangsan.get(f"{base}/invitations")).json() if i["revoked"]]
+    assert [r["status"] for r in (await zhangsan.get(f"{base}/join-requests")).json()] == ["pending"]
+    assert (await mallory.get(f"/api/v1/orgs/{other['id']}/departments")).json() == []
