@@ -67,6 +67,8 @@ USERS: tuple[tuple[str, str], ...] = (
     ("sophie", "Sophie Lin"),
 )
 
+OUTSIDE_FRIENDS_FROM = 25  # USERS[25:] are friends from outside the company
+
 # Everyone in a department is friends with everyone else in it.
 TEAMS: Mapping[str, tuple[str, ...]] = {
     "产品研发部": ("zhangwei", "wangfang", "liuyang", "chenjing", "lina", "zhaolei", "david"),
@@ -585,6 +587,12 @@ async def seed_demo(services: Services, *, password: str = DEMO_PASSWORD) -> Dem
     rng = random.Random(SEED)
     for room in rooms:
         await _leave_read_cursors(services, users, room, rng)
+    # The company: the first 25 people work at 湖畔科技 (the last five are friends from outside),
+    # with departments, org groups, external contacts, an announcement and a pending DING.
+    from lakeside.demo_company import seed_company
+
+    staff = [users[username].id for username, _ in USERS[1:OUTSIDE_FRIENDS_FROM]]
+    company = await seed_company(services, users[ADMIN].id, staff)
     # The seeding sessions were never handed to anyone; they should not linger in session lists.
     for user in users.values():
         await services.accounts.do_revoke_session(user, user.session_id)
@@ -593,7 +601,7 @@ async def seed_demo(services: Services, *, password: str = DEMO_PASSWORD) -> Dem
     summary = (
         f"Seeded the demo workspace: {len(users)} users, {len(pairs)} friendships, "
         f"{len(CHATS)} conversations ({groups} groups, {len(CHATS) - groups} direct chats), "
-        f"{messages} messages.\n{hint}"
+        f"{messages} messages.\n{company}\n{hint}"
     )
     return DemoResult(demo_logins(password), summary, True)
 

@@ -83,7 +83,14 @@ async def check_logins(client: httpx.AsyncClient, logins: list[tuple[str, str, s
 async def check_admin_view(admin: Person) -> None:
     friends = (await admin.get("/api/v1/friends")).json()
     assert len(friends) == 29
-    listed = await conversations_of(admin)
+    everything = await conversations_of(admin)
+    # The company's organization groups come on top of the scripted chats.
+    company = [c for c in everything if c["kind"] in ("org_all", "department")]
+    assert any(c["kind"] == "org_all" and c["title"] == "湖畔科技" for c in company)
+    orgs = (await admin.get("/api/v1/orgs")).json()
+    org = next(o for o in orgs if o["name"] == "湖畔科技")
+    assert org["member_count"] >= 60
+    listed = [c for c in everything if c["kind"] in ("group", "direct")]
     mine = [chat for chat in CHATS if ADMIN in chat.members]
     assert len(listed) == len(mine)
     assert {c["kind"] for c in listed} == {"group", "direct"}
