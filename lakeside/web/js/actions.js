@@ -1,0 +1,168 @@
+// What the user does to messages: send (shown at once, then confirmed or marked failed), retry
+// with the same client message id, edit, recall, react, and moving the read cursor.
+
+import { api, newClientId } from "./api.js";
+import { patchConversation, state, upsertConversation } from "./store.js";
+import { timeline } from "./timeline.js";
+
+const MARKDOWN_HINT = /(^|\n)\s{0,3}(#{1,6}\s|[-*+]\s|\d+\.\s|>\s|```)|\*\*[^*\n]+\*\*|`[^`\n]+`|\[[^\]\n]+\]\([^)\s]+\)|~~[^~\n]+~~/;
+
+/** Text that looks like markdown is sent as markdown (rendered by the server, sanitized). */
+export function kindForText(body) {
+  return MARKDOWN_HINT.test(body) ? "markdown" : "text";
+}
+
+function quoteOf(message) {
+  if (!message) return null;
+  return {
+    id: message.id, seq: message.seq, sender_id: message.sender_id, kind: message.kind,
+    body: message.recalled ? "" : message.body, recalled: message.recalled,
+  };
+}
+
+/** Adopt a confirmed message of ours into the conversation summary (the event may come later). */
+export function noteOwnMessage(message) {
+  const conversation = state.conversations.get(message.conversation_id);
+  if (!conversation) return;
+  const newest = message.seq >= conversation.last_seq;
+  patchConversation(message.conversation_id, {
+    last_seq: Math.max(conversation.last_seq, message.seq),
+    read_seq: Math.max(conversation.read_seq, message.seq),
+    last_activity_at: Math.max(conversation.last_activity_at, message.created_at),
+    last_message: newest ? preview(message) : conversation.last_message,
+  });
+}
+
+export function preview(message) {
+  return {
+    id: message.id, sender_id: message.sender_id, kind: message.kind,
+    body: message.recalled ? "" : message.body, recalled: message.recalled, created_at: message.created_at,
+    file_name: message.file ? message.file.filename : undefined,
+  };
+}
+
+/** Show the message now, then deliver it. `file` is a File to upload first (image or file kind). */
+export function sendMessage(conversationId, { body = "", replyTo = null, file = null }) {
+  const message = {
+    pending: true,
+    status: file ? "uploading" : "sending",
+    client_msg_id: newClientId(),
+    conversation_id: conversationId,
+    sender_id: state.me.id,
+    kind: file ? (file.type.startsWith("image/") ? "image" : "file") : kindForText(body),
+    body,
+    html: null,
+    reply_to: quoteOf(replyTo),
+    reply_to_id: replyTo ? replyTo.id : null,
+    file: file ? { filename: file.name, size: file.size, content_type: file.type } : null,
+    file_id: null,
+    upload: file,
+    localUrl: file && file.type.startsWith("image/") ? URL.createObjectURL(file) : null,
+    reactions: [],
+    mentions: [],
+    created_at: Date.now(),
+    recalled: false,
+  };
+  timeline(conversationId).addPending(message);
+  // One at a time per conversation, so messages arrive in the order they were written even
+  // when an upload ahead of them takes a while.
+  const queue = (queues.get(conversationId) || Promise.resolve()).then(() => deliver(message));
+  queues.set(conversationId, queue);
+  return message;
+}
+
+const queues = new Map();
+
+export function retry(conversationId, clientMsgId) {
+  const message = timeline(conversationId).pending.get(clientMsgId);
+  if (message && message.status === "failed") deliver(message);
+}
+
+export function discard(conversationId, clientMsgId) {
+  const line = timeline(conversationId);
+  const message = line.pending.get(clientMsgId);
+  if (!message || message.status !== "failed") return;
+  line.pending.delete(clientMsgId);
+  line.changed("update");
+}
+
+async function deliver(message) {
+  const line = timeline(message.conversation_id);
+  message.error = null;
+  try {
+    if (message.upload && !message.file_id) {
+      message.status = "uploading";
+      line.updatePending(message);
+      const uploaded = await api.upload("/files", message.upload);
+      message.file_id = uploaded.id;
+      message.file = uploaded;
+      message.kind = uploaded.content_type.startsWith("image/") && uploaded.thumbnail_url ? "image" : "file";
+    }
+    message.status = "sending";
+    line.updatePending(message);
+    const stored = await api.post(`/conversations/${message.conversation_id}/messages`, {
+      client_msg_id: message.client_msg_id,
+      kind: message.kind,
+      body: message.body,
+      reply_to_id: message.reply_to_id,
+      file_id: message.file_id,
+    });
+    noteOwnMessage(stored);
+    line.applyMessage(stored);
+  } catch (error) {
+    message.status = "failed";
+    message.error = error;
+    line.updatePending(message);
+  }
+}
+
+export async function editMessage(message, body) {
+  const stored = await api.patch(`/messages/${message.id}`, { body });
+  timeline(stored.conversation_id).applyMessage(stored);
+  return stored;
+}
+
+export async function recallMessage(message) {
+  const stored = await api.post(`/messages/${message.id}/recall`);
+  timeline(stored.conversation_id).applyMessage(stored);
+  return stored;
+}
+
+export async function toggleReaction(message, emoji) {
+  const mine = (message.reactions || []).some(
+    (reaction) => reaction.emoji === emoji && reaction.user_ids.includes(state.me.id),
+  );
+  const path = `/messages/${message.id}/reactions/${encodeURIComponent(emoji)}`;
+  const stored = mine ? await api.del(path) : await api.put(path);
+  timeline(stored.conversation_id).applyReactions(stored.id, stored.reactions);
+}
+
+const reading = new Map();
+
+/** Move our read cursor to the newest message (once at a time per conversation). */
+export async function markRead(conversationId) {
+  const conversation = state.conversations.get(conversationId);
+  if (!conversation || conversation.read_seq >= conversation.last_seq || reading.has(conversationId)) return;
+  const seq = conversation.last_seq;
+  reading.set(conversationId, seq);
+  try {
+    const result = await api.post(`/conversations/${conversationId}/read`, { seq });
+    const now = state.conversations.get(conversationId);
+    if (now) patchConversation(conversationId, { read_seq: Math.max(now.read_seq, result.read_seq) });
+  } catch {
+    // The next visit or message tries again.
+  } finally {
+    reading.delete(conversationId);
+  }
+}
+
+export async function setConversationSettings(conversationId, changes) {
+  upsertConversation(await api.put(`/conversations/${conversationId}/settings`, changes));
+}
+
+/** The direct chat with a friend, created on first use. */
+export async function openDirect(userId) {
+  const conversation = await api.post("/conversations/direct", { user_id: userId });
+  upsertConversation(conversation);
+  return conversation;
+}

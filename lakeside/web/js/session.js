@@ -1,0 +1,94 @@
+// A logged-in session's life: load state at a position, stream from it, keep presence, survive
+// reconnects (and a position the server no longer keeps), and end on log-out or revocation.
+
+import { api, setUnauthorizedHandler } from "./api.js";
+import { Stream } from "./stream.js";
+import { applyEphemeral, applyEvent } from "./sync.js";
+import {
+  emit, loadBlocks, loadConversations, loadFriends, loadPresence, loadRequests, resetState, state,
+} from "./store.js";
+import { resetTimelines } from "./timeline.js";
+
+let stream = null;
+let onEnded = () => {};
+
+/** What the app shows when the session ends (the log-in page). */
+export function setSessionEndedHandler(handler) {
+  onEnded = handler;
+  setUnauthorizedHandler(() => endSession("expired"));
+}
+
+export async function startSession(me) {
+  state.me = me;
+  const { position } = await api.get("/sync");
+  await Promise.all([loadConversations(), loadFriends(), loadRequests(), loadBlocks().catch(() => {}), loadSessionId()]);
+  stream = new Stream({
+    onEvent: applyEvent,
+    onEphemeral: applyEphemeral,
+    onStatus: (status) => {
+      const wasLive = state.connection === "live";
+      state.connection = status;
+      emit("connection", status);
+      if (status === "live" && !wasLive) refreshPresence();
+    },
+    onAuthLost: () => endSession("expired"),
+    onTooOld: () => startFresh(),
+  });
+  stream.start(position);
+  document.addEventListener("visibilitychange", sendPresence);
+  refreshPresence();
+}
+
+async function loadSessionId() {
+  const sessions = await api.get("/auth/sessions");
+  const current = sessions.find((session) => session.current);
+  state.sessionId = current ? current.id : null;
+}
+
+function refreshPresence() {
+  const ids = [...state.friends.keys()];
+  for (const conversation of state.conversations.values()) if (conversation.peer) ids.push(conversation.peer.id);
+  loadPresence(ids).catch(() => {});
+  sendPresence();
+}
+
+function sendPresence() {
+  if (stream) stream.send({ op: "presence", status: document.hidden ? "away" : "online" });
+}
+
+/** The server no longer has our position: load everything again from a new one. */
+async function startFresh(attempt = 0) {
+  if (!stream) return;
+  try {
+    const { position } = await api.get("/sync");
+    await loadConversations();
+    resetTimelines({ keepPending: true });
+    emit("timelines-reset");
+    stream.restart(position);
+  } catch {
+    setTimeout(() => startFresh(attempt + 1), Math.min(2000, 100 * 2 ** attempt));
+  }
+}
+
+export function sendTyping(conversationId) {
+  if (stream) stream.send({ op: "typing", conversation_id: conversationId });
+}
+
+export async function logout() {
+  try {
+    await api.post("/auth/logout");
+  } finally {
+    endSession("logged-out");
+  }
+}
+
+export function endSession(reason) {
+  if (!state.me) return;
+  if (stream) stream.stop();
+  stream = null;
+  document.removeEventListener("visibilitychange", sendPresence);
+  resetTimelines();
+  resetState();
+  emit("session-ended", reason);
+  onEnded(reason);
+}

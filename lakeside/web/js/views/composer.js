@@ -1,0 +1,188 @@
+// Writing a message: Enter sends, Shift+Enter starts a new line (and an input method's Enter only
+// confirms its candidate), Esc leaves reply or edit mode. @ opens member autocomplete; emoji,
+// files and pasted images go along. The draft is kept per conversation.
+
+import { h } from "../dom.js";
+import { t } from "../i18n/index.js";
+import { icon } from "../icons.js";
+import { displayName, state } from "../store.js";
+import { openEmojiPicker } from "../components/emoji.js";
+import { MentionPicker } from "../components/mention.js";
+import { messageSummary } from "../format.js";
+
+const TYPING_EVERY_MS = 2000;
+
+export class Composer {
+  constructor(conversation, handlers) {
+    this.conversationId = conversation.id;
+    this.handlers = handlers;
+    this.reply = null;
+    this.editing = null;
+    this.lastTyping = 0;
+
+    this.context = h("div", { class: "composer-context", hidden: true });
+    this.input = h("textarea", {
+      class: "composer-input", rows: "1", "aria-label": t("composer.label"),
+      placeholder: t("composer.placeholder"), maxlength: 65536,
+    });
+    this.input.value = state.drafts.get(conversation.id) || "";
+    this.mentions = new MentionPicker(this.input, handlers.getMembers, () => this.onInput());
+    this.fileInput = h("input", { type: "file", multiple: true, hidden: true, tabindex: "-1", "aria-hidden": "true" });
+    this.fileInput.addEventListener("change", () => {
+      if (this.fileInput.files.length) handlers.onSendFiles([...this.fileInput.files]);
+      this.fileInput.value = "";
+    });
+    const emojiButton = h("button", {
+      class: "icon-btn", type: "button", "aria-label": t("composer.emoji"), title: t("composer.emoji"), dataset: { optional: "" },
+      on: { click: () => openEmojiPicker(emojiButton, (emoji) => this.insert(emoji)) },
+    }, icon("smile"));
+    const attachButton = h("button", {
+      class: "icon-btn", type: "button", "aria-label": t("composer.attach"), title: t("composer.attach"),
+      on: { click: () => this.fileInput.click() },
+    }, icon("attach"));
+    const mentionButton = h("button", {
+      class: "icon-btn", type: "button", "aria-label": t("composer.mention"), title: t("composer.mention"),
+      hidden: conversation.kind === "direct",
+      dataset: { optional: "" },
+      on: { click: () => { this.insert(this.input.selectionStart > 0 && !/\s$/.test(this.input.value.slice(0, this.input.selectionStart)) ? " @" : "@"); this.mentions.update(); } },
+    }, icon("at"));
+    this.sendButton = h("button", {
+      class: "btn btn-primary composer-send", type: "button", text: t("composer.send"),
+      on: { click: () => this.submit() },
+    });
+    this.el = h(
+      "div",
+      { class: "composer" },
+      this.context,
+      h("div", { class: "composer-tools" }, emojiButton, mentionButton, attachButton, this.fileInput),
+      h("div", { class: "composer-field" }, this.input, this.mentions.el),
+      h("div", { class: "composer-foot" }, h("span", { class: "composer-hint", text: t("composer.hint") }), this.sendButton),
+    );
+    this.input.addEventListener("keydown", (event) => this.onKey(event));
+    this.input.addEventListener("input", () => this.onInput());
+    this.input.addEventListener("paste", (event) => this.onPaste(event));
+    requestAnimationFrame(() => this.autosize());
+  }
+
+  focus() {
+    this.input.focus();
+  }
+
+  onKey(event) {
+    if (this.mentions.handleKey(event)) return;
+    if (event.isComposing || event.keyCode === 229) return;
+    if (event.key === "Enter" && !event.shiftKey && !event.altKey) {
+      event.preventDefault();
+      this.submit();
+    } else if (event.key === "Escape" && (this.reply || this.editing)) {
+      event.preventDefault();
+      event.stopPropagation();
+      this.clearContext();
+    } else if (event.key === "ArrowUp" && !this.input.value && !this.editing && this.handlers.onEditLast) {
+      event.preventDefault();
+      this.handlers.onEditLast();
+    }
+  }
+
+  onInput() {
+    if (!this.editing) state.drafts.set(this.conversationId, this.input.value);
+    this.autosize();
+    this.mentions.update();
+    const now = Date.now();
+    if (this.input.value && now - this.lastTyping > TYPING_EVERY_MS && !this.editing) {
+      this.lastTyping = now;
+      this.handlers.onTyping();
+    }
+  }
+
+  onPaste(event) {
+    const files = [...(event.clipboardData ? event.clipboardData.files : [])];
+    if (files.length) {
+      event.preventDefault();
+      this.handlers.onSendFiles(files);
+    }
+  }
+
+  autosize() {
+    this.input.style.height = "auto";
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 200)}px`;
+  }
+
+  insert(text) {
+    const { selectionStart: start, selectionEnd: end, value } = this.input;
+    this.input.value = value.slice(0, start) + text + value.slice(end);
+    this.input.selectionStart = this.input.selectionEnd = start + text.length;
+    this.input.focus();
+    this.onInput();
+  }
+
+  async submit() {
+    const body = this.input.value;
+    if (this.editing) {
+      const message = this.editing;
+      if (!body.trim() || body === message.body) {
+        this.clearContext();
+        return;
+      }
+      this.sendButton.disabled = true;
+      const ok = await this.handlers.onEditSave(message, body);
+      this.sendButton.disabled = false;
+      if (ok) this.clearContext();
+      return;
+    }
+    if (!body.trim()) return;
+    this.handlers.onSend(body, this.reply);
+    this.input.value = "";
+    state.drafts.delete(this.conversationId);
+    this.reply = null;
+    this.renderContext();
+    this.autosize();
+    this.mentions.close();
+    this.input.focus();
+  }
+
+  setReply(message) {
+    if (this.editing) this.clearContext();
+    this.reply = message;
+    this.renderContext();
+    this.input.focus();
+  }
+
+  setEdit(message) {
+    this.reply = null;
+    this.editing = message;
+    this.input.value = message.body;
+    this.renderContext();
+    this.autosize();
+    this.input.focus();
+    this.input.selectionStart = this.input.selectionEnd = this.input.value.length;
+  }
+
+  clearContext() {
+    if (this.editing) this.input.value = state.drafts.get(this.conversationId) || "";
+    this.reply = null;
+    this.editing = null;
+    this.renderContext();
+    this.autosize();
+    this.input.focus();
+  }
+
+  renderContext() {
+    const target = this.editing || this.reply;
+    this.context.hidden = !target;
+    this.sendButton.textContent = this.editing ? t("action.save") : t("composer.send");
+    if (!target) return;
+    const label = this.editing
+      ? t("composer.editing")
+      : t("composer.replyingTo", { name: displayName(target.sender_id) });
+    this.context.replaceChildren(
+      icon(this.editing ? "edit" : "reply", "icon-sm"),
+      h("span", { class: "composer-context-label", text: label }),
+      h("span", { class: "composer-context-text ellipsis", text: this.editing ? "" : messageSummary(target) }),
+      h("button", {
+        class: "icon-btn", type: "button", "aria-label": t("action.cancel"), title: `${t("action.cancel")} (Esc)`,
+        on: { click: () => this.clearContext() },
+      }, icon("close", "icon-sm")),
+    );
+  }
+}

@@ -1,0 +1,148 @@
+// Log in and sign up (with an invitation code when the server or an invitation link gives one).
+
+import { api } from "../api.js";
+import { h, replaceChildren } from "../dom.js";
+import { errorText } from "../errors.js";
+import { LANGUAGES, getLang, setLang, t } from "../i18n/index.js";
+import { icon } from "../icons.js";
+import { parseRoute } from "../router.js";
+
+export function mountLogin(root, { reason = null, onLoggedIn }) {
+  const route = parseRoute();
+  const invite = route.query.invite || new URLSearchParams(window.location.search).get("invite") || "";
+  let mode = route.section === "register" || invite ? "register" : "login";
+
+  const card = h("div", { class: "login-card" });
+  const page = h(
+    "div",
+    { class: "login-page" },
+    h("div", { class: "login-brand" },
+      h("div", { class: "login-logo", "aria-hidden": "true" }, icon("chat", "icon-lg")),
+      h("h1", { class: "login-name", text: "lakeside" }),
+      h("p", { class: "login-tagline", text: t("login.tagline") })),
+    card,
+    languagePicker(),
+  );
+  replaceChildren(root, page);
+
+  function render() {
+    const error = h("div", { class: "form-error", role: "alert", hidden: true });
+    const showError = (err) => {
+      error.textContent = errorText(err);
+      error.hidden = false;
+    };
+    const tabs = h(
+      "div",
+      { class: "tabs login-tabs", role: "tablist" },
+      tab("login", t("login.tabLogin")),
+      tab("register", t("login.tabRegister")),
+    );
+    const form = mode === "login" ? loginForm(showError) : registerForm(showError);
+    replaceChildren(
+      card,
+      tabs,
+      reason ? h("p", { class: "login-notice", role: "status", text: t(`login.reason.${reason}`) }) : null,
+      error,
+      form,
+    );
+    const first = form.querySelector("input");
+    if (first) first.focus();
+  }
+
+  function tab(name, label) {
+    return h("button", {
+      class: ["tab", mode === name && "active"],
+      type: "button",
+      role: "tab",
+      "aria-selected": String(mode === name),
+      text: label,
+      on: { click: () => { mode = name; reason = null; render(); } },
+    });
+  }
+
+  function field(label, input, hint = null) {
+    const id = `f-${input.name}`;
+    input.id = id;
+    return h("div", { class: "field" }, h("label", { for: id, text: label }), input,
+      hint ? h("span", { class: "field-hint", text: hint }) : null);
+  }
+
+  function submitting(form, busy) {
+    for (const el of form.elements) el.disabled = busy;
+  }
+
+  function loginForm(showError) {
+    const login = h("input", { class: "input", name: "login", autocomplete: "username", required: true, maxlength: 320 });
+    const password = h("input", { class: "input", name: "password", type: "password", autocomplete: "current-password", required: true, maxlength: 256 });
+    const form = h(
+      "form",
+      { class: "login-form", novalidate: true },
+      field(t("login.login"), login),
+      field(t("login.password"), password),
+      h("button", { class: "btn btn-primary btn-block", type: "submit", text: t("login.submitLogin") }),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!login.value.trim() || !password.value) return showError({ code: "FILL_IN" });
+      submitting(form, true);
+      try {
+        const result = await api.post("/auth/login", { login: login.value.trim(), password: password.value, use_cookie: true }, { quiet401: true });
+        await onLoggedIn(result.user);
+      } catch (error) {
+        submitting(form, false);
+        showError(error);
+        password.select();
+      }
+    });
+    return form;
+  }
+
+  function registerForm(showError) {
+    const username = h("input", { class: "input", name: "username", autocomplete: "username", required: true, maxlength: 64, pattern: "[A-Za-z][A-Za-z0-9_.\\-]{2,31}" });
+    const displayName = h("input", { class: "input", name: "display_name", autocomplete: "name", maxlength: 64 });
+    const password = h("input", { class: "input", name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 8, maxlength: 256 });
+    const code = h("input", { class: "input", name: "invitation_code", maxlength: 64, value: invite, autocomplete: "off" });
+    const form = h(
+      "form",
+      { class: "login-form", novalidate: true },
+      field(t("login.username"), username, t("login.usernameHint")),
+      field(t("login.displayName"), displayName),
+      field(t("login.password"), password, t("login.passwordHint")),
+      field(t("login.invitation"), code, t("login.invitationHint")),
+      h("button", { class: "btn btn-primary btn-block", type: "submit", text: t("login.submitRegister") }),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!username.value.trim() || !password.value) return showError({ code: "FILL_IN" });
+      submitting(form, true);
+      try {
+        const result = await api.post("/auth/register", {
+          username: username.value.trim(),
+          password: password.value,
+          display_name: displayName.value.trim() || null,
+          invitation_code: code.value.trim() || null,
+          use_cookie: true,
+        }, { quiet401: true });
+        await onLoggedIn(result.user);
+      } catch (error) {
+        submitting(form, false);
+        showError(error);
+      }
+    });
+    return form;
+  }
+
+  render();
+  return { destroy() {} };
+}
+
+export function languagePicker() {
+  const select = h(
+    "select",
+    { class: "select lang-select", "aria-label": t("settings.language") },
+    LANGUAGES.map((language) =>
+      h("option", { value: language.code, selected: language.code === getLang(), text: language.name })),
+  );
+  select.addEventListener("change", () => setLang(select.value));
+  return h("label", { class: "lang-picker" }, icon("globe", "icon-sm"), select);
+}

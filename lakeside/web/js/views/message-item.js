@@ -1,0 +1,204 @@
+// One message in the conversation: avatar, name and time, the bubble (quote, text / sanitized
+// markdown / image / file), reactions, hover actions, and the status line under your own
+// messages (sending, failed with retry, "N unread" in groups, read / unread in direct chats).
+
+import { h } from "../dom.js";
+import { formatDateTime, formatSize, formatTime, messageSummary, systemText } from "../format.js";
+import { t } from "../i18n/index.js";
+import { icon } from "../icons.js";
+import { displayName, state } from "../store.js";
+import { userAvatar } from "../components/avatar.js";
+import { renderMarkdown } from "../components/markdown.js";
+
+const URL_OR_MENTION = /(https?:\/\/[^\s<>"'）)]+[^\s<>"'）).,;:!?。，；：！？])|(^|[^\w@])@([a-z][a-z0-9_.-]{2,31}|all)(?![\w-])/gi;
+const THUMB_MAX = 240;
+
+export function messageKey(message) {
+  if (message.client_msg_id && state.me && message.sender_id === state.me.id) return `c:${message.client_msg_id}`;
+  return `m:${message.id}`;
+}
+
+/** Everything the element shows depends on this string: same string, same element. */
+export function messageVersion(message, ctx) {
+  return [
+    message.id, message.status, message.edited_at, message.recalled, message.body, message.html,
+    JSON.stringify(message.reactions || []), message.unread_count, ctx.grouped, ctx.peerRead(message),
+    displayName(message.sender_id), message.file ? message.file.thumbnail_url : "", message.error ? message.error.code : "",
+  ].join("|");
+}
+
+export function buildMessage(message, ctx, actions) {
+  if (message.kind === "system") {
+    return h("div", { class: "msg-system", dataset: { seq: message.seq } }, h("span", { text: systemText(message) }));
+  }
+  if (message.recalled) {
+    return h("div", { class: "msg-system msg-recalled", dataset: { seq: message.seq } },
+      h("span", { text: messageSummary(message) }));
+  }
+  const mine = state.me && message.sender_id === state.me.id;
+  const name = displayName(message.sender_id);
+  const showName = !ctx.grouped && !mine;
+  const el = h(
+    "div",
+    {
+      class: ["msg", mine && "mine", ctx.grouped && "grouped", message.pending && "pending", message.status === "failed" && "failed"],
+      tabindex: "-1",
+      dataset: { seq: message.seq ?? "", key: messageKey(message) },
+      "aria-label": `${name} ${formatTime(message.created_at)}`,
+      // A long press on a phone (or the context-menu key) opens the message's actions.
+      on: message.pending ? {} : {
+        contextmenu: (event) => {
+          if (event.target.closest("a")) return;
+          event.preventDefault();
+          actions.onMore(message, event.currentTarget.querySelector(".bubble") || event.currentTarget);
+        },
+      },
+    },
+    h("div", { class: "msg-avatar" }, ctx.grouped ? null : userAvatar(message.sender_id, { size: "sm" })),
+    h(
+      "div",
+      { class: "msg-main" },
+      showName || !ctx.grouped
+        ? h("div", { class: "msg-meta" },
+          showName ? h("span", { class: "msg-name", text: name }) : null,
+          h("time", { class: "msg-time", datetime: new Date(message.created_at).toISOString(), title: formatDateTime(message.created_at), text: formatTime(message.created_at) }))
+        : null,
+      h("div", { class: "msg-row" }, bubble(message, ctx, actions), message.pending ? null : toolbar(message, ctx, actions)),
+      reactions(message, actions),
+      mine ? status(message, ctx, actions) : null,
+    ),
+  );
+  return el;
+}
+
+function bubble(message, ctx, actions) {
+  const parts = [];
+  if (message.reply_to) parts.push(quote(message.reply_to, actions));
+  if (message.kind === "image" && message.file) {
+    parts.push(image(message, actions));
+  } else if (message.kind === "file" && message.file) {
+    parts.push(fileCard(message));
+  }
+  if (message.kind === "markdown" && message.html) {
+    parts.push(h("div", { class: "msg-text md" }, renderMarkdown(message.html)));
+  } else if (message.body && (message.kind !== "image" && message.kind !== "file" ? true : message.body.trim())) {
+    parts.push(h("div", { class: "msg-text" }, richText(message.body)));
+  }
+  if (message.edited_at) parts.push(h("span", { class: "msg-edited", text: t("msg.edited") }));
+  const media = (message.kind === "image" || message.kind === "file") && !message.body;
+  return h("div", { class: ["bubble", media && "bubble-media"] }, parts);
+}
+
+/** Plain text with links and @mentions made visible; every piece is a text node. */
+export function richText(text) {
+  const nodes = [];
+  let last = 0;
+  const myName = state.me ? state.me.username.toLowerCase() : "";
+  for (const match of text.matchAll(URL_OR_MENTION)) {
+    const [whole, url, lead, username] = match;
+    if (url) {
+      nodes.push(text.slice(last, match.index));
+      nodes.push(h("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow", text: url }));
+    } else {
+      nodes.push(text.slice(last, match.index) + lead);
+      const lower = username.toLowerCase();
+      const me = lower === myName || lower === "all";
+      nodes.push(h("span", { class: ["mention", me && "mention-me"], text: `@${username}` }));
+    }
+    last = match.index + whole.length;
+  }
+  nodes.push(text.slice(last));
+  return nodes;
+}
+
+function quote(reply, actions) {
+  const who = reply.sender_id ? displayName(reply.sender_id) : "";
+  const summary = reply.recalled ? t("msg.quoteRecalled") : messageSummary({ ...reply, recalled: false });
+  return h("button", {
+    class: "msg-quote", type: "button", title: t("msg.jumpToQuote"),
+    on: { click: () => reply.seq && actions.onJump(reply.seq) },
+  }, h("span", { class: "msg-quote-name", text: who }), h("span", { class: "msg-quote-text", text: summary }));
+}
+
+function image(message, actions) {
+  const file = message.file;
+  const src = file.thumbnail_url || message.localUrl || file.url;
+  let width = file.width || THUMB_MAX;
+  let height = file.height || THUMB_MAX * 0.75;
+  const scale = Math.min(1, THUMB_MAX / Math.max(width, height));
+  width = Math.round(width * scale);
+  height = Math.round(height * scale);
+  const img = h("img", { src, alt: file.filename || t("msg.image"), width, height, loading: "lazy", decoding: "async" });
+  if (!file.url) return h("span", { class: "msg-image uploading" }, img);
+  return h("button", {
+    class: "msg-image", type: "button", "aria-label": t("msg.openImage", { name: file.filename || "" }),
+    on: { click: () => actions.onOpenImage(message) },
+  }, img);
+}
+
+function fileCard(message) {
+  const file = message.file;
+  const body = [
+    h("span", { class: "file-icon", "aria-hidden": "true" }, icon("file")),
+    h("span", { class: "file-info" },
+      h("span", { class: "file-name ellipsis", text: file.filename || t("msg.file") }),
+      h("span", { class: "file-size", text: file.size ? formatSize(file.size) : "" })),
+  ];
+  if (!file.url) return h("span", { class: "msg-file" }, body);
+  return h("a", { class: "msg-file", href: file.url, target: "_blank", rel: "noopener", download: file.filename || "" },
+    body, h("span", { class: "file-download", "aria-hidden": "true" }, icon("download", "icon-sm")));
+}
+
+function reactions(message, actions) {
+  if (!message.reactions || !message.reactions.length) return null;
+  const me = state.me ? state.me.id : null;
+  return h("div", { class: "reactions" }, message.reactions.map((reaction) => {
+    const mine = reaction.user_ids.includes(me);
+    const who = reaction.user_ids.slice(0, 10).map((id) => displayName(id)).join(t("list.separator"));
+    return h("button", {
+      class: ["reaction", mine && "mine"], type: "button", "aria-pressed": String(mine), title: who,
+      "aria-label": t("msg.reactionLabel", { emoji: reaction.emoji, n: reaction.count }),
+      on: { click: () => actions.onReact(message, reaction.emoji) },
+    }, h("span", { class: "reaction-emoji", text: reaction.emoji }), h("span", { class: "reaction-count", text: String(reaction.count) }));
+  }));
+}
+
+function toolbar(message, ctx, actions) {
+  const button = (name, label, handler) => {
+    const el = h("button", {
+      class: "icon-btn", type: "button", "aria-label": label, title: label,
+      on: { click: () => handler(el) },
+    }, icon(name, "icon-sm"));
+    return el;
+  };
+  return h("div", { class: "msg-actions", role: "toolbar", "aria-label": t("msg.actions") },
+    button("smile", t("msg.react"), (el) => actions.onPickReaction(message, el)),
+    button("reply", t("msg.reply"), () => actions.onReply(message)),
+    button("more", t("msg.more"), (el) => actions.onMore(message, el)));
+}
+
+function status(message, ctx, actions) {
+  if (message.status === "sending" || message.status === "uploading") {
+    return h("div", { class: "msg-status" }, h("span", { class: "spinner", "aria-hidden": "true" }),
+      h("span", { text: t(message.status === "uploading" ? "msg.uploading" : "msg.sending") }));
+  }
+  if (message.status === "failed") {
+    return h("div", { class: "msg-status failed", role: "alert" },
+      icon("alert", "icon-sm"),
+      h("span", { text: message.error && message.error.status ? `${t("msg.failed")}: ${message.error.message}` : t("msg.failed") }),
+      h("button", { class: "link-btn", type: "button", text: t("action.retry"), on: { click: () => actions.onRetry(message) } }),
+      h("button", { class: "link-btn muted", type: "button", text: t("action.delete"), on: { click: () => actions.onDiscard(message) } }));
+  }
+  if (ctx.conversation.kind === "direct") {
+    const read = ctx.peerRead(message);
+    return h("div", { class: ["msg-status", "receipt", read ? "read" : "unread"] },
+      h("span", { text: read ? t("receipt.read") : t("receipt.unread") }));
+  }
+  if (typeof message.unread_count !== "number") return null;
+  const allRead = message.unread_count === 0;
+  return h("div", { class: "msg-status" }, h("button", {
+    class: ["receipt", "receipt-btn", allRead ? "read" : "unread"], type: "button", "aria-haspopup": "dialog",
+    text: allRead ? t("receipt.allRead") : t("receipt.nUnread", { n: message.unread_count }),
+    on: { click: (event) => actions.onReceipts(message, event.currentTarget) },
+  }));
+}
