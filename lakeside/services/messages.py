@@ -36,6 +36,7 @@ from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import render_messages
 from lakeside.store import conversations as conversation_store
 from lakeside.store import messages as store
+from lakeside.store import organizations as org_store
 from lakeside.store import receipts as receipt_store
 from lakeside.store import social
 from lakeside.store import users as user_store
@@ -423,7 +424,7 @@ class Messages:
                 raise Invalid("A recalled message cannot be edited.", code="MESSAGE_RECALLED")
             if row.kind not in EDITABLE_KINDS:
                 raise Invalid("Only text and markdown messages can be edited.", code="NOT_EDITABLE")
-            window = self.ctx.settings.edit_window_seconds
+            _, window = await self.message_windows(uow.conn, conversation)
             # The window is open while less than ``window`` has passed: zero means never.
             if now - row.created_at >= window * 1000:
                 raise Forbidden(
@@ -458,26 +459,36 @@ class Messages:
             )
         return view
 
-    def recall_window_seconds(self, conversation: Any) -> int:
-        """WeChat's two minutes for social chats; DingTalk's 24 hours for organization ones."""
-        if getattr(conversation, "organization_id", None):
-            return self.ctx.settings.recall_window_org_seconds
-        return self.ctx.settings.recall_window_social_seconds
+    async def message_windows(self, conn: AsyncConnection, conversation: Any) -> tuple[int, int]:
+        """(recall, edit) windows in seconds: WeChat's two minutes to recall in social chats;
+        in an organization's conversations DingTalk's 24 hours, or what the organization set."""
+        settings = self.ctx.settings
+        organization_id = getattr(conversation, "organization_id", None)
+        if not organization_id:
+            return settings.recall_window_social_seconds, settings.edit_window_seconds
+        recall, edit = await org_store.message_windows(conn, organization_id)
+        return (
+            settings.recall_window_org_seconds if recall is None else recall,
+            settings.edit_window_seconds if edit is None else edit,
+        )
 
     async def do_recall(self, user: AuthUser, message_id: int) -> dict[str, Any]:
         """撤回: the content leaves storage (body, search tokens, reactions, the attachment's
         link); a tombstone with who recalled it and when stays in the timeline."""
         now = now_ms()
         async with self.ctx.transaction() as uow:
-            row, conversation, _membership = await self.access_message(uow.conn, user.id, message_id)
+            row, conversation, membership = await self.access_message(uow.conn, user.id, message_id)
             if row.kind == "system":
                 raise Invalid("System messages cannot be recalled.", code="NOT_RECALLABLE")
-            if row.sender_id != user.id:
+            # As in DingTalk, an organization group's owner and admins may recall anyone's
+            # message at any time; everyone else recalls their own, within the window.
+            moderator = bool(getattr(conversation, "organization_id", None)) and membership.role in MANAGERS
+            if row.sender_id != user.id and not moderator:
                 raise Forbidden("Only the sender may recall a message.", code="NOT_SENDER")
             if row.recalled_at is not None:  # a retried recall: the same tombstone
                 return (await render_messages(uow.conn, [row]))[0]
-            window = self.recall_window_seconds(conversation)
-            if now - row.created_at >= window * 1000:
+            window, _ = await self.message_windows(uow.conn, conversation)
+            if not moderator and now - row.created_at >= window * 1000:
                 raise Forbidden(
                     f"Messages can be recalled for {_duration(window)} after sending.",
                     code="RECALL_WINDOW_PASSED",

@@ -1,0 +1,45 @@
+"""Messages in an organization's conversations follow the organization's rules: DingTalk's 24-hour
+recall window (or the one the organization set), and owners and admins may recall any message."""
+
+from __future__ import annotations
+
+from tests.conftest import Person, error_code
+from tests.test_organizations import company
+
+
+async def _all_staff(person: Person) -> int:
+    conversations = (await person.get("/api/v1/conversations", params={"limit": 200})).json()["conversations"]
+    return next(c["id"] for c in conversations if c["kind"] == "org_all")
+
+
+async def _send(person: Person, conversation_id: int, cid: str) -> dict:  # type: ignore[type-arg]
+    response = await person.post(
+        f"/api/v1/conversations/{conversation_id}/messages", json={"client_msg_id": cid, "body": "周报已提交"}
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_owner_recalls_anyones_message_members_only_their_own(people: dict[str, Person]) -> None:
+    boss, zhangsan, lisi = people["admin"], people["zhangsan"], people["lisi"]
+    await company(boss, [zhangsan, lisi])
+    room = await _all_staff(zhangsan)
+    message = await _send(zhangsan, room, "z1")
+    response = await lisi.post(f"/api/v1/messages/{message['id']}/recall")
+    assert response.status_code == 403
+    assert error_code(response) == "NOT_SENDER"
+    response = await boss.post(f"/api/v1/messages/{message['id']}/recall")
+    assert response.status_code == 200, response.text
+    assert response.json()["recalled"] is True and response.json()["recalled_by"] == boss.id
+
+
+async def test_the_organizations_recall_window_applies(people: dict[str, Person]) -> None:
+    boss, zhangsan = people["admin"], people["zhangsan"]
+    org = await company(boss, [zhangsan])
+    response = await boss.patch(f"/api/v1/orgs/{org['id']}", json={"recall_window_seconds": 0})
+    assert response.status_code == 200, response.text
+    room = await _all_staff(zhangsan)
+    message = await _send(zhangsan, room, "z2")
+    response = await zhangsan.post(f"/api/v1/messages/{message['id']}/recall")
+    assert response.status_code == 403
+    assert error_code(response) == "RECALL_WINDOW_PASSED"
