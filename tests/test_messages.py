@@ -184,9 +184,11 @@ async def test_a_text_message_as_everyone_sees_it(people: dict[str, Person]) -> 
         "recalled": False,
         "recalled_at": None,
         "recalled_by": None,
+        "unread_count": 1,  # to its sender: nobody else has read it yet
     }
-    assert await fetch(lisi, message["id"]) == message
-    assert await timeline(lisi, cid) == [message]
+    as_others_see_it = message | {"unread_count": None}
+    assert await fetch(lisi, message["id"]) == as_others_see_it
+    assert await timeline(lisi, cid) == [as_others_see_it]
 
 
 HOSTILE_MARKDOWN = [
@@ -326,7 +328,8 @@ async def test_retries_are_per_sender_and_find_the_original_anywhere(people: dic
     theirs = await sent(lisi, gid, "同一个编号", cid="shared-id")  # another sender: another message
     assert theirs["id"] != mine["id"] and theirs["seq"] == mine["seq"] + 1
     elsewhere = await send(zhangsan, cid, "重发到别处", cid="shared-id")
-    assert elsewhere.status_code == 200 and elsewhere.json() == mine
+    # The original, as it is now: lisi has read it since (replying moved her cursor).
+    assert elsewhere.status_code == 200 and elsewhere.json() == mine | {"unread_count": 0}
     assert await timeline(zhangsan, cid) == []
     assert (await zhangsan.post(f"/api/v1/messages/{mine['id']}/recall")).status_code == 200
     retry = await send(zhangsan, gid, "同一个编号", cid="shared-id")
@@ -386,13 +389,13 @@ async def test_edit_rules(app: FastAPI, people: dict[str, Person]) -> None:
     for payload in ({"body": 5}, {}, {"body": "x", "kind": "markdown"}):
         response = await zhangsan.patch(url, json=payload)
         assert response.status_code == 422 and error_code(response) == "VALIDATION_FAILED"
-    assert await fetch(lisi, text["id"]) == text
+    assert await fetch(lisi, text["id"]) == text | {"unread_count": None}  # as lisi sees it
 
     edited = (await zhangsan.patch(url, json={"body": "改过的话 @wangwu"})).json()
     assert edited["body"] == "改过的话 @wangwu" and edited["edited_at"] is not None
     assert edited["mentions"] == [wangwu.id]  # mentions follow the new text
     assert edited["seq"] == text["seq"] and edited["created_at"] == text["created_at"]
-    assert await fetch(lisi, text["id"]) == edited
+    assert await fetch(lisi, text["id"]) == edited | {"unread_count": None}
     async with app.state.services.ctx.db.read() as conn:
         words = await conn.scalar(
             select(message_search.c.words).where(message_search.c.message_id == text["id"])
@@ -427,7 +430,7 @@ class TestClosedWindows:
         assert response.status_code == 403 and error_code(response) == "EDIT_WINDOW_PASSED"
         response = await zhangsan.post(f"/api/v1/messages/{message['id']}/recall")
         assert response.status_code == 403 and error_code(response) == "RECALL_WINDOW_PASSED"
-        assert await fetch(lisi, message["id"]) == message
+        assert await fetch(lisi, message["id"]) == message | {"unread_count": None}
 
 
 # -- recall ---------------------------------------------------------------------------------------

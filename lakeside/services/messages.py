@@ -176,9 +176,13 @@ class MessageWriter:
             # batch's arrival order interleaves conversations.
             rows: list[dict[str, Any]] = []
             written: list[Draft] = []
+            others: dict[int, int] = {}  # conversation -> members besides the sender
             for conversation_id in sorted(by_conversation):
                 drafts = by_conversation[conversation_id]
-                first_seq = await store.reserve_seqs(conn, conversation_id, len(drafts), now)
+                first_seq, member_count = await store.reserve_seqs_counted(
+                    conn, conversation_id, len(drafts), now
+                )
+                others[conversation_id] = max(0, member_count - 1)
                 rows.extend(_row(d, first_seq + i, now) for i, d in enumerate(drafts))
                 written.extend(drafts)
             ids = await store.insert_messages(conn, rows)
@@ -208,6 +212,8 @@ class MessageWriter:
             ]
             views = await render_messages(conn, stored)  # type: ignore[arg-type]
             for draft, view in zip(written, views, strict=True):
+                # Nobody else has read a message that was just written.
+                view["unread_count"] = others[draft.conversation_id]
                 outcomes[id(draft)] = SendResult(view, created=True)
                 uow.emit(
                     Event(
@@ -222,6 +228,8 @@ class MessageWriter:
                 (view["sender_id"], view["client_msg_id"]): view
                 for view in await render_messages(conn, list(existing.values()))
             }
+            for view in originals.values():  # answered to their sender, with "N unread"
+                await unread_counts(conn, view["sender_id"], [view])
         results: list[SendResult | Exception] = []
         for draft in batch:
             if id(draft) in outcomes:
@@ -409,7 +417,19 @@ class Messages:
     async def get_message(self, user: AuthUser, message_id: int) -> dict[str, Any]:
         async with self.ctx.db.read() as conn:
             row, _, _ = await self.access_message(conn, user.id, message_id)
-            return (await render_messages(conn, [row]))[0]
+            return await self._as_seen_by(conn, user.id, (await render_messages(conn, [row]))[0])
+
+    @staticmethod
+    async def _as_seen_by(conn: AsyncConnection, user_id: int, view: dict[str, Any]) -> dict[str, Any]:
+        """A copy of a message view for one reader: with "N unread" if it is their own message.
+        (Views shared by everyone, such as live event payloads, carry no count.)"""
+        mine = dict(view)
+        await unread_counts(conn, user_id, [mine])
+        return mine
+
+    async def _own_view(self, user_id: int, view: dict[str, Any]) -> dict[str, Any]:
+        async with self.ctx.db.read() as conn:
+            return await self._as_seen_by(conn, user_id, view)
 
     # -- changing -----------------------------------------------------------------------------
 
@@ -457,7 +477,7 @@ class Messages:
                     live=view,
                 )
             )
-        return view
+        return await self._own_view(user.id, view)
 
     async def message_windows(self, conn: AsyncConnection, conversation: Any) -> tuple[int, int]:
         """(recall, edit) windows in seconds: WeChat's two minutes to recall in social chats;
@@ -486,7 +506,7 @@ class Messages:
             if row.sender_id != user.id and not moderator:
                 raise Forbidden("Only the sender may recall a message.", code="NOT_SENDER")
             if row.recalled_at is not None:  # a retried recall: the same tombstone
-                return (await render_messages(uow.conn, [row]))[0]
+                return await self._as_seen_by(uow.conn, user.id, (await render_messages(uow.conn, [row]))[0])
             window, _ = await self.message_windows(uow.conn, conversation)
             if not moderator and now - row.created_at >= window * 1000:
                 raise Forbidden(
@@ -546,7 +566,7 @@ class Messages:
                         conversation_id=row.conversation_id,
                     )
                 )
-        return view
+        return await self._own_view(user.id, view)
 
     async def do_mark_read(self, user: AuthUser, conversation_id: int, seq: int) -> dict[str, Any]:
         """Move the caller's read cursor forward to ``seq`` (capped at the newest message)."""

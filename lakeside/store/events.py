@@ -35,9 +35,14 @@ async def append(conn: AsyncConnection, batch: Sequence[LoggedEvent], now: int) 
         }
         for event in batch
     ]
-    result = await conn.execute(insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)
-    for event, row in zip(batch, result.all(), strict=True):
-        event.id = row.id
+    # One multi-row INSERT. The caller holds the log's write lock (SQLite's single writer; the
+    # advisory lock on PostgreSQL), so nobody else takes ids meanwhile and the rows get ascending
+    # ids in the order given: sorting what RETURNING hands back restores that order without the
+    # row-at-a-time statements that an ordered RETURNING needs.
+    result = await conn.execute(insert(events).returning(events.c.id), rows)
+    ids = sorted(row.id for row in result.all())
+    for event, event_id in zip(batch, ids, strict=True):
+        event.id = event_id
         event.created_at = now
 
 

@@ -27,22 +27,36 @@ from lakeside.store.tables import (
 
 async def reserve_seqs(conn: AsyncConnection, conversation_id: int, count: int, now: int) -> int:
     """Reserve ``count`` sequence numbers; returns the first. Bumps the conversation's activity."""
+    first, _members = await reserve_seqs_counted(conn, conversation_id, count, now)
+    return first
+
+
+async def reserve_seqs_counted(
+    conn: AsyncConnection, conversation_id: int, count: int, now: int
+) -> tuple[int, int]:
+    """As ``reserve_seqs``, also returning the member count (for "N unread" on new messages)."""
     result = await conn.execute(
         update(conversations)
         .where(conversations.c.id == conversation_id)
         .values(last_seq=conversations.c.last_seq + count, last_activity_at=now, updated_at=now)
-        .returning(conversations.c.last_seq)
+        .returning(conversations.c.last_seq, conversations.c.member_count)
     )
-    last = result.scalar_one()
-    return int(last) - count + 1
+    last, member_count = result.one()
+    return int(last) - count + 1, int(member_count)
 
 
 async def insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows (each with its seq already assigned); returns their ids in the same order."""
+    """Insert rows (each with its seq already assigned); returns their ids in the same order.
+
+    Ids are matched back through (conversation_id, seq), which is unique, so the rows go in as
+    one multi-row INSERT instead of the row-at-a-time statements that ordered RETURNING needs."""
     if not rows:
         return []
-    result = await conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True), rows)
-    return [row.id for row in result.all()]
+    result = await conn.execute(
+        insert(messages).returning(messages.c.id, messages.c.conversation_id, messages.c.seq), rows
+    )
+    ids = {(row.conversation_id, row.seq): row.id for row in result.all()}
+    return [ids[(row["conversation_id"], row["seq"])] for row in rows]
 
 
 async def insert_search_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
