@@ -15,6 +15,7 @@ from lakeside.api.deps import (
     set_session_cookies,
 )
 from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
+from lakeside.api.views import IdPath
 from lakeside.services.accounts import NewSession
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=ERRORS)
@@ -130,7 +131,7 @@ async def list_sessions(user: UserDep, services: ServicesDep) -> list[SessionOut
 
 
 @router.delete("/auth/sessions/{session_id}", response_model=Ok)
-async def revoke_session(session_id: int, user: UserDep, services: ServicesDep) -> Ok:
+async def revoke_session(session_id: IdPath, user: UserDep, services: ServicesDep) -> Ok:
     """Log a session out (e.g. a lost phone)."""
     await services.accounts.do_revoke_session(user, session_id)
     return Ok()
@@ -167,5 +168,5 @@ async def lookup_users(
 
 
 @router.get("/users/{user_id}", response_model=UserOut)
-async def get_user(user_id: int, user: UserDep, services: ServicesDep) -> UserOut:
+async def get_user(user_id: IdPath, user: UserDep, services: ServicesDep) -> UserOut:
     return UserOut(**await services.accounts.get_user(user_id))

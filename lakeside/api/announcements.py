@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict
+from lakeside.api.views import IdPath
 
 router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["announcements"], responses=ERRORS)
 
@@ -64,7 +65,9 @@ class ReadersOut(BaseModel):
 
 
 @router.post("/announcements", status_code=status.HTTP_201_CREATED, response_model=AnnouncementOut)
-async def publish(org_id: int, body: AnnouncementIn, user: UserDep, services: ServicesDep) -> AnnouncementOut:
+async def publish(
+    org_id: IdPath, body: AnnouncementIn, user: UserDep, services: ServicesDep
+) -> AnnouncementOut:
     """Publish an announcement (admins) to everyone or to departments and all below them."""
     row = await services.enterprise.announcements.do_publish(
         user,
@@ -80,7 +83,7 @@ async def publish(org_id: int, body: AnnouncementIn, user: UserDep, services: Se
 
 @router.get("/announcements", response_model=AnnouncementPage)
 async def list_announcements(
-    org_id: int,
+    org_id: IdPath,
     user: UserDep,
     services: ServicesDep,
     everything: Annotated[
@@ -98,7 +101,7 @@ async def list_announcements(
 
 @router.get("/announcements/{announcement_id}", response_model=AnnouncementOut)
 async def get_announcement(
-    org_id: int, announcement_id: int, user: UserDep, services: ServicesDep
+    org_id: IdPath, announcement_id: IdPath, user: UserDep, services: ServicesDep
 ) -> AnnouncementOut:
     """One announcement."""
     return AnnouncementOut(**await services.enterprise.announcements.get(user, org_id, announcement_id))
@@ -106,7 +109,7 @@ async def get_announcement(
 
 @router.post("/announcements/{announcement_id}/read", response_model=AnnouncementOut)
 async def mark_read(
-    org_id: int, announcement_id: int, user: UserDep, services: ServicesDep
+    org_id: IdPath, announcement_id: IdPath, user: UserDep, services: ServicesDep
 ) -> AnnouncementOut:
     """Mark it read (the first time counts)."""
     return AnnouncementOut(
@@ -115,14 +118,16 @@ async def mark_read(
 
 
 @router.get("/announcements/{announcement_id}/readers", response_model=ReadersOut)
-async def readers(org_id: int, announcement_id: int, user: UserDep, services: ServicesDep) -> ReadersOut:
+async def readers(
+    org_id: IdPath, announcement_id: IdPath, user: UserDep, services: ServicesDep
+) -> ReadersOut:
     """Read count, who has read and who has not (the author and admins)."""
     return ReadersOut(**await services.enterprise.announcements.readers(user, org_id, announcement_id))
 
 
 @router.patch("/announcements/{announcement_id}", response_model=AnnouncementOut)
 async def update_announcement(
-    org_id: int, announcement_id: int, body: AnnouncementPatch, user: UserDep, services: ServicesDep
+    org_id: IdPath, announcement_id: IdPath, body: AnnouncementPatch, user: UserDep, services: ServicesDep
 ) -> AnnouncementOut:
     """Edit or (un)pin an announcement (admins)."""
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
@@ -132,7 +137,9 @@ async def update_announcement(
 
 
 @router.delete("/announcements/{announcement_id}", response_model=Ok)
-async def delete_announcement(org_id: int, announcement_id: int, user: UserDep, services: ServicesDep) -> Ok:
+async def delete_announcement(
+    org_id: IdPath, announcement_id: IdPath, user: UserDep, services: ServicesDep
+) -> Ok:
     """Delete an announcement (admins)."""
     await services.enterprise.announcements.do_delete(user, org_id, announcement_id)
     return Ok()

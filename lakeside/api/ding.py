@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict
+from lakeside.api.views import IdPath
 
 router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["ding"], responses=ERRORS)
 
@@ -89,7 +90,7 @@ class PolicyOut(BaseModel):
 
 
 @router.post("/dings", status_code=status.HTTP_201_CREATED, response_model=DingOut)
-async def send_ding(org_id: int, body: DingIn, user: UserDep, services: ServicesDep) -> DingOut:
+async def send_ding(org_id: IdPath, body: DingIn, user: UserDep, services: ServicesDep) -> DingOut:
     """Send a DING to colleagues now or at ``send_at``; with ``message_id``, DING a message to
     members of its conversation."""
     row = await services.enterprise.dings.do_send(
@@ -104,14 +105,14 @@ async def send_ding(org_id: int, body: DingIn, user: UserDep, services: Services
 
 
 @router.get("/dings/pending", response_model=list[DingOut])
-async def pending_dings(org_id: int, user: UserDep, services: ServicesDep) -> list[DingOut]:
+async def pending_dings(org_id: IdPath, user: UserDep, services: ServicesDep) -> list[DingOut]:
     """DINGs waiting for your confirmation (keep them pinned until confirmed)."""
     return [DingOut(**row) for row in await services.enterprise.dings.list_pending(user, org_id)]
 
 
 @router.get("/dings/sent", response_model=list[DingOut])
 async def sent_dings(
-    org_id: int,
+    org_id: IdPath,
     user: UserDep,
     services: ServicesDep,
     before: Annotated[int | None, Query(description="Page back from this DING id.")] = None,
@@ -125,44 +126,46 @@ async def sent_dings(
 
 
 @router.get("/dings/{ding_id}", response_model=DingOut)
-async def get_ding(org_id: int, ding_id: int, user: UserDep, services: ServicesDep) -> DingOut:
+async def get_ding(org_id: IdPath, ding_id: IdPath, user: UserDep, services: ServicesDep) -> DingOut:
     """A DING; its sender also gets every recipient's confirmation and every delivery attempt."""
     return DingOut(**await services.enterprise.dings.get(user, org_id, ding_id))
 
 
 @router.post("/dings/{ding_id}/confirm", response_model=DingOut)
-async def confirm_ding(org_id: int, ding_id: int, user: UserDep, services: ServicesDep) -> DingOut:
+async def confirm_ding(org_id: IdPath, ding_id: IdPath, user: UserDep, services: ServicesDep) -> DingOut:
     """Confirm a DING you received (once; repeating is harmless). Escalation to you stops."""
     return DingOut(**await services.enterprise.dings.do_confirm(user, org_id, ding_id))
 
 
 @router.post("/dings/{ding_id}/reding", response_model=RedingOut)
-async def reding(org_id: int, ding_id: int, user: UserDep, services: ServicesDep) -> RedingOut:
+async def reding(org_id: IdPath, ding_id: IdPath, user: UserDep, services: ServicesDep) -> RedingOut:
     """Notify the unconfirmed again (the sender; at most once every five minutes, else 429)."""
     return RedingOut(**await services.enterprise.dings.do_reding(user, org_id, ding_id))
 
 
 @router.delete("/dings/{ding_id}", response_model=Ok)
-async def cancel_ding(org_id: int, ding_id: int, user: UserDep, services: ServicesDep) -> Ok:
+async def cancel_ding(org_id: IdPath, ding_id: IdPath, user: UserDep, services: ServicesDep) -> Ok:
     """Cancel a scheduled DING before it is sent."""
     await services.enterprise.dings.do_cancel(user, org_id, ding_id)
     return Ok()
 
 
 @router.get("/dings/{ding_id}/attempts", response_model=list[AttemptOut])
-async def ding_attempts(org_id: int, ding_id: int, user: UserDep, services: ServicesDep) -> list[AttemptOut]:
+async def ding_attempts(
+    org_id: IdPath, ding_id: IdPath, user: UserDep, services: ServicesDep
+) -> list[AttemptOut]:
     """Every delivery attempt and its outcome (the sender)."""
     return [AttemptOut(**row) for row in await services.enterprise.dings.list_attempts(user, org_id, ding_id)]
 
 
 @router.get("/ding-policy", response_model=PolicyOut)
-async def get_ding_policy(org_id: int, user: UserDep, services: ServicesDep) -> PolicyOut:
+async def get_ding_policy(org_id: IdPath, user: UserDep, services: ServicesDep) -> PolicyOut:
     """The escalation rules (admins). The webhook secret is never shown."""
     return PolicyOut(**await services.enterprise.dings.get_policy(user, org_id))
 
 
 @router.put("/ding-policy", response_model=PolicyOut)
-async def set_ding_policy(org_id: int, body: PolicyIn, user: UserDep, services: ServicesDep) -> PolicyOut:
+async def set_ding_policy(org_id: IdPath, body: PolicyIn, user: UserDep, services: ServicesDep) -> PolicyOut:
     """Set escalation rules (admins): minutes after sending for each step; fields left out keep
     their value, null turns a step off."""
     return PolicyOut(

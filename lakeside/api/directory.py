@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict
+from lakeside.api.views import IdPath
 
 router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["directory"], responses=ERRORS)
 
@@ -126,7 +127,7 @@ class ContactPage(BaseModel):
 
 
 @router.get("/departments", response_model=list[DepartmentOut])
-async def list_departments(org_id: int, user: UserDep, services: ServicesDep) -> list[DepartmentOut]:
+async def list_departments(org_id: IdPath, user: UserDep, services: ServicesDep) -> list[DepartmentOut]:
     """Every department, parents before children (build the tree from ``parent_id``)."""
     return [
         DepartmentOut(**row) for row in await services.enterprise.directory.list_departments(user, org_id)
@@ -135,7 +136,7 @@ async def list_departments(org_id: int, user: UserDep, services: ServicesDep) ->
 
 @router.post("/departments", status_code=status.HTTP_201_CREATED, response_model=DepartmentOut)
 async def create_department(
-    org_id: int, body: DepartmentIn, user: UserDep, services: ServicesDep
+    org_id: IdPath, body: DepartmentIn, user: UserDep, services: ServicesDep
 ) -> DepartmentOut:
     """Create a department (admins); its group is created with it."""
     row = await services.enterprise.directory.do_create_department(
@@ -146,7 +147,7 @@ async def create_department(
 
 @router.patch("/departments/{department_id}", response_model=DepartmentOut)
 async def update_department(
-    org_id: int, department_id: int, body: DepartmentPatch, user: UserDep, services: ServicesDep
+    org_id: IdPath, department_id: IdPath, body: DepartmentPatch, user: UserDep, services: ServicesDep
 ) -> DepartmentOut:
     """Rename, reorder or move a department with everything below it (admins)."""
     changes = body.model_dump(exclude_unset=True)
@@ -159,7 +160,9 @@ async def update_department(
 
 
 @router.delete("/departments/{department_id}", response_model=Ok)
-async def delete_department(org_id: int, department_id: int, user: UserDep, services: ServicesDep) -> Ok:
+async def delete_department(
+    org_id: IdPath, department_id: IdPath, user: UserDep, services: ServicesDep
+) -> Ok:
     """Delete an empty department (no people, no sub-departments)."""
     await services.enterprise.directory.do_delete_department(user, org_id, department_id)
     return Ok()
@@ -167,7 +170,7 @@ async def delete_department(org_id: int, department_id: int, user: UserDep, serv
 
 @router.get("/departments/{department_id}/members", response_model=list[MemberOut])
 async def list_department_members(
-    org_id: int, department_id: int, user: UserDep, services: ServicesDep
+    org_id: IdPath, department_id: IdPath, user: UserDep, services: ServicesDep
 ) -> list[MemberOut]:
     """The people sitting directly in a department."""
     rows = await services.enterprise.directory.list_department_members(user, org_id, department_id)
@@ -176,7 +179,7 @@ async def list_department_members(
 
 @router.put("/departments/{department_id}/members/{user_id}", response_model=MemberOut)
 async def seat_member(
-    org_id: int, department_id: int, user_id: int, body: SeatIn, user: UserDep, services: ServicesDep
+    org_id: IdPath, department_id: IdPath, user_id: IdPath, body: SeatIn, user: UserDep, services: ServicesDep
 ) -> MemberOut:
     """Put a member in a department, or change whether they lead it (admins)."""
     row = await services.enterprise.directory.do_seat(
@@ -187,7 +190,7 @@ async def seat_member(
 
 @router.delete("/departments/{department_id}/members/{user_id}", response_model=Ok)
 async def unseat_member(
-    org_id: int, department_id: int, user_id: int, user: UserDep, services: ServicesDep
+    org_id: IdPath, department_id: IdPath, user_id: IdPath, user: UserDep, services: ServicesDep
 ) -> Ok:
     """Take a member out of a department (and its group)."""
     await services.enterprise.directory.do_unseat(user, org_id, department_id, user_id)
@@ -199,7 +202,7 @@ async def unseat_member(
 
 @router.get("/members", response_model=MemberPage)
 async def search_members(
-    org_id: int,
+    org_id: IdPath,
     user: UserDep,
     services: ServicesDep,
     q: Annotated[
@@ -226,14 +229,14 @@ async def search_members(
 
 
 @router.get("/members/{user_id}", response_model=MemberOut)
-async def get_member(org_id: int, user_id: int, user: UserDep, services: ServicesDep) -> MemberOut:
+async def get_member(org_id: IdPath, user_id: IdPath, user: UserDep, services: ServicesDep) -> MemberOut:
     """A colleague's profile."""
     return MemberOut(**await services.enterprise.directory.get_member(user, org_id, user_id))
 
 
 @router.patch("/members/{user_id}", response_model=MemberOut)
 async def update_member(
-    org_id: int, user_id: int, body: MemberPatch, user: UserDep, services: ServicesDep
+    org_id: IdPath, user_id: IdPath, body: MemberPatch, user: UserDep, services: ServicesDep
 ) -> MemberOut:
     """Edit a profile: admins every field; a member their own work phone and ``hide_phone``."""
     changes = body.model_dump(exclude_unset=True)
@@ -245,7 +248,7 @@ async def update_member(
 
 @router.put("/members/{user_id}/departments", response_model=MemberOut)
 async def set_member_departments(
-    org_id: int, user_id: int, body: DepartmentsIn, user: UserDep, services: ServicesDep
+    org_id: IdPath, user_id: IdPath, body: DepartmentsIn, user: UserDep, services: ServicesDep
 ) -> MemberOut:
     """Set every department a member sits in at once; a move is one call (admins)."""
     row = await services.enterprise.directory.do_set_departments(
@@ -259,7 +262,7 @@ async def set_member_departments(
 
 @router.get("/contacts", response_model=ContactPage)
 async def list_contacts(
-    org_id: int,
+    org_id: IdPath,
     user: UserDep,
     services: ServicesDep,
     q: Annotated[str | None, Query(max_length=64)] = None,
@@ -275,20 +278,20 @@ async def list_contacts(
 
 
 @router.post("/contacts", status_code=status.HTTP_201_CREATED, response_model=ContactOut)
-async def create_contact(org_id: int, body: ContactIn, user: UserDep, services: ServicesDep) -> ContactOut:
+async def create_contact(org_id: IdPath, body: ContactIn, user: UserDep, services: ServicesDep) -> ContactOut:
     """Add an external contact (admins)."""
     return ContactOut(**await services.enterprise.contacts.do_create_contact(user, org_id, body.model_dump()))
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut)
-async def get_contact(org_id: int, contact_id: int, user: UserDep, services: ServicesDep) -> ContactOut:
+async def get_contact(org_id: IdPath, contact_id: IdPath, user: UserDep, services: ServicesDep) -> ContactOut:
     """One external contact."""
     return ContactOut(**await services.enterprise.contacts.get_contact(user, org_id, contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut)
 async def update_contact(
-    org_id: int, contact_id: int, body: ContactPatch, user: UserDep, services: ServicesDep
+    org_id: IdPath, contact_id: IdPath, body: ContactPatch, user: UserDep, services: ServicesDep
 ) -> ContactOut:
     """Edit an external contact (admins)."""
     changes = body.model_dump(exclude_unset=True)
@@ -300,7 +303,7 @@ async def update_contact(
 
 
 @router.delete("/contacts/{contact_id}", response_model=Ok)
-async def delete_contact(org_id: int, contact_id: int, user: UserDep, services: ServicesDep) -> Ok:
+async def delete_contact(org_id: IdPath, contact_id: IdPath, user: UserDep, services: ServicesDep) -> Ok:
     """Delete an external contact (admins)."""
     await services.enterprise.contacts.do_delete_contact(user, org_id, contact_id)
     return Ok()

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
+from lakeside.api.views import IdPath
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"], responses=ERRORS)
 
@@ -161,13 +162,13 @@ async def list_my_orgs(user: UserDep, services: ServicesDep) -> list[MyOrgOut]:
 
 
 @router.get("/orgs/{org_id}", response_model=OrgOut)
-async def get_org(org_id: int, user: UserDep, services: ServicesDep) -> OrgOut:
+async def get_org(org_id: IdPath, user: UserDep, services: ServicesDep) -> OrgOut:
     """One organization's profile and settings."""
     return OrgOut(**await services.enterprise.organizations.get(user, org_id))
 
 
 @router.patch("/orgs/{org_id}", response_model=OrgOut)
-async def update_org(org_id: int, body: OrgSettingsIn, user: UserDep, services: ServicesDep) -> OrgOut:
+async def update_org(org_id: IdPath, body: OrgSettingsIn, user: UserDep, services: ServicesDep) -> OrgOut:
     """Change settings (admins). Send only what changes; null resets a window to the default."""
     changes = body.model_dump(exclude_unset=True)
     for field in ("name", "invite_policy", "join_approval", "members_see_read_receipts"):
@@ -178,7 +179,7 @@ async def update_org(org_id: int, body: OrgSettingsIn, user: UserDep, services: 
 
 @router.put("/orgs/{org_id}/members/{user_id}/role", response_model=MemberStateOut)
 async def set_org_role(
-    org_id: int, user_id: int, body: RoleIn, user: UserDep, services: ServicesDep
+    org_id: IdPath, user_id: IdPath, body: RoleIn, user: UserDep, services: ServicesDep
 ) -> MemberStateOut:
     """Appoint or dismiss an admin (the owner only)."""
     return MemberStateOut(
@@ -187,20 +188,20 @@ async def set_org_role(
 
 
 @router.post("/orgs/{org_id}/transfer", response_model=OrgOut)
-async def transfer_org(org_id: int, body: TransferIn, user: UserDep, services: ServicesDep) -> OrgOut:
+async def transfer_org(org_id: IdPath, body: TransferIn, user: UserDep, services: ServicesDep) -> OrgOut:
     """Hand the organization to another member; you become an admin."""
     return OrgOut(**await services.enterprise.organizations.do_transfer(user, org_id, body.user_id))
 
 
 @router.post("/orgs/{org_id}/leave", response_model=Ok)
-async def leave_org(org_id: int, user: UserDep, services: ServicesDep) -> Ok:
+async def leave_org(org_id: IdPath, user: UserDep, services: ServicesDep) -> Ok:
     """Leave the organization (the owner transfers it first). You leave its groups too."""
     await services.enterprise.organizations.do_leave(user, org_id)
     return Ok()
 
 
 @router.delete("/orgs/{org_id}/members/{user_id}", response_model=Ok)
-async def remove_member(org_id: int, user_id: int, user: UserDep, services: ServicesDep) -> Ok:
+async def remove_member(org_id: IdPath, user_id: IdPath, user: UserDep, services: ServicesDep) -> Ok:
     """Remove a member (admins; only the owner removes admins). Access ends at once; their
     messages stay."""
     await services.enterprise.organizations.do_remove(user, org_id, user_id)
@@ -209,7 +210,7 @@ async def remove_member(org_id: int, user_id: int, user: UserDep, services: Serv
 
 @router.post("/orgs/{org_id}/members/{user_id}/deactivate", response_model=MemberStateOut)
 async def deactivate_member(
-    org_id: int, user_id: int, user: UserDep, services: ServicesDep
+    org_id: IdPath, user_id: IdPath, user: UserDep, services: ServicesDep
 ) -> MemberStateOut:
     """Deactivate a member: like removal, but the profile stays for a later reactivation."""
     return MemberStateOut(
@@ -219,7 +220,7 @@ async def deactivate_member(
 
 @router.post("/orgs/{org_id}/members/{user_id}/reactivate", response_model=MemberStateOut)
 async def reactivate_member(
-    org_id: int, user_id: int, user: UserDep, services: ServicesDep
+    org_id: IdPath, user_id: IdPath, user: UserDep, services: ServicesDep
 ) -> MemberStateOut:
     """Reactivate a deactivated member; they rejoin the all-staff group."""
     return MemberStateOut(
@@ -232,7 +233,7 @@ async def reactivate_member(
 
 @router.post("/orgs/{org_id}/invitations", status_code=status.HTTP_201_CREATED, response_model=InvitationOut)
 async def create_invitation(
-    org_id: int, body: InvitationIn, user: UserDep, services: ServicesDep
+    org_id: IdPath, body: InvitationIn, user: UserDep, services: ServicesDep
 ) -> InvitationOut:
     """Create an invitation link or code (admins, or every member if the organization allows)."""
     row = await services.enterprise.invitations.do_create(
@@ -242,13 +243,15 @@ async def create_invitation(
 
 
 @router.get("/orgs/{org_id}/invitations", response_model=list[InvitationOut])
-async def list_invitations(org_id: int, user: UserDep, services: ServicesDep) -> list[InvitationOut]:
+async def list_invitations(org_id: IdPath, user: UserDep, services: ServicesDep) -> list[InvitationOut]:
     """Invitation links and codes: all of them for admins, your own for members."""
     return [InvitationOut(**row) for row in await services.enterprise.invitations.list(user, org_id)]
 
 
 @router.delete("/orgs/{org_id}/invitations/{invitation_id}", response_model=Ok)
-async def revoke_invitation(org_id: int, invitation_id: int, user: UserDep, services: ServicesDep) -> Ok:
+async def revoke_invitation(
+    org_id: IdPath, invitation_id: IdPath, user: UserDep, services: ServicesDep
+) -> Ok:
     """Revoke a link or code; it stops working at once."""
     await services.enterprise.invitations.do_revoke(user, org_id, invitation_id)
     return Ok()
@@ -275,7 +278,7 @@ async def join_by_invitation(code: str, body: JoinIn, user: UserDep, services: S
     response_model=ContactInvitationOut,
 )
 async def invite_contact(
-    org_id: int, body: ContactInvitationIn, user: UserDep, services: ServicesDep
+    org_id: IdPath, body: ContactInvitationIn, user: UserDep, services: ServicesDep
 ) -> ContactInvitationOut:
     """Invite a phone number or e-mail address. Whoever holds it (now or after registering) sees
     the invitation in ``GET /api/v1/me/org-invitations`` and may accept it."""
@@ -287,7 +290,7 @@ async def invite_contact(
 
 @router.get("/orgs/{org_id}/contact-invitations", response_model=list[ContactInvitationOut])
 async def list_contact_invitations(
-    org_id: int, user: UserDep, services: ServicesDep
+    org_id: IdPath, user: UserDep, services: ServicesDep
 ) -> list[ContactInvitationOut]:
     """Invitations by phone or e-mail, with their state."""
     rows = await services.enterprise.invitations.list_contact_invitations(user, org_id)
@@ -296,7 +299,7 @@ async def list_contact_invitations(
 
 @router.delete("/orgs/{org_id}/contact-invitations/{invitation_id}", response_model=Ok)
 async def revoke_contact_invitation(
-    org_id: int, invitation_id: int, user: UserDep, services: ServicesDep
+    org_id: IdPath, invitation_id: IdPath, user: UserDep, services: ServicesDep
 ) -> Ok:
     """Withdraw a pending invitation by phone or e-mail."""
     await services.enterprise.invitations.do_revoke_contact_invitation(user, org_id, invitation_id)
@@ -310,13 +313,13 @@ async def my_org_invitations(user: UserDep, services: ServicesDep) -> list[Conta
 
 
 @router.post("/me/org-invitations/{invitation_id}/accept", response_model=JoinOut)
-async def accept_org_invitation(invitation_id: int, user: UserDep, services: ServicesDep) -> JoinOut:
+async def accept_org_invitation(invitation_id: IdPath, user: UserDep, services: ServicesDep) -> JoinOut:
     """Accept an invitation addressed to you."""
     return JoinOut(**await services.enterprise.invitations.do_answer(user, invitation_id, accept=True))
 
 
 @router.post("/me/org-invitations/{invitation_id}/decline", response_model=JoinOut)
-async def decline_org_invitation(invitation_id: int, user: UserDep, services: ServicesDep) -> JoinOut:
+async def decline_org_invitation(invitation_id: IdPath, user: UserDep, services: ServicesDep) -> JoinOut:
     """Decline an invitation addressed to you."""
     return JoinOut(**await services.enterprise.invitations.do_answer(user, invitation_id, accept=False))
 
@@ -326,7 +329,7 @@ async def decline_org_invitation(invitation_id: int, user: UserDep, services: Se
 
 @router.get("/orgs/{org_id}/join-requests", response_model=list[JoinRequestOut])
 async def list_join_requests(
-    org_id: int,
+    org_id: IdPath,
     user: UserDep,
     services: ServicesDep,
     status_filter: Annotated[
@@ -340,7 +343,7 @@ async def list_join_requests(
 
 @router.post("/orgs/{org_id}/join-requests/{request_id}/approve", response_model=JoinRequestOut)
 async def approve_join_request(
-    org_id: int, request_id: int, user: UserDep, services: ServicesDep
+    org_id: IdPath, request_id: IdPath, user: UserDep, services: ServicesDep
 ) -> JoinRequestOut:
     """Approve a request: the person joins at once."""
     return JoinRequestOut(
@@ -350,7 +353,7 @@ async def approve_join_request(
 
 @router.post("/orgs/{org_id}/join-requests/{request_id}/reject", response_model=JoinRequestOut)
 async def reject_join_request(
-    org_id: int, request_id: int, user: UserDep, services: ServicesDep
+    org_id: IdPath, request_id: IdPath, user: UserDep, services: ServicesDep
 ) -> JoinRequestOut:
     """Turn a request down."""
     return JoinRequestOut(
@@ -365,7 +368,7 @@ async def my_join_requests(user: UserDep, services: ServicesDep) -> list[JoinReq
 
 
 @router.delete("/me/org-join-requests/{request_id}", response_model=Ok)
-async def cancel_join_request(request_id: int, user: UserDep, services: ServicesDep) -> Ok:
+async def cancel_join_request(request_id: IdPath, user: UserDep, services: ServicesDep) -> Ok:
     """Withdraw your pending request."""
     await services.enterprise.invitations.do_cancel_request(user, request_id)
     return Ok()

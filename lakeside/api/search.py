@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS
-from lakeside.api.views import MessageOut
+from lakeside.api.views import MAX_ID, MessageOut
 
 router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERRORS)
 
@@ -30,12 +30,16 @@ async def search_messages(
     user: UserDep,
     services: ServicesDep,
     q: Annotated[str, Query(description="Words or Chinese text, at most 200 characters; all must match.")],
-    conversation_id: Annotated[int | None, Query(ge=1)] = None,
-    sender_id: Annotated[int | None, Query(ge=1)] = None,
-    after: Annotated[int | None, Query(ge=0, description="Sent at or after this time (ms).")] = None,
-    before: Annotated[int | None, Query(ge=0, description="Sent before this time (ms).")] = None,
+    conversation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    sender_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="Sent at or after this time (ms).")
+    ] = None,
+    before: Annotated[int | None, Query(ge=0, le=MAX_ID, description="Sent before this time (ms).")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of the previous page.")] = None,
+    cursor: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="next_cursor of the previous page.")
+    ] = None,
 ) -> SearchPage:
     """Messages matching every word of `q` in conversations the caller is a member of, newest
     first. Chinese matches as written (contiguous), Latin words by prefix, case-insensitively."""
