@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo serve test lint format clean
+.PHONY: demo serve test lint format clean bench bench-full
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ serve: $(VENV)/.installed-base
 
 test: lint
 	$(BIN)/pytest -q
+
+# The benchmark (docs/performance.md): quick < 2 min, full < 15 min; results in bench/results/.
+bench: $(VENV)/.installed-base
+	$(BIN)/python -m bench --quick
+
+bench-full: $(VENV)/.installed-base
+	$(BIN)/python -m bench --full
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check lakeside tests

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketState
@@ -25,8 +26,36 @@ CLOSE_IDLE = 4000
 CLOSE_PROTOCOL = 4002
 CLOSE_RESUME_TOO_OLD = 4009
 
+AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
+
 
 class Connection:
+    # Thousands of these live at once: slots and a plain deque (instead of an asyncio.Queue with
+    # its three deques and an Event) keep an idle connection small, and the writer is woken once
+    # per burst rather than once per frame.
+    __slots__ = (
+        "_buffer",
+        "_buffer_max",
+        "_frames",
+        "_loop",
+        "_max",
+        "_room",
+        "_send",
+        "_wakeup",
+        "_writer",
+        "close_code",
+        "closed",
+        "conversations",
+        "live",
+        "on_abort",
+        "position",
+        "registered",
+        "session_id",
+        "status",
+        "user_id",
+        "websocket",
+    )
+
     def __init__(
         self,
         websocket: WebSocket,
@@ -35,8 +64,12 @@ class Connection:
         session_id: int,
         conversations: set[int],
         queue_max: int,
+        send: AsgiSend | None = None,
     ) -> None:
         self.websocket = websocket
+        # The ASGI ``send`` under Starlette's WebSocket, when the endpoint has it: each frame then
+        # skips the wrapper's state checks, which the hot path pays once per receiver.
+        self._send = send
         self.user_id = user_id
         self.session_id = session_id
         self.conversations = conversations
@@ -46,24 +79,48 @@ class Connection:
         self.closed = False
         self.close_code: int | None = None
         self.registered = False
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue(queue_max)
+        self._frames: deque[str | None] = deque()
+        self._max = queue_max
+        self._wakeup: asyncio.Future[None] | None = None  # the writer's, while it waits for frames
+        self._room: asyncio.Future[None] | None = None  # replies and replays waiting for room
         self._buffer: list[tuple[int, str]] = []
         self._buffer_max = queue_max
         self._writer: asyncio.Task[None] | None = None
+        self._loop = asyncio.get_running_loop()
         self.on_abort: Callable[[Connection], None] | None = None  # the hub stops routing to it
 
     def start(self) -> None:
-        self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.user_id}")
+        self._writer = self._loop.create_task(self._write(), name=f"ws-writer-{self.user_id}")
 
     async def _write(self) -> None:
+        frames = self._frames
+        send = self._send
         try:
             while True:
-                frame = await self._queue.get()
+                while not frames:
+                    self._wakeup = self._loop.create_future()
+                    await self._wakeup
+                frame = frames.popleft()
+                if self._room is not None:
+                    _wake(self._room)
+                    self._room = None
                 if frame is None:
                     return
-                await self.websocket.send_text(frame)
+                if send is not None:
+                    await send({"type": "websocket.send", "text": frame})
+                else:
+                    await self.websocket.send_text(frame)
         except Exception:  # the peer went away; the reader notices and cleans up
             self.closed = True
+        finally:
+            if self._room is not None:
+                _wake(self._room)
+
+    def _push(self, frame: str | None) -> None:
+        self._frames.append(frame)
+        if self._wakeup is not None:
+            _wake(self._wakeup)
+            self._wakeup = None
 
     def offer(self, event_id: int, frame: str) -> None:
         """Called by the hub, in stream order, for every event addressed to this connection."""
@@ -81,27 +138,39 @@ class Connection:
 
     def offer_ephemeral(self, frame: str) -> None:
         """Typing and presence: delivered if live, never replayed, dropped when the queue is full."""
-        if self.live and not self.closed and not self._queue.full():
-            self._queue.put_nowait(frame)
+        if self.live and not self.closed and len(self._frames) < self._max:
+            self._push(frame)
 
     def _put(self, event_id: int, frame: str) -> None:
-        try:
-            self._queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self._frames) >= self._max:
             self.abort(CLOSE_SLOW_CONSUMER, "too slow to keep up; resume from your last position")
             return
+        self._push(frame)
         if event_id:
             self.position = event_id
 
+    async def _wait_for_room(self) -> None:
+        # Rare (a replay or a reply meeting a full queue), and possibly several at once: they
+        # share one future, shielded so that one waiter's cancellation does not wake the others.
+        while len(self._frames) >= self._max and not self.closed:
+            if self._room is None:
+                self._room = self._loop.create_future()
+            await asyncio.shield(self._room)
+
     async def send_backlog(self, event_id: int, frame: str) -> None:
         """Replay one missed event, waiting for room: the replay itself is paced by the client."""
-        await self._queue.put(frame)
+        await self._wait_for_room()
+        if self.closed:
+            return
+        self._push(frame)
         self.position = max(self.position, event_id)
 
     async def send_control(self, message: dict[str, Any]) -> None:
         import orjson
 
-        await self._queue.put(orjson.dumps(message).decode())
+        await self._wait_for_room()
+        if not self.closed:
+            self._push(orjson.dumps(message).decode())
 
     def go_live(self, position: int) -> None:
         """End of replay: deliver what arrived meanwhile and is newer than the replay."""
@@ -114,7 +183,7 @@ class Connection:
 
     @property
     def queue_depth(self) -> int:
-        return self._queue.qsize()
+        return len(self._frames)
 
     def abort(self, code: int, reason: str) -> None:
         """Close now, without waiting for the queue to drain."""
@@ -124,9 +193,11 @@ class Connection:
         self.close_code = code
         if self._writer is not None:
             self._writer.cancel()
+        if self._room is not None:
+            _wake(self._room)
         if self.on_abort is not None:
             self.on_abort(self)
-        asyncio.get_running_loop().create_task(self._close(code, reason))
+        self._loop.create_task(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
@@ -136,7 +207,7 @@ class Connection:
     async def close_after_flush(self, code: int, reason: str) -> None:
         """Send what is queued (e.g. an error frame), then close."""
         if self._writer is not None and not self.closed:
-            self._queue.put_nowait(None)
+            self._push(None)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._writer, timeout=2)
         self.closed = True
@@ -147,8 +218,12 @@ class Connection:
         if self._writer is None:
             return
         if not self.closed:
-            with contextlib.suppress(asyncio.QueueFull):
-                self._queue.put_nowait(None)
+            self._push(None)
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._writer, timeout=2)
         self._writer.cancel()
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

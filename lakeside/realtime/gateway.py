@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from lakeside.errors import Invalid, LakesideError
@@ -61,7 +62,18 @@ def _frame(message: dict[str, Any]) -> str:
     return orjson.dumps(message).decode()
 
 
-async def stream_endpoint(websocket: WebSocket) -> None:
+class StreamEndpoint:
+    """The endpoint as a plain ASGI app rather than a ``func(websocket)``: it keeps the ASGI
+    ``send`` so that each connection's writer sends frames through it directly (see Connection)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _stream(WebSocket(scope, receive, send), send)
+
+
+stream_endpoint = StreamEndpoint()
+
+
+async def _stream(websocket: WebSocket, send: Send) -> None:
     services: Services = websocket.app.state.services
     hub: Hub = websocket.app.state.hub
     if not _origin_allowed(websocket, services):
@@ -69,7 +81,8 @@ async def stream_endpoint(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     try:
-        hello = orjson.loads(await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT))
+        async with asyncio.timeout(HELLO_TIMEOUT):
+            hello = orjson.loads(await websocket.receive_text())
         if not isinstance(hello, dict) or hello.get("op") != "hello":
             raise ValueError("first frame must be hello")
         since = hello.get("since")
@@ -87,11 +100,11 @@ async def stream_endpoint(websocket: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await websocket.close(code=CLOSE_PROTOCOL, reason=str(exc)[:120] or "bad hello")
         return
-    await _serve(websocket, services, hub, user, since)
+    await _serve(websocket, send, services, hub, user, since)
 
 
 async def _serve(
-    websocket: WebSocket, services: Services, hub: Hub, user: AuthUser, since: int | None
+    websocket: WebSocket, send: Send, services: Services, hub: Hub, user: AuthUser, since: int | None
 ) -> None:
     settings = services.ctx.settings
     connection = Connection(
@@ -100,6 +113,7 @@ async def _serve(
         session_id=user.session_id,
         conversations=await services.sync.conversation_ids(user.id),
         queue_max=settings.ws_queue_max,
+        send=send,
     )
     connection.start()
     hub.register(connection)  # from here on, live events wait in the connection's buffer
@@ -146,7 +160,9 @@ async def _read(
     last_typing: dict[int, float] = {}
     while not connection.closed:
         try:
-            raw = await asyncio.wait_for(websocket.receive_text(), idle)
+            # asyncio.timeout, not wait_for: wait_for wraps every receive in a task of its own.
+            async with asyncio.timeout(idle):
+                raw = await websocket.receive_text()
         except TimeoutError:
             connection.abort(CLOSE_IDLE, "idle: send a ping at least every 30 seconds")
             return
@@ -174,7 +190,13 @@ async def _read(
         elif op == "presence" and frame.get("status") in ("online", "away"):
             hub.set_status(connection, frame["status"])
         elif op == "send":
-            asyncio.get_running_loop().create_task(_send(connection, services, user, frame))
+            # Admission: past SEND_CONCURRENCY sends in progress on this node, stop reading this
+            # socket until one finishes, so a flood pushes back on its senders through TCP
+            # instead of piling up tasks that all wait for a database connection (and starve
+            # the message writer, which needs one too, of its turn).
+            await hub.send_slots.acquire()
+            task = asyncio.get_running_loop().create_task(_send(connection, services, user, frame))
+            task.add_done_callback(hub.release_send_slot)
         else:
             await connection.send_control(
                 {"type": "error", "code": "UNKNOWN_OP", "message": "op is ping, typing, presence or send"}

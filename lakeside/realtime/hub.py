@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from lakeside.bus import RESYNC
-from lakeside.realtime.connection import CLOSE_SESSION_REVOKED, Connection
+from lakeside.realtime.connection import CLOSE_SESSION_REVOKED, CLOSE_SLOW_CONSUMER, Connection
 from lakeside.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ POLL_INTERVAL = 1.0  # safety net: compare with the log this often when the bus 
 PRESENCE_REFRESH = 20.0  # nodes re-announce their users this often ...
 PRESENCE_EXPIRY = 60.0  # ... and forget another node's users after this long without news
 STATUS_RANK = {"offline": 0, "away": 1, "online": 2}
+SEND_CONCURRENCY = 128  # sends over WebSocket in progress at once on one node (see gateway._read)
 
 
 class Hub:
@@ -51,7 +52,12 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         # user -> node -> (status, monotonic time of the news)
         self._presence: dict[int, dict[str, tuple[str, float]]] = defaultdict(dict)
+        self.send_slots = asyncio.Semaphore(SEND_CONCURRENCY)
+        self._stopping = False
+        # Plain counters, read by lakeside.metrics at scrape time.
         self.delivered = 0
+        self.dispatched = 0
+        self.slow_consumers_closed = 0
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -69,6 +75,9 @@ class Hub:
         ]
 
     async def stop(self) -> None:
+        # No presence news from here on: the bus is about to go, and other nodes expire this
+        # node's users by themselves (PRESENCE_EXPIRY).
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -93,6 +102,8 @@ class Hub:
         if not connection.registered:
             return
         connection.registered = False
+        if connection.close_code == CLOSE_SLOW_CONSUMER:
+            self.slow_consumers_closed += 1
         was = self.local_status(connection.user_id)
         connections = self.by_user.get(connection.user_id)
         if connections is not None:
@@ -111,6 +122,9 @@ class Hub:
         was = self.local_status(connection.user_id)
         connection.status = status
         self._local_presence_changed(connection.user_id, was)
+
+    def release_send_slot(self, _: object = None) -> None:
+        self.send_slots.release()
 
     @property
     def connection_count(self) -> int:
@@ -192,6 +206,7 @@ class Hub:
                 log.exception("hub: polling the log failed")
 
     def _dispatch(self, event: dict[str, Any]) -> None:
+        self.dispatched += 1
         frame = orjson.dumps(event).decode()
         event_id: int = event["id"]
         data = event["data"] if isinstance(event["data"], dict) else {}
@@ -222,9 +237,10 @@ class Hub:
             self._leave(data.get("user_id"), conversation_id)
 
     def _deliver(self, connections: Any, event_id: int, frame: str) -> None:
-        for connection in list(connections):
+        receivers = list(connections)  # a copy: a slow consumer's abort leaves the set meanwhile
+        for connection in receivers:
             connection.offer(event_id, frame)
-            self.delivered += 1
+        self.delivered += len(receivers)
 
     def _join(self, user_ids: list[int], conversation_id: int) -> None:
         for user_id in user_ids:
@@ -293,7 +309,7 @@ class Hub:
 
     def _local_presence_changed(self, user_id: int, was: str) -> None:
         now_status = self.local_status(user_id)
-        if now_status == was:
+        if now_status == was or self._stopping:
             return
         asyncio.get_running_loop().create_task(self._announce(user_id, now_status))
 

@@ -11,7 +11,8 @@ make a resuming client skip 10).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -59,6 +60,8 @@ class Database:
         else:
             kwargs.update(pool_size=8, max_overflow=8, connect_args={"timeout": 30})
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # Called with ("read" | "write", seconds) after each transaction when set (lakeside.metrics).
+        self.on_timing: Callable[[str, float], None] | None = None
         if self.dialect == "sqlite":
             self._configure_sqlite(sqlite_synchronous)
 
@@ -88,6 +91,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction; commits when the block ends, rolls back on an exception."""
+        started = time.perf_counter()
         try:
             async with self.engine.connect() as conn:
                 conn = await conn.execution_options(lakeside_write=True)
@@ -95,15 +99,22 @@ class Database:
                     yield conn
         except DBAPIError as exc:
             raise _translate(exc) from exc
+        finally:
+            if self.on_timing is not None:
+                self.on_timing("write", time.perf_counter() - started)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction: one consistent snapshot for the block."""
+        started = time.perf_counter()
         try:
             async with self.engine.connect() as conn, conn.begin():
                 yield conn
         except DBAPIError as exc:
             raise _translate(exc) from exc
+        finally:
+            if self.on_timing is not None:
+                self.on_timing("read", time.perf_counter() - started)
 
     async def lock_event_log(self, conn: AsyncConnection) -> None:
         """Serialise appends to the event log until this transaction ends (PostgreSQL only;
