@@ -15,16 +15,35 @@ from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lakeside import __version__
-from lakeside.api import accounts, conversations, files, friends, health, messages, receipts, search, sync
+from lakeside.api import (
+    accounts,
+    announcements,
+    conversations,
+    ding,
+    directory,
+    files,
+    friends,
+    health,
+    messages,
+    metrics,
+    organizations,
+    receipts,
+    search,
+    sync,
+    web,
+)
 from lakeside.api.errors import install_error_handlers
 from lakeside.bus import create_bus
 from lakeside.config import Settings
+from lakeside.metrics import attach_metrics, install_metrics
+from lakeside.observability import RequestContext
 from lakeside.realtime.gateway import stream_endpoint
 from lakeside.realtime.hub import Hub
 from lakeside.services.container import Services
 from lakeside.services.context import Context
 from lakeside.store import migrate
 from lakeside.store.engine import Database
+from lakeside.workers.ding import DingWorker
 from lakeside.workers.housekeeping import Housekeeping
 
 log = logging.getLogger("lakeside")
@@ -39,6 +58,12 @@ ROUTERS = [
     search.router,
     sync.router,
     receipts.router,
+    organizations.router,
+    directory.router,
+    ding.router,
+    announcements.router,
+    web.router,
+    metrics.router,
 ]
 
 SECURITY_HEADERS = [
@@ -87,12 +112,16 @@ def build_app(settings: Settings) -> FastAPI:
         await hub.start()
         housekeeping = Housekeeping(services)
         await housekeeping.start()
+        ding_worker = DingWorker(services)
+        await ding_worker.start()
         app.state.services = services
         app.state.hub = hub
+        attach_metrics(app, db, services, hub)
         log.info("lakeside %s ready on %s with %s", __version__, db.dialect, settings.bus_url)
         try:
             yield
         finally:
+            await ding_worker.stop()
             await housekeeping.stop()
             await hub.stop()
             await services.stop()
@@ -108,6 +137,9 @@ def build_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.router.routes.append(WebSocketRoute("/api/v1/stream", stream_endpoint, name="stream"))
+    # First, so a socket's handshake is routed without walking every API router before it.
+    app.router.routes.insert(0, WebSocketRoute("/api/v1/stream", stream_endpoint, name="stream"))
+    app.add_middleware(RequestContext)  # inside SecurityHeaders, so its own 500s get them too
     app.add_middleware(SecurityHeaders)
+    install_metrics(app, settings)
     return app

@@ -18,6 +18,7 @@ import sys
 import unicodedata
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -53,6 +54,12 @@ DataDirOption = Annotated[
 HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
 PortOption = Annotated[int, typer.Option(help="TCP port to listen on.", min=1, max=65535)]
 
+
+class LogFormat(StrEnum):
+    json = "json"
+    text = "text"
+
+
 # Query parameters whose values never reach a log line. lakeside's own tokens travel in headers
 # and WebSocket frames, but uvicorn logs URLs with their query strings, and a client or an
 # integration (a DingTalk-style robot URL carries ?access_token=...) may put a secret there.
@@ -77,16 +84,19 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging set-up plus the ``lakeside`` loggers, with secrets filtered on every handler."""
+def log_config(level: str, log_format: str = "text") -> dict[str, Any]:
+    """uvicorn's logging set-up plus the ``lakeside`` loggers, with secrets filtered on every handler;
+    ``json``: one JSON object per line with the request id (lakeside.observability)."""
     from uvicorn.config import LOGGING_CONFIG
+
+    from lakeside.observability import json_log_config
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["filters"] = {"redact": {"()": RedactSecrets}}
     for handler in config["handlers"].values():
         handler["filters"] = ["redact"]
     config["loggers"]["lakeside"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
-    return config
+    return json_log_config(config) if log_format == "json" else config
 
 
 def fail(message: str) -> NoReturn:
@@ -174,7 +184,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await db.dispose()
 
 
-def serve_forever(settings: Settings, host: str, port: int, proxy_headers: bool, trusted: str) -> None:
+def serve_forever(
+    settings: Settings, host: str, port: int, proxy_headers: bool, trusted: str, log_format: str = "text"
+) -> None:
     import uvicorn
 
     from lakeside.app import build_app
@@ -192,7 +204,7 @@ def serve_forever(settings: Settings, host: str, port: int, proxy_headers: bool,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=trusted,
         access_log=True,
-        log_config=log_config("info"),
+        log_config=log_config("info", log_format),
         server_header=False,
         timeout_graceful_shutdown=10,
     )
@@ -218,11 +230,14 @@ def serve(
     forwarded_allow_ips: Annotated[
         str, typer.Option(help="Comma-separated proxy addresses trusted with --proxy-headers.")
     ] = "127.0.0.1",
+    log_format: Annotated[
+        LogFormat, typer.Option(help="json: one object per line with a request id; text: for reading.")
+    ] = LogFormat.json,
 ) -> None:
     """Run the server in this process (SQLite and the in-process bus unless configured otherwise)."""
     settings = make_settings(data_dir)
     adopt_listen_address(settings, host, port)
-    serve_forever(settings, host, port, proxy_headers, forwarded_allow_ips)
+    serve_forever(settings, host, port, proxy_headers, forwarded_allow_ips, log_format.value)
 
 
 async def _migrate(settings: Settings) -> tuple[str | None, str | None]:
@@ -363,6 +378,43 @@ def demo(
             typer.echo(f"  {line}")
     if serve_after:
         serve_forever(settings, host, port, False, "127.0.0.1")
+
+
+@cli.command()
+def backup(
+    archive: Annotated[Path, typer.Argument(help="Where to write the backup (.tar.gz).", dir_okay=False)],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write a consistent snapshot of a SQLite deployment (database, files, secret key), even while
+    the server runs. PostgreSQL: use pg_dump (docs/reliability.md)."""
+    from lakeside.backup import create_backup
+
+    settings = make_settings(data_dir)
+    with expected_failures():
+        manifest = create_backup(settings, archive)
+    typer.echo(f"backup written to {archive}")
+    typer.echo(manifest.summary())
+
+
+@cli.command()
+def restore(
+    archive: Annotated[
+        Path, typer.Argument(help="A backup written by `lakeside backup`.", exists=True, dir_okay=False)
+    ],
+    data_dir: DataDirOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the database and files already in the data directory.")
+    ] = False,
+) -> None:
+    """Restore a backup into the data directory (stop the server first). Refuses a directory that
+    holds data unless --force, and a backup made by a newer schema."""
+    from lakeside.backup import restore_backup
+
+    settings = make_settings(data_dir)
+    with expected_failures():
+        manifest = restore_backup(settings, archive, force=force)
+    typer.echo(f"restored {archive} into {settings.data_dir}")
+    typer.echo(manifest.summary())
 
 
 @cli.command()

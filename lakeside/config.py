@@ -64,6 +64,28 @@ class Settings(BaseSettings):
     )
     send_batch_max: int = 512
 
+    # -- enterprise workspace: DING escalation, e-mail, the guarded webhook client ------------------
+    smtp_host: str = Field(default="", description="SMTP server for DING e-mail; empty: e-mail is off.")
+    smtp_port: int = 25
+    smtp_from: str = "lakeside@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = 10.0
+    egress_allow_private: bool = Field(
+        default=False,
+        description="Let the webhook client reach private and loopback addresses (tests, closed networks).",
+    )
+    egress_timeout_seconds: float = 10.0
+    ding_worker_interval_seconds: float = Field(
+        default=5.0, description="How often each node looks for DING escalation steps that are due."
+    )
+
+    metrics_enabled: bool = Field(default=False, description="Serve Prometheus metrics at GET /metrics.")
+    metrics_token: str = Field(
+        default="", description="When set, /metrics wants 'Authorization: Bearer <token>'."
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

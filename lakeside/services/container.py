@@ -5,6 +5,7 @@ from __future__ import annotations
 from lakeside.services.accounts import Accounts
 from lakeside.services.context import Context
 from lakeside.services.conversations import Conversations
+from lakeside.services.enterprise import Enterprise
 from lakeside.services.files import Files
 from lakeside.services.friends import Friends
 from lakeside.services.messages import Messages
@@ -26,6 +27,7 @@ class Services:
         self.receipts = Receipts(ctx, self.conversations)
         self.presence = Presence(ctx)
         self.search = Search(ctx)
+        self.enterprise = Enterprise(ctx)
 
     async def start(self) -> None:
         """Start background tasks (the message writer, deferred jobs)."""
