@@ -43,3 +43,19 @@ async def test_the_organizations_recall_window_applies(people: dict[str, Person]
     response = await zhangsan.post(f"/api/v1/messages/{message['id']}/recall")
     assert response.status_code == 403
     assert error_code(response) == "RECALL_WINDOW_PASSED"
+
+
+async def test_an_organization_can_turn_read_receipts_off(people: dict[str, Person]) -> None:
+    boss, zhangsan, lisi = people["admin"], people["zhangsan"], people["lisi"]
+    org = await company(boss, [zhangsan, lisi])
+    room = await _all_staff(zhangsan)
+    message = await _send(zhangsan, room, "z3")
+    assert message["unread_count"] == 2
+    response = await boss.patch(f"/api/v1/orgs/{org['id']}", json={"members_see_read_receipts": False})
+    assert response.status_code == 200, response.text
+    history = (await zhangsan.get(f"/api/v1/conversations/{room}/messages")).json()["messages"]
+    assert all(m["unread_count"] is None for m in history)
+    response = await zhangsan.get(f"/api/v1/messages/{message['id']}/receipts")
+    assert response.status_code == 403
+    assert error_code(response) == "RECEIPTS_DISABLED"
+    assert (await _send(zhangsan, room, "z4"))["unread_count"] is None

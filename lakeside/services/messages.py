@@ -211,9 +211,12 @@ class MessageWriter:
                 SimpleNamespace(**row, edited_at=None, recalled_at=None, recalled_by=None) for row in rows
             ]
             views = await render_messages(conn, stored)  # type: ignore[arg-type]
+            hidden = await receipt_store.receipts_hidden(conn, set(by_conversation))
             for draft, view in zip(written, views, strict=True):
                 # Nobody else has read a message that was just written.
-                view["unread_count"] = others[draft.conversation_id]
+                view["unread_count"] = (
+                    None if draft.conversation_id in hidden else others[draft.conversation_id]
+                )
                 outcomes[id(draft)] = SendResult(view, created=True)
                 uow.emit(
                     Event(
@@ -580,6 +583,8 @@ class Messages:
                 # Told only to the senders of the messages just read (their "N unread" falls)
                 # and to the reader's own devices: nobody else learns who reads what.
                 senders = await receipt_store.senders_between(uow.conn, conversation_id, previous, read_seq)
+                if await receipt_store.receipts_hidden(uow.conn, {conversation_id}):
+                    senders = []  # the organization turned read receipts off: only the reader's devices
                 audience = sorted({*senders, user.id})
                 uow.emit(
                     Event(

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.errors import NotFound
+from lakeside.errors import Forbidden, NotFound
 from lakeside.services.accounts import AuthUser, public_user
 from lakeside.services.context import Context
 from lakeside.services.conversations import Conversations
@@ -31,8 +31,13 @@ async def unread_counts(conn: AsyncConnection, user_id: int, views: list[dict[st
     """Set ``unread_count`` on the caller's own messages in ``views`` (None on others): one read
     of the other members' cursors per conversation, then a binary search per message."""
     by_conversation: dict[int, list[int]] = {}
+    hidden = await store.receipts_hidden(
+        conn, {v["conversation_id"] for v in views if v["sender_id"] == user_id}
+    )
     for view in views:
         view["unread_count"] = None
+        if view["conversation_id"] in hidden:
+            continue  # the organization turned read receipts off
         if view["sender_id"] == user_id and not view["recalled"] and view["kind"] != "system":
             conversation_id = view["conversation_id"]
             if conversation_id not in by_conversation:
@@ -57,6 +62,8 @@ class Receipts:
             if message.sender_id != user.id:
                 # Like a message that is not there: receipts are the sender's alone.
                 raise NotFound("Receipts are visible to the sender only.", code="RECEIPTS_NOT_VISIBLE")
+            if await store.receipts_hidden(conn, {message.conversation_id}):
+                raise Forbidden("This organization has turned read receipts off.", code="RECEIPTS_DISABLED")
             read, unread = await store.count_read(conn, message.conversation_id, message.seq, user.id)
             have = await store.readers(
                 conn, message.conversation_id, message.seq, user.id, have_read=True, limit=LIST_LIMIT

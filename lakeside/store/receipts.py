@@ -71,3 +71,17 @@ async def senders_between(
         .distinct()
     )
     return [row.sender_id for row in await conn.execute(query)]
+
+
+async def receipts_hidden(conn: AsyncConnection, conversation_ids: set[int]) -> set[int]:
+    """Those of the conversations whose organization turned read receipts off."""
+    from lakeside.store.tables import conversations, organizations
+
+    if not conversation_ids:
+        return set()
+    query = (
+        select(conversations.c.id)
+        .join(organizations, organizations.c.id == conversations.c.organization_id)
+        .where(conversations.c.id.in_(conversation_ids), organizations.c.members_see_read_receipts.is_(False))
+    )
+    return {row.id for row in await conn.execute(query)}
