@@ -167,7 +167,9 @@ async def test_cookie_sessions_need_the_csrf_header_for_changes(client: httpx.As
     refused = await client.patch("/api/v1/me", json={"display_name": "Forged"})
     assert refused.status_code == 403
     assert error_code(refused) == "CSRF_FAILED"
-    wrong = await client.patch("/api/v1/me", json={"display_name": "Forged"}, headers={"X-CSRF-Token": "guess"})
+    wrong = await client.patch(
+        "/api/v1/me", json={"display_name": "Forged"}, headers={"X-CSRF-Token": "guess"}
+    )
     assert wrong.status_code == 403
     ok = await client.patch("/api/v1/me", json={"display_name": "Webby"}, headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 200

@@ -102,9 +102,7 @@ async def test_typing_and_presence_cross_nodes(cluster: list[Settings]) -> None:
                 if event.get("type") == "typing":
                     assert event["data"]["user_id"] == alice.user["id"]  # type: ignore[index]
                     break
-            status = await bob.request(
-                "GET", "/api/v1/presence", params={"user_ids": str(alice.user["id"])}
-            )  # type: ignore[index]
+            status = await bob.request("GET", "/api/v1/presence", params={"user_ids": str(alice.user["id"])})  # type: ignore[index]
             assert status[0]["status"] == "online"
         for client in (alice, bob):
             await client.close()
