@@ -108,6 +108,13 @@ async def _register_missing(services: Services, count: int) -> list[int]:
     return ids
 
 
+async def _read_company_groups(services: Services, user: AuthUser) -> None:
+    views, _ = await services.conversations.list_conversations(user, limit=200, before=None)
+    for view in views:
+        if view["kind"] in ("org_all", "department") and view["unread"]:
+            await services.messages.do_mark_read(user, view["id"], view["last_seq"])
+
+
 async def seed_company(services: Services, admin_user_id: int, member_ids: list[int]) -> str:
     """Seed 湖畔科技 with ``admin_user_id`` as owner; returns a one-line summary."""
     enterprise = services.enterprise
@@ -167,6 +174,10 @@ async def seed_company(services: Services, admin_user_id: int, member_ids: list[
         department_ids=[],
         as_ding=False,
     )
+    # Everyone has seen the "X joined" tips of the set-up: the demo opens with unread badges only
+    # where there is something to read.
+    for user_id in [admin_user_id, *members]:
+        await _read_company_groups(services, _auth(user_id))
     recipients = members[:5]
     if recipients:
         await enterprise.dings.do_send(
