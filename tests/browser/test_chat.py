@@ -12,7 +12,15 @@ pytestmark = pytest.mark.browser
 
 
 async def open_conversation(page: Page, title: str) -> None:
-    await page.locator(".conv-item", has_text=title).click()
+    # The list re-renders when presence or a message arrives; a click that lands on the row
+    # being replaced is lost, so click again (as a person would) before giving up.
+    for _ in range(3):
+        await page.locator(".conv-item", has_text=title).click()
+        try:
+            await expect(page.locator(".conv-head-title")).to_have_text(title, timeout=3000)
+            return
+        except AssertionError:
+            continue
     await expect(page.locator(".conv-head-title")).to_have_text(title)
 
 
