@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.responses import FileResponse, Response
@@ -22,6 +21,7 @@ from starlette.responses import FileResponse, Response
 from lakeside.api.accounts import ProfileOut
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS
+from lakeside.api.views import FileOut as AttachedFileOut
 from lakeside.errors import Invalid
 from lakeside.services.files import Download, Upload
 
@@ -51,15 +51,9 @@ BYTES_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-class FileOut(BaseModel):
-    id: str
-    filename: str
-    content_type: str
-    size: int
-    width: int | None
-    height: int | None
-    url: str
-    thumbnail_url: str | None
+class UploadedFileOut(AttachedFileOut):
+    """A file as its uploader sees it: as attached to messages, plus when it was uploaded."""
+
     created_at: int
 
 
@@ -197,12 +191,14 @@ def _send(request: Request, download: Download) -> Response:
     return FileResponse(download.path, media_type=download.content_type, headers=headers)
 
 
-@router.post("/files", status_code=status.HTTP_201_CREATED, response_model=FileOut, openapi_extra=UPLOAD_BODY)
-async def upload_file(request: Request, user: UserDep, services: ServicesDep) -> FileOut:
+@router.post(
+    "/files", status_code=status.HTTP_201_CREATED, response_model=UploadedFileOut, openapi_extra=UPLOAD_BODY
+)
+async def upload_file(request: Request, user: UserDep, services: ServicesDep) -> UploadedFileOut:
     """Upload a file (multipart field `file`) to attach to a message. The type is read from the
     content, never from the name or the client; images get dimensions and a thumbnail."""
     upload = await read_upload(request)
-    return FileOut(**await services.files.do_upload(user, upload))
+    return UploadedFileOut(**await services.files.do_upload(user, upload))
 
 
 @router.get("/files/{file_id}", response_class=FileResponse, responses=BYTES_RESPONSE)
