@@ -13,7 +13,10 @@ import httpx
 from lakeside.api.web import CSP, WEB_DIR, build_id
 
 JS_FILES = sorted((WEB_DIR / "js").rglob("*.js"))
-DICTIONARIES = {name: WEB_DIR / "js" / "i18n" / f"{name}.js" for name in ("en", "zh-CN")}
+I18N_DIR = WEB_DIR / "js" / "i18n"
+# The core dictionary and one per feature (i18n/index.js merges them), in each language.
+FEATURES = ("", "workspace.", "ding.", "growth.")
+DICTIONARIES = {lang: [I18N_DIR / f"{feature}{lang}.js" for feature in FEATURES] for lang in ("en", "zh-CN")}
 # Keys built at run time, e.g. t(`presence.${status}`): every value they can take.
 DYNAMIC_KEYS = {
     "presence.": ["online", "away", "offline"],
@@ -33,8 +36,14 @@ DYNAMIC_KEYS = {
 }
 
 
-def dictionary_keys(path: Path) -> set[str]:
-    return set(re.findall(r'^\s*"([^"]+)":', path.read_text(encoding="utf-8"), re.MULTILINE))
+def dictionary_keys(paths: list[Path]) -> set[str]:
+    keys: set[str] = set()
+    for path in paths:
+        found = re.findall(r'^\s*"([^"]+)":', path.read_text(encoding="utf-8"), re.MULTILINE)
+        repeated = keys.intersection(found)
+        assert not repeated, f"{path.name} repeats keys of another file: {repeated}"
+        keys.update(found)
+    return keys
 
 
 def used_keys() -> set[str]:

@@ -2,6 +2,7 @@
 // reconnects (and a position the server no longer keeps), and end on log-out or revocation.
 
 import { api, setUnauthorizedHandler } from "./api.js";
+import { loadOrgs, resetOrgs } from "./org.js";
 import { Stream } from "./stream.js";
 import { applyEphemeral, applyEvent } from "./sync.js";
 import {
@@ -21,7 +22,8 @@ export function setSessionEndedHandler(handler) {
 export async function startSession(me) {
   state.me = me;
   const { position } = await api.get("/sync");
-  await Promise.all([loadConversations(), loadFriends(), loadRequests(), loadBlocks().catch(() => {}), loadSessionId()]);
+  await Promise.all([loadConversations(), loadFriends(), loadRequests(), loadBlocks().catch(() => {}), loadSessionId(),
+    loadOrgs().catch(() => {})]);
   stream = new Stream({
     onEvent: applyEvent,
     onEphemeral: applyEphemeral,
@@ -89,6 +91,7 @@ export function endSession(reason) {
   document.removeEventListener("visibilitychange", sendPresence);
   resetTimelines();
   resetState();
+  resetOrgs();
   emit("session-ended", reason);
   onEnded(reason);
 }

@@ -20,6 +20,9 @@ import { existingTimeline, timeline } from "./timeline.js";
 export function applyEvent(event) {
   const handler = HANDLERS[`${event.type}.${event.op}`];
   if (handler) handler(event.data || {}, event);
+  // Every event is also published by type, so a view can follow the ones it shows
+  // (`event:ding`, `event:announcement`…) without a handler here.
+  emit(`event:${event.type}`, event);
 }
 
 export function applyEphemeral(frame) {

@@ -1,9 +1,18 @@
 // Languages: Simplified Chinese and English. The browser's preference picks one on first visit;
 // a choice made in Settings is remembered on this device.
 
-import en from "./en.js";
-import zhCN from "./zh-CN.js";
+import baseEn from "./en.js";
+import baseZhCN from "./zh-CN.js";
+import growthEn from "./growth.en.js";
+import growthZhCN from "./growth.zh-CN.js";
+import workspaceEn from "./workspace.en.js";
+import workspaceZhCN from "./workspace.zh-CN.js";
+import dingEn from "./ding.en.js";
+import dingZhCN from "./ding.zh-CN.js";
 
+// One dictionary per language, assembled from the core strings and each feature's own file.
+const en = { ...baseEn, ...workspaceEn, ...dingEn, ...growthEn };
+const zhCN = { ...baseZhCN, ...workspaceZhCN, ...dingZhCN, ...growthZhCN };
 const DICTIONARIES = { en, "zh-CN": zhCN };
 const STORAGE_KEY = "lakeside.lang";
 

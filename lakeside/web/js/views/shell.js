@@ -7,6 +7,7 @@ import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { navigate, onRoute, parseRoute } from "../router.js";
 import { on, state, totalUnread } from "../store.js";
+import { onOrgsChange, orgState } from "../org.js";
 import { userAvatar } from "../components/avatar.js";
 import { closePopover } from "../components/popover.js";
 import { mountChats } from "./chats.js";
@@ -14,12 +15,15 @@ import { mountContacts } from "./contacts.js";
 import { mountSearch } from "./search.js";
 import { mountSettings } from "./settings.js";
 
+// `workspace: true` sections sit in the rail's workspace group, shown only to members of an
+// organization; `badge(orgState)` gives the count on their rail item.
 const SECTIONS = {
   chats: { mount: mountChats, icon: "chat", label: "nav.chats" },
   contacts: { mount: mountContacts, icon: "contacts", label: "nav.contacts" },
   search: { mount: mountSearch, icon: "search", label: "nav.search" },
   settings: { mount: mountSettings, icon: "settings", label: "nav.settings" },
 };
+const WORKSPACE = Object.keys(SECTIONS).filter((name) => SECTIONS[name].workspace);
 
 export function mountShell(root) {
   const unsubscribe = [];
@@ -48,8 +52,8 @@ export function mountShell(root) {
     { class: "rail", "aria-label": t("nav.main") },
     h("div", { class: "rail-top" }, me),
     h("div", { class: "rail-items" }, railItem("chats"), railItem("contacts"), railItem("search")),
-    // Workspace apps (organizations, directory, DING…) join here when the server offers them.
-    h("div", { class: "rail-items rail-slot", "data-slot": "workspace" }),
+    // Workspace apps (directory, DING, announcements…) for members of an organization.
+    h("div", { class: "rail-items rail-slot", "data-slot": "workspace" }, ...WORKSPACE.map(railItem)),
     h("div", { class: "rail-bottom" }, railItem("settings")),
   );
 
@@ -82,6 +86,11 @@ export function mountShell(root) {
   function updateBadges() {
     setBadge(badges.chats, totalUnread());
     setBadge(badges.contacts, state.requests.incoming.length);
+    const member = orgState.orgs.length > 0;
+    for (const name of WORKSPACE) {
+      railButtons[name].hidden = !member;
+      if (SECTIONS[name].badge) setBadge(badges[name], member ? SECTIONS[name].badge(orgState) : 0);
+    }
   }
 
   function updateBanner(status) {
@@ -90,6 +99,7 @@ export function mountShell(root) {
   }
 
   unsubscribe.push(on("conversations", updateBadges), on("requests", updateBadges), on("connection", updateBanner));
+  unsubscribe.push(onOrgsChange(updateBadges));
   unsubscribe.push(onRoute(route));
   unsubscribe.push(on("me", () => replaceChildren(me, userAvatar(state.me.id, { size: "sm" }))));
   unsubscribe.push(on("conversation-closed", () => navigate("chats")));

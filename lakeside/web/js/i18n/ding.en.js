@@ -1,0 +1,3 @@
+// English strings for DING and announcements.
+export default {
+};

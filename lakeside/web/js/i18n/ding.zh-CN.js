@@ -1,0 +1,3 @@
+// Simplified Chinese strings for DING and announcements.
+export default {
+};

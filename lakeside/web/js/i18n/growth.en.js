@@ -1,0 +1,3 @@
+// English strings for the growth engine: leaderboard, analytics dashboard, campaign admin.
+export default {
+};

@@ -1,0 +1,3 @@
+// English strings for the enterprise workspace: organization switcher, directory, admin pages.
+export default {
+};

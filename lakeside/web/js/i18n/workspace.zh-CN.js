@@ -1,0 +1,3 @@
+// Simplified Chinese strings for the enterprise workspace: organization switcher, directory, admin pages.
+export default {
+};
