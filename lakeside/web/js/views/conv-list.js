@@ -64,7 +64,46 @@ export function mountConversationList(root) {
     return haystack.includes(filter);
   }
 
-  function item(conversation) {
+  // Rows are kept per conversation and only refilled when what they show changes, so a click that
+  // lands while the list updates (a message, a presence change) still reaches its row.
+  const rows = new Map(); // conversation id -> { li, link, signature }
+
+  function rowSignature(conversation) {
+    const last = conversation.last_message;
+    const peerId = conversation.peer ? conversation.peer.id : null;
+    return JSON.stringify([
+      conversation, conversation.id === activeId, conversationTitle(conversation),
+      last && last.sender_id ? displayName(last.sender_id) : "",
+      peerId ? state.presence.get(peerId) || "" : "", formatListTime(last ? last.created_at : conversation.last_activity_at),
+    ]);
+  }
+
+  function row(conversation) {
+    const id = conversation.id;
+    let entry = rows.get(id);
+    if (!entry) {
+      const current = () => state.conversations.get(id);
+      const link = h("a", {
+        href: `#/chats/${id}`,
+        dataset: { id },
+        on: { contextmenu: (event) => { event.preventDefault(); if (current()) menu(current(), link); } },
+      });
+      const more = h("button", {
+        class: "icon-btn conv-more", type: "button", tabindex: "-1", "aria-label": t("chats.options"), title: t("chats.options"),
+        on: { click: (event) => { event.stopPropagation(); event.preventDefault(); if (current()) menu(current(), more); } },
+      }, icon("more", "icon-sm"));
+      entry = { li: h("li", { class: "conv-li" }, link, more), link, signature: "" };
+      rows.set(id, entry);
+    }
+    const signature = rowSignature(conversation);
+    if (signature !== entry.signature) {
+      entry.signature = signature;
+      fillRow(entry.link, conversation);
+    }
+    return entry.li;
+  }
+
+  function fillRow(link, conversation) {
     const title = conversationTitle(conversation);
     const last = conversation.last_message;
     let summary = last ? messageSummary(last) : "";
@@ -77,19 +116,12 @@ export function mountConversationList(root) {
       ? h("span", { class: ["badge", conversation.muted && "badge-muted"], text: unread > 99 ? "99+" : String(unread),
         "aria-label": t("chats.unread", { n: unread }) })
       : null;
-    const more = h("button", {
-      class: "icon-btn conv-more", type: "button", tabindex: "-1", "aria-label": t("chats.options"), title: t("chats.options"),
-      on: { click: (event) => { event.stopPropagation(); event.preventDefault(); menu(conversation, more); } },
-    }, icon("more", "icon-sm"));
-    const link = h(
-      "a",
-      {
-        class: ["conv-item", conversation.pinned && "pinned", conversation.id === activeId && "active"],
-        href: `#/chats/${conversation.id}`,
-        "aria-current": conversation.id === activeId ? "true" : null,
-        dataset: { id: conversation.id },
-        on: { contextmenu: (event) => { event.preventDefault(); menu(conversation, link); } },
-      },
+    const active = conversation.id === activeId;
+    link.className = ["conv-item", conversation.pinned && "pinned", active && "active"].filter(Boolean).join(" ");
+    if (active) link.setAttribute("aria-current", "true");
+    else link.removeAttribute("aria-current");
+    replaceChildren(
+      link,
       conversationAvatar(conversation, { presence: conversation.kind === "direct" }),
       h("span", { class: "conv-body" },
         h("span", { class: "conv-top" },
@@ -101,7 +133,6 @@ export function mountConversationList(root) {
             h("span", { class: "sr-only", text: t("chats.muted") })) : null,
           badge)),
     );
-    return h("li", { class: "conv-li" }, link, more);
   }
 
   function menu(conversation, anchor) {
@@ -126,10 +157,9 @@ export function mountConversationList(root) {
   }
 
   function draw() {
-    const focusedId = document.activeElement && listEl.contains(document.activeElement)
-      ? document.activeElement.closest(".conv-item")?.dataset.id : null;
     const conversations = sortedConversations().filter(matches);
-    const items = conversations.map(item);
+    for (const id of rows.keys()) if (!state.conversations.has(id)) rows.delete(id);
+    const items = conversations.map(row);
     if (!state.conversations.size) {
       items.push(h("li", { class: "list-empty" }, h("p", { text: t("chats.none") }),
         h("a", { class: "btn btn-sm", href: "#/contacts", text: t("chats.findFriends") })));
@@ -141,8 +171,12 @@ export function mountConversationList(root) {
         class: "conv-search-all", href: `#/search?q=${encodeURIComponent(search.value.trim())}`,
       }, icon("search", "icon-sm"), h("span", { text: t("chats.searchMessages", { q: search.value.trim() }) }))));
     }
-    replaceChildren(listEl, items);
-    if (focusedId) listEl.querySelector(`.conv-item[data-id="${focusedId}"]`)?.focus();
+    // Move only what moved: rows that stay in place are never detached (focus and presses survive).
+    const children = listEl.children;
+    items.forEach((item, index) => {
+      if (children[index] !== item) listEl.insertBefore(item, children[index] || null);
+    });
+    while (children.length > items.length) listEl.lastElementChild.remove();
   }
 
   listEl.addEventListener("keydown", (event) => {
