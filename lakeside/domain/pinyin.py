@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 
-from pypinyin import Style, lazy_pinyin
-
 _WORD = re.compile(r"[a-z0-9]+")
 MAX_KEY = 500
 
 
 def name_key(name: str) -> str:
     """``name full-pinyin initials`` in lower case, words separated by one space."""
+    # pypinyin's dictionaries cost ~1.5 s and ~55 MiB to load: only when a name is first keyed.
+    from pypinyin import Style, lazy_pinyin
+
     lowered = " ".join(name.lower().split())
     syllables: list[str] = []
     for chunk in lazy_pinyin(lowered, style=Style.NORMAL, errors="default"):

@@ -16,7 +16,6 @@ import hmac
 import smtplib
 from typing import Any
 
-import httpx
 import orjson
 
 from lakeside.config import Settings
@@ -45,6 +44,8 @@ async def send_email(settings: Settings, *, to: str | None, subject: str, body: 
 async def send_webhook(
     settings: Settings, *, url: str | None, secret: str | None, payload: dict[str, Any], timestamp: int
 ) -> Outcome:
+    import httpx  # as in egress: loaded with the first webhook call, not at start-up
+
     if not url or not secret:
         return "skipped", "no provider webhook is configured for this organization"
     if not payload["recipient"]["phone"]:

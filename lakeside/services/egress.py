@@ -18,8 +18,6 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
-
 from lakeside.config import Settings
 from lakeside.errors import Invalid
 
@@ -83,6 +81,8 @@ async def post_json(
     settings: Settings, url: str, body: bytes, headers: dict[str, str], *, timeout: float | None = None
 ) -> EgressResponse:
     """POST ``body`` to ``url`` through the guard. Raises EgressRefused, or httpx errors on failure."""
+    import httpx  # only when a webhook is first called: the import costs ~1 s at start-up
+
     url = check_url(url)
     parts = urlsplit(url)
     host = parts.hostname or ""

@@ -24,10 +24,9 @@ import unicodedata
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import filetype
-from PIL import Image, ImageOps, features
 from sqlalchemy.engine import Row
 
 from lakeside.domain.tokens import new_file_id, now_ms
@@ -35,6 +34,12 @@ from lakeside.errors import Invalid, LakesideError, NotFound, TooLarge
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context
 from lakeside.store import files as file_store
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow is imported where images are decoded, not at start-up: most processes never need it
+# before the first upload, and it is tens of MiB.
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +140,8 @@ def _mebibytes(limit: int) -> str:
 @functools.cache
 def _thumbnail_format() -> tuple[str, str]:
     """Pillow format and file suffix for thumbnails: WebP is smaller and keeps transparency."""
+    from PIL import features
+
     return ("WEBP", ".thumb.webp") if features.check("webp") else ("JPEG", ".thumb.jpg")
 
 
@@ -203,6 +210,8 @@ def _make_thumbnail(source: Path, pil_format: str, target_stem: Path) -> tuple[i
 
     Returns the width and height as displayed (EXIF orientation applied) and the thumbnail path.
     """
+    from PIL import Image, ImageOps
+
     thumb_format, suffix = _thumbnail_format()
     limit = Image.MAX_IMAGE_PIXELS or 0
     try:
