@@ -31,11 +31,12 @@ from lakeside.services.container import Services
 log = logging.getLogger(__name__)
 
 HOLE_WAIT = 0.02  # seconds an early event waits for the one before it before the database is asked
+FILL_PAGE = 1000  # events per read when filling a hole from the log
 POLL_INTERVAL = 1.0  # safety net: compare with the log this often when the bus is quiet
 PRESENCE_REFRESH = 20.0  # nodes re-announce their users this often ...
 PRESENCE_EXPIRY = 60.0  # ... and forget another node's users after this long without news
 STATUS_RANK = {"offline": 0, "away": 1, "online": 2}
-SEND_CONCURRENCY = 128  # sends over WebSocket in progress at once on one node (see gateway._read)
+SEND_CONCURRENCY = 512  # sends over WebSocket in progress at once on one node (see gateway._read)
 
 
 class Hub:
@@ -175,16 +176,21 @@ class Hub:
             from lakeside.store import stream
 
             while True:
-                async with self.services.ctx.db.read() as conn:
+                after = self.watermark
+
+                async def page(conn: Any) -> tuple[int, int, list[dict[str, Any]]]:
                     _, newest = await stream.bounds(conn)
-                    rows = await stream.events_between(conn, self.watermark, newest, limit=1000)
-                    events = await hydrate(conn, rows)
+                    rows = await stream.events_between(conn, after, newest, limit=FILL_PAGE)  # noqa: B023
+                    return newest, len(rows), await hydrate(conn, rows)
+
+                # One read transaction in one hop, events as plain rows (Database.run_read).
+                newest, count, events = await self.services.ctx.db.run_read(page)
                 for event in events:
                     if event["id"] > self.watermark:
                         self.watermark = event["id"]
                         self._pending.pop(event["id"], None)
                         self._dispatch(event)
-                if len(rows) < 1000:
+                if count < FILL_PAGE:
                     # Ids below ``newest`` that are not in the log were never committed.
                     self.watermark = max(self.watermark, newest)
                     for stale in [i for i in self._pending if i <= self.watermark]:
@@ -229,7 +235,9 @@ class Hub:
             self._join(data.get("user_ids", []), conversation_id)
         receivers: Any = self.by_conversation.get(conversation_id, ())
         audience = data.get("audience")
-        if audience is not None:
+        # A list of user ids narrows the delivery (read receipts); an announcement's "audience"
+        # is a word ("all", "departments") and narrows nothing.
+        if isinstance(audience, list):
             allowed = set(audience)
             receivers = [c for c in receivers if c.user_id in allowed]
         self._deliver(receivers, event_id, frame)

@@ -1,23 +1,17 @@
 """Messages: send (group-committed), history, edit, recall, reactions, read cursors.
 
-The send path. ``check_send`` validates a draft against the rules (membership, blocks, reply
-target, attachment owner, mentions) in a read transaction. ``MessageWriter`` then commits drafts
-in batches: one writer task per process drains whatever has gathered, and in ONE transaction
-looks up retries by (sender, client message id), re-checks membership, reserves gapless sequence
-numbers per conversation, inserts the messages, their search tokens and their events, and moves
-the senders' read cursors. Only after the commit is each sender answered. One transaction per
+The send path. ``check_send`` validates a draft's shape; a reply or an attachment is checked
+against what it points to in a read transaction (with the sender's access, as before). The rules
+every send shares — membership, blocks in direct chats, mentions — are checked by the
+``MessageWriter`` (lakeside.services.message_writer) for a whole batch at once, inside the one
+transaction that stores it: a plain text send costs no read of its own. One transaction per
 batch instead of per message is what lets SQLite (one writer at a time) and PostgreSQL (one fsync
-per commit) carry thousands of messages a second. A batch that fails is retried message by
-message, so one bad draft cannot fail its neighbours.
+per commit) carry thousands of messages a second.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
-from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -27,11 +21,12 @@ from lakeside.domain import text
 from lakeside.domain.markdown import render_markdown
 from lakeside.domain.mentions import find_mentions
 from lakeside.domain.tokens import now_ms
-from lakeside.errors import Forbidden, Invalid, LakesideError, NotFound
+from lakeside.errors import Forbidden, Invalid, NotFound
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, Event
 from lakeside.services.conversations import MANAGERS, Conversations
 from lakeside.services.files import Files
+from lakeside.services.message_writer import Draft, MessageWriter, SendResult
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import render_messages
 from lakeside.store import conversations as conversation_store
@@ -43,6 +38,8 @@ from lakeside.store import users as user_store
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Draft", "MessageWriter", "Messages", "SendResult"]
+
 SENDABLE_KINDS = ("text", "markdown", "image", "file")
 EDITABLE_KINDS = ("text", "markdown")
 MAX_PAGE = 200
@@ -52,233 +49,12 @@ def _message_not_found() -> NotFound:
     return NotFound("No such message.", code="MESSAGE_NOT_FOUND")
 
 
-@dataclass
-class Draft:
-    """A validated message waiting for the writer."""
-
-    sender_id: int
-    conversation_id: int
-    client_msg_id: str
-    kind: str
-    body: str
-    html: str | None
-    reply_to_id: int | None
-    mentions: list[int]
-    mention_all: bool
-    file_id: str | None
-    future: asyncio.Future[SendResult] | None = field(default=None, repr=False)
-
-    @property
-    def key(self) -> tuple[int, str]:
-        return (self.sender_id, self.client_msg_id)
-
-
-@dataclass(frozen=True)
-class SendResult:
-    message: dict[str, Any]
-    created: bool  # False when this was a retry of a message already stored
-
-
-class MessageWriter:
-    """One writer per process: batches drafts into single transactions (group commit)."""
-
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.batch_max = ctx.settings.send_batch_max
-        self._queue: asyncio.Queue[Draft | None] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="lakeside-message-writer")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            # Sends that arrive from now on commit inline instead of queueing behind the end.
-            task, self._task = self._task, None
-            self._queue.put_nowait(None)  # drains what is queued before it, then ends
-            await task
-
-    async def submit(self, draft: Draft) -> SendResult:
-        draft.future = asyncio.get_running_loop().create_future()
-        if self._task is None:  # not started (e.g. a one-off CLI task): commit inline
-            await self._commit([draft])
-        else:
-            self._queue.put_nowait(draft)
-        return await draft.future
-
-    async def _run(self) -> None:
-        while True:
-            first = await self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < self.batch_max and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
-            await self._commit(batch)
-            if stop:
-                return
-
-    # Told the size of each committed batch when set (lakeside.metrics): a callable taking an int.
-    on_batch: Any = None
-
-    async def _commit(self, batch: list[Draft]) -> None:
-        try:
-            outcomes = await self._write(batch)
-            if self.on_batch is not None:
-                self.on_batch(len(batch))
-        except Exception as exc:
-            if len(batch) > 1:
-                for draft in batch:
-                    await self._commit([draft])
-                return
-            log.warning("send failed: %s", exc) if isinstance(exc, LakesideError) else log.exception(
-                "send failed"
-            )
-            _settle(batch[0], exc)
-            return
-        for draft, outcome in zip(batch, outcomes, strict=True):
-            _settle(draft, outcome)
-
-    async def _write(self, batch: list[Draft]) -> list[SendResult | Exception]:
-        now = now_ms()
-        outcomes: dict[int, SendResult | Exception] = {}
-        async with self.ctx.transaction() as uow:
-            conn = uow.conn
-            existing = await store.find_by_client_ids(conn, {d.key for d in batch})
-            primary: dict[tuple[int, str], Draft] = {}
-            fresh: list[Draft] = []
-            for draft in batch:
-                if draft.key in existing or draft.key in primary:
-                    continue  # a retry: answered below with the original
-                primary[draft.key] = draft
-                fresh.append(draft)
-            # Locked before membership is read: a removal that commits first is then seen here.
-            await conversation_store.lock_conversations(conn, {d.conversation_id for d in fresh})
-            members = await conversation_store.memberships_among(
-                conn, {(d.conversation_id, d.sender_id) for d in fresh}
-            )
-            writable = []
-            for draft in fresh:
-                if (draft.conversation_id, draft.sender_id) in members:
-                    writable.append(draft)
-                else:
-                    outcomes[id(draft)] = NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
-            by_conversation: dict[int, list[Draft]] = defaultdict(list)
-            for draft in writable:
-                by_conversation[draft.conversation_id].append(draft)
-            # Rows are grouped by conversation, so ``written`` keeps the draft of each row: the
-            # batch's arrival order interleaves conversations.
-            rows: list[dict[str, Any]] = []
-            written: list[Draft] = []
-            others: dict[int, int] = {}  # conversation -> members besides the sender
-            for conversation_id in sorted(by_conversation):
-                drafts = by_conversation[conversation_id]
-                first_seq, member_count = await store.reserve_seqs_counted(
-                    conn, conversation_id, len(drafts), now
-                )
-                others[conversation_id] = max(0, member_count - 1)
-                rows.extend(_row(d, first_seq + i, now) for i, d in enumerate(drafts))
-                written.extend(drafts)
-            ids = await store.insert_messages(conn, rows)
-            search_rows = []
-            cursors: dict[tuple[int, int], int] = {}
-            for row, message_id in zip(rows, ids, strict=True):
-                row["id"] = message_id
-                cursors[(row["conversation_id"], row["sender_id"])] = row["seq"]
-                if row["kind"] in EDITABLE_KINDS:
-                    words, chars = text.index_tokens(row["body"])
-                    search_rows.append(
-                        {
-                            "message_id": message_id,
-                            "conversation_id": row["conversation_id"],
-                            "sender_id": row["sender_id"],
-                            "created_at": now,
-                            "words": words,
-                            "chars": chars,
-                        }
-                    )
-            await store.insert_search_rows(conn, search_rows)
-            await store.advance_read_cursors(
-                conn, [{"cid": cid, "uid": uid, "seq": seq} for (cid, uid), seq in cursors.items()]
-            )
-            stored = [
-                SimpleNamespace(**row, edited_at=None, recalled_at=None, recalled_by=None) for row in rows
-            ]
-            views = await render_messages(conn, stored)  # type: ignore[arg-type]
-            hidden = await receipt_store.receipts_hidden(conn, set(by_conversation))
-            for draft, view in zip(written, views, strict=True):
-                # Nobody else has read a message that was just written.
-                view["unread_count"] = (
-                    None if draft.conversation_id in hidden else others[draft.conversation_id]
-                )
-                outcomes[id(draft)] = SendResult(view, created=True)
-                uow.emit(
-                    Event(
-                        "message",
-                        "created",
-                        {"message_id": view["id"], "seq": view["seq"]},
-                        conversation_id=draft.conversation_id,
-                        live=view,
-                    )
-                )
-            originals = {
-                (view["sender_id"], view["client_msg_id"]): view
-                for view in await render_messages(conn, list(existing.values()))
-            }
-            for view in originals.values():  # answered to their sender, with "N unread"
-                await unread_counts(conn, view["sender_id"], [view])
-        results: list[SendResult | Exception] = []
-        for draft in batch:
-            if id(draft) in outcomes:
-                results.append(outcomes[id(draft)])
-            elif draft.key in originals:
-                results.append(SendResult(originals[draft.key], created=False))
-            else:  # a duplicate within this batch: the same answer as its first copy
-                first = outcomes[id(primary[draft.key])]
-                results.append(
-                    SendResult(first.message, created=False) if isinstance(first, SendResult) else first
-                )
-        return results
-
-
-def _row(draft: Draft, seq: int, now: int) -> dict[str, Any]:
-    return {
-        "conversation_id": draft.conversation_id,
-        "seq": seq,
-        "sender_id": draft.sender_id,
-        "client_msg_id": draft.client_msg_id,
-        "kind": draft.kind,
-        "body": draft.body,
-        "html": draft.html,
-        "reply_to_id": draft.reply_to_id,
-        "mentions": orjson.dumps(draft.mentions).decode() if draft.mentions else None,
-        "mention_all": draft.mention_all,
-        "file_id": draft.file_id,
-        "created_at": now,
-    }
-
-
 def _duration(seconds: int) -> str:
     if seconds % 3600 == 0 and seconds:
         return f"{seconds // 3600} hours"
     if seconds % 60 == 0 and seconds:
         return f"{seconds // 60} minutes"
     return f"{seconds} seconds"
-
-
-def _settle(draft: Draft, outcome: SendResult | Exception) -> None:
-    if draft.future is None or draft.future.done():
-        return
-    if isinstance(outcome, Exception):
-        draft.future.set_exception(outcome)
-    else:
-        draft.future.set_result(outcome)
 
 
 class Messages:
@@ -317,23 +93,22 @@ class Messages:
                 raise Invalid(
                     f"A {kind} message needs a file_id from POST /api/v1/files.", code="FILE_REQUIRED"
                 )
-        async with self.ctx.db.read() as conn:
-            conversation, membership = await self.conversations.access(conn, user.id, conversation_id)
-            if conversation.kind == "direct":
-                await self._check_direct_open(conn, user.id, conversation_id)
-            if reply_to_id is not None:
-                target = await store.get_message(conn, reply_to_id)
-                if target is None or target.conversation_id != conversation_id:
-                    raise NotFound(
-                        "The message replied to is not in this conversation.", code="REPLY_NOT_FOUND"
-                    )
-            if file_id is not None:
-                await self._check_file(conn, user.id, file_id, kind)
-            mention_ids, mention_all = (
-                await self._mentions(conn, conversation, membership, body)
-                if kind in EDITABLE_KINDS
-                else ([], False)
-            )
+        if reply_to_id is not None or file_id is not None:
+            # What a reply or an attachment points to is checked here, after the sender's access
+            # (so that a non-member learns nothing about it); the writer checks access again.
+            async with self.ctx.db.read() as conn:
+                conversation, _ = await self.conversations.access(conn, user.id, conversation_id)
+                if conversation.kind == "direct":
+                    await self._check_direct_open(conn, user.id, conversation_id)
+                if reply_to_id is not None:
+                    target = await store.get_message(conn, reply_to_id)
+                    if target is None or target.conversation_id != conversation_id:
+                        raise NotFound(
+                            "The message replied to is not in this conversation.", code="REPLY_NOT_FOUND"
+                        )
+                if file_id is not None:
+                    await self._check_file(conn, user.id, file_id, kind)
+        mentioned = find_mentions(body) if kind in EDITABLE_KINDS else None
         return Draft(
             sender_id=user.id,
             conversation_id=conversation_id,
@@ -342,8 +117,8 @@ class Messages:
             body=body,
             html=render_markdown(body) if kind == "markdown" else None,
             reply_to_id=reply_to_id,
-            mentions=mention_ids,
-            mention_all=mention_all,
+            mention_names=mentioned.usernames if mentioned else frozenset(),
+            mention_everyone=mentioned.everyone if mentioned else False,
             file_id=file_id,
         )
 

@@ -10,19 +10,64 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+import orjson
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.store.tables import (
+    blocks,
     conversation_members,
     conversations,
     files,
     message_search,
     messages,
+    organizations,
     reactions,
 )
+
+
+def id_in(conn: AsyncConnection, target: Any, ids: list[int]) -> ColumnElement[bool]:
+    """``target IN ids`` as ONE bound parameter: a JSON array read by ``json_each`` on SQLite, an
+    array with ``= ANY`` on PostgreSQL. An expanding ``IN`` renders a parameter per id on every
+    execution, which for the thousand ids of a catch-up page costs milliseconds."""
+    return _in_list(conn, target, list(ids), BigInteger)
+
+
+def _in_list(conn: AsyncConnection, target: Any, values: list[Any], item_type: Any) -> ColumnElement[bool]:
+    if conn.dialect.name == "postgresql":
+        return target == any_(bindparam(None, values, type_=postgresql.ARRAY(item_type)))
+    listed = select(column("value")).select_from(
+        func.json_each(bindparam(None, orjson.dumps(values).decode()))
+    )
+    return target.in_(listed)
+
+
+def _pairs_in(
+    conn: AsyncConnection, first: Any, second: Any, pairs: set[tuple[int, Any]], second_type: Any
+) -> Any:
+    """A superset of the rows whose (first, second) is among ``pairs`` (each column in its own
+    list, two bound parameters whatever the number of pairs); callers keep the exact pairs. A
+    tuple ``IN`` builds and binds an expression per pair on every call."""
+    return and_(
+        _in_list(conn, first, sorted({a for a, _ in pairs}), BigInteger),
+        _in_list(conn, second, sorted({b for _, b in pairs}), second_type),
+    )
 
 
 async def reserve_seqs(conn: AsyncConnection, conversation_id: int, count: int, now: int) -> int:
@@ -43,6 +88,88 @@ async def reserve_seqs_counted(
     )
     last, member_count = result.one()
     return int(last) - count + 1, int(member_count)
+
+
+async def reserve_seqs_many(
+    conn: AsyncConnection, counts: dict[int, int], now: int
+) -> dict[int, tuple[int, int]]:
+    """Reserve ``counts[conversation]`` numbers in each conversation: {conversation: (first seq,
+    member count)}. One UPDATE for them all on SQLite (one writer at a time, nothing to order);
+    on PostgreSQL one per conversation in id order, so that two nodes' batches lock rows in the
+    same order and cannot deadlock."""
+    if not counts:
+        return {}
+    if conn.dialect.name != "sqlite":
+        return {cid: await reserve_seqs_counted(conn, cid, counts[cid], now) for cid in sorted(counts)}
+    result = await conn.execute(
+        update(conversations)
+        .where(conversations.c.id.in_(sorted(counts)))
+        .values(
+            last_seq=conversations.c.last_seq + case(counts, value=conversations.c.id),
+            last_activity_at=now,
+            updated_at=now,
+        )
+        .returning(conversations.c.id, conversations.c.last_seq, conversations.c.member_count)
+    )
+    return {cid: (int(last) - counts[cid] + 1, int(member_count)) for cid, last, member_count in result}
+
+
+async def send_context(
+    conn: AsyncConnection, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[str, str, bool]]:
+    """For the (conversation, sender) pairs that are current memberships: (conversation kind,
+    the sender's role, whether the conversation's organization hides read receipts). One query
+    for a whole batch of sends: what ``access`` and ``receipts_hidden`` read per message."""
+    if not pairs:
+        return {}
+    query = (
+        select(
+            conversation_members.c.conversation_id,
+            conversation_members.c.user_id,
+            conversations.c.kind,
+            conversation_members.c.role,
+            organizations.c.members_see_read_receipts,
+        )
+        .join(conversations, conversations.c.id == conversation_members.c.conversation_id)
+        .outerjoin(organizations, organizations.c.id == conversations.c.organization_id)
+        .where(
+            _pairs_in(
+                conn,
+                conversation_members.c.conversation_id,
+                conversation_members.c.user_id,
+                pairs,
+                BigInteger,
+            )
+        )
+    )
+    return {
+        (cid, uid): (kind, role, see_receipts is not None and not see_receipts)
+        for cid, uid, kind, role, see_receipts in (await conn.execute(query)).all()
+        if (cid, uid) in pairs
+    }
+
+
+async def blocked_directs(conn: AsyncConnection, conversation_ids: set[int]) -> set[int]:
+    """Those of the (direct) conversations between two people of whom one blocked the other."""
+    if not conversation_ids:
+        return set()
+    peer = conversation_members.alias("peer")
+    query = (
+        select(conversation_members.c.conversation_id)
+        .join(
+            peer,
+            and_(
+                peer.c.conversation_id == conversation_members.c.conversation_id,
+                peer.c.user_id != conversation_members.c.user_id,
+            ),
+        )
+        .join(
+            blocks,
+            and_(blocks.c.user_id == conversation_members.c.user_id, blocks.c.blocked_id == peer.c.user_id),
+        )
+        .where(conversation_members.c.conversation_id.in_(sorted(conversation_ids)))
+    )
+    return {cid for (cid,) in await conn.execute(query)}
 
 
 async def insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
@@ -98,8 +225,11 @@ async def find_by_client_ids(
     """Messages already stored under (sender, client message id): what makes a retry idempotent."""
     if not keys:
         return {}
-    query = select(messages).where(tuple_(messages.c.sender_id, messages.c.client_msg_id).in_(list(keys)))
-    return {(row.sender_id, row.client_msg_id): row for row in await conn.execute(query)}
+    query = select(messages).where(
+        _pairs_in(conn, messages.c.sender_id, messages.c.client_msg_id, keys, String)
+    )
+    found = {(row.sender_id, row.client_msg_id): row for row in (await conn.execute(query)).all()}
+    return {key: row for key, row in found.items() if key in keys}
 
 
 async def get_message(conn: AsyncConnection, message_id: int) -> Row[Any] | None:
@@ -114,7 +244,7 @@ async def get_by_seq(conn: AsyncConnection, conversation_id: int, seq: int) -> R
 async def get_messages(conn: AsyncConnection, message_ids: list[int]) -> list[Row[Any]]:
     if not message_ids:
         return []
-    return list(await conn.execute(select(messages).where(messages.c.id.in_(message_ids))))
+    return (await conn.execute(select(messages).where(id_in(conn, messages.c.id, message_ids)))).all()
 
 
 async def page(
@@ -130,11 +260,11 @@ async def page(
     query = select(messages).where(messages.c.conversation_id == conversation_id)
     if after_seq is not None:
         query = query.where(messages.c.seq > after_seq).order_by(messages.c.seq).limit(limit)
-        return list(await conn.execute(query))
+        return (await conn.execute(query)).all()
     if before_seq is not None:
         query = query.where(messages.c.seq < before_seq)
     query = query.order_by(messages.c.seq.desc()).limit(limit)
-    return list(reversed(list(await conn.execute(query))))
+    return list(reversed((await conn.execute(query)).all()))
 
 
 async def reactions_for(conn: AsyncConnection, message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -143,12 +273,12 @@ async def reactions_for(conn: AsyncConnection, message_ids: list[int]) -> dict[i
         return {}
     query = (
         select(reactions.c.message_id, reactions.c.emoji, reactions.c.user_id)
-        .where(reactions.c.message_id.in_(message_ids))
+        .where(id_in(conn, reactions.c.message_id, message_ids))
         .order_by(reactions.c.message_id, reactions.c.created_at, reactions.c.user_id)
     )
     grouped: dict[int, dict[str, list[int]]] = defaultdict(dict)
-    for row in await conn.execute(query):
-        grouped[row.message_id].setdefault(row.emoji, []).append(row.user_id)
+    for message_id, emoji, user_id in (await conn.execute(query)).all():
+        grouped[message_id].setdefault(emoji, []).append(user_id)
     return {
         message_id: [{"emoji": e, "count": len(ids), "user_ids": ids} for e, ids in by_emoji.items()]
         for message_id, by_emoji in grouped.items()

@@ -1,0 +1,323 @@
+"""The send path's writer: group commit, with the rules checked for a whole batch at once.
+
+``Messages.check_send`` validates a draft's shape (and, for replies and attachments, what they
+point to); the common send (text or markdown) reaches the writer without a read of its own. One
+writer task per process drains whatever has gathered and, in ONE transaction, checks the batch
+against the rules with one query each — memberships (with each conversation's kind, the sender's
+role and whether receipts are hidden), blocks between the two people of direct chats, the
+mentioned usernames and which of them are members — then looks up retries by (sender, client
+message id), reserves gapless sequence numbers (one UPDATE per batch on SQLite, one per
+conversation on PostgreSQL), inserts the messages, their search tokens and their events (last,
+as every writer appends them) with multi-row INSERTs, and moves the senders' read cursors. Only
+after the commit is each sender answered and are the events published. The number of statements
+a batch costs does not grow with its size (tests/test_query_counts.py pins it).
+
+On SQLite the whole transaction runs in one hop on the database's dedicated writer thread and
+connection (``Database.run_write``), so it never queues behind readers for a pooled connection
+and pays no thread hand-off per statement. A batch that fails is retried message by message, so
+one bad draft cannot fail its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from lakeside.domain import text
+from lakeside.domain.tokens import now_ms
+from lakeside.errors import Forbidden, LakesideError, NotFound
+from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.conversations import MANAGERS
+from lakeside.services.receipts import unread_counts
+from lakeside.services.timeline import new_message_view, render_messages
+from lakeside.store import conversations as conversation_store
+from lakeside.store import events as event_store
+from lakeside.store import messages as store
+from lakeside.store import users as user_store
+
+log = logging.getLogger(__name__)
+
+EDITABLE_KINDS = ("text", "markdown")
+
+
+@dataclass
+class Draft:
+    """A validated message waiting for the writer. ``mention_names`` and ``mention_everyone``
+    are what the body says; ``mentions`` and ``mention_all`` what the writer resolved them to."""
+
+    sender_id: int
+    conversation_id: int
+    client_msg_id: str
+    kind: str
+    body: str
+    html: str | None
+    reply_to_id: int | None
+    mention_names: frozenset[str] = frozenset()
+    mention_everyone: bool = False
+    file_id: str | None = None
+    mentions: list[int] = field(default_factory=list)
+    mention_all: bool = False
+    future: asyncio.Future[SendResult] | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.sender_id, self.client_msg_id)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message: dict[str, Any]
+    created: bool  # False when this was a retry of a message already stored
+
+
+class MessageWriter:
+    """One writer per process: batches drafts into single transactions (group commit)."""
+
+    # Told the size of each committed batch when set (lakeside.metrics): a callable taking an int.
+    on_batch: Any = None
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.batch_max = ctx.settings.send_batch_max
+        self._queue: asyncio.Queue[Draft | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="lakeside-message-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            # Sends that arrive from now on commit inline instead of queueing behind the end.
+            task, self._task = self._task, None
+            self._queue.put_nowait(None)  # drains what is queued before it, then ends
+            await task
+
+    async def submit(self, draft: Draft) -> SendResult:
+        draft.future = asyncio.get_running_loop().create_future()
+        if self._task is None:  # not started (e.g. a one-off CLI task): commit inline
+            await self._commit([draft])
+        else:
+            self._queue.put_nowait(draft)
+        return await draft.future
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.batch_max and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            await self._commit(batch)
+            if stop:
+                return
+
+    async def _commit(self, batch: list[Draft]) -> None:
+        try:
+            outcomes = await self._write(batch)
+            if self.on_batch is not None:
+                self.on_batch(len(batch))
+        except Exception as exc:
+            if len(batch) > 1:
+                for draft in batch:
+                    await self._commit([draft])
+                return
+            if isinstance(exc, LakesideError):
+                log.warning("send failed: %s", exc)
+            else:
+                log.exception("send failed")
+            _settle(batch[0], exc)
+            return
+        for draft, outcome in zip(batch, outcomes, strict=True):
+            _settle(draft, outcome)
+
+    async def _write(self, batch: list[Draft]) -> list[SendResult | Exception]:
+        db = self.ctx.db
+
+        async def unit(conn: Any) -> tuple[list[SendResult | Exception], list[Event]]:
+            uow = UnitOfWork(conn)
+            results = await write_batch(uow, batch, now_ms())
+            if uow.events:
+                # Appends go last in the transaction, as in Context.transaction.
+                await db.lock_event_log(conn)
+                await event_store.append(conn, uow.events, now_ms())
+            return results, uow.events
+
+        results, events = await db.run_write(unit)
+        if events:
+            await self.ctx.publish(events)
+        return results
+
+
+async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[SendResult | Exception]:
+    """Check and store a batch of drafts inside ``uow``'s transaction; one outcome per draft.
+    Awaits nothing but the connection (it may run inside ``Database.run_write``)."""
+    conn = uow.conn
+    outcomes: dict[int, SendResult | Exception] = {}
+    pairs = {(d.conversation_id, d.sender_id) for d in batch}
+    if conn.dialect.name != "sqlite":
+        # Locked before membership is read: a removal that commits first is then seen here.
+        # (SQLite: BEGIN IMMEDIATE made this the only writer already.)
+        await conversation_store.lock_conversations(conn, {cid for cid, _ in pairs})
+    context = await store.send_context(conn, pairs)
+    blocked = await store.blocked_directs(
+        conn, {cid for (cid, _), (kind, _, _) in context.items() if kind == "direct"}
+    )
+    admitted: list[Draft] = []
+    for draft in batch:
+        if (draft.conversation_id, draft.sender_id) not in context:
+            outcomes[id(draft)] = NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
+        elif draft.conversation_id in blocked:
+            outcomes[id(draft)] = Forbidden("You cannot message this person.", code="BLOCKED")
+        else:
+            admitted.append(draft)
+    existing = await store.find_by_client_ids(conn, {d.key for d in admitted})
+    primary: dict[tuple[int, str], Draft] = {}
+    fresh: list[Draft] = []
+    for draft in admitted:
+        if draft.key in existing or draft.key in primary:
+            continue  # a retry: answered below with the original
+        primary[draft.key] = draft
+        fresh.append(draft)
+    await _resolve_mentions(conn, fresh, context)
+    by_conversation: dict[int, list[Draft]] = defaultdict(list)
+    for draft in fresh:
+        by_conversation[draft.conversation_id].append(draft)
+    reserved = await store.reserve_seqs_many(conn, {cid: len(ds) for cid, ds in by_conversation.items()}, now)
+    # Rows are grouped by conversation, so ``written`` keeps the draft of each row: the batch's
+    # arrival order interleaves conversations.
+    rows: list[dict[str, Any]] = []
+    written: list[Draft] = []
+    for conversation_id in sorted(by_conversation):
+        drafts = by_conversation[conversation_id]
+        first_seq, _ = reserved[conversation_id]
+        rows.extend(_row(d, first_seq + i, now) for i, d in enumerate(drafts))
+        written.extend(drafts)
+    ids = await store.insert_messages(conn, rows)
+    search_rows = []
+    cursors: dict[tuple[int, int], int] = {}
+    for row, message_id in zip(rows, ids, strict=True):
+        row["id"] = message_id
+        cursors[(row["conversation_id"], row["sender_id"])] = row["seq"]
+        if row["kind"] in EDITABLE_KINDS:
+            words, chars = text.index_tokens(row["body"])
+            search_rows.append(
+                {
+                    "message_id": message_id,
+                    "conversation_id": row["conversation_id"],
+                    "sender_id": row["sender_id"],
+                    "created_at": now,
+                    "words": words,
+                    "chars": chars,
+                }
+            )
+    await store.insert_search_rows(conn, search_rows)
+    await store.advance_read_cursors(
+        conn, [{"cid": cid, "uid": uid, "seq": seq} for (cid, uid), seq in cursors.items()]
+    )
+    # New messages have no reactions yet: only attachments and quoted messages are read.
+    files = await store.files_for(conn, sorted({r["file_id"] for r in rows if r["file_id"]}))
+    replies = {
+        r.id: r for r in await store.get_messages(conn, [r["reply_to_id"] for r in rows if r["reply_to_id"]])
+    }
+    for draft, row in zip(written, rows, strict=True):
+        view = new_message_view(
+            row,
+            file=files.get(row["file_id"]) if row["file_id"] else None,
+            reply=replies.get(row["reply_to_id"]) if row["reply_to_id"] else None,
+        )
+        # Nobody else has read a message that was just written.
+        _, _, hidden = context[(draft.conversation_id, draft.sender_id)]
+        view["unread_count"] = None if hidden else max(0, reserved[draft.conversation_id][1] - 1)
+        outcomes[id(draft)] = SendResult(view, created=True)
+        uow.emit(
+            Event(
+                "message",
+                "created",
+                {"message_id": view["id"], "seq": view["seq"]},
+                conversation_id=draft.conversation_id,
+                live=view,
+            )
+        )
+    originals = await _originals(conn, list(existing.values()))
+    results: list[SendResult | Exception] = []
+    for draft in batch:
+        if id(draft) in outcomes:
+            results.append(outcomes[id(draft)])
+        elif draft.key in originals:
+            results.append(SendResult(originals[draft.key], created=False))
+        else:  # a duplicate within this batch: the same answer as its first copy
+            first = outcomes[id(primary[draft.key])]
+            results.append(
+                SendResult(first.message, created=False) if isinstance(first, SendResult) else first
+            )
+    return results
+
+
+async def _resolve_mentions(
+    conn: Any, drafts: list[Draft], context: dict[tuple[int, int], tuple[str, str, bool]]
+) -> None:
+    """The members each body mentions (never the sender), and whether it notifies everyone:
+    two queries for the whole batch, none when nobody is mentioned."""
+    names = frozenset().union(*(d.mention_names for d in drafts))
+    ids = await user_store.get_ids_by_usernames(conn, names)
+    wanted = {(d.conversation_id, ids[n]) for d in drafts for n in d.mention_names if n in ids}
+    members = await conversation_store.memberships_among(conn, wanted)
+    for draft in drafts:
+        kind, role, _ = context[(draft.conversation_id, draft.sender_id)]
+        found = {ids[n] for n in draft.mention_names if n in ids}
+        draft.mentions = sorted(
+            uid for uid in found if (draft.conversation_id, uid) in members and uid != draft.sender_id
+        )
+        # As in DingTalk, only a group's owner and admins may notify everyone.
+        draft.mention_all = draft.mention_everyone and kind != "direct" and role in MANAGERS
+
+
+async def _originals(conn: Any, rows: list[Any]) -> dict[tuple[int, str], dict[str, Any]]:
+    """Retries are answered with the stored original, with "N unread" as its sender sees it."""
+    if not rows:
+        return {}
+    views = await render_messages(conn, rows)
+    by_sender: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for view in views:
+        by_sender[view["sender_id"]].append(view)
+    for sender_id, own in by_sender.items():
+        await unread_counts(conn, sender_id, own)
+    return {(view["sender_id"], view["client_msg_id"]): view for view in views}
+
+
+def _row(draft: Draft, seq: int, now: int) -> dict[str, Any]:
+    return {
+        "conversation_id": draft.conversation_id,
+        "seq": seq,
+        "sender_id": draft.sender_id,
+        "client_msg_id": draft.client_msg_id,
+        "kind": draft.kind,
+        "body": draft.body,
+        "html": draft.html,
+        "reply_to_id": draft.reply_to_id,
+        "mentions": orjson.dumps(draft.mentions).decode() if draft.mentions else None,
+        "mention_all": draft.mention_all,
+        "file_id": draft.file_id,
+        "created_at": now,
+    }
+
+
+def _settle(draft: Draft, outcome: SendResult | Exception) -> None:
+    if draft.future is None or draft.future.done():
+        return
+    if isinstance(outcome, Exception):
+        draft.future.set_exception(outcome)
+    else:
+        draft.future.set_result(outcome)
