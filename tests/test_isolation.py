@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from tests.campaign_support import spec
 from tests.conftest import Person
 from tests.test_directory import department, seat
 from tests.test_organizations import company, create_org, invite_code
@@ -66,6 +67,10 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/readers"): None,
     ("patch", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): {"pinned": True},
     ("delete", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): None,
+    ("get", "/api/v1/orgs/{org_id}/audit-log"): None,
+    ("get", "/api/v1/orgs/{org_id}/audit-log/export"): None,
+    ("get", "/api/v1/orgs/{org_id}/campaigns"): None,
+    ("post", "/api/v1/orgs/{org_id}/campaigns"): spec(),
 }
 
 

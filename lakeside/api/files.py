@@ -20,6 +20,7 @@ from starlette.responses import FileResponse, Response
 
 from lakeside.api.accounts import ProfileOut
 from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS
 from lakeside.api.views import FileOut as AttachedFileOut
 from lakeside.errors import Invalid
@@ -192,7 +193,11 @@ def _send(request: Request, download: Download) -> Response:
 
 
 @router.post(
-    "/files", status_code=status.HTTP_201_CREATED, response_model=UploadedFileOut, openapi_extra=UPLOAD_BODY
+    "/files",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UploadedFileOut,
+    openapi_extra=UPLOAD_BODY,
+    dependencies=[limited("uploads")],
 )
 async def upload_file(request: Request, user: UserDep, services: ServicesDep) -> UploadedFileOut:
     """Upload a file (multipart field `file`) to attach to a message. The type is read from the
@@ -216,7 +221,9 @@ async def download_thumbnail(
     return _send(request, await services.files.get_thumbnail(user, file_id))
 
 
-@router.put("/me/avatar", response_model=ProfileOut, openapi_extra=UPLOAD_BODY)
+@router.put(
+    "/me/avatar", response_model=ProfileOut, openapi_extra=UPLOAD_BODY, dependencies=[limited("uploads")]
+)
 async def set_avatar(request: Request, user: UserDep, services: ServicesDep) -> ProfileOut:
     """Upload an image (multipart field `file`) as the caller's avatar; returns the updated profile."""
     stored = await services.files.do_upload_avatar(user, await read_upload(request))

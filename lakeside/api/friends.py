@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
 
 router = APIRouter(prefix="/api/v1", tags=["friends"], responses=ERRORS)
@@ -57,6 +58,7 @@ class BlockOut(BaseModel):
     "/friends/requests",
     status_code=status.HTTP_201_CREATED,
     response_model=FriendRequestOut,
+    dependencies=[limited("friend_requests")],
     responses={200: {"model": FriendRequestOut, "description": "An existing request (see above)."}},
 )
 async def send_request(

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
 from lakeside.api.views import IdPath
 
@@ -231,7 +232,12 @@ async def reactivate_member(
 # -- invitation links and codes ---------------------------------------------------------------------
 
 
-@router.post("/orgs/{org_id}/invitations", status_code=status.HTTP_201_CREATED, response_model=InvitationOut)
+@router.post(
+    "/orgs/{org_id}/invitations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationOut,
+    dependencies=[limited("invitations")],
+)
 async def create_invitation(
     org_id: IdPath, body: InvitationIn, user: UserDep, services: ServicesDep
 ) -> InvitationOut:
@@ -276,6 +282,7 @@ async def join_by_invitation(code: str, body: JoinIn, user: UserDep, services: S
     "/orgs/{org_id}/contact-invitations",
     status_code=status.HTTP_201_CREATED,
     response_model=ContactInvitationOut,
+    dependencies=[limited("invitations")],
 )
 async def invite_contact(
     org_id: IdPath, body: ContactInvitationIn, user: UserDep, services: ServicesDep

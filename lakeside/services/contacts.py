@@ -15,8 +15,9 @@ from lakeside.domain import text
 from lakeside.domain.pinyin import like_pattern, search_key
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Invalid, NotFound
+from lakeside.services import audit
 from lakeside.services.accounts import AuthUser
-from lakeside.services.context import Context
+from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.directory import MAX_PAGE, optional_name
 from lakeside.services.orgaccess import access_org
 from lakeside.store import directory as store
@@ -139,6 +140,7 @@ class ExternalContacts:
                     **values,
                 },
             )
+            await _audit(uow, user, organization_id, "contact.create", contact_id, values["name"])
             return contact_view(await self._contact(uow.conn, organization_id, contact_id))
 
     async def do_update_contact(
@@ -149,10 +151,27 @@ class ExternalContacts:
             current = await self._contact(uow.conn, organization_id, contact_id)
             values = self._contact_values(fields, current)
             await store.update_contact(uow.conn, contact_id, {**values, "updated_at": now_ms()})
+            await _audit(uow, user, organization_id, "contact.update", contact_id, current.name)
             return contact_view(await self._contact(uow.conn, organization_id, contact_id))
 
     async def do_delete_contact(self, user: AuthUser, organization_id: int, contact_id: int) -> None:
         async with self.ctx.transaction() as uow:
             await access_org(uow.conn, user.id, organization_id, admin=True)
+            current = await self._contact(uow.conn, organization_id, contact_id)
             if not await store.delete_contact(uow.conn, organization_id, contact_id):
                 raise NotFound("No such contact.", code="CONTACT_NOT_FOUND")
+            await _audit(uow, user, organization_id, "contact.delete", contact_id, current.name)
+
+
+async def _audit(
+    uow: UnitOfWork, user: AuthUser, organization_id: int, action: str, contact_id: int, name: str
+) -> None:
+    await audit.record(
+        uow,
+        organization_id=organization_id,
+        actor_id=user.id,
+        action=action,
+        target_type="contact",
+        target_id=contact_id,
+        details={"name": name},
+    )

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lakeside.bus.base import Bus
 from lakeside.config import Settings
 from lakeside.domain.tokens import now_ms
+from lakeside.services.ratelimit import Limits
 from lakeside.store import events as event_store
 from lakeside.store.engine import Database
 
@@ -116,6 +117,7 @@ class Context:
             time_cost=settings.password_hash_time_cost,
             memory_kib=settings.password_hash_memory_kib,
         )
+        self.limits = Limits(settings, namespace)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

@@ -20,7 +20,7 @@ from lakeside.domain import text
 from lakeside.domain.pinyin import like_pattern, search_key
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
-from lakeside.services import org_groups
+from lakeside.services import audit, org_groups
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, Event, UnitOfWork
 from lakeside.services.orgaccess import access_org, emit_to_org, is_manager, logo_url
@@ -137,6 +137,9 @@ class Directory:
             row = await self._department(uow.conn, organization_id, department_id)
             view = department_view(row, [])
             emit_to_org(uow, organization, Event("department", "created", view))
+            await _audit(
+                uow, user, organization_id, "department.create", "department", department_id, name=name
+            )
         return view
 
     async def do_update_department(
@@ -170,6 +173,11 @@ class Directory:
             leaders = await store.leaders_of(uow.conn, [department_id])
             view = department_view(row, leaders.get(department_id, []))
             emit_to_org(uow, organization, Event("department", "updated", view))
+            if values:
+                changed = {k: v for k, v in values.items() if k in ("name", "parent_id", "sort_order")}
+                await _audit(
+                    uow, user, organization_id, "department.update", "department", department_id, **changed
+                )
         return view
 
     async def _move(
@@ -198,6 +206,9 @@ class Directory:
                     code="DEPARTMENT_NOT_EMPTY",
                 )
             await store.delete_department(uow.conn, department_id)
+            await _audit(
+                uow, user, organization_id, "department.delete", "department", department_id, name=row.name
+            )
             emit_to_org(
                 uow,
                 organization,
@@ -226,6 +237,10 @@ class Directory:
             await self._active(uow.conn, organization_id, target_id)
             await self._seat(uow, department, target_id, is_leader, by=user.id)
             _emit_member_updated(uow, organization, target_id)
+            await _audit(
+                uow, user, organization_id, "department.seat", "user", target_id,
+                department_id=department_id, department=department.name, is_leader=is_leader,
+            )  # fmt: skip
         return await self.get_member(user, organization_id, target_id)
 
     async def do_unseat(
@@ -237,6 +252,10 @@ class Directory:
             if not await self._unseat(uow, department, target_id, by=user.id):
                 raise NotFound("That person is not in this department.", code="MEMBER_NOT_FOUND")
             _emit_member_updated(uow, organization, target_id)
+            await _audit(
+                uow, user, organization_id, "department.unseat", "user", target_id,
+                department_id=department_id, department=department.name,
+            )  # fmt: skip
 
     async def do_set_departments(
         self,
@@ -268,6 +287,10 @@ class Directory:
             for department_id, department in wanted.items():
                 await self._seat(uow, department, target_id, department_id in leader_of, by=user.id)
             _emit_member_updated(uow, organization, target_id)
+            await _audit(
+                uow, user, organization_id, "member.departments", "user", target_id,
+                department_ids=sorted(wanted), leader_of=sorted(set(leader_of)),
+            )  # fmt: skip
         return await self.get_member(user, organization_id, target_id)
 
     async def _seat(
@@ -395,6 +418,29 @@ class Directory:
                 values["updated_at"] = now_ms()
                 await org_store.update_member(uow.conn, organization_id, target_id, values)
                 _emit_member_updated(uow, organization, target_id)
+                if target_id != user.id:  # an admin editing someone's profile
+                    fields = {k: v for k, v in values.items() if k not in ("search_key", "updated_at")}
+                    await _audit(uow, user, organization_id, "member.update", "user", target_id, **fields)
+
+
+async def _audit(
+    uow: UnitOfWork,
+    user: AuthUser,
+    organization_id: int,
+    action: str,
+    target_type: str,
+    target_id: int,
+    **details: Any,
+) -> None:
+    await audit.record(
+        uow,
+        organization_id=organization_id,
+        actor_id=user.id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        details=details,
+    )
 
 
 def _emit_member_updated(uow: UnitOfWork, organization: Row[Any], user_id: int) -> None:

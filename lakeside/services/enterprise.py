@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lakeside.services.announcements import Announcements
+from lakeside.services.audit import AuditLog
 from lakeside.services.contacts import ExternalContacts
 from lakeside.services.context import Context
 from lakeside.services.ding import Dings
@@ -21,3 +22,4 @@ class Enterprise:
         self.dings = Dings(ctx)
         self.escalation = DingEscalation(ctx, self.dings)
         self.announcements = Announcements(ctx, self.dings)
+        self.audit = AuditLog(ctx)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lakeside.domain import text
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
+from lakeside.services import audit
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, Event, UnitOfWork
 from lakeside.services.orgaccess import access_org, is_manager, logo_url
@@ -139,6 +140,15 @@ class Invitations:
                         },
                     )
                     row = await store.get_invitation(uow.conn, organization_id, invitation_id)
+                    await audit.record(
+                        uow,
+                        organization_id=organization_id,
+                        actor_id=user.id,
+                        action="invitation.create",
+                        target_type="invitation",
+                        target_id=invitation_id,
+                        details={"kind": kind, "expires_in_hours": expires_in_hours, "max_uses": max_uses},
+                    )
                 assert row is not None
                 return invitation_view(row, self.ctx.settings.public_url)
             except UniqueViolation:
@@ -164,6 +174,15 @@ class Invitations:
             if row is None or not (is_manager(member) or row.created_by == user.id):
                 raise NotFound("No such invitation.", code="INVITATION_NOT_FOUND")
             await store.revoke_invitation(uow.conn, organization_id, invitation_id, now_ms())
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="invitation.revoke",
+                target_type="invitation",
+                target_id=invitation_id,
+                details={"kind": row.kind},
+            )
 
     async def preview(self, code: str) -> dict[str, Any]:
         """What a link or code shows before joining: the organization's name, logo and size."""
@@ -293,6 +312,15 @@ class Invitations:
             view = contact_invitation_view(row)
             if holder is not None:
                 uow.emit(Event("org_invitation", "received", view, user_id=holder.id))
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="contact_invitation.create",
+                target_type="contact_invitation",
+                target_id=invitation_id,
+                details={"phone": phone, "email": email, "name": name},
+            )
         return view
 
     async def list_contact_invitations(self, user: AuthUser, organization_id: int) -> list[dict[str, Any]]:
@@ -312,6 +340,15 @@ class Invitations:
                 raise NotFound("No such invitation.", code="INVITATION_NOT_FOUND")
             if not await store.decide_contact_invitation(uow.conn, invitation_id, "revoked", None, now_ms()):
                 raise Conflict("The invitation is settled already.", code="INVITATION_SETTLED")
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="contact_invitation.revoke",
+                target_type="contact_invitation",
+                target_id=invitation_id,
+                details={"phone": row.phone, "email": row.email},
+            )
 
     async def list_mine(self, user: AuthUser) -> list[dict[str, Any]]:
         async with self.ctx.db.read() as conn:
@@ -393,6 +430,15 @@ class Invitations:
             assert decided is not None
             view = join_request_view(decided)
             uow.emit(Event("join_request", "decided", view, user_id=row.user_id))
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="join_request.approve" if approve else "join_request.reject",
+                target_type="user",
+                target_id=row.user_id,
+                details={"request_id": request_id},
+            )
         return view
 
     async def list_my_requests(self, user: AuthUser) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from lakeside.domain import text
 from lakeside.domain.pinyin import search_key
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
-from lakeside.services import org_groups
+from lakeside.services import audit, org_groups
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, Event, UnitOfWork
 from lakeside.services.orgaccess import access_org, emit_to_org, logo_url
@@ -85,6 +85,15 @@ class Organizations:
             organization = await store.get_organization(uow.conn, organization_id)
             assert organization is not None
             await self.admit(uow, organization, user.id, role="owner", by=user.id, now=now)
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="org.create",
+                target_type="organization",
+                target_id=organization_id,
+                details={"name": name},
+            )
         return await self.get(user, organization_id)
 
     async def get(self, user: AuthUser, organization_id: int) -> dict[str, Any]:
@@ -130,6 +139,15 @@ class Organizations:
                 updated = await store.get_organization(uow.conn, organization_id)
                 assert updated is not None
                 emit_to_org(uow, updated, Event("organization", "updated", organization_view(updated)))
+                await audit.record(
+                    uow,
+                    organization_id=organization_id,
+                    actor_id=user.id,
+                    action="org.update",
+                    target_type="organization",
+                    target_id=organization_id,
+                    details={k: {"from": getattr(organization, k), "to": v} for k, v in values.items()},
+                )
                 organization = updated
         return organization_view(organization, member.role)
 
@@ -181,6 +199,15 @@ class Organizations:
             if target.role == "owner":
                 raise Invalid("The owner's role changes by transferring ownership.", code="INVALID_ROLE")
             await self._change_role(uow, organization, target_id, role)
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="member.role",
+                target_type="user",
+                target_id=target_id,
+                details={"from": target.role, "to": role},
+            )
         return await self.get_member_brief(organization_id, target_id)
 
     async def do_transfer(self, user: AuthUser, organization_id: int, target_id: int) -> dict[str, Any]:
@@ -196,6 +223,15 @@ class Organizations:
             )
             await self._change_role(uow, organization, target_id, "owner")
             await self._change_role(uow, organization, user.id, "admin")
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="org.transfer",
+                target_type="user",
+                target_id=target_id,
+                details={"previous_owner_id": user.id},
+            )
             organization = await store.get_organization(uow.conn, organization_id)
             assert organization is not None
         return organization_view(organization, "admin")
@@ -234,6 +270,15 @@ class Organizations:
             if member.role == "owner":
                 raise Conflict("Transfer the organization before leaving it.", code="OWNER_MUST_TRANSFER")
             await self.depart(uow, organization, user.id, by=user.id, keep_row=False)
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="member.leave",
+                target_type="user",
+                target_id=user.id,
+                details={"role": member.role},
+            )
 
     async def do_remove(self, user: AuthUser, organization_id: int, target_id: int) -> None:
         async with self.ctx.transaction() as uow:
@@ -243,6 +288,15 @@ class Organizations:
                 raise NotFound("That person is not a member.", code="MEMBER_NOT_FOUND")
             self._check_may_manage(member, target)
             await self.depart(uow, organization, target_id, by=user.id, keep_row=False)
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="member.remove",
+                target_type="user",
+                target_id=target_id,
+                details={"role": target.role, "status": target.status},
+            )
 
     async def do_set_active(
         self, user: AuthUser, organization_id: int, target_id: int, active: bool
@@ -260,6 +314,15 @@ class Organizations:
                 await self._welcome(uow, organization, target_id, target.role, by=user.id, now=now_ms())
             elif not active and target.status == "active":
                 await self.depart(uow, organization, target_id, by=user.id, keep_row=True)
+            if active != (target.status == "active"):
+                await audit.record(
+                    uow,
+                    organization_id=organization_id,
+                    actor_id=user.id,
+                    action="member.reactivate" if active else "member.deactivate",
+                    target_type="user",
+                    target_id=target_id,
+                )
         return await self.get_member_brief(organization_id, target_id)
 
     @staticmethod

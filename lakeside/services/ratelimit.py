@@ -1,52 +1,250 @@
-"""Sliding-window counters for abuse limits (failed log-ins per account and per address).
+"""Abuse limits: named policies ("at most N per S seconds") counted per user and per address.
 
-Counters live in the process: on several nodes each keeps its own, so the effective limit is
-multiplied by the number of nodes; the argon2 cost per attempt still bounds what a guesser gets.
+Every policy comes from settings (``rate_limits``, and the log-in failure settings) and is
+counted under a key — a user id or a client address. ``take`` spends one unit of an action from
+both its per-user and per-address policies and raises ``LimitExceeded`` (429 ``RATE_LIMITED``
+with a ``Retry-After``) when either is used up; ``check``/``hit``/``reset`` serve counters that
+only failures spend (log-in).
+
+Counters live in the process (a token bucket per key: N units, refilled evenly over S seconds),
+or, when the bus is Redis, in Redis (fixed windows of S seconds: ``INCR`` + ``EXPIRE``), so
+that N nodes do not grant N times the attempts. If Redis cannot be reached the process's own
+counters stand in, so an outage of Redis never locks everyone out.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import re
 import time
-from collections import deque
+from dataclasses import dataclass
+from typing import Any
 
 from lakeside.errors import RateLimited
 
+log = logging.getLogger(__name__)
 
-class SlidingWindow:
-    def __init__(self, limit: int, window_seconds: float, *, max_keys: int = 100_000) -> None:
-        self.limit = limit
-        self.window = window_seconds
+# What the policies are called in settings: an action, then "_per_user" or "_per_address".
+ACTIONS = ("signup", "friend_requests", "invitations", "sends", "uploads", "dings")
+DEFAULT_LIMITS: dict[str, str] = {
+    "signup_per_address": "200/3600",
+    "friend_requests_per_user": "100/3600",
+    "friend_requests_per_address": "500/3600",
+    "invitations_per_user": "200/3600",
+    "invitations_per_address": "1000/3600",
+    "sends_per_user": "6000/60",
+    "sends_per_address": "30000/60",
+    "uploads_per_user": "300/3600",
+    "uploads_per_address": "1000/3600",
+    "dings_per_user": "100/3600",
+    "dings_per_address": "500/3600",
+}
+_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+MESSAGE = "Too many requests of this kind; wait before trying again."
+REDIS_RETRY_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    limit: int
+    window: float  # seconds
+
+
+def parse_policy(name: str, spec: str) -> Policy | None:
+    """``"N/S"`` is N per S seconds; ``"off"`` (or ``"0"``) switches the policy off."""
+    if spec.strip().lower() in ("off", "0", ""):
+        return None
+    match = _SPEC.match(spec)
+    if match is None or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        raise ValueError(f"rate limit {name!r}: {spec!r} is not 'COUNT/SECONDS' or 'off'")
+    return Policy(name, int(match.group(1)), float(match.group(2)))
+
+
+def check_limits(values: dict[str, str]) -> dict[str, str]:
+    """Settings validation: known names only, each a valid spec; unnamed ones keep defaults."""
+    unknown = sorted(set(values) - set(DEFAULT_LIMITS))
+    if unknown:
+        raise ValueError(f"unknown rate limit policies {unknown}; known: {sorted(DEFAULT_LIMITS)}")
+    merged = {**DEFAULT_LIMITS, **{k: str(v) for k, v in values.items()}}
+    for name, spec in merged.items():
+        parse_policy(name, spec)
+    return merged
+
+
+class LimitExceeded(RateLimited):
+    """RateLimited with the wait in milliseconds too, for the socket's nack."""
+
+    def __init__(self, message: str, *, wait: float, code: str | None = None) -> None:
+        super().__init__(message, retry_after=max(1, math.ceil(wait)), code=code)
+        self.retry_after_ms = max(1, math.ceil(wait * 1000))
+
+
+class MemoryCounters:
+    """Token buckets in this process, at most ``max_keys`` of them (idle ones are dropped)."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
         self.max_keys = max_keys
-        self._hits: dict[str, deque[float]] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when)
 
-    def _prune(self, key: str, now: float) -> deque[float]:
-        hits = self._hits.get(key)
-        if hits is None:
-            if len(self._hits) >= self.max_keys:
-                self._evict(now)
-            hits = self._hits[key] = deque()
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
+    def _tokens(self, policy: Policy, key: str, now: float) -> float:
+        tokens, when = self._buckets.get(key, (float(policy.limit), now))
+        return min(float(policy.limit), tokens + (now - when) * policy.limit / policy.window)
+
+    def wait(self, policy: Policy, key: str) -> float:
+        """Seconds until one unit is available; 0 when one is."""
+        tokens = self._tokens(policy, key, time.monotonic())
+        return 0.0 if tokens >= 1 else (1 - tokens) * policy.window / policy.limit
+
+    def spend(self, policy: Policy, key: str) -> None:
+        now = time.monotonic()
+        tokens = self._tokens(policy, key, now)
+        if key not in self._buckets and len(self._buckets) >= self.max_keys:
+            self._evict(now)
+        self._buckets[key] = (tokens - 1, now)
 
     def _evict(self, now: float) -> None:
-        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-            del self._hits[key]
-        if len(self._hits) >= self.max_keys:  # still full: drop the oldest half
-            for key in list(self._hits)[: self.max_keys // 2]:
-                del self._hits[key]
-
-    def check(self, key: str, *, code: str, message: str) -> None:
-        """Raise RateLimited if ``key`` has used up its window."""
-        now = time.monotonic()
-        hits = self._prune(key, now)
-        if len(hits) >= self.limit:
-            retry_after = max(1, int(hits[0] + self.window - now) + 1)
-            raise RateLimited(message, retry_after=retry_after, code=code)
-
-    def hit(self, key: str) -> None:
-        now = time.monotonic()
-        self._prune(key, now).append(now)
+        # Buckets idle long enough to be full again carry no information.
+        stale = [k for k, (_, when) in self._buckets.items() if now - when > 3600]
+        for key in stale or list(self._buckets)[: self.max_keys // 2]:
+            del self._buckets[key]
 
     def reset(self, key: str) -> None:
-        self._hits.pop(key, None)
+        self._buckets.pop(key, None)
+
+
+class RedisCounters:
+    """Fixed windows in Redis shared by every node: one key per (policy, key, window)."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis.asyncio as aioredis
+
+        self.prefix = prefix
+        self._client: Any = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+    def _key(self, policy: Policy, key: str) -> tuple[str, float]:
+        now = time.time()
+        start = math.floor(now / policy.window) * policy.window
+        return f"{self.prefix}{key}:{int(start)}", start + policy.window - now
+
+    async def wait(self, policy: Policy, key: str) -> float:
+        name, left = self._key(policy, key)
+        count = int(await self._client.get(name) or 0)
+        return left if count >= policy.limit else 0.0
+
+    async def spend(self, policy: Policy, key: str) -> float:
+        """Count one use; the seconds to wait when that use was over the limit, else 0."""
+        name, left = self._key(policy, key)
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, math.ceil(left) + 1)
+            count, _ = await pipe.execute()
+        return left if int(count) > policy.limit else 0.0
+
+    async def reset(self, policy: Policy, key: str) -> None:
+        await self._client.delete(self._key(policy, key)[0])
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class Limits:
+    """The server's abuse limits; one per process, on the service context."""
+
+    def __init__(self, settings: Any, namespace: str) -> None:
+        self.enabled: bool = settings.rate_limits_enabled
+        self.policies: dict[str, Policy] = {}
+        for name, spec in check_limits(dict(settings.rate_limits)).items():
+            policy = parse_policy(name, spec)
+            if policy is not None:
+                self.policies[name] = policy
+        window = settings.login_failure_window_seconds
+        for name, limit in (
+            ("login_failures_per_account", settings.login_failures_per_account),
+            ("login_failures_per_address", settings.login_failures_per_address),
+        ):
+            if limit > 0:
+                self.policies[name] = Policy(name, limit, float(window))
+        self.memory = MemoryCounters()
+        self.redis: RedisCounters | None = None
+        self._redis_down_until = 0.0
+        if str(settings.bus_url).startswith(("redis://", "rediss://")):
+            self.redis = RedisCounters(settings.bus_url, f"lakeside.{namespace}.limit.")
+
+    def _active(self, name: str, key: str) -> Policy | None:
+        return self.policies.get(name) if self.enabled and key else None
+
+    def _shared(self) -> RedisCounters | None:
+        """Redis, unless it failed in the last few seconds (then requests do not each wait for
+        a connection timeout while it is down)."""
+        return self.redis if self.redis is not None and time.monotonic() >= self._redis_down_until else None
+
+    def _redis_failed(self) -> None:
+        if time.monotonic() >= self._redis_down_until:
+            log.warning("rate limit counters in Redis unavailable; counting in process", exc_info=True)
+        self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+
+    async def _wait(self, policy: Policy, key: str) -> float:
+        full = f"{policy.name}:{key}"
+        if (redis := self._shared()) is not None:
+            try:
+                return await redis.wait(policy, full)
+            except Exception:
+                self._redis_failed()
+        return self.memory.wait(policy, full)
+
+    async def _spend(self, policy: Policy, key: str) -> float:
+        full = f"{policy.name}:{key}"
+        if (redis := self._shared()) is not None:
+            try:
+                return await redis.spend(policy, full)
+            except Exception:
+                self._redis_failed()
+        wait = self.memory.wait(policy, full)
+        if not wait:
+            self.memory.spend(policy, full)
+        return wait
+
+    async def take(self, action: str, *, user_id: int | None = None, address: str = "") -> None:
+        """Spend one ``action`` for the user and for the address, or raise LimitExceeded."""
+        keys = [(f"{action}_per_user", str(user_id or "")), (f"{action}_per_address", address)]
+        active = [(policy, key) for name, key in keys if (policy := self._active(name, key))]
+        # In process: look first, spend only if every policy allows, so a refused request costs
+        # nothing. In Redis the increments are the check (one round trip each, no race).
+        if self._shared() is None:
+            waits = [self.memory.wait(policy, f"{policy.name}:{key}") for policy, key in active]
+            if any(waits):
+                raise LimitExceeded(MESSAGE, wait=max(waits), code="RATE_LIMITED")
+        waits = [await self._spend(policy, key) for policy, key in active]
+        if any(waits):
+            raise LimitExceeded(MESSAGE, wait=max(waits), code="RATE_LIMITED")
+
+    async def check(self, name: str, key: str, *, code: str, message: str) -> None:
+        """Raise if ``key`` has used up policy ``name`` (without spending anything)."""
+        policy = self._active(name, key)
+        if policy is not None:
+            wait = await self._wait(policy, key)
+            if wait:
+                raise LimitExceeded(message, wait=wait, code=code)
+
+    async def hit(self, name: str, key: str) -> None:
+        policy = self._active(name, key)
+        if policy is not None:
+            await self._spend(policy, key)
+
+    async def reset(self, name: str, key: str) -> None:
+        policy = self._active(name, key)
+        if policy is None:
+            return
+        full = f"{name}:{key}"
+        self.memory.reset(full)
+        if self.redis is not None:
+            try:
+                await self.redis.reset(policy, full)
+            except Exception:
+                log.warning("could not reset a rate limit counter in Redis", exc_info=True)
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.close()

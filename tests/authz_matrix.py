@@ -1,0 +1,355 @@
+"""The authorization matrix: for every operation of the OpenAPI document, what each role gets.
+
+Roles, relative to organization A of the fixture world (tests/authz_world.py):
+
+- ``owner``, ``admin``, ``member``: A's owner, an admin, a plain member (seated in a department,
+  author of the messages and the file in A's all-staff group).
+- ``external``: the guest. lakeside has no guest accounts inside an organization; a guest is what
+  DingTalk calls an external contact: a registered user who is *connected to a member but not in
+  the organization* — here a friend of ``member`` with a direct chat with them. Everything of A is
+  closed to them exactly as to a stranger; only what is addressed to them personally (the direct
+  chat, their friendship) is theirs.
+- ``non_member``: a registered user with no relation to anyone in A.
+- ``other_org``: the owner of organization B (an admin elsewhere has no rights in A).
+- ``deactivated``: a former colleague whose membership of A an admin deactivated (the row stays
+  for a reactivation, every right is gone).
+- ``logged_out``: no session.
+
+Outcomes: ``allow`` (2xx); ``404`` / ``403`` / ``401`` (denied, with an error body and none of the
+protected data); ``refused:CODE`` (the caller passed the access check and met a business rule,
+answered with that error code — e.g. the owner may not leave). Default deny: an operation without
+a row fails the test, naming it.
+
+A row may ``prepare`` each call (``World.prep_*``): a fresh target or caller for calls that consume
+what they act on (removing a member, leaving, recalling a message, logging out), so the world stays
+the same for every other call. Calls run with the denied roles first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ALLOW, D401, D403, D404 = "allow", "401", "403", "404"
+IN_ORG = ("owner", "admin", "member")
+OUTSIDERS = ("external", "non_member", "other_org", "deactivated")
+
+
+def outcomes(**by_role: str) -> dict[str, str]:
+    return by_role
+
+
+PUBLIC = {role: ALLOW for role in (*IN_ORG, *OUTSIDERS, "logged_out")}
+ANY_USER = {**{role: ALLOW for role in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
+ORG_MEMBER = {**{r: ALLOW for r in IN_ORG}, **{r: D404 for r in OUTSIDERS}, "logged_out": D401}
+ORG_ADMIN = {**ORG_MEMBER, "member": D403}
+ORG_OWNER = {**ORG_ADMIN, "admin": D403}
+# Something that belongs to one member of A (their session, a request addressed to them).
+MEMBERS_OWN = {**{r: D404 for r in (*IN_ORG, *OUTSIDERS)}, "member": ALLOW, "logged_out": D401}
+NOBODYS = {**{r: D404 for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
+SERVER_ADMIN = {**{r: D403 for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
+
+
+def with_(base: dict[str, str], **changes: str) -> dict[str, str]:
+    return {**base, **changes}
+
+
+def refusing(code: str) -> dict[str, str]:
+    """Members of A get past the access check and meet a business rule; outsiders get 404."""
+    return with_(ORG_MEMBER, **{role: f"refused:{code}" for role in IN_ORG})
+
+
+Body = dict[str, Any] | Callable[[Any, str, Any], dict[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class Case:
+    expect: dict[str, str]
+    body: Body = None
+    query: dict[str, Any] = field(default_factory=dict)
+    prepare: str | None = None  # a World.prep_<name> method, run before each call
+    upload: bool = False  # multipart body with an image
+    public_data: bool = False  # the answer may name the organization (an invitation's preview)
+
+
+def recipient(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    target = world.people["admin" if role == "member" else "member"]
+    return {"recipient_ids": [target.id], "body": "x"}
+
+
+def unique_org(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"name": world.unique("公司")}
+
+
+def unique_department(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"name": world.unique("部门")}
+
+
+def unique_email(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"email": f"{world.unique('x')}@example.com"}
+
+
+def self_target(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"user_id": caller.id if caller is not None else 1}
+
+
+def new_account(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"username": world.unique("new"), "password": "correct horse battery"}
+
+
+def bystander_login(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"login": world.ids["bystander_username"], "password": "correct horse battery"}
+
+
+def bystander(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"user_id": world.ids["bystander_id"]}
+
+
+def bystander_ids(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"user_ids": [world.ids["bystander_id"]]}
+
+
+def campaign_spec(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    from tests.campaign_support import spec
+
+    return spec(name=world.unique("大赛"))
+
+
+def new_message(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"client_msg_id": world.unique("c"), "body": "hello"}
+
+
+MATRIX: dict[tuple[str, str], Case] = {
+    # -- health and accounts ------------------------------------------------------------------
+    ("get", "/healthz"): Case(PUBLIC),
+    ("post", "/api/v1/auth/register"): Case(PUBLIC, body=new_account),
+    ("post", "/api/v1/auth/login"): Case(PUBLIC, body=bystander_login),
+    ("post", "/api/v1/auth/logout"): Case(ANY_USER, prepare="fresh_session"),
+    ("get", "/api/v1/auth/sessions"): Case(ANY_USER),
+    ("delete", "/api/v1/auth/sessions/{session_id}"): Case(MEMBERS_OWN),
+    ("get", "/api/v1/me"): Case(ANY_USER),
+    ("patch", "/api/v1/me"): Case(ANY_USER, body={}),
+    ("post", "/api/v1/me/password"): Case(
+        ANY_USER, body={"current_password": "correct horse battery", "new_password": "correct horse battery"}
+    ),
+    ("get", "/api/v1/users/lookup"): Case(ANY_USER, query={"q": "wangwu"}),
+    ("get", "/api/v1/users/{user_id}"): Case(ANY_USER),
+    # -- friends and blocks (each caller's own) -------------------------------------------------
+    ("post", "/api/v1/friends/requests"): Case(ANY_USER, body=bystander),
+    ("get", "/api/v1/friends/requests"): Case(ANY_USER),
+    ("post", "/api/v1/friends/requests/{request_id}/accept"): Case(MEMBERS_OWN, prepare="request_to_member"),
+    ("post", "/api/v1/friends/requests/{request_id}/decline"): Case(MEMBERS_OWN, prepare="request_to_member"),
+    ("post", "/api/v1/friends/requests/{request_id}/cancel"): Case(MEMBERS_OWN, prepare="request_by_member"),
+    ("get", "/api/v1/friends"): Case(ANY_USER),
+    # The member's friend is the guest: only they may set a remark on the member.
+    ("patch", "/api/v1/friends/{user_id}"): Case(with_(NOBODYS, external=ALLOW), body={"remark": "老王"}),
+    ("delete", "/api/v1/friends/{user_id}"): Case(ANY_USER, prepare="friend_of_caller"),
+    ("get", "/api/v1/blocks"): Case(ANY_USER),
+    ("put", "/api/v1/blocks/{user_id}"): Case(ANY_USER, prepare="bystander_target"),
+    ("delete", "/api/v1/blocks/{user_id}"): Case(ANY_USER, prepare="bystander_target"),
+    # -- conversations: {conversation_id} is A's all-staff group --------------------------------
+    ("get", "/api/v1/conversations"): Case(ANY_USER),
+    ("post", "/api/v1/conversations"): Case(ANY_USER, body={"title": "新群", "member_ids": []}),
+    ("post", "/api/v1/conversations/direct"): Case(ANY_USER, prepare="friend_to_message"),
+    ("get", "/api/v1/conversations/{conversation_id}"): Case(ORG_MEMBER),
+    # The all-staff group is named after the organization and follows the directory: nobody
+    # renames it, adds, removes or leaves it, or hands it over by hand.
+    ("patch", "/api/v1/conversations/{conversation_id}"): Case(
+        refusing("NOT_A_GROUP"), body={"title": "全员群"}
+    ),
+    ("put", "/api/v1/conversations/{conversation_id}/settings"): Case(ORG_MEMBER, body={"pinned": True}),
+    ("get", "/api/v1/conversations/{conversation_id}/members"): Case(ORG_MEMBER),
+    ("post", "/api/v1/conversations/{conversation_id}/members"): Case(
+        refusing("NOT_A_GROUP"), body=bystander_ids
+    ),
+    ("delete", "/api/v1/conversations/{conversation_id}/members/{user_id}"): Case(refusing("NOT_A_GROUP")),
+    ("post", "/api/v1/conversations/{conversation_id}/leave"): Case(refusing("NOT_A_GROUP")),
+    ("put", "/api/v1/conversations/{conversation_id}/members/{user_id}/role"): Case(
+        refusing("NOT_GROUP_OWNER"), body={"role": "member"}
+    ),
+    ("post", "/api/v1/conversations/{conversation_id}/transfer"): Case(
+        refusing("NOT_GROUP_OWNER"), body=self_target
+    ),
+    ("post", "/api/v1/conversations/{conversation_id}/messages"): Case(ORG_MEMBER, body=new_message),
+    ("get", "/api/v1/conversations/{conversation_id}/messages"): Case(ORG_MEMBER),
+    ("post", "/api/v1/conversations/{conversation_id}/read"): Case(ORG_MEMBER, body={"seq": 1}),
+    # -- messages: {message_id} is the member's message in the all-staff group ------------------
+    ("get", "/api/v1/messages/{message_id}"): Case(ORG_MEMBER),
+    ("patch", "/api/v1/messages/{message_id}"): Case(
+        with_(ORG_MEMBER, owner=D403, admin=D403), body={"body": "机密内容 alpha"}
+    ),
+    ("post", "/api/v1/messages/{message_id}/recall"): Case(ORG_MEMBER, prepare="fresh_message"),
+    ("put", "/api/v1/messages/{message_id}/reactions/{emoji}"): Case(ORG_MEMBER),
+    ("delete", "/api/v1/messages/{message_id}/reactions/{emoji}"): Case(ORG_MEMBER),
+    # Who has read a message is for its sender.
+    ("get", "/api/v1/messages/{message_id}/receipts"): Case(with_(ORG_MEMBER, owner=D404, admin=D404)),
+    # -- files: {file_id} is attached to a message in the all-staff group ------------------------
+    ("post", "/api/v1/files"): Case(ANY_USER, upload=True),
+    ("get", "/api/v1/files/{file_id}"): Case(ORG_MEMBER),
+    ("get", "/api/v1/files/{file_id}/thumbnail"): Case(ORG_MEMBER),
+    ("put", "/api/v1/me/avatar"): Case(ANY_USER, upload=True),
+    # -- search, sync, presence: everyone may ask; answers hold only what the caller may see -----
+    ("get", "/api/v1/search/messages"): Case(ANY_USER, query={"q": "机密内容"}),
+    ("get", "/api/v1/sync"): Case(ANY_USER, prepare="sync_since_world"),
+    ("get", "/api/v1/presence"): Case(ANY_USER, prepare="presence_of_member"),
+    # -- organizations ------------------------------------------------------------------------
+    ("get", "/api/v1/orgs"): Case(ANY_USER),
+    ("post", "/api/v1/orgs"): Case(ANY_USER, body=unique_org),
+    ("get", "/api/v1/orgs/{org_id}"): Case(ORG_MEMBER),
+    ("patch", "/api/v1/orgs/{org_id}"): Case(ORG_ADMIN, body={"name": "湖畔科技"}),
+    ("put", "/api/v1/orgs/{org_id}/members/{user_id}/role"): Case(ORG_OWNER, body={"role": "member"}),
+    ("post", "/api/v1/orgs/{org_id}/transfer"): Case(
+        with_(ORG_OWNER, owner="refused:ALREADY_OWNER"), body=self_target
+    ),
+    ("post", "/api/v1/orgs/{org_id}/leave"): Case(
+        with_(ORG_MEMBER, owner="refused:OWNER_MUST_TRANSFER"), prepare="fresh_caller"
+    ),
+    ("delete", "/api/v1/orgs/{org_id}/members/{user_id}"): Case(ORG_ADMIN, prepare="fresh_target"),
+    ("get", "/api/v1/orgs/{org_id}/members/{user_id}"): Case(ORG_MEMBER),
+    # A member edits their own work phone settings; admins edit anyone's.
+    ("patch", "/api/v1/orgs/{org_id}/members/{user_id}"): Case(ORG_MEMBER, body={"hide_phone": False}),
+    ("post", "/api/v1/orgs/{org_id}/members/{user_id}/deactivate"): Case(ORG_ADMIN, prepare="fresh_target"),
+    ("post", "/api/v1/orgs/{org_id}/members/{user_id}/reactivate"): Case(
+        ORG_ADMIN, prepare="fresh_deactivated_target"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/invitations"): Case(ORG_ADMIN, body={"kind": "code"}),
+    ("get", "/api/v1/orgs/{org_id}/invitations"): Case(ORG_ADMIN),
+    # A member may revoke only invitations of their own; others' are not found.
+    ("delete", "/api/v1/orgs/{org_id}/invitations/{invitation_id}"): Case(
+        with_(ORG_ADMIN, member=D404), prepare="fresh_invitation"
+    ),
+    # Anyone holding a code sees what it joins; that is what a code is for.
+    ("get", "/api/v1/org-invitations/{code}"): Case(with_(PUBLIC, logged_out=D401), public_data=True),
+    ("post", "/api/v1/org-invitations/{code}/join"): Case(
+        with_(
+            PUBLIC,
+            owner="refused:ALREADY_MEMBER",
+            admin="refused:ALREADY_MEMBER",
+            member="refused:ALREADY_MEMBER",
+            deactivated="refused:MEMBER_DEACTIVATED",
+            logged_out=D401,
+        ),
+        body={},
+        prepare="stand_in_joiner",
+        public_data=True,
+    ),
+    ("post", "/api/v1/orgs/{org_id}/contact-invitations"): Case(ORG_ADMIN, body=unique_email),
+    ("get", "/api/v1/orgs/{org_id}/contact-invitations"): Case(ORG_ADMIN),
+    ("delete", "/api/v1/orgs/{org_id}/contact-invitations/{invitation_id}"): Case(
+        with_(ORG_ADMIN, member=D404), prepare="fresh_contact_invitation"
+    ),
+    ("get", "/api/v1/me/org-invitations"): Case(ANY_USER),
+    ("post", "/api/v1/me/org-invitations/{invitation_id}/accept"): Case(
+        NOBODYS, prepare="contact_invitation"
+    ),
+    ("post", "/api/v1/me/org-invitations/{invitation_id}/decline"): Case(
+        NOBODYS, prepare="contact_invitation"
+    ),
+    ("get", "/api/v1/orgs/{org_id}/join-requests"): Case(ORG_ADMIN),
+    ("post", "/api/v1/orgs/{org_id}/join-requests/{request_id}/approve"): Case(
+        ORG_ADMIN, prepare="fresh_join_request"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/join-requests/{request_id}/reject"): Case(
+        ORG_ADMIN, prepare="fresh_join_request"
+    ),
+    ("get", "/api/v1/me/org-join-requests"): Case(ANY_USER),
+    ("delete", "/api/v1/me/org-join-requests/{request_id}"): Case(NOBODYS, prepare="fresh_join_request"),
+    # -- directory ----------------------------------------------------------------------------
+    ("get", "/api/v1/orgs/{org_id}/departments"): Case(ORG_MEMBER),
+    ("post", "/api/v1/orgs/{org_id}/departments"): Case(ORG_ADMIN, body=unique_department),
+    ("patch", "/api/v1/orgs/{org_id}/departments/{department_id}"): Case(
+        ORG_ADMIN, body={"name": "研发中心"}
+    ),
+    ("delete", "/api/v1/orgs/{org_id}/departments/{department_id}"): Case(
+        ORG_ADMIN, prepare="fresh_department"
+    ),
+    ("get", "/api/v1/orgs/{org_id}/departments/{department_id}/members"): Case(ORG_MEMBER),
+    ("put", "/api/v1/orgs/{org_id}/departments/{department_id}/members/{user_id}"): Case(
+        ORG_ADMIN, body={"is_leader": False}
+    ),
+    ("delete", "/api/v1/orgs/{org_id}/departments/{department_id}/members/{user_id}"): Case(
+        ORG_ADMIN, prepare="fresh_seated_target"
+    ),
+    ("get", "/api/v1/orgs/{org_id}/members"): Case(ORG_MEMBER),
+    ("put", "/api/v1/orgs/{org_id}/members/{user_id}/departments"): Case(ORG_ADMIN, prepare="department_ids"),
+    ("get", "/api/v1/orgs/{org_id}/contacts"): Case(ORG_MEMBER),
+    ("post", "/api/v1/orgs/{org_id}/contacts"): Case(ORG_ADMIN, body={"name": "李总"}),
+    ("get", "/api/v1/orgs/{org_id}/contacts/{contact_id}"): Case(ORG_MEMBER),
+    ("patch", "/api/v1/orgs/{org_id}/contacts/{contact_id}"): Case(ORG_ADMIN, body={"note": "老客户"}),
+    ("delete", "/api/v1/orgs/{org_id}/contacts/{contact_id}"): Case(ORG_ADMIN, prepare="fresh_contact"),
+    # -- DING: {ding_id} was sent by the admin to the member -----------------------------------
+    ("post", "/api/v1/orgs/{org_id}/dings"): Case(ORG_MEMBER, body=recipient),
+    ("get", "/api/v1/orgs/{org_id}/dings/pending"): Case(ORG_MEMBER),
+    ("get", "/api/v1/orgs/{org_id}/dings/sent"): Case(ORG_MEMBER),
+    # A DING is seen by its sender and recipients only (others: not found); the recipient may not
+    # act as the sender nor the sender as a recipient (403).
+    ("get", "/api/v1/orgs/{org_id}/dings/{ding_id}"): Case(with_(ORG_MEMBER, owner=D404)),
+    ("delete", "/api/v1/orgs/{org_id}/dings/{ding_id}"): Case(
+        with_(ORG_MEMBER, owner=D404, member=D403, admin="refused:DING_ALREADY_SENT")
+    ),
+    ("post", "/api/v1/orgs/{org_id}/dings/{ding_id}/confirm"): Case(
+        with_(ORG_MEMBER, owner=D404, admin=D403)
+    ),
+    # (The member confirmed just before, in document order.)
+    ("post", "/api/v1/orgs/{org_id}/dings/{ding_id}/reding"): Case(
+        with_(ORG_MEMBER, owner=D404, member=D403, admin="refused:ALL_CONFIRMED")
+    ),
+    ("get", "/api/v1/orgs/{org_id}/dings/{ding_id}/attempts"): Case(
+        with_(ORG_MEMBER, owner=D404, member=D403)
+    ),
+    ("get", "/api/v1/orgs/{org_id}/ding-policy"): Case(ORG_ADMIN),
+    ("put", "/api/v1/orgs/{org_id}/ding-policy"): Case(ORG_ADMIN, body={"app_after_minutes": 5}),
+    # -- announcements ------------------------------------------------------------------------
+    ("post", "/api/v1/orgs/{org_id}/announcements"): Case(ORG_ADMIN, body={"title": "通知", "body": "正文"}),
+    ("get", "/api/v1/orgs/{org_id}/announcements"): Case(ORG_MEMBER),
+    ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): Case(ORG_MEMBER),
+    ("patch", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): Case(
+        ORG_ADMIN, body={"pinned": False}
+    ),
+    ("delete", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): Case(
+        ORG_ADMIN, prepare="fresh_announcement"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/read"): Case(ORG_MEMBER),
+    ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/readers"): Case(ORG_ADMIN),
+    # -- audit log ----------------------------------------------------------------------------
+    ("get", "/api/v1/orgs/{org_id}/audit-log"): Case(ORG_ADMIN),
+    ("get", "/api/v1/orgs/{org_id}/audit-log/export"): Case(ORG_ADMIN),
+    # -- growth: campaigns ({campaign_id} belongs to A), the caller's own codes and activity -------
+    ("post", "/api/v1/orgs/{org_id}/campaigns"): Case(ORG_ADMIN, body=campaign_spec),
+    ("get", "/api/v1/orgs/{org_id}/campaigns"): Case(ORG_MEMBER),
+    ("get", "/api/v1/campaign-templates"): Case(ANY_USER),
+    ("get", "/api/v1/campaigns/{campaign_id}"): Case(ORG_MEMBER),
+    ("put", "/api/v1/campaigns/{campaign_id}"): Case(ORG_ADMIN, body=campaign_spec),
+    ("delete", "/api/v1/campaigns/{campaign_id}"): Case(ORG_ADMIN, prepare="fresh_campaign"),
+    ("get", "/api/v1/campaigns/{campaign_id}/leaderboard"): Case(ORG_MEMBER),
+    ("get", "/api/v1/campaigns/{campaign_id}/teams"): Case(ORG_MEMBER),
+    ("get", "/api/v1/campaigns/{campaign_id}/me/friends"): Case(ORG_MEMBER),
+    # No snapshot is frozen before the deadline: members get past the check to SNAPSHOT_NOT_FOUND.
+    ("get", "/api/v1/campaigns/{campaign_id}/snapshots/{kind}"): Case(refusing("SNAPSHOT_NOT_FOUND")),
+    ("get", "/api/v1/campaigns/{campaign_id}/snapshots/{kind}/verify"): Case(
+        with_(refusing("SNAPSHOT_NOT_FOUND"), member=D403)
+    ),
+    ("get", "/api/v1/campaigns/{campaign_id}/quota"): Case(ORG_ADMIN),
+    ("get", "/api/v1/campaigns/{campaign_id}/flags"): Case(ORG_ADMIN),
+    ("post", "/api/v1/campaigns/{campaign_id}/flags/{flag_id}"): Case(
+        with_(refusing("FLAG_NOT_FOUND"), member=D403), body={"decision": "clear"}
+    ),
+    ("post", "/api/v1/campaigns/{campaign_id}/screen"): Case(ORG_ADMIN),
+    ("post", "/api/v1/me/activity"): Case(ANY_USER, body={"kind": "open"}),
+    ("get", "/api/v1/me/activity"): Case(ANY_USER),
+    ("get", "/api/v1/me/referral-codes"): Case(ANY_USER),
+    ("post", "/api/v1/me/referral-codes"): Case(ANY_USER, body={}),
+    ("delete", "/api/v1/me/referral-codes/{code_id}"): Case(MEMBERS_OWN, prepare="members_referral_code"),
+    ("get", "/api/v1/me/invitees"): Case(ANY_USER),
+    ("get", "/api/v1/me/wallet"): Case(ANY_USER),
+    # -- server administration: the server's administrator only (none of the roles is) ---------
+    ("get", "/api/v1/admin/users/{user_id}"): Case(SERVER_ADMIN),
+    ("get", "/api/v1/admin/referrals/tree"): Case(SERVER_ADMIN),
+    ("get", "/api/v1/admin/ledger"): Case(SERVER_ADMIN),
+    ("post", "/api/v1/admin/ledger/fund"): Case(SERVER_ADMIN, body={"amount_fen": 100}),
+    ("get", "/api/v1/admin/analytics/summary"): Case(SERVER_ADMIN),
+    ("get", "/api/v1/admin/analytics/daily"): Case(SERVER_ADMIN),
+    ("get", "/api/v1/admin/analytics/growth"): Case(SERVER_ADMIN),
+    ("get", "/api/v1/admin/analytics/retention"): Case(SERVER_ADMIN),
+}

@@ -1,0 +1,340 @@
+"""The fixture world of the authorization matrix: organization A ("湖畔科技") with an owner, an
+admin, a member and a deactivated member and one of everything; organization B owned by someone
+else; a guest; a stranger. See tests/authz_matrix.py for what each role is.
+
+Everything protected is written with markers (``SECRET_MARKERS``): a refused request must answer
+with none of them.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from tests.conftest import PASSWORD, Person, befriend, register
+
+ORG_NAME = "湖畔科技"
+SECRET_MARKERS = (
+    ORG_NAME,
+    "机密内容",
+    "研发中心",
+    "周总",
+    "内部公告",
+    "秘密DING",
+    "secret-file.png",
+    "全员群",
+)
+ROLES = ("owner", "admin", "member", "external", "non_member", "other_org", "deactivated", "logged_out")
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def ok(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code in (200, 201), (
+        f"{response.request.method} {response.request.url}: {response.text}"
+    )
+    return dict(response.json())
+
+
+@dataclass
+class World:
+    http: httpx.AsyncClient
+    people: dict[str, Person] = field(default_factory=dict)
+    ids: dict[str, Any] = field(default_factory=dict)
+    serial: int = 0
+
+    def caller(self, role: str) -> Person | None:
+        return None if role == "logged_out" else self.people[role]
+
+    def unique(self, prefix: str) -> str:
+        self.serial += 1
+        return f"{prefix}{self.serial}_{uuid.uuid4().hex[:4]}"
+
+    # -- fresh objects for calls that consume what they act on --------------------------------
+
+    async def fresh_user(self, name: str = "临时") -> Person:
+        return await register(self.http, self.unique("u"), name)
+
+    async def fresh_member(self, role: str = "member") -> Person:
+        """A new active member of A (made admin when asked)."""
+        person = await self.fresh_user("新同事")
+        await ok(await person.post(f"/api/v1/org-invitations/{self.ids['code']}/join", json={}))
+        if role == "admin":
+            owner = self.people["owner"]
+            await ok(
+                await owner.put(
+                    f"/api/v1/orgs/{self.ids['org_id']}/members/{person.id}/role", json={"role": "admin"}
+                )
+            )
+        return person
+
+    async def fresh_deactivated(self) -> Person:
+        person = await self.fresh_member()
+        owner = self.people["owner"]
+        await ok(await owner.post(f"/api/v1/orgs/{self.ids['org_id']}/members/{person.id}/deactivate"))
+        return person
+
+    async def fresh_message(self) -> int:
+        member = self.people["member"]
+        body = {"client_msg_id": self.unique("m"), "body": "机密内容 to recall"}
+        return int(
+            (
+                await ok(
+                    await member.post(
+                        f"/api/v1/conversations/{self.ids['conversation_id']}/messages", json=body
+                    )
+                )
+            )["id"]
+        )
+
+    async def spare_session(self, person: Person) -> tuple[int, str]:
+        response = await ok(
+            await self.http.post("/api/v1/auth/login", json={"login": person.username, "password": PASSWORD})
+        )
+        return int(response["session_id"]), str(response["token"])
+
+
+async def build_world(http: httpx.AsyncClient) -> World:
+    world = World(http)
+    names = {
+        "owner": ("zhangsan", "张三"),
+        "admin": ("lisi", "李四"),
+        "member": ("wangwu", "王五"),
+        "external": ("alice", "Alice Guest"),
+        "non_member": ("bob", "Bob Stranger"),
+        "other_org": ("mallory", "Mallory"),
+        "deactivated": ("zhaoliu", "赵六"),
+    }
+    await register(http, "root", "Server admin")  # the first account is the server's administrator
+    for role, (username, display) in names.items():
+        world.people[role] = await register(http, username, display)
+    p = world.people
+    owner, admin, member = p["owner"], p["admin"], p["member"]
+    ids = world.ids
+
+    org = await ok(await owner.post("/api/v1/orgs", json={"name": ORG_NAME}))
+    ids["org_id"] = org_id = org["id"]
+    base = f"/api/v1/orgs/{org_id}"
+    ids["conversation_id"] = org["all_staff_conversation_id"]
+    ids["code"] = (await ok(await owner.post(f"{base}/invitations", json={"kind": "code"})))["code"]
+    for role in ("admin", "member", "deactivated"):
+        await ok(await p[role].post(f"/api/v1/org-invitations/{ids['code']}/join", json={}))
+    await ok(await owner.put(f"{base}/members/{admin.id}/role", json={"role": "admin"}))
+
+    # The guest: a friend of the member with a direct chat, in no organization of the member.
+    await befriend(member, p["external"])
+    ids["direct_id"] = (
+        await ok(await member.post("/api/v1/conversations/direct", json={"user_id": p["external"].id}))
+    )["id"]
+    # Another organization, run by someone else.
+    ids["other_org_id"] = (await ok(await p["other_org"].post("/api/v1/orgs", json={"name": "来往"})))["id"]
+
+    dept = await ok(await admin.post(f"{base}/departments", json={"name": "研发中心"}))
+    ids["department_id"] = dept["id"]
+    await ok(
+        await admin.put(f"{base}/departments/{dept['id']}/members/{member.id}", json={"is_leader": False})
+    )
+    ids["user_id"] = member.id
+
+    upload = await ok(
+        await member.post("/api/v1/files", files={"file": ("secret-file.png", png(), "image/png")})
+    )
+    ids["file_id"] = upload["id"]
+    conversation = f"/api/v1/conversations/{ids['conversation_id']}/messages"
+    await ok(
+        await member.post(
+            conversation, json={"client_msg_id": "f1", "kind": "image", "file_id": upload["id"]}
+        )
+    )
+    message = await ok(
+        await member.post(conversation, json={"client_msg_id": "m1", "body": "机密内容 alpha"})
+    )
+    ids["message_id"] = message["id"]
+    await ok(await owner.post(conversation, json={"client_msg_id": "m2", "body": "机密内容 from the owner"}))
+
+    ids["contact_id"] = (await ok(await admin.post(f"{base}/contacts", json={"name": "周总"})))["id"]
+    ids["invitation_id"] = (await ok(await admin.post(f"{base}/invitations", json={"kind": "link"})))["id"]
+    ids["contact_invitation_id"] = (
+        await ok(await admin.post(f"{base}/contact-invitations", json={"email": "guest@example.com"}))
+    )["id"]
+    ding = await ok(
+        await admin.post(f"{base}/dings", json={"recipient_ids": [member.id], "body": "秘密DING"})
+    )
+    ids["ding_id"] = ding["id"]
+    notice = await ok(
+        await admin.post(f"{base}/announcements", json={"title": "内部公告", "body": "机密内容"})
+    )
+    ids["announcement_id"] = notice["id"]
+
+    # The deactivated member was a colleague with a department and saw the messages above.
+    await ok(await owner.post(f"{base}/members/{p['deactivated'].id}/deactivate"))
+
+    from tests.campaign_support import spec
+
+    ids["campaign_id"] = (await ok(await admin.post(f"{base}/campaigns", json=spec())))["id"]
+    ids["kind"], ids["flag_id"] = "final", 1
+
+    bystander = await register(http, "bystander", "Bystander")
+    ids["bystander_id"], ids["bystander_username"] = bystander.id, bystander.username
+    ids["session_id"], _ = await world.spare_session(member)
+    ids["emoji"] = "👍"
+    ids["position"] = (await ok(await member.get("/api/v1/sync")))["position"]
+    return world
+
+
+class Preparations:
+    """``prep_<name>`` for the matrix's ``prepare``: what one call needs, made fresh. Each returns
+    overrides: ``values`` (path parameters), ``caller``, ``body``, ``query``."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    @property
+    def base(self) -> str:
+        return f"/api/v1/orgs/{self.world.ids['org_id']}"
+
+    async def prep_fresh_session(self, role: str, caller: Person | None) -> dict[str, Any]:
+        if caller is None:
+            return {}
+        _, token = await self.world.spare_session(caller)
+        return {"caller": Person(caller.http, token, caller.profile)}
+
+    async def prep_request_to_member(self, role: str, caller: Person | None) -> dict[str, Any]:
+        sender = await self.world.fresh_user()
+        request = await ok(
+            await sender.post("/api/v1/friends/requests", json={"user_id": self.world.people["member"].id})
+        )
+        return {"values": {"request_id": request["id"]}}
+
+    async def prep_request_by_member(self, role: str, caller: Person | None) -> dict[str, Any]:
+        target = await self.world.fresh_user()
+        request = await ok(
+            await self.world.people["member"].post("/api/v1/friends/requests", json={"user_id": target.id})
+        )
+        return {"values": {"request_id": request["id"]}}
+
+    async def prep_friend_of_caller(self, role: str, caller: Person | None) -> dict[str, Any]:
+        friend = await self.world.fresh_user()
+        if caller is not None:
+            await befriend(caller, friend)
+        return {"values": {"user_id": friend.id}}
+
+    async def prep_bystander_target(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"user_id": self.world.ids["bystander_id"]}}
+
+    async def prep_fresh_message(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"message_id": await self.world.fresh_message()}}
+
+    async def prep_sync_since_world(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"query": {"since": self.world.ids["position"]}}
+
+    async def prep_presence_of_member(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"query": {"user_ids": str(self.world.people["member"].id)}}
+
+    async def prep_fresh_caller(self, role: str, caller: Person | None) -> dict[str, Any]:
+        if role in ("admin", "member"):
+            return {"caller": await self.world.fresh_member(role)}
+        return {}
+
+    async def prep_fresh_target(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"user_id": (await self.world.fresh_member()).id}}
+
+    async def prep_fresh_deactivated_target(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"user_id": (await self.world.fresh_deactivated()).id}}
+
+    async def prep_fresh_seated_target(self, role: str, caller: Person | None) -> dict[str, Any]:
+        person = await self.world.fresh_member()
+        department_id = self.world.ids["department_id"]
+        await ok(
+            await self.world.people["owner"].put(
+                f"{self.base}/departments/{department_id}/members/{person.id}", json={"is_leader": False}
+            )
+        )
+        return {"values": {"user_id": person.id}}
+
+    async def prep_department_ids(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"body": {"department_ids": [self.world.ids["department_id"]]}}
+
+    async def prep_fresh_invitation(self, role: str, caller: Person | None) -> dict[str, Any]:
+        invitation = await ok(
+            await self.world.people["owner"].post(f"{self.base}/invitations", json={"kind": "link"})
+        )
+        return {"values": {"invitation_id": invitation["id"]}}
+
+    async def prep_fresh_contact_invitation(self, role: str, caller: Person | None) -> dict[str, Any]:
+        email = f"{self.world.unique('c')}@example.com"
+        invitation = await ok(
+            await self.world.people["owner"].post(f"{self.base}/contact-invitations", json={"email": email})
+        )
+        return {"values": {"invitation_id": invitation["id"]}}
+
+    async def prep_contact_invitation(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"invitation_id": self.world.ids["contact_invitation_id"]}}
+
+    async def prep_stand_in_joiner(self, role: str, caller: Person | None) -> dict[str, Any]:
+        # Joining is open to whoever holds the code: the outsiders' calls are made by a fresh
+        # account standing in for them, so the world's outsiders stay outside.
+        if role in ("external", "non_member", "other_org"):
+            return {"caller": await self.world.fresh_user()}
+        return {}
+
+    async def prep_fresh_join_request(self, role: str, caller: Person | None) -> dict[str, Any]:
+        owner = self.world.people["owner"]
+        await ok(await owner.patch(self.base, json={"join_approval": True}))
+        applicant = await self.world.fresh_user()
+        filed = await ok(
+            await applicant.post(f"/api/v1/org-invitations/{self.world.ids['code']}/join", json={})
+        )
+        await ok(await owner.patch(self.base, json={"join_approval": False}))
+        return {"values": {"request_id": filed["join_request"]["id"]}}
+
+    async def prep_fresh_department(self, role: str, caller: Person | None) -> dict[str, Any]:
+        dept = await ok(
+            await self.world.people["owner"].post(
+                f"{self.base}/departments", json={"name": self.world.unique("临时部")}
+            )
+        )
+        return {"values": {"department_id": dept["id"]}}
+
+    async def prep_fresh_contact(self, role: str, caller: Person | None) -> dict[str, Any]:
+        contact = await ok(
+            await self.world.people["owner"].post(f"{self.base}/contacts", json={"name": "临时客户"})
+        )
+        return {"values": {"contact_id": contact["id"]}}
+
+    async def prep_fresh_announcement(self, role: str, caller: Person | None) -> dict[str, Any]:
+        notice = await ok(
+            await self.world.people["owner"].post(
+                f"{self.base}/announcements", json={"title": "临时", "body": "x"}
+            )
+        )
+        return {"values": {"announcement_id": notice["id"]}}
+
+    async def prep_fresh_campaign(self, role: str, caller: Person | None) -> dict[str, Any]:
+        from tests.campaign_support import spec
+
+        campaign = await ok(
+            await self.world.people["owner"].post(
+                f"{self.base}/campaigns", json=spec(name=self.world.unique("赛"))
+            )
+        )
+        return {"values": {"campaign_id": campaign["id"]}}
+
+    async def prep_members_referral_code(self, role: str, caller: Person | None) -> dict[str, Any]:
+        code = await ok(await self.world.people["member"].post("/api/v1/me/referral-codes", json={}))
+        return {"values": {"code_id": code["id"]}}
+
+    async def prep_friend_to_message(self, role: str, caller: Person | None) -> dict[str, Any]:
+        friend = await self.world.fresh_user()
+        if caller is not None:
+            await befriend(caller, friend)
+        return {"body": {"user_id": friend.id}}
