@@ -35,7 +35,8 @@ class AnnouncementOut(BaseModel):
     organization_id: int
     author_id: int | None
     title: str
-    body: str
+    body: str = Field(description="Markdown, as written.")
+    html: str = Field(description="The body rendered from markdown and sanitized (what clients show).")
     pinned: bool
     audience: str = Field(description="all or departments")
     department_ids: list[int]

@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lakeside.errors import NotFound
 
@@ -73,6 +74,13 @@ def _headers(cache_control: str) -> dict[str, str]:
 async def index() -> HTMLResponse:
     """The web client's single page."""
     return HTMLResponse(_index_html(), headers=_headers(REVALIDATE))
+
+
+@router.api_route("/join/{code}", methods=["GET", "HEAD"], response_class=RedirectResponse)
+async def invitation_link(code: str) -> RedirectResponse:
+    """Where an organization's invitation link points (``InvitationOut.url``): the page, opened at
+    its join dialog (``#/join/CODE``), after logging in or signing up if need be."""
+    return RedirectResponse(f"/#/join/{quote(code, safe='')}", status_code=303, headers=_headers(REVALIDATE))
 
 
 @router.api_route("/static/{build}/{asset:path}", methods=["GET", "HEAD"], response_class=Response)

@@ -16,8 +16,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain import text
+from lakeside.domain.markdown import render_markdown
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Forbidden, Invalid, NotFound
+from lakeside.services import audit
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, Event, UnitOfWork
 from lakeside.services.ding import Dings
@@ -41,6 +43,7 @@ def announcement_view(row: Row[Any], department_ids: list[int], read_at: int | N
         "author_id": row.author_id,
         "title": row.title,
         "body": row.body,
+        "html": render_markdown(row.body),
         "pinned": row.pinned,
         "audience": row.audience,
         "department_ids": department_ids,
@@ -102,6 +105,15 @@ class Announcements:
                 department_ids,
             )
             audience = await self._audience(uow.conn, organization_id, department_ids)
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="announcement.publish",
+                target_type="announcement",
+                target_id=announcement_id,
+                details={"title": title, "department_ids": department_ids, "as_ding": as_ding},
+            )
             if as_ding:
                 recipients = sorted(audience - {user.id})
                 if not recipients:
@@ -244,6 +256,15 @@ class Announcements:
                 self._emit(
                     uow, organization, announcement_view(row, department_ids, None), audience, "updated"
                 )
+                await audit.record(
+                    uow,
+                    organization_id=organization_id,
+                    actor_id=user.id,
+                    action="announcement.update",
+                    target_type="announcement",
+                    target_id=announcement_id,
+                    details={k: v for k, v in values.items() if k != "body"} | {"title": row.title},
+                )
         return await self.get(user, organization_id, announcement_id)
 
     async def do_delete(self, user: AuthUser, organization_id: int, announcement_id: int) -> None:
@@ -255,6 +276,15 @@ class Announcements:
             department_ids = await store.department_ids(uow.conn, announcement_id)
             audience = await self._audience(uow.conn, organization_id, department_ids)
             await store.delete_announcement(uow.conn, organization_id, announcement_id)
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="announcement.delete",
+                target_type="announcement",
+                target_id=announcement_id,
+                details={"title": row.title},
+            )
             view = {"id": announcement_id, "organization_id": organization_id, "audience": row.audience}
             self._emit(uow, organization, view, audience, "deleted")
 

@@ -9,6 +9,7 @@ import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { sendTyping } from "../session.js";
 import { conversationTitle, displayName, on, refreshConversation, rememberUser, state } from "../store.js";
+import { orgState } from "../org.js";
 import { timeline } from "../timeline.js";
 import { conversationAvatar } from "../components/avatar.js";
 import { openLightbox } from "../components/lightbox.js";
@@ -18,6 +19,7 @@ import { openReceipts } from "../components/receipts.js";
 import { toast } from "../components/toast.js";
 import { Composer } from "./composer.js";
 import { mountPanel } from "./conv-panel.js";
+import { openDingComposer, orgOfConversation } from "./ding-composer.js";
 import { MessageList } from "./message-list.js";
 
 const MEMBER_PAGE = 1000;
@@ -132,9 +134,17 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
         onSelect: () => composer.setEdit(message) },
       { label: t("msg.readBy"), icon: "users", hidden: !mine || current().kind === "direct",
         onSelect: () => openReceipts(anchor, message) },
+      { label: t("ding.thisMessage"), icon: "ding", hidden: !["org_all", "department"].includes(current().kind) || !["text", "markdown"].includes(message.kind),
+        onSelect: () => dingMessage(message) },
       { label: t("msg.recall"), icon: "recall", danger: true, hidden: !mine && !manager,
         onSelect: () => guard(actions.recallMessage(message)) },
     ], { label: t("msg.actions") });
+  }
+
+  // An organization group's message can become a DING to people in the group.
+  async function dingMessage(message) {
+    const orgId = await orgOfConversation(current(), orgState.orgs);
+    if (orgId) openDingComposer({ orgId, message, conversation: current() });
   }
 
   function visible() {

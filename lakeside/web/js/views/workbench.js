@@ -1,0 +1,48 @@
+// The workbench tab of the phone-size tab bar. A phone has no room for every workspace app in the
+// bar, so one tab opens a sheet with the organization switcher and the apps (directory, DING,
+// announcements, admin…) as tiles with their badges. On wider screens the apps sit in the rail
+// and this tab is hidden (workspace.css).
+
+import { h, replaceChildren } from "../dom.js";
+import { t } from "../i18n/index.js";
+import { icon } from "../icons.js";
+import { currentOrg, orgState } from "../org.js";
+import { closePopover, openPopover } from "../components/popover.js";
+import { openOrgMenu, orgBadge, orgLogo } from "./workspace-switcher.js";
+
+/** items(): [{name, icon, label, count}] of the workspace sections this user sees. */
+export function workbenchTab(items) {
+  const badge = h("span", { class: "badge rail-badge", hidden: true });
+  const el = h("button", { class: "rail-item rail-workbench", type: "button", title: t("nav.workbench"), "aria-haspopup": "dialog", on: { click: open } },
+    icon("apps", "icon-lg"), h("span", { class: "rail-label", text: t("nav.workbench") }), badge);
+
+  function open() {
+    const org = currentOrg();
+    const head = h("button", { class: "org-head workbench-org", type: "button", on: { click: () => openOrgMenu(el) } },
+      org ? orgLogo(org, "sm") : icon("building"),
+      h("span", { class: "org-head-text" }, h("span", { class: "org-head-name ellipsis", text: org ? org.name : t("org.createOrJoin") }),
+        h("span", { class: "org-head-sub", text: t("org.switcher") })),
+      icon("swap", "icon-sm org-head-chevron"));
+    const tiles = org ? items().map((item) => h("a", { class: "workbench-tile", href: `#/${item.name}`, on: { click: () => closePopover() } },
+      h("span", { class: `workbench-icon tile-${item.name}`, "aria-hidden": "true" }, icon(item.icon, "icon-lg")),
+      h("span", { class: "workbench-label", text: t(item.label) }),
+      item.count ? h("span", { class: "badge workbench-badge", text: item.count > 99 ? "99+" : String(item.count) }) : null)) : [];
+    openPopover(el, h("div", { class: "workbench" }, head,
+      tiles.length ? h("nav", { class: "workbench-grid", "aria-label": t("nav.workbench") }, tiles) : h("p", { class: "muted workbench-empty", text: t("org.noneYet") })),
+    { label: t("nav.workbench"), className: "workbench-popover", placement: "above" });
+    head.focus();
+  }
+
+  function update(sectionName) {
+    const inWorkspace = items().some((item) => item.name === sectionName);
+    if (inWorkspace) el.setAttribute("aria-current", "page");
+    else el.removeAttribute("aria-current");
+    const count = items().reduce((sum, item) => sum + (item.count || 0), 0)
+      + orgState.orgs.filter((org) => org.id !== orgState.currentId).reduce((sum, org) => sum + orgBadge(org), 0)
+      + orgState.invitations.length;
+    badge.hidden = !count;
+    replaceChildren(badge, count > 99 ? "99+" : String(count || ""));
+  }
+
+  return { el, update };
+}
