@@ -30,9 +30,23 @@ DYNAMIC_KEYS = {
         "member_left",
         "owner_changed",
     ],
-    "nav.": ["chats", "contacts", "search", "settings"],
+    "nav.": [
+        *["chats", "contacts", "search", "settings", "ding", "announcements", "directory", "admin"],
+        *["campaigns", "analytics"],
+    ],
     "msg.": ["sending", "uploading"],
     "receipt.": ["readTab", "unreadTab", "noneRead", "noneUnread"],
+    # The admin pages' navigation, DING escalation steps, invitation expiries and states.
+    "admin.": [
+        *["settings", "members", "departments", "invitations", "requests", "ding"],
+        *["dingApp", "dingEmail", "dingSms", "dingVoice", "dingAppHint", "dingEmailHint", "dingChannelHint"],
+        *["expires1d", "expires7d", "expires30d", "expiresNever"],
+        *["stateActive", "stateExpired", "stateUsedUp", "stateRevoked"],
+    ],
+    "admin.contactState.": ["pending", "accepted", "declined", "revoked"],
+    "admin.requests.": ["pending", "approved", "rejected"],
+    # A campaign's state (growth engine).
+    "growth.status.": ["scheduled", "running", "closing", "ended"],
 }
 
 

@@ -46,6 +46,34 @@ const PATHS = {
   user: ["M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2", "M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z"],
   wifiOff: ["M1 1l22 22", "M16.7 11.1A11 11 0 0 1 19 12.6", "M5 12.6a11 11 0 0 1 5.2-2.5",
     "M10.7 5.1A16 16 0 0 1 22.6 9", "M1.4 9a16 16 0 0 1 4.4-2.8", "M8.5 16.1a6 6 0 0 1 7 0", "M12 20h.01"],
+  // DING and announcements
+  ding: ["M13 2L4 14h7l-1 8 9-12h-7z"],
+  megaphone: ["M3 10v4a1 1 0 0 0 1 1h3l6 4V5L7 9H4a1 1 0 0 0-1 1z", "M16.5 9a4 4 0 0 1 0 6", "M19.5 6a8 8 0 0 1 0 12"],
+  clock: ["M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20z", "M12 7v5l3 2"],
+  // Enterprise workspace: organization switcher, directory, admin pages.
+  building: ["M4 21V5a1 1 0 0 1 1-1h9a1 1 0 0 1 1 1v16", "M15 9h4a1 1 0 0 1 1 1v11", "M2 21h20",
+    "M8 8h3", "M8 12h3", "M8 16h3"],
+  directory: ["M9 3h6v5H9z", "M3 16h6v5H3z", "M15 16h6v5h-6z", "M12 8v4", "M6 16v-4h12v4"],
+  shield: ["M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z", "M9 12l2 2 4-4"],
+  apps: ["M4 4h6v6H4z", "M14 4h6v6h-6z", "M4 14h6v6H4z", "M14 14h6v6h-6z"],
+  chevronDown: ["M6 9l6 6 6-6"],
+  chevronRight: ["M9 6l6 6-6 6"],
+  swap: ["M17 3l4 4-4 4", "M21 7H7", "M7 21l-4-4 4-4", "M3 17h14"],
+  link: ["M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.7 1.7", "M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7"],
+  copy: ["M9 9h11a1 1 0 0 1 1 1v11a1 1 0 0 1-1 1H9a1 1 0 0 1-1-1V10a1 1 0 0 1 1-1z",
+    "M5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1"],
+  mail: ["M4 5h16a1 1 0 0 1 1 1v12a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1z", "M3 7l9 6 9-6"],
+  phone: ["M22 16.9v3a2 2 0 0 1-2.2 2 19.8 19.8 0 0 1-8.6-3.1 19.5 19.5 0 0 1-6-6A19.8 19.8 0 0 1 2.1 4.2 2 2 0 0 1 4.1 2h3a2 2 0 0 1 2 1.7c.1 1 .4 1.9.7 2.8a2 2 0 0 1-.5 2.1L8 9.9a16 16 0 0 0 6 6l1.3-1.3a2 2 0 0 1 2.1-.4c.9.3 1.8.6 2.8.7a2 2 0 0 1 1.7 2z"],
+  tag: ["M20.6 13.4l-7.2 7.2a2 2 0 0 1-2.8 0L2 12V2h10l8.6 8.6a2 2 0 0 1 0 2.8z", "M7 7h.01"],
+  briefcase: ["M4 7h16a1 1 0 0 1 1 1v11a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V8a1 1 0 0 1 1-1z",
+    "M16 7V5a2 2 0 0 0-2-2h-4a2 2 0 0 0-2 2v2", "M3 13h18"],
+  inbox: ["M22 12h-6l-2 3h-4l-2-3H2", "M5.5 5.1L2 12v6a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2v-6l-3.5-6.9A2 2 0 0 0 16.8 4H7.2a2 2 0 0 0-1.7 1.1z"],
+  trash: ["M3 6h18", "M19 6l-1 14a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2L5 6", "M10 11v6", "M14 11v6", "M9 6V4h6v2"],
+  // Growth engine: campaigns, analytics, invitations and red packets, fraud flags.
+  trophy: ["M8 21h8", "M12 17v4", "M7 4h10v5a5 5 0 0 1-10 0z", "M7 6H4v1a3 3 0 0 0 3 3", "M17 6h3v1a3 3 0 0 1-3 3"],
+  chart: ["M3 3v18h18", "M7 15l4-4 3 3 6-7"],
+  gift: ["M4 11h16v10H4z", "M3 7h18v4H3z", "M12 7v14", "M12 7H8a2 2 0 1 1 0-4c2.5 0 4 4 4 4z", "M12 7h4a2 2 0 1 0 0-4c-2.5 0-4 4-4 4z"],
+  flag: ["M4 22V4", "M4 4h13l-2 4 2 4H4"],
 };
 
 /** An icon element; decorative (aria-hidden): the control that holds it carries the name. */

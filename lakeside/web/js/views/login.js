@@ -5,11 +5,14 @@ import { h, replaceChildren } from "../dom.js";
 import { errorText } from "../errors.js";
 import { LANGUAGES, getLang, setLang, t } from "../i18n/index.js";
 import { icon } from "../icons.js";
-import { parseRoute } from "../router.js";
+import { onRoute, parseRoute } from "../router.js";
 
 export function mountLogin(root, { reason = null, onLoggedIn }) {
+  // ?ref= is a person's invitation link (growth engine), ?invite= the server's invitation code.
+  const codeIn = (route) => route.query.ref || route.query.invite || new URLSearchParams(window.location.search).get("ref")
+    || new URLSearchParams(window.location.search).get("invite") || "";
   const route = parseRoute();
-  const invite = route.query.invite || new URLSearchParams(window.location.search).get("invite") || "";
+  let invite = codeIn(route);
   let mode = route.section === "register" || invite ? "register" : "login";
 
   const card = h("div", { class: "login-card" });
@@ -121,6 +124,7 @@ export function mountLogin(root, { reason = null, onLoggedIn }) {
           password: password.value,
           display_name: displayName.value.trim() || null,
           invitation_code: code.value.trim() || null,
+          device_id: deviceId(),
           use_cookie: true,
         }, { quiet401: true });
         await onLoggedIn(result.user);
@@ -133,7 +137,25 @@ export function mountLogin(root, { reason = null, onLoggedIn }) {
   }
 
   render();
-  return { destroy() {} };
+  // An invitation link opened in this tab while the form shows: switch to signing up with its code.
+  const stop = onRoute((next) => {
+    if (next.section !== "register" && !codeIn(next)) return;
+    invite = codeIn(next) || invite;
+    mode = "register";
+    render();
+  });
+  return { destroy: stop };
+}
+
+/** A random id for this browser, kept on the device, sent with a sign-up (fraud checks). */
+function deviceId() {
+  const KEY = "lakeside.device";
+  let id = localStorage.getItem(KEY);
+  if (!id) {
+    id = `web-${crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2)}`;
+    localStorage.setItem(KEY, id);
+  }
+  return id.slice(0, 64);
 }
 
 export function languagePicker() {

@@ -13,11 +13,13 @@ import { emit, on, rememberUser, state } from "../store.js";
 import { userAvatar } from "../components/avatar.js";
 import { confirmDialog } from "../components/modal.js";
 import { toast } from "../components/toast.js";
+import { mountInvite } from "./growth-invite.js";
 
 const PAGES = [
   { name: "profile", icon: "user", label: "settings.profile" },
   { name: "sessions", icon: "monitor", label: "settings.sessions" },
   { name: "preferences", icon: "globe", label: "settings.preferences" },
+  { name: "invite", icon: "gift", label: "growth.invitePage" },
 ];
 
 export function mountSettings({ list, main }) {
@@ -165,6 +167,7 @@ export function mountSettings({ list, main }) {
     if (name === "profile") profilePage();
     else if (name === "sessions") sessionsPage();
     else if (name === "preferences") preferencesPage();
+    else if (name === "invite") page(t("growth.invitePage"), h("div", { class: "g-invite", ref: mountInvite }));
     else replaceChildren(main, h("div", { class: "empty-state" },
       h("div", { class: "empty-icon", "aria-hidden": "true" }, icon("settings", "icon-lg")), h("p", { text: t("settings.pickOne") })));
   }

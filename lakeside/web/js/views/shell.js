@@ -7,23 +7,53 @@ import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { navigate, onRoute, parseRoute } from "../router.js";
 import { on, state, totalUnread } from "../store.js";
-import { onOrgsChange, orgState } from "../org.js";
+import { currentOrg, isOrgAdmin, onOrgsChange, orgState } from "../org.js";
 import { userAvatar } from "../components/avatar.js";
 import { closePopover } from "../components/popover.js";
 import { mountChats } from "./chats.js";
 import { mountContacts } from "./contacts.js";
 import { mountSearch } from "./search.js";
 import { mountSettings } from "./settings.js";
+import { announcementsBadge, mountAnnouncements } from "./announcements.js";
+import { mountDingBanner } from "./ding-banner.js";
+import { dingBadge, mountDing } from "./ding.js";
+import { mountAdmin } from "./admin.js";
+import { mountDirectory } from "./directory.js";
+import { workbenchTab } from "./workbench.js";
+import { orgRailButton, watchJoinRoute } from "./workspace-switcher.js";
+import { mountCampaigns } from "./growth-campaigns.js";
+import { mountAnalytics } from "./growth-analytics.js";
 
 // `workspace: true` sections sit in the rail's workspace group, shown only to members of an
-// organization; `badge(orgState)` gives the count on their rail item.
+// organization; `badge(orgState)` gives the count on their rail item; `visible(orgState)`, when
+// given, hides the item (and the section) from those it is not for.
 const SECTIONS = {
   chats: { mount: mountChats, icon: "chat", label: "nav.chats" },
   contacts: { mount: mountContacts, icon: "contacts", label: "nav.contacts" },
   search: { mount: mountSearch, icon: "search", label: "nav.search" },
   settings: { mount: mountSettings, icon: "settings", label: "nav.settings" },
+  directory: { mount: mountDirectory, icon: "directory", label: "nav.directory", workspace: true },
+  ding: { mount: mountDing, icon: "ding", label: "nav.ding", workspace: true, badge: dingBadge },
+  announcements: { mount: mountAnnouncements, icon: "megaphone", label: "nav.announcements", workspace: true, badge: announcementsBadge },
+};
+// The growth engine: the organization's campaigns (leaderboards), and analytics for server admins.
+SECTIONS.campaigns = { mount: mountCampaigns, icon: "trophy", label: "nav.campaigns", workspace: true };
+// Analytics is the server's, not an organization's: its admins see it even in no organization.
+SECTIONS.analytics = {
+  mount: mountAnalytics, icon: "chart", label: "nav.analytics", workspace: true, orgless: true,
+  visible: () => !!state.me?.is_admin,
+};
+SECTIONS.admin = {
+  mount: mountAdmin, icon: "shield", label: "nav.admin", workspace: true,
+  visible: () => isOrgAdmin(), badge: () => currentOrg()?.pending_join_requests || 0,
 };
 const WORKSPACE = Object.keys(SECTIONS).filter((name) => SECTIONS[name].workspace);
+
+/** Workspace sections show to members of an organization, and only to those they are for. */
+function shown(name) {
+  const section = SECTIONS[name];
+  return (section.orgless || orgState.orgs.length > 0) && (!section.visible || section.visible(orgState));
+}
 
 export function mountShell(root) {
   const unsubscribe = [];
@@ -47,19 +77,27 @@ export function mountShell(root) {
 
   const me = h("a", { class: "rail-me", href: "#/settings/profile", "aria-label": t("nav.me"), title: state.me.display_name },
     userAvatar(state.me.id, { size: "sm" }));
+  const orgButton = orgRailButton();
+  const workbench = workbenchTab(() => WORKSPACE.filter(shown).map((name) => ({
+    name, icon: SECTIONS[name].icon, label: SECTIONS[name].label, count: SECTIONS[name].badge ? SECTIONS[name].badge(orgState) : 0,
+  })));
   const rail = h(
     "nav",
     { class: "rail", "aria-label": t("nav.main") },
     h("div", { class: "rail-top" }, me),
     h("div", { class: "rail-items" }, railItem("chats"), railItem("contacts"), railItem("search")),
     // Workspace apps (directory, DING, announcements…) for members of an organization.
-    h("div", { class: "rail-items rail-slot", "data-slot": "workspace" }, ...WORKSPACE.map(railItem)),
+    h("div", { class: "rail-items rail-slot", "data-slot": "workspace" }, orgButton.el, ...WORKSPACE.map(railItem)),
+    // On a phone the workspace apps fold into one tab (views/workbench.js).
+    h("div", { class: "rail-items rail-workbench-slot" }, workbench.el),
     h("div", { class: "rail-bottom" }, railItem("settings")),
   );
 
   const banner = h("div", { class: "conn-banner", role: "status", hidden: true });
   const shell = h("div", { class: "shell" }, rail, listPane, mainPane);
   replaceChildren(root, shell, banner);
+  // DINGs waiting for confirmation stay pinned above every section.
+  const dingBanner = mountDingBanner(shell);
 
   let sectionName = null;
   let controller = null;
@@ -77,6 +115,7 @@ export function mountShell(root) {
     controller.update(current);
     shell.dataset.section = name;
     shell.dataset.detail = String(current.detail);
+    workbench.update(name);
     for (const [key, button] of Object.entries(railButtons)) {
       if (key === name) button.setAttribute("aria-current", "page");
       else button.removeAttribute("aria-current");
@@ -86,10 +125,10 @@ export function mountShell(root) {
   function updateBadges() {
     setBadge(badges.chats, totalUnread());
     setBadge(badges.contacts, state.requests.incoming.length);
-    const member = orgState.orgs.length > 0;
+    workbench.update(sectionName);
     for (const name of WORKSPACE) {
-      railButtons[name].hidden = !member;
-      if (SECTIONS[name].badge) setBadge(badges[name], member ? SECTIONS[name].badge(orgState) : 0);
+      railButtons[name].hidden = !shown(name);
+      if (SECTIONS[name].badge) setBadge(badges[name], shown(name) ? SECTIONS[name].badge(orgState) : 0);
     }
   }
 
@@ -106,11 +145,13 @@ export function mountShell(root) {
   updateBadges();
   updateBanner(state.connection);
   route(parseRoute());
+  unsubscribe.push(watchJoinRoute(), orgButton.destroy);
 
   return {
     destroy() {
       for (const fn of unsubscribe) fn();
       if (controller) controller.destroy();
+      dingBanner.destroy();
     },
   };
 }
