@@ -282,6 +282,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("post", "/api/v1/orgs/{org_id}/dings"): Case(ORG_MEMBER, body=recipient),
     ("get", "/api/v1/orgs/{org_id}/dings/pending"): Case(ORG_MEMBER),
     ("get", "/api/v1/orgs/{org_id}/dings/sent"): Case(ORG_MEMBER),
+    ("get", "/api/v1/orgs/{org_id}/dings/received"): Case(ORG_MEMBER),
     # A DING is seen by its sender and recipients only (others: not found); the recipient may not
     # act as the sender nor the sender as a recipient (403).
     ("get", "/api/v1/orgs/{org_id}/dings/{ding_id}"): Case(with_(ORG_MEMBER, owner=D404)),

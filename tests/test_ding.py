@@ -184,6 +184,17 @@ async def test_send_confirm_and_the_senders_live_view(people: dict[str, Person])
     assert (await lisi.get(f"{base}/{ding['id']}/attempts")).status_code == 403
     assert [d["id"] for d in (await zhangsan.get(f"{base}/sent")).json()] == [ding["id"]]
 
+    # The inbox's history: confirmed or not, newest first, paged; the sender received nothing.
+    second = await send_ding(zhangsan, org["id"], [lisi])
+    inbox = (await lisi.get(f"{base}/received")).json()
+    confirmed = [(d["id"], d["confirmed_at"] is not None) for d in inbox]
+    assert confirmed == [(second["id"], False), (ding["id"], True)]
+    older = (await lisi.get(f"{base}/received", params={"before": second["id"], "limit": 1})).json()
+    assert [d["id"] for d in older] == [ding["id"]]
+    assert [d["id"] for d in (await wangwu.get(f"{base}/received")).json()] == [ding["id"]]
+    assert (await zhangsan.get(f"{base}/received")).json() == []
+    assert (await bob.get(f"{base}/received")).status_code == 404
+
     for body, code in [
         ({"recipient_ids": [lisi.id]}, "BODY_OR_MESSAGE"),
         ({"recipient_ids": [zhangsan.id], "body": "hi"}, "NO_RECIPIENTS"),

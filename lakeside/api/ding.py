@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS, Ok, Strict
 from lakeside.api.views import IdPath
 
@@ -89,7 +90,9 @@ class PolicyOut(BaseModel):
     has_webhook_secret: bool
 
 
-@router.post("/dings", status_code=status.HTTP_201_CREATED, response_model=DingOut)
+@router.post(
+    "/dings", status_code=status.HTTP_201_CREATED, response_model=DingOut, dependencies=[limited("dings")]
+)
 async def send_ding(org_id: IdPath, body: DingIn, user: UserDep, services: ServicesDep) -> DingOut:
     """Send a DING to colleagues now or at ``send_at``; with ``message_id``, DING a message to
     members of its conversation."""
@@ -108,6 +111,19 @@ async def send_ding(org_id: IdPath, body: DingIn, user: UserDep, services: Servi
 async def pending_dings(org_id: IdPath, user: UserDep, services: ServicesDep) -> list[DingOut]:
     """DINGs waiting for your confirmation (keep them pinned until confirmed)."""
     return [DingOut(**row) for row in await services.enterprise.dings.list_pending(user, org_id)]
+
+
+@router.get("/dings/received", response_model=list[DingOut])
+async def received_dings(
+    org_id: IdPath,
+    user: UserDep,
+    services: ServicesDep,
+    before: Annotated[int | None, Query(description="Page back from this DING id.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> list[DingOut]:
+    """DINGs sent to you, confirmed or not, newest first; ``confirmed_at`` says when you confirmed."""
+    dings = services.enterprise.dings
+    return [DingOut(**row) for row in await dings.list_received(user, org_id, before_id=before, limit=limit)]
 
 
 @router.get("/dings/sent", response_model=list[DingOut])
@@ -137,7 +153,7 @@ async def confirm_ding(org_id: IdPath, ding_id: IdPath, user: UserDep, services:
     return DingOut(**await services.enterprise.dings.do_confirm(user, org_id, ding_id))
 
 
-@router.post("/dings/{ding_id}/reding", response_model=RedingOut)
+@router.post("/dings/{ding_id}/reding", response_model=RedingOut, dependencies=[limited("dings")])
 async def reding(org_id: IdPath, ding_id: IdPath, user: UserDep, services: ServicesDep) -> RedingOut:
     """Notify the unconfirmed again (the sender; at most once every five minutes, else 429)."""
     return RedingOut(**await services.enterprise.dings.do_reding(user, org_id, ding_id))

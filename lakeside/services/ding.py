@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lakeside.domain import text
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from lakeside.services import audit
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, Event, UnitOfWork
 from lakeside.services.orgaccess import access_org
@@ -318,6 +319,17 @@ class Dings:
             rows = await store.list_pending(conn, organization_id, user.id)
             return [await ding_view(conn, row) for row in rows]
 
+    async def list_received(
+        self, user: AuthUser, organization_id: int, *, before_id: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """DINGs sent to the caller, confirmed or not, newest first (the inbox's history)."""
+        async with self.ctx.db.read() as conn:
+            await access_org(conn, user.id, organization_id)
+            rows = await store.list_received(
+                conn, organization_id, user.id, before_id, max(1, min(limit, 100))
+            )
+            return [await ding_view(conn, row, confirmed_at=row.confirmed_at) for row in rows]
+
     async def list_sent(
         self, user: AuthUser, organization_id: int, *, before_id: int | None, limit: int
     ) -> list[dict[str, Any]]:
@@ -449,4 +461,15 @@ class Dings:
             if chain != sorted(chain):
                 raise Invalid("Steps come in order: app, e-mail, SMS, voice.", code="STEPS_OUT_OF_ORDER")
             await store.save_policy(uow.conn, organization_id, {**values, "updated_at": now_ms()})
+            # The secret itself never enters the log; only that it changed.
+            logged = {k: ("[changed]" if k == "webhook_secret" and v else v) for k, v in values.items()}
+            await audit.record(
+                uow,
+                organization_id=organization_id,
+                actor_id=user.id,
+                action="ding_policy.update",
+                target_type="organization",
+                target_id=organization_id,
+                details=logged,
+            )
             return policy_view(await store.get_policy(uow.conn, organization_id))

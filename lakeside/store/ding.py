@@ -81,6 +81,26 @@ async def list_sent(
     return list(await conn.execute(query))
 
 
+async def list_received(
+    conn: AsyncConnection, organization_id: int, user_id: int, before_id: int | None, limit: int
+) -> list[Row[Any]]:
+    """DINGs sent to the user (confirmed or not; scheduled ones are not sent yet), newest first."""
+    query = (
+        select(dings, ding_recipients.c.confirmed_at)
+        .join(ding_recipients, ding_recipients.c.ding_id == dings.c.id)
+        .where(
+            ding_recipients.c.user_id == user_id,
+            ding_recipients.c.organization_id == organization_id,
+            dings.c.status == "sent",
+        )
+        .order_by(dings.c.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(dings.c.id < before_id)
+    return list(await conn.execute(query))
+
+
 def _pending_query(organization_id: int, user_id: int) -> Any:
     return (
         select(dings, ding_recipients.c.confirmed_at)

@@ -35,12 +35,16 @@ export function mountDing({ list, main }) {
   let sent = [];
   let sentDone = false;
   let sentLoading = false;
+  // The inbox's history (GET …/dings/received): confirmed DINGs below the pending ones.
+  let received = [];
+  let receivedDone = false;
+  let receivedLoading = false;
   let detail = null;
   let detailKey = null;
 
   const tabs = h("div", { class: "tabs ding-tabs", role: "tablist" });
   const items = h("ul", { class: "ding-list", "aria-live": "polite" });
-  const more = h("button", { class: "btn btn-sm search-more", type: "button", text: t("ding.loadMore"), hidden: true, on: { click: () => loadSent(true) } });
+  const more = h("button", { class: "btn btn-sm search-more", type: "button", text: t("ding.loadMore"), hidden: true, on: { click: () => (tab() === "sent" ? loadSent(true) : loadReceived(true)) } });
   replaceChildren(list,
     h("header", { class: "pane-head" }, h("h1", { class: "pane-title", text: t("ding.title") }),
       h("button", { class: "icon-btn", type: "button", "aria-label": t("ding.new"), title: t("ding.new"), on: { click: compose } }, icon("plus"))),
@@ -78,6 +82,35 @@ export function mountDing({ list, main }) {
     } finally {
       sentLoading = false;
     }
+  }
+
+  async function loadReceived(older = false) {
+    if (!orgId || receivedLoading || (older && receivedDone)) return;
+    receivedLoading = true;
+    const asked = orgId;
+    try {
+      const before = older && received.length ? received[received.length - 1].id : null;
+      const page = await api.get(dingPath(orgId, "/received"), { before, limit: PAGE });
+      if (asked !== orgId) return;
+      received = older ? [...received, ...page] : page;
+      receivedDone = page.length < PAGE;
+      renderList();
+    } catch (error) {
+      toast(errorText(error), "error");
+    } finally {
+      receivedLoading = false;
+    }
+  }
+
+  /** Pending first (newest first), then everything already confirmed, newest first. */
+  function receivedRows() {
+    const pending = pendingDings(orgId);
+    const waiting = new Set(pending.map((ding) => ding.id));
+    const done = new Map();
+    for (const ding of received) if (!waiting.has(ding.id)) done.set(ding.id, ding);
+    // Confirmed here since the page loaded: newer than the history, or fresher than its copy.
+    for (const ding of confirmedDings(orgId)) if (!waiting.has(ding.id)) done.set(ding.id, ding);
+    return [...pending, ...[...done.values()].sort((a, b) => b.id - a.id)];
   }
 
   function upsertSent(ding) {
@@ -153,9 +186,9 @@ export function mountDing({ list, main }) {
       if (!rows.length) rows.push(h("li", { class: "list-empty", text: sentLoading ? "" : t("ding.noneSent") }));
       more.hidden = sentDone || !sent.length;
     } else {
-      rows = [...pendingDings(orgId), ...confirmedDings(orgId)].map(receivedItem);
-      if (!rows.length) rows.push(h("li", { class: "list-empty", text: t("ding.noneReceived") }));
-      more.hidden = true;
+      rows = receivedRows().map(receivedItem);
+      if (!rows.length) rows.push(h("li", { class: "list-empty", text: receivedLoading ? "" : t("ding.noneReceived") }));
+      more.hidden = receivedDone || !received.length;
     }
     replaceChildren(items, rows);
   }
@@ -207,12 +240,16 @@ export function mountDing({ list, main }) {
     orgId = currentOrgId();
     sent = [];
     sentDone = false;
+    received = [];
+    receivedDone = false;
     loadSent();
+    loadReceived();
     renderList();
     // An open DING belongs to the organization left behind.
     if (openId() && !route.query.org) navigate(tab() === "sent" ? "ding?tab=sent" : "ding");
   }));
   loadSent();
+  loadReceived();
 
   return {
     update(next) {
