@@ -27,8 +27,12 @@ demo: $(VENV)/.installed-base
 serve: $(VENV)/.installed-base
 	$(BIN)/lakeside serve --host $(HOST) --port $(PORT)
 
+# Three workers, one test file each at a time (module-scoped fixtures stay in one process): the
+# suite waits on browsers, subprocess servers and PostgreSQL as much as it computes.
+TEST_WORKERS ?= 3
+
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The benchmark (docs/performance.md): quick < 2 min, full < 15 min; results in bench/results/.
 bench: $(VENV)/.installed-base

@@ -42,6 +42,8 @@ cli = typer.Typer(
 )
 user_cli = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 cli.add_typer(user_cli, name="user")
+campaign_cli = typer.Typer(help="Growth campaigns defined as data.", no_args_is_help=True)
+cli.add_typer(campaign_cli, name="campaign")
 
 DataDirOption = Annotated[
     Path | None,
@@ -200,6 +202,7 @@ def serve_forever(
         loop="uvloop",
         http="httptools",
         ws="websockets-sansio",
+        ws_max_size=1024 * 1024,  # the gateway refuses frames over 64 KiB; never buffer 16 MiB ones
         lifespan="on",
         proxy_headers=proxy_headers,
         forwarded_allow_ips=trusted,
@@ -357,7 +360,12 @@ def demo(
 
     async def seed() -> Any:
         async with open_services(settings) as services:
-            return await seed_demo(services)
+            result = await seed_demo(services)
+            if result.created:  # ninety days of sign-ups and activity for the analytics dashboard
+                from lakeside.demo_growth import seed_growth_demo
+
+                result.summary += "\n" + await seed_growth_demo(services)
+            return result
 
     result = None
     with expected_failures():
@@ -415,6 +423,36 @@ def restore(
         manifest = restore_backup(settings, archive, force=force)
     typer.echo(f"restored {archive} into {settings.data_dir}")
     typer.echo(manifest.summary())
+
+
+@campaign_cli.command("load")
+def campaign_load(
+    file: Annotated[
+        Path, typer.Argument(help="A campaign as JSON, e.g. lakeside/growth_campaigns/laiwang-2013.json.")
+    ],
+    org: Annotated[int, typer.Option("--org", help="The organization's id; its owner defines the campaign.")],
+    start: Annotated[
+        str | None, typer.Option(help="Move every date so the campaign starts this day (YYYY-MM-DD).")
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Validate a campaign file and load it for an organization; prints the campaign's id."""
+    import datetime as dt
+
+    from lakeside.demo_campaign import load_campaign
+
+    settings = make_settings(data_dir)
+    with expected_failures():
+        moved = dt.date.fromisoformat(start) if start else None
+
+        async def go() -> dict[str, Any]:
+            async with open_services(settings) as services:
+                return await load_campaign(services, file, org, start=moved)
+
+        created = run(go())
+    typer.echo(
+        f"loaded campaign {created['id']} «{created['name']}» ({created['status']}) for organization {org}"
+    )
 
 
 @cli.command()

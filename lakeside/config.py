@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     password_hash_concurrency: int = 4
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
+    rate_limits_enabled: bool = Field(
+        default=True, description="Apply the abuse limits of rate_limits (and the log-in failure limits)."
+    )
+    rate_limits: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-user and per-address limits, 'COUNT/SECONDS' or 'off'; unnamed ones keep defaults.",
+    )
+    max_request_body_bytes: int = Field(
+        default=1024 * 1024, description="Largest request body outside file uploads (JSON requests)."
+    )
 
     session_ttl_days: int = 30
     event_retention_days: int = 30
@@ -85,6 +95,45 @@ class Settings(BaseSettings):
     metrics_token: str = Field(
         default="", description="When set, /metrics wants 'Authorization: Bearer <token>'."
     )
+
+    # -- growth engine: activity roll-ups, invitations, wallet, analytics ---------------------------
+    growth_timezone: str = Field(
+        default="Asia/Shanghai", description="The time zone whose calendar days activity and analytics count."
+    )
+    activity_flush_seconds: float = Field(
+        default=10.0, gt=0, description="How often each node writes its buffered activity counters."
+    )
+    referral_reward_fen: int = Field(
+        default=0,
+        ge=0,
+        description="Paid from the default budget to whoever signs up with a referral code; 0: off.",
+    )
+    referral_inviter_reward_fen: int = Field(
+        default=0, ge=0, description="Paid from the default budget to the inviter per such sign-up; 0: off."
+    )
+
+    # -- growth engine: campaigns, the live leaderboard, fraud screening ----------------------------
+    leaderboard_interval_seconds: float = Field(
+        default=2.0, gt=0, description="How often the leaderboard worker applies new changes to campaigns."
+    )
+    fraud_screen_interval_seconds: float = Field(
+        default=300.0, ge=0, description="How often live campaigns are screened for fraud; 0: on demand."
+    )
+
+    @field_validator("growth_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from lakeside.domain.growth import zone
+
+        zone(value)
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _limits(cls, value: dict[str, str]) -> dict[str, str]:
+        from lakeside.services.ratelimit import check_limits
+
+        return check_limits(value)
 
     @field_validator("data_dir")
     @classmethod

@@ -593,6 +593,10 @@ async def seed_demo(services: Services, *, password: str = DEMO_PASSWORD) -> Dem
 
     staff = [users[username].id for username, _ in USERS[1:OUTSIDE_FRIENDS_FROM]]
     company = await seed_company(services, users[ADMIN].id, staff)
+    # The seed's 2013 contest as shipped data, running on the company now (demo_campaign.py).
+    from lakeside.demo_campaign import seed_campaign
+
+    company += "\n" + await seed_campaign(services)
     # The seeding sessions were never handed to anyone; they should not linger in session lists.
     for user in users.values():
         await services.accounts.do_revoke_session(user, user.session_id)

@@ -27,7 +27,12 @@ class RegisterIn(Strict):
     display_name: str | None = Field(default=None, max_length=256, examples=["张三"])
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=320)
-    invitation_code: str | None = Field(default=None, max_length=64)
+    invitation_code: str | None = Field(
+        default=None, max_length=64, description="A personal referral code records who invited you."
+    )
+    device_id: str | None = Field(
+        default=None, max_length=64, description="The app's install id, kept with the sign-up (fraud checks)."
+    )
     use_cookie: bool = Field(
         default=False, description="Web clients: keep the session in an HttpOnly cookie."
     )

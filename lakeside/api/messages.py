@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import Field
 
 from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS, Strict
 from lakeside.api.views import MAX_ID, IdField, IdPath, MessageOut, MessagePage, ReadOut
 
@@ -38,6 +39,7 @@ class ReadIn(Strict):
     "/conversations/{conversation_id}/messages",
     status_code=status.HTTP_201_CREATED,
     response_model=MessageOut,
+    dependencies=[limited("sends")],
     responses={200: {"model": MessageOut, "description": "A retry: the message stored before."}},
 )
 async def send_message(
@@ -46,6 +48,7 @@ async def send_message(
     """Send a message. The reply comes after the message is committed (201), or, for a retried
     client_msg_id, is the message stored the first time (200)."""
     result = await services.messages.do_send(user, conversation_id, **body.model_dump())
+    services.growth.activity.message_sent(user.id, created=result.created)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return MessageOut(**result.message)

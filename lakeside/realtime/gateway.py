@@ -30,6 +30,7 @@ from lakeside.realtime.connection import (
 from lakeside.realtime.hub import Hub
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
+from lakeside.services.ratelimit import LimitExceeded
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ async def _stream(websocket: WebSocket, send: Send) -> None:
         # sites from riding it); other clients put their token in the hello.
         token = hello.get("token") or websocket.cookies.get(SESSION_COOKIE, "")
         user = await services.accounts.authenticate(str(token))
+        services.growth.activity.record(user.id, "open")  # a client connecting is the app opening
     except LakesideError as exc:
         await websocket.send_text(_frame({"type": "error", "code": exc.code, "message": exc.message}))
         await websocket.close(code=4003, reason=exc.code)
@@ -141,15 +143,16 @@ async def _replay(
         return position
     while True:
         try:
-            events, position, more = await services.sync.events_since(user.id, position)
+            # Pages of frames encoded once, straight from the log's rows (services.sync).
+            frames, position, more = await services.sync.frames_since(user.id, position)
         except LakesideError as exc:
             await connection.send_control(
                 {"type": "error", "code": exc.code, "message": exc.message, **exc.data}
             )
             await connection.close_after_flush(CLOSE_RESUME_TOO_OLD, exc.code)
             return None
-        for event in events:
-            await connection.send_backlog(event["id"], _frame(event))
+        for event_id, frame in frames:
+            await connection.send_backlog(event_id, frame)
         if not more:
             return position
 
@@ -203,6 +206,11 @@ async def _read(
             )
 
 
+def _is_id(value: Any) -> bool:
+    """A 64-bit database id: anything else would only fail deeper, in the driver."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
 async def _send(connection: Connection, services: Services, user: AuthUser, frame: dict[str, Any]) -> None:
     """A message sent over the socket: answered with ack (after commit) or nack."""
     client_msg_id = frame.get("client_msg_id")
@@ -210,6 +218,9 @@ async def _send(connection: Connection, services: Services, user: AuthUser, fram
         conversation_id = frame.get("conversation_id")
         if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
             raise Invalid("conversation_id must be an integer.", code="VALIDATION_FAILED")
+        reply_to_id = frame.get("reply_to_id")
+        if not _is_id(conversation_id) or not (reply_to_id is None or _is_id(reply_to_id)):
+            raise Invalid("Ids are integers from 1 to 2**63 - 1.", code="INVALID")
         fields = {
             "client_msg_id": client_msg_id if isinstance(client_msg_id, str) else "",
             "kind": frame.get("kind", "text"),
@@ -219,6 +230,8 @@ async def _send(connection: Connection, services: Services, user: AuthUser, fram
         }
         if not isinstance(fields["body"], str) or not isinstance(fields["kind"], str):
             raise Invalid("body and kind must be strings.", code="VALIDATION_FAILED")
+        client = connection.websocket.client
+        await services.ctx.limits.take("sends", user_id=user.id, address=client.host if client else "")
         result = await services.messages.do_send(user, conversation_id, **fields)
         reply = {
             "type": "ack",
@@ -226,12 +239,15 @@ async def _send(connection: Connection, services: Services, user: AuthUser, fram
             "created": result.created,
             "message": result.message,
         }
+        services.growth.activity.message_sent(user.id, created=result.created)
     except LakesideError as exc:
         reply = {
             "type": "nack",
             "client_msg_id": client_msg_id,
             "error": {"code": exc.code, "message": exc.message},
         }
+        if isinstance(exc, LimitExceeded):
+            reply["error"]["retry_after_ms"] = exc.retry_after_ms
     except Exception:
         log.exception("send over socket failed")
         reply = {

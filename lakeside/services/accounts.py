@@ -14,7 +14,7 @@ from lakeside.domain import text
 from lakeside.domain.tokens import new_token, now_ms, token_hash
 from lakeside.errors import Forbidden, Invalid, NotFound, Unauthorized
 from lakeside.services.context import Context, Event
-from lakeside.services.ratelimit import SlidingWindow
+from lakeside.services.growth import Growth
 from lakeside.store import users as user_store
 from lakeside.store.engine import UniqueViolation
 
@@ -57,12 +57,9 @@ def own_profile(row: Any) -> dict[str, Any]:
 
 
 class Accounts:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, growth: Growth | None = None) -> None:
         self.ctx = ctx
-        settings = ctx.settings
-        window = settings.login_failure_window_seconds
-        self.failures_by_account = SlidingWindow(settings.login_failures_per_account, window)
-        self.failures_by_address = SlidingWindow(settings.login_failures_per_address, window)
+        self.growth = growth  # sign-ups and log-ins feed attribution and activity
         self._dummy: str | None = None
 
     async def _dummy_hash(self) -> str:
@@ -84,6 +81,7 @@ class Accounts:
         address: str = "",
         user_agent: str = "",
         make_admin: bool = False,
+        device_id: str | None = None,
     ) -> NewSession:
         """Create an account and its first session. The first account on an empty server is
         its administrator."""
@@ -93,6 +91,7 @@ class Accounts:
         email = text.normalize_email(email)
         phone = text.normalize_phone(phone)
         code = text.clean_name(invitation_code, field="invitation code") if invitation_code else None
+        await self.ctx.limits.take("signup", address=address)
         password_hash = await self.ctx.hasher.hash(password)
         now = now_ms()
         try:
@@ -113,8 +112,15 @@ class Accounts:
                     },
                 )
                 token, session_id = await self._new_session(uow.conn, user_id, address, user_agent, now)
+                if self.growth is not None:
+                    registered = await self.growth.referrals.record_registration(
+                        uow.conn, user_id=user_id, invitation_code=code, ip=address, device=device_id or "",
+                        now=now,
+                    )  # fmt: skip
         except UniqueViolation as exc:
             raise self._taken(exc.constraint, username, email, phone) from exc
+        if self.growth is not None:
+            await self.growth.after_registration(registered)
         return NewSession(user_id, token, session_id)
 
     @staticmethod
@@ -148,8 +154,9 @@ class Accounts:
     ) -> NewSession:
         key = login.strip().lower()
         limited = "Too many failed log-ins; wait before trying again."
-        self.failures_by_account.check(key, code="LOGIN_RATE_LIMITED", message=limited)
-        self.failures_by_address.check(address, code="LOGIN_RATE_LIMITED", message=limited)
+        limits = self.ctx.limits
+        await limits.check("login_failures_per_account", key, code="LOGIN_RATE_LIMITED", message=limited)
+        await limits.check("login_failures_per_address", address, code="LOGIN_RATE_LIMITED", message=limited)
         async with self.ctx.db.read() as conn:
             row = await user_store.get_user_by_login(conn, key)
         if row is None:
@@ -159,18 +166,20 @@ class Accounts:
         else:
             ok = await self.ctx.hasher.verify(row.password_hash, password)
         if not ok or row is None:
-            self.failures_by_account.hit(key)
-            self.failures_by_address.hit(address)
+            await limits.hit("login_failures_per_account", key)
+            await limits.hit("login_failures_per_address", address)
             raise Unauthorized("The login or the password is wrong.", code="BAD_CREDENTIALS")
         if not row.is_active:
             raise Forbidden("This account is deactivated.", code="ACCOUNT_DEACTIVATED")
-        self.failures_by_account.reset(key)
+        await limits.reset("login_failures_per_account", key)
         now = now_ms()
         async with self.ctx.transaction() as uow:
             if self.ctx.hasher.needs_rehash(row.password_hash):
                 new_hash = await self.ctx.hasher.hash(password)
                 await user_store.update_user(uow.conn, row.id, {"password_hash": new_hash})
             token, session_id = await self._new_session(uow.conn, row.id, address, user_agent, now)
+        if self.growth is not None:
+            self.growth.activity.record(row.id, "login", at=now)
         return NewSession(row.id, token, session_id)
 
     # -- sessions ---------------------------------------------------------------------------
@@ -178,8 +187,10 @@ class Accounts:
     async def authenticate(self, token: str) -> AuthUser:
         if not token:
             raise Unauthorized("Log in first.", code="UNAUTHENTICATED")
-        async with self.ctx.db.read() as conn:
-            row = await user_store.get_session_by_hash(conn, token_hash(token))
+        # Every request pays for this look-up, so it takes the store's fast read path (on SQLite a
+        # synchronous read on the loop's thread instead of a hand-off to aiosqlite's thread).
+        digest = token_hash(token)
+        row = await self.ctx.db.run_read(lambda conn: user_store.get_session_by_hash(conn, digest))
         now = now_ms()
         if row is None or row.expires_at < now:
             raise Unauthorized("The session has ended; log in again.", code="SESSION_INVALID")

@@ -8,6 +8,10 @@ from lakeside.services.conversations import Conversations
 from lakeside.services.enterprise import Enterprise
 from lakeside.services.files import Files
 from lakeside.services.friends import Friends
+from lakeside.services.growth import Growth
+from lakeside.services.growth.campaigns import Campaigns
+from lakeside.services.growth.fraud import Fraud
+from lakeside.services.growth.leaderboard import Leaderboard
 from lakeside.services.messages import Messages
 from lakeside.services.presence import Presence
 from lakeside.services.receipts import Receipts
@@ -18,7 +22,8 @@ from lakeside.services.sync import Sync
 class Services:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.accounts = Accounts(ctx)
+        self.growth = Growth(ctx)
+        self.accounts = Accounts(ctx, self.growth)
         self.friends = Friends(ctx)
         self.files = Files(ctx)
         self.conversations = Conversations(ctx)
@@ -28,11 +33,17 @@ class Services:
         self.presence = Presence(ctx)
         self.search = Search(ctx)
         self.enterprise = Enterprise(ctx)
+        self.leaderboard = Leaderboard(ctx)
+        self.campaigns = Campaigns(ctx, self.leaderboard)
+        self.fraud = Fraud(ctx, self.campaigns)
 
     async def start(self) -> None:
         """Start background tasks (the message writer, deferred jobs)."""
         await self.messages.writer.start()
+        await self.growth.start()
 
     async def stop(self) -> None:
         """Stop background tasks, letting work in flight finish."""
         await self.messages.writer.stop()
+        await self.growth.stop()
+        await self.ctx.limits.close()

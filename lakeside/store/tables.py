@@ -487,3 +487,6 @@ announcement_reads = Table(
     Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("read_at", Ms, nullable=False),
 )
+
+# Tables defined in their own modules on this same ``metadata`` (imported last: they import from here).
+from lakeside.store import tables_audit, tables_campaigns, tables_growth  # noqa: E402, F401
