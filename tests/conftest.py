@@ -24,10 +24,33 @@ from lakeside.store import migrate
 from lakeside.store.engine import Database
 from lakeside.store.tables import metadata
 
+# Figures that tests measure (crash seeds and messages, fuzz cases, matrix cells) are written here by
+# whichever process ran the test and printed at the end of the run, also under pytest-xdist.
+FIGURES_FILE = Path(__file__).resolve().parent.parent / "artifacts" / "test-figures.txt"
+
 PG_DSN = os.environ.get("LAKESIDE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_SERVICES = os.environ.get("LAKESIDE_REQUIRE_SERVICES") == "1"
 BACKENDS = [b for b in os.environ.get("LAKESIDE_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 PASSWORD = "correct horse battery"
+
+
+def report_figures(line: str) -> None:
+    """Keep one line of measured figures for the run's summary (see ``pytest_terminal_summary``)."""
+    FIGURES_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with FIGURES_FILE.open("a", encoding="utf-8") as out:
+        out.write(line.strip() + "\n")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller (or a run without workers)
+        FIGURES_FILE.unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES_FILE.exists():
+        terminalreporter.section("figures measured by the tests")
+        for line in FIGURES_FILE.read_text(encoding="utf-8").splitlines():
+            terminalreporter.write_line(line)
 
 
 def service_missing(what: str) -> None:

@@ -27,7 +27,7 @@ from lakeside.store import migrate
 from lakeside.store.engine import Database
 from tests.authz_matrix import ALLOW, MATRIX, OUTSIDERS, Case
 from tests.authz_world import ORG_NAME, ROLES, SECRET_MARKERS, Preparations, World, build_world, png
-from tests.conftest import BACKENDS, PG_DSN, befriend, register, service_missing
+from tests.conftest import BACKENDS, PG_DSN, befriend, register, report_figures, service_missing
 from tests.live import running_server
 
 # Denied roles first, so that a call that consumes its object (the member revoking their own
@@ -148,8 +148,9 @@ async def test_every_operation_answers_every_role_as_the_matrix_says(world: tupl
             if problem:
                 failures.append(f"{method.upper()} {template} as {role}: {problem}")
     cells = sum(tally.values())
-    print(
-        f"\nauthorization matrix: {len(ops)} operations x {len(ROLES)} roles = {cells} cells; {dict(tally)}"
+    report_figures(
+        f"authorization matrix [{app.state.services.ctx.db.dialect}]: {len(ops)} operations x "
+        f"{len(ROLES)} roles = {cells} cells; {dict(tally)}"
     )
     if os.environ.get("AUTHZ_REPORT"):  # a file to read the differences from when editing the matrix
         await asyncio.to_thread(Path(os.environ["AUTHZ_REPORT"]).write_text, "\n".join(failures))

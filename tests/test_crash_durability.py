@@ -44,7 +44,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from tests.conftest import BACKENDS, PASSWORD, PG_DSN, service_missing
+from tests.conftest import BACKENDS, PASSWORD, PG_DSN, report_figures, service_missing
 
 SEEDS = [int(s) for s in os.environ.get("LAKESIDE_CRASH_SEEDS", "1,2,3").split(",") if s.strip()]
 START_TIMEOUT = 30.0
@@ -461,7 +461,7 @@ def mode_env(mode: str | None) -> dict[str, str]:
 
 @pytest.mark.slow
 async def test_acknowledged_messages_survive_sigkill(
-    backend: tuple[str, dict[str, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    backend: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:
     name, extra = backend
     server = ServerProcess(tmp_path / "data", server_env(extra))
@@ -499,5 +499,4 @@ async def test_acknowledged_messages_survive_sigkill(
     finally:
         await server.stop()
     FIGURES[name] = {"seeds": len(SEEDS), **figures}
-    with capsys.disabled():
-        print(f"\ncrash durability [{name}] " + ", ".join(f"{k}: {v}" for k, v in FIGURES[name].items()))
+    report_figures(f"crash durability [{name}] " + ", ".join(f"{k}: {v}" for k, v in FIGURES[name].items()))

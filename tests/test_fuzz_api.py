@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 
 from lakeside.app import build_app
 from lakeside.config import Settings
-from tests.conftest import PASSWORD, Person
+from tests.conftest import PASSWORD, Person, report_figures
 
 EXAMPLES = int(os.environ.get("LAKESIDE_FUZZ_EXAMPLES", "3"))
 CHECKS = [
@@ -111,7 +111,7 @@ def fuzz_operation(operation: Any, mode: GenerationMode, login: Login, counts: C
 
 
 @pytest.mark.slow
-def test_every_operation_survives_fuzzing(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_operation_survives_fuzzing(settings: Settings) -> None:
     app = build_app(settings)
     # Loading the schema starts the app's lifespan on schemathesis's event loop thread, where every
     # call then runs; it is shut down at the end.
@@ -130,10 +130,9 @@ def test_every_operation_survives_fuzzing(settings: Settings, capsys: pytest.Cap
                     failures.append(failure)
     finally:
         schemathesis_asgi.shutdown_lifespans()
-    with capsys.disabled():
-        figures = ", ".join(f"{key}: {value}" for key, value in sorted(counts.items()))
-        backend = settings.effective_database_url.split(":")[0]
-        print(f"\nAPI fuzzing [{backend}] {figures}, failures: {len(failures)}")
+    figures = ", ".join(f"{key}: {value}" for key, value in sorted(counts.items()))
+    backend = settings.effective_database_url.split(":")[0]
+    report_figures(f"API fuzzing [{backend}] {figures}, failures: {len(failures)}")
     assert counts["operations"] >= 40
     assert not failures, f"{len(failures)} operations failed:\n\n" + "\n\n".join(failures)
 
