@@ -53,6 +53,7 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("post", "/api/v1/orgs/{org_id}/dings"): {"recipient_ids": [1], "body": "hi"},
     ("get", "/api/v1/orgs/{org_id}/dings/pending"): None,
     ("get", "/api/v1/orgs/{org_id}/dings/sent"): None,
+    ("get", "/api/v1/orgs/{org_id}/dings/received"): None,
     ("get", "/api/v1/orgs/{org_id}/dings/{ding_id}"): None,
     ("post", "/api/v1/orgs/{org_id}/dings/{ding_id}/confirm"): None,
     ("post", "/api/v1/orgs/{org_id}/dings/{ding_id}/reding"): None,

@@ -6,7 +6,7 @@
 import { h, replaceChildren } from "../dom.js";
 import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
-import { currentOrg, orgState } from "../org.js";
+import { currentOrg, onOrgsChange, orgState } from "../org.js";
 import { closePopover, openPopover } from "../components/popover.js";
 import { openOrgMenu, orgBadge, orgLogo } from "./workspace-switcher.js";
 
@@ -16,7 +16,22 @@ export function workbenchTab(items) {
   const el = h("button", { class: "rail-item rail-workbench", type: "button", title: t("nav.workbench"), "aria-haspopup": "dialog", on: { click: open } },
     icon("apps", "icon-lg"), h("span", { class: "rail-label", text: t("nav.workbench") }), badge);
 
+  // The sheet follows the organizations while open: an approval or a switch arriving meanwhile
+  // shows in it at once.
   function open() {
+    const sheet = h("div", { class: "workbench" });
+    fill(sheet);
+    openPopover(el, sheet, { label: t("nav.workbench"), className: "workbench-popover", placement: "above" });
+    sheet.querySelector(".workbench-org").focus();
+    const stop = onOrgsChange(() => {
+      if (!sheet.isConnected) return stop();
+      const hadFocus = sheet.contains(document.activeElement);
+      fill(sheet);
+      if (hadFocus) sheet.querySelector(".workbench-org").focus();
+    });
+  }
+
+  function fill(sheet) {
     const org = currentOrg();
     const head = h("button", { class: "org-head workbench-org", type: "button", on: { click: () => openOrgMenu(el) } },
       org ? orgLogo(org, "sm") : icon("building"),
@@ -27,10 +42,8 @@ export function workbenchTab(items) {
       h("span", { class: `workbench-icon tile-${item.name}`, "aria-hidden": "true" }, icon(item.icon, "icon-lg")),
       h("span", { class: "workbench-label", text: t(item.label) }),
       item.count ? h("span", { class: "badge workbench-badge", text: item.count > 99 ? "99+" : String(item.count) }) : null)) : [];
-    openPopover(el, h("div", { class: "workbench" }, head,
-      tiles.length ? h("nav", { class: "workbench-grid", "aria-label": t("nav.workbench") }, tiles) : h("p", { class: "muted workbench-empty", text: t("org.noneYet") })),
-    { label: t("nav.workbench"), className: "workbench-popover", placement: "above" });
-    head.focus();
+    replaceChildren(sheet, head,
+      tiles.length ? h("nav", { class: "workbench-grid", "aria-label": t("nav.workbench") }, tiles) : h("p", { class: "muted workbench-empty", text: t("org.noneYet") }));
   }
 
   function update(sectionName) {
