@@ -364,6 +364,15 @@ class QuotaLine:
     team_id: int | None
 
 
+def team_rows(standings: list[Standing], teams: Teams) -> list[dict[str, Any]]:
+    """The team standings as plain rows (snapshots and the live team table share this shape)."""
+    return [
+        {"rank": t.rank, "team_id": t.team_id, "members": t.members, "total": t.total, "score": t.score,
+         "prize": t.prize}
+        for t in team_standings(standings, teams)
+    ]  # fmt: skip
+
+
 def quota_shortfalls(
     counts_by_user: dict[int, int], teams: dict[int, int | None], minimum: int
 ) -> list[QuotaLine]:
@@ -439,17 +448,7 @@ def snapshot_document(
         "teams": [],
     }
     if spec.teams is not None:
-        result["teams"] = [
-            {
-                "rank": t.rank,
-                "team_id": t.team_id,
-                "members": t.members,
-                "total": t.total,
-                "score": t.score,
-                "prize": t.prize,
-            }
-            for t in team_standings(standings, spec.teams)
-        ]
+        result["teams"] = team_rows(standings, spec.teams)
     return {
         "inputs": inputs,
         "result": result,

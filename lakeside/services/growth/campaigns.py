@@ -27,7 +27,7 @@ from lakeside.domain.campaigns import (
     quota_shortfalls,
     rank,
     recompute_from_inputs,
-    team_standings,
+    team_rows,
 )
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
@@ -281,17 +281,7 @@ class Campaigns:
                     Standing(r.user_id, r.score, r.reached_at, r.team_id)
                     for r in await store.standings(conn, campaign_id)
                 ]
-                rows = [
-                    {
-                        "rank": t.rank,
-                        "team_id": t.team_id,
-                        "members": t.members,
-                        "total": t.total,
-                        "score": t.score,
-                        "prize": t.prize,
-                    }
-                    for t in team_standings(standings, spec.teams)
-                ]
+                rows = team_rows(standings, spec.teams)
             names = await store.department_names(conn, [row["team_id"] for row in rows])
         for row in rows:
             row["name"] = names.get(row["team_id"], "")
