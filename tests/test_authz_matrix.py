@@ -66,6 +66,7 @@ async def world(
         password_hash_memory_kib=1024,
         sqlite_synchronous="NORMAL",  # survives a process crash; the world need not survive power loss
         rate_limits_enabled=False,  # the matrix makes many calls from one address on purpose
+        referral_inviter_reward_fen=100,  # so a sign-up through a code pays a red packet (wallet event)
     )
     app = build_app(settings)
     try:
@@ -210,6 +211,8 @@ EVENT_RECIPIENTS: dict[tuple[str, str], frozenset[str]] = {
     ("announcement", "updated"): IN_A,
     ("announcement", "deleted"): IN_A,
     ("announcement", "read"): frozenset({"admin", "member"}),  # the reader and the author
+    ("campaign", "leaderboard"): IN_A,
+    ("wallet", "credited"): MEMBER,  # the inviter's red packet when someone signs up with their code
 }
 
 
@@ -307,6 +310,13 @@ async def trigger_every_event(app: FastAPI, w: World) -> None:
     await ok_json(await admin.patch(f"{base}/announcements/{notice['id']}", json={"pinned": True}))
     await ok_json(await member.post(f"{base}/announcements/{notice['id']}/read"))
     await ok_json(await admin.delete(f"{base}/announcements/{notice['id']}"))
+    # Growth: a campaign's board moves; a sign-up through the member's code pays them a red packet.
+    template = (await owner.get("/api/v1/campaign-templates")).json()[0]["spec"]
+    await ok_json(await owner.post(f"{base}/campaigns", json={**template, "name": "事件活动"}))
+    await app.state.services.leaderboard.run_until_idle()
+    await app.state.services.growth.ledger.fund(owner.id, amount_fen=10_000)
+    code = await ok_json(await member.post("/api/v1/me/referral-codes", json={}))
+    await register(w.http, "invitee_e", "受邀者", invitation_code=code["code"])
 
 
 async def ok_json(response: httpx.Response) -> dict[str, Any]:
