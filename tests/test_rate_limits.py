@@ -20,7 +20,7 @@ from websockets.asyncio.client import connect
 from lakeside.app import build_app
 from lakeside.config import Settings
 from lakeside.services.ratelimit import DEFAULT_LIMITS, check_limits
-from tests.conftest import PASSWORD, Person, befriend, error_code, register
+from tests.conftest import PASSWORD, Person, befriend, error_code, register, service_missing
 from tests.live import running_server
 from tests.test_organizations import company
 
@@ -202,7 +202,7 @@ async def test_nodes_on_redis_share_their_counters(settings: Settings) -> None:
     try:
         await probe.ping()
     except Exception:
-        pytest.skip("Redis unavailable")
+        service_missing(f"Redis at {redis_url}")
     finally:
         await probe.aclose()
     settings.bus_url = redis_url
