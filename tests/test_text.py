@@ -3,9 +3,13 @@ becomes, and the property search relies on: a query matches exactly where its te
 
 from __future__ import annotations
 
+import unicodedata
+
 from hypothesis import assume, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from lakeside.domain import text
 from lakeside.domain.text import SearchTerm, index_tokens, is_cjk, query_terms
 
 
@@ -70,3 +74,39 @@ def test_cjk_phrase_found_only_when_contiguous(body: list[str], query: list[str]
     words, chars = (stream.split() for stream in index_tokens(text))
     (term,) = query_terms(wanted)
     assert _matches(words, chars, term) == (wanted in text)
+
+
+def _runs_char_by_char(value: str) -> list[tuple[bool, str]]:
+    """The definition the tokenizer's regular expression must agree with: walk the NFKC,
+    lower-cased text, a CJK character (``is_cjk``) or an alphanumeric one extends a run of its
+    kind, anything else ends the run."""
+    runs: list[tuple[bool, str]] = []
+    current: list[str] = []
+    current_cjk = False
+    for char in unicodedata.normalize("NFKC", value).lower():
+        kind = True if text.is_cjk(char) else False if char.isalnum() else None
+        if kind is None or (current and kind != current_cjk):
+            if current:
+                runs.append((current_cjk, "".join(current)))
+            current = []
+        if kind is not None:
+            current.append(char)
+            current_cjk = kind
+    if current:
+        runs.append((current_cjk, "".join(current)))
+    return runs
+
+
+_MIXED = st.text(
+    alphabet=st.one_of(
+        st.characters(),  # anything at all, astral planes included
+        st.sampled_from("钉钉来往旺信湖畔ーー・ｶﾀｶﾅＡＢ１２한국어ㄱ𠀀𪚥_-. \t\n!？。，"),
+    ),
+    max_size=60,
+)
+
+
+@hypothesis_settings(max_examples=3000, deadline=None)
+@given(_MIXED)
+def test_token_runs_agree_with_the_character_by_character_definition(value: str) -> None:
+    assert text._runs(value) == _runs_char_by_char(value)

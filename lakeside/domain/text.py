@@ -112,28 +112,18 @@ def is_cjk(char: str) -> bool:
     )
 
 
+_CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f"
+# A run of CJK characters (the ranges of ``is_cjk``), or a run of other alphanumeric characters
+# (``[^\W_]`` is exactly ``str.isalnum``); everything else separates runs.
+_RUN = re.compile(f"([{_CJK_RANGES}]+)|[^\\W_{_CJK_RANGES}]+")
+
+
 def _runs(text: str) -> list[tuple[bool, str]]:
     """Split text into runs of CJK characters and of other word characters; drop the rest."""
-    runs: list[tuple[bool, str]] = []
-    current: list[str] = []
-    current_cjk = False
-    for char in unicodedata.normalize("NFKC", text).lower():
-        if is_cjk(char):
-            kind: bool | None = True
-        elif char.isalnum():
-            kind = False
-        else:
-            kind = None
-        if kind is None or (current and kind != current_cjk):
-            if current:
-                runs.append((current_cjk, "".join(current)))
-            current = []
-        if kind is not None:
-            current.append(char)
-            current_cjk = kind
-    if current:
-        runs.append((current_cjk, "".join(current)))
-    return runs
+    return [
+        (match.group(1) is not None, match.group(0))
+        for match in _RUN.finditer(unicodedata.normalize("NFKC", text).lower())
+    ]
 
 
 def index_tokens(text: str) -> tuple[str, str]:

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.store.tables import events
 
+SQLITE_ROWS_PER_INSERT = 2000
+
 
 class LoggedEvent(Protocol):
     type: str
@@ -39,8 +41,27 @@ async def append(conn: AsyncConnection, batch: Sequence[LoggedEvent], now: int) 
     # advisory lock on PostgreSQL), so nobody else takes ids meanwhile and the rows get ascending
     # ids in the order given: sorting what RETURNING hands back restores that order without the
     # row-at-a-time statements that an ordered RETURNING needs.
-    result = await conn.execute(insert(events).returning(events.c.id), rows)
-    ids = sorted(row.id for row in result.all())
+    if conn.dialect.name == "sqlite":
+        # Driver SQL with flat positional parameters (see store.messages.insert_messages), in
+        # chunks that stay well under SQLite's 32,766 bound parameters per statement.
+        ids = []
+        for start in range(0, len(rows), SQLITE_ROWS_PER_INSERT):
+            chunk = rows[start : start + SQLITE_ROWS_PER_INSERT]
+            result = await conn.exec_driver_sql(
+                "INSERT INTO events (type, op, conversation_id, user_id, data, created_at) VALUES "
+                + ",".join(["(?,?,?,?,?,?)"] * len(chunk))
+                + " RETURNING id",
+                tuple(
+                    value
+                    for r in chunk
+                    for value in (r["type"], r["op"], r["conversation_id"], r["user_id"], r["data"], now)
+                ),
+            )
+            ids.extend(event_id for (event_id,) in result.all())
+        ids.sort()
+    else:
+        result = await conn.execute(insert(events).returning(events.c.id), rows)
+        ids = sorted(row.id for row in result.all())
     for event, event_id in zip(batch, ids, strict=True):
         event.id = event_id
         event.created_at = now
