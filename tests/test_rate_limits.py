@@ -215,15 +215,36 @@ async def test_nodes_on_redis_share_their_counters(settings: Settings) -> None:
         http_from(second, "203.0.113.51") as two,
     ):
         alice = await register(one, "alice", "Alice")
-        bob = await register(one, "bob", "Bob")
-        conversation = await dm(alice, bob)
+        bob, carol, dave = [await register(one, name, name.title()) for name in ("bob", "carol", "dave")]
         on_two = Person(two, alice.token, alice.profile)
-        assert (await send(alice, conversation, "node 1")).status_code == 201
-        assert (await send(on_two, conversation, "node 2")).status_code == 201
-        assert (await send(alice, conversation, "node 1 again")).status_code == 201
-        # Three in all, whichever node took them: the fourth is refused on both.
-        assert_limited(await send(on_two, conversation, "node 2 again"))
-        assert_limited(await send(alice, conversation, "node 1, fourth"))
+
+        async def ask(person: Person, friend: Person) -> httpx.Response:
+            body = {"user_id": friend.id, "greeting": "hi"}
+            return await person.post("/api/v1/friends/requests", json=body)
+
+        assert (await ask(alice, bob)).status_code == 201
+        assert (await ask(on_two, carol)).status_code == 201
+        # Two in all, whichever node took them: the third is refused on both.
+        assert_limited(await ask(on_two, dave))
+        assert_limited(await ask(alice, dave))
+
+        # Sends are the hot path and are counted by each node on its own (see
+        # lakeside/services/ratelimit.py): three on node 1 use up node 1's budget only.
+        conversation = await _direct_without_requests(first, alice, bob)
+        for body in ("one", "two", "three"):
+            assert (await send(alice, conversation, body)).status_code == 201
+        assert_limited(await send(alice, conversation, "four"))
+        assert (await send(on_two, conversation, "on node 2")).status_code == 201
+
+
+async def _direct_without_requests(app: FastAPI, a: Person, b: Person) -> int:
+    """A direct chat between two people made friends by the service itself, so that the test's
+    friend-request budget is not spent on it."""
+    services = app.state.services
+    await services.friends.do_make_friends(a.id, b.id)
+    response = await a.post("/api/v1/conversations/direct", json={"user_id": b.id})
+    assert response.status_code in (200, 201), response.text
+    return int(response.json()["id"])
 
 
 async def test_request_bodies_have_a_size_limit(app: FastAPI, people: dict[str, Person]) -> None:

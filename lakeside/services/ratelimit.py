@@ -10,6 +10,13 @@ Counters live in the process (a token bucket per key: N units, refilled evenly o
 or, when the bus is Redis, in Redis (fixed windows of S seconds: ``INCR`` + ``EXPIRE``), so
 that N nodes do not grant N times the attempts. If Redis cannot be reached the process's own
 counters stand in, so an outage of Redis never locks everyone out.
+
+Sends are the exception: they are counted in each process even with Redis. They are the hot
+path (two Redis round trips per message would cost more than storing it), and their limit is a
+flood brake, not a security boundary: N nodes allow a sender N times ``sends_per_user``, which a
+load balancer that keeps a client on one node makes moot. Sign-ups, failed log-ins, friend
+requests, invitations, uploads and DINGs — where a guessing or spamming script would gain from
+spreading over nodes — are shared.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ DEFAULT_LIMITS: dict[str, str] = {
     "dings_per_user": "100/3600",
     "dings_per_address": "500/3600",
 }
+# Counted per process even when Redis is there (see the module's docstring).
+PER_NODE_ACTIONS = frozenset({"sends"})
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 MESSAGE = "Too many requests of this kind; wait before trying again."
 REDIS_RETRY_SECONDS = 5.0
@@ -194,9 +203,9 @@ class Limits:
                 self._redis_failed()
         return self.memory.wait(policy, full)
 
-    async def _spend(self, policy: Policy, key: str) -> float:
+    async def _spend(self, policy: Policy, key: str, *, shared: bool = True) -> float:
         full = f"{policy.name}:{key}"
-        if (redis := self._shared()) is not None:
+        if shared and (redis := self._shared()) is not None:
             try:
                 return await redis.spend(policy, full)
             except Exception:
@@ -210,13 +219,14 @@ class Limits:
         """Spend one ``action`` for the user and for the address, or raise LimitExceeded."""
         keys = [(f"{action}_per_user", str(user_id or "")), (f"{action}_per_address", address)]
         active = [(policy, key) for name, key in keys if (policy := self._active(name, key))]
+        shared = action not in PER_NODE_ACTIONS and self._shared() is not None
         # In process: look first, spend only if every policy allows, so a refused request costs
         # nothing. In Redis the increments are the check (one round trip each, no race).
-        if self._shared() is None:
+        if not shared:
             waits = [self.memory.wait(policy, f"{policy.name}:{key}") for policy, key in active]
             if any(waits):
                 raise LimitExceeded(MESSAGE, wait=max(waits), code="RATE_LIMITED")
-        waits = [await self._spend(policy, key) for policy, key in active]
+        waits = [await self._spend(policy, key, shared=shared) for policy, key in active]
         if any(waits):
             raise LimitExceeded(MESSAGE, wait=max(waits), code="RATE_LIMITED")
 
