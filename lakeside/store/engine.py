@@ -24,6 +24,7 @@ PostgreSQL (asyncpg is cheap per statement) the same function runs in an ordinar
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -92,23 +93,23 @@ class SyncBridge:
         return self.sync_connection.exec_driver_sql(statement, parameters, **kwargs)
 
 
-def _begin_write(engine: Engine) -> tuple[Connection, Any]:
-    conn = engine.connect().execution_options(lakeside_write=True)
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _begin_now(conn: Connection) -> Any | None:
+    """``BEGIN IMMEDIATE`` without waiting for the write lock: the transaction, or None when
+    another connection holds the lock (then the caller waits for it on a thread)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA busy_timeout=0")
     try:
-        return conn, conn.begin()
-    except BaseException:
-        conn.close()
+        return conn.begin()
+    except OperationalError as exc:
+        if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+            return None
         raise
-
-
-def _end(conn: Connection, transaction: Any, commit: bool) -> None:
-    try:
-        if commit:
-            transaction.commit()
-        else:
-            transaction.rollback()
     finally:
-        conn.close()
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def _drive(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -141,6 +142,7 @@ class Database:
         self._write_engine: Engine | None = None
         self._read_engine: Engine | None = None
         self._write_thread: ThreadPoolExecutor | None = None
+        self._writer_conn: Connection | None = None
         if self.dialect == "sqlite":
             self._configure_sqlite(self.engine.sync_engine, sqlite_synchronous)
             sync_url = make_url(url).set(drivername="sqlite")
@@ -178,7 +180,7 @@ class Database:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
@@ -219,33 +221,60 @@ class Database:
         """``await fn(conn)`` in a write transaction that commits when it returns (rolls back if
         it raises). ``fn`` must await nothing but ``conn``.
 
-        On SQLite: the dedicated writer connection takes the write lock (``BEGIN IMMEDIATE``,
-        which may wait for another writer) and commits (the fsync) on the writer thread; the
-        statements in between run on the calling thread, synchronously. Not on the thread: the
-        sqlite3 module drops the GIL around every step of every statement, and a thread that
-        must win the GIL back from a busy event loop waits up to the switch interval (5 ms)
-        each time — hundreds of times per batch."""
+        On SQLite, over the dedicated writer connection, held open: the write lock is taken on
+        the calling thread without waiting (``BEGIN IMMEDIATE`` with no busy timeout), or, when
+        another connection holds it, on the writer thread, which waits; the statements run on
+        the calling thread, synchronously; the commit (the fsync) runs on the writer thread.
+        As little as possible on the thread: the sqlite3 module drops the GIL around every step
+        of every statement, and a thread that must win the GIL back from a busy event loop waits
+        up to the switch interval each time — hundreds of times per batch if the statements ran
+        there, and, measured in the working-day benchmark, 30-50 ms per batch when the thread
+        also checked a pooled connection out and began the transaction."""
         if self._write_engine is None:
             async with self.transaction() as conn:
                 return await fn(conn)
-        engine = self._write_engine
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         async with self._write_lock:
             try:
-                conn, transaction = await loop.run_in_executor(self._write_thread, _begin_write, engine)
+                conn = self._writer_connection()
+                transaction = _begin_now(conn)
+                if transaction is None:  # another connection is writing: wait for it off the loop
+                    transaction = await loop.run_in_executor(self._write_thread, conn.begin)
                 try:
                     result = _drive(fn(SyncBridge(conn)))
                 except BaseException:
-                    await loop.run_in_executor(self._write_thread, _end, conn, transaction, False)
+                    transaction.rollback()  # no fsync in WAL: nothing to wait for
                     raise
-                await loop.run_in_executor(self._write_thread, _end, conn, transaction, True)
+                raw = conn.connection.driver_connection
+                try:
+                    await loop.run_in_executor(self._write_thread, raw.commit)  # the fsync
+                except sqlite3.Error:
+                    transaction.rollback()
+                    raise
+                transaction.commit()  # the driver has committed; this ends the Connection's transaction
                 return result
             except DBAPIError as exc:
                 raise _translate(exc) from exc
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                    raise Unavailable("The database is busy; try again.", code="DATABASE_BUSY") from exc
+                raise
             finally:
                 if self.on_timing is not None:
                     self.on_timing("write", time.perf_counter() - started)
+
+    def _writer_connection(self) -> Connection:
+        """The writer's connection, held open between units of work (opened again after an error
+        made SQLAlchemy invalidate it)."""
+        conn = self._writer_conn
+        if conn is None or conn.closed or conn.invalidated:
+            if conn is not None:
+                conn.close()
+            assert self._write_engine is not None
+            conn = self._write_engine.connect().execution_options(lakeside_write=True)
+            self._writer_conn = conn
+        return conn
 
     async def run_read(self, fn: UnitOfWork[T]) -> T:
         """``await fn(conn)`` in a read transaction (one snapshot). On SQLite it runs at once on
@@ -280,5 +309,11 @@ class Database:
         if self._read_engine is not None:
             self._read_engine.dispose()
         if self._write_engine is not None:
-            # Closed on the thread that uses it; a later unit of work reopens it.
-            await asyncio.get_running_loop().run_in_executor(self._write_thread, self._write_engine.dispose)
+            async with self._write_lock:
+                if self._writer_conn is not None:
+                    self._writer_conn.close()
+                    self._writer_conn = None
+                # A later unit of work reopens it.
+                await asyncio.get_running_loop().run_in_executor(
+                    self._write_thread, self._write_engine.dispose
+                )

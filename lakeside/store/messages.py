@@ -8,6 +8,7 @@ one conversation queue up, so numbers are gapless and commit in order, on SQLite
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -57,16 +58,31 @@ def _in_list(conn: AsyncConnection, target: Any, values: list[Any], item_type: A
     return target.in_(listed)
 
 
-def _pairs_in(
-    conn: AsyncConnection, first: Any, second: Any, pairs: set[tuple[int, Any]], second_type: Any
-) -> Any:
-    """A superset of the rows whose (first, second) is among ``pairs`` (each column in its own
-    list, two bound parameters whatever the number of pairs); callers keep the exact pairs. A
-    tuple ``IN`` builds and binds an expression per pair on every call."""
-    return and_(
-        _in_list(conn, first, sorted({a for a, _ in pairs}), BigInteger),
-        _in_list(conn, second, sorted({b for _, b in pairs}), second_type),
-    )
+def _in_param(dialect: str, target: Any, name: str, item_type: Any) -> ColumnElement[bool]:
+    """``target IN <list>`` where the list is bound at execution as the ONE parameter ``name``
+    (see ``listed``): for statements built once and reused (``_prebuilt``)."""
+    if dialect == "postgresql":
+        return target == any_(bindparam(name, type_=postgresql.ARRAY(item_type)))
+    return target.in_(select(column("value")).select_from(func.json_each(bindparam(name, type_=String))))
+
+
+def listed(conn: AsyncConnection, values: list[Any]) -> Any:
+    """The value of a list parameter of ``_in_param``: a JSON array on SQLite, a list (array)
+    on PostgreSQL."""
+    return values if conn.dialect.name == "postgresql" else orjson.dumps(values).decode()
+
+
+_PREBUILT: dict[tuple[str, str], Any] = {}
+
+
+def _prebuilt(conn: AsyncConnection, build: Callable[[str], Any]) -> Any:
+    """The statement ``build`` makes for this dialect, built once: on the send path building a
+    statement and computing its cache key cost more than running it."""
+    key = (conn.dialect.name, build.__name__)
+    statement = _PREBUILT.get(key)
+    if statement is None:
+        statement = _PREBUILT[key] = build(conn.dialect.name)
+    return statement
 
 
 async def reserve_seqs(conn: AsyncConnection, conversation_id: int, count: int, now: int) -> int:
@@ -120,7 +136,21 @@ async def send_context(
     for a whole batch of sends: what ``access`` and ``receipts_hidden`` read per message."""
     if not pairs:
         return {}
-    query = (
+    parameters = {
+        "cids": listed(conn, sorted({cid for cid, _ in pairs})),
+        "uids": listed(conn, sorted({uid for _, uid in pairs})),
+    }
+    return {
+        (cid, uid): (kind, role, see_receipts is not None and not see_receipts)
+        for cid, uid, kind, role, see_receipts in (
+            await conn.execute(_prebuilt(conn, _send_context_statement), parameters)
+        ).all()
+        if (cid, uid) in pairs
+    }
+
+
+def _send_context_statement(dialect: str) -> Any:
+    return (
         select(
             conversation_members.c.conversation_id,
             conversation_members.c.user_id,
@@ -131,28 +161,23 @@ async def send_context(
         .join(conversations, conversations.c.id == conversation_members.c.conversation_id)
         .outerjoin(organizations, organizations.c.id == conversations.c.organization_id)
         .where(
-            _pairs_in(
-                conn,
-                conversation_members.c.conversation_id,
-                conversation_members.c.user_id,
-                pairs,
-                BigInteger,
-            )
+            _in_param(dialect, conversation_members.c.conversation_id, "cids", BigInteger),
+            _in_param(dialect, conversation_members.c.user_id, "uids", BigInteger),
         )
     )
-    return {
-        (cid, uid): (kind, role, see_receipts is not None and not see_receipts)
-        for cid, uid, kind, role, see_receipts in (await conn.execute(query)).all()
-        if (cid, uid) in pairs
-    }
 
 
 async def blocked_directs(conn: AsyncConnection, conversation_ids: set[int]) -> set[int]:
     """Those of the (direct) conversations between two people of whom one blocked the other."""
     if not conversation_ids:
         return set()
+    statement = _prebuilt(conn, _blocked_directs_statement)
+    return {cid for (cid,) in await conn.execute(statement, {"cids": listed(conn, sorted(conversation_ids))})}
+
+
+def _blocked_directs_statement(dialect: str) -> Any:
     peer = conversation_members.alias("peer")
-    query = (
+    return (
         select(conversation_members.c.conversation_id)
         .join(
             peer,
@@ -165,9 +190,8 @@ async def blocked_directs(conn: AsyncConnection, conversation_ids: set[int]) -> 
             blocks,
             and_(blocks.c.user_id == conversation_members.c.user_id, blocks.c.blocked_id == peer.c.user_id),
         )
-        .where(conversation_members.c.conversation_id.in_(sorted(conversation_ids)))
+        .where(_in_param(dialect, conversation_members.c.conversation_id, "cids", BigInteger))
     )
-    return {cid for (cid,) in await conn.execute(query)}
 
 
 async def insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
@@ -289,11 +313,20 @@ async def find_by_client_ids(
     """Messages already stored under (sender, client message id): what makes a retry idempotent."""
     if not keys:
         return {}
-    query = select(messages).where(
-        _pairs_in(conn, messages.c.sender_id, messages.c.client_msg_id, keys, String)
-    )
-    found = {(row.sender_id, row.client_msg_id): row for row in (await conn.execute(query)).all()}
+    parameters = {
+        "senders": listed(conn, sorted({sender for sender, _ in keys})),
+        "client_ids": listed(conn, sorted({client_id for _, client_id in keys})),
+    }
+    rows = (await conn.execute(_prebuilt(conn, _by_client_ids_statement), parameters)).all()
+    found = {(row.sender_id, row.client_msg_id): row for row in rows}
     return {key: row for key, row in found.items() if key in keys}
+
+
+def _by_client_ids_statement(dialect: str) -> Any:
+    return select(messages).where(
+        _in_param(dialect, messages.c.sender_id, "senders", BigInteger),
+        _in_param(dialect, messages.c.client_msg_id, "client_ids", String),
+    )
 
 
 async def get_message(conn: AsyncConnection, message_id: int) -> Row[Any] | None:
