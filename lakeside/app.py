@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -143,6 +144,21 @@ async def _warm_up(app: ASGIApp) -> None:
     await asyncio.sleep(0)  # after the server has started listening
     with contextlib.suppress(Exception):
         await app(scope, receive, send)
+    settle_garbage_collector()
+
+
+def settle_garbage_collector() -> None:
+    """Keep the cyclic garbage collector's pauses short. Python 3.11 collects its oldest
+    generation by walking every tracked object, and a started lakeside holds ~200,000 of them
+    (modules, pydantic and SQLAlchemy structures, route tables) that live as long as the
+    process: in the working-day benchmark those full collections stopped the event loop for
+    250-320 ms each, most of its p99 latency. Frozen after start-up (``gc.freeze``), they
+    are never walked again; later objects are collected as before. Young collections are made
+    rarer too (every 20,000 allocations instead of 700): each walks only young objects, and
+    fewer of them means fewer reasons to walk the old."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def build_app(settings: Settings) -> FastAPI:
