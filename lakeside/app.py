@@ -155,7 +155,10 @@ def settle_garbage_collector() -> None:
     250-320 ms each, most of its p99 latency. Frozen after start-up (``gc.freeze``), they
     are never walked again; later objects are collected as before. Young collections are made
     rarer too (every 20,000 allocations instead of 700): each walks only young objects, and
-    fewer of them means fewer reasons to walk the old."""
+    fewer of them means fewer reasons to walk the old. Once per process: a process that
+    starts several apps (the tests) pays for the full collection only once."""
+    if gc.get_freeze_count():
+        return
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
