@@ -20,13 +20,13 @@ class Presence:
         self.ctx = ctx
 
     async def audience(self, user_id: int) -> list[int]:
-        async with self.ctx.db.read() as conn:
-            return await store.presence_audience(conn, user_id)
+        # Every socket that opens or closes asks this: the store's fast read path (on SQLite one
+        # synchronous read on the loop's thread instead of hand-offs to aiosqlite's thread).
+        return await self.ctx.db.run_read(lambda conn: store.presence_audience(conn, user_id))
 
     async def may_see(self, viewer_id: int, user_ids: list[int]) -> set[int]:
         """The subset of ``user_ids`` whose presence ``viewer_id`` may see (and themself)."""
-        async with self.ctx.db.read() as conn:
-            visible = set(await store.presence_audience(conn, viewer_id))
+        visible = set(await self.ctx.db.run_read(lambda conn: store.presence_audience(conn, viewer_id)))
         return {u for u in user_ids if u in visible or u == viewer_id}
 
     async def last_seen(self, user_ids: list[int]) -> dict[int, int | None]:

@@ -19,8 +19,8 @@ async def presence_audience(conn: AsyncConnection, user_id: int) -> list[int]:
     peers = select(conversation_members.c.user_id.label("uid")).where(
         conversation_members.c.conversation_id.in_(mine), conversation_members.c.user_id != user_id
     )
-    rows = await conn.execute(friends.union(peers))
-    return sorted({row.uid for row in rows})
+    rows = (await conn.execute(friends.union(peers))).all()
+    return sorted({uid for (uid,) in rows})
 
 
 async def last_seen(conn: AsyncConnection, user_ids: list[int]) -> dict[int, int | None]:
