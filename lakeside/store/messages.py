@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -136,6 +137,13 @@ async def send_context(
     for a whole batch of sends: what ``access`` and ``receipts_hidden`` read per message."""
     if not pairs:
         return {}
+    if conn.dialect.name == "sqlite":
+        # One index probe per pair: with the two lists as IN, SQLite probes their product.
+        rows = await conn.exec_driver_sql(_SEND_CONTEXT_SQLITE, (orjson.dumps(sorted(pairs)).decode(),))
+        return {
+            (cid, uid): (kind, role, see_receipts is not None and not see_receipts)
+            for cid, uid, kind, role, see_receipts in rows.all()
+        }
     parameters = {
         "cids": listed(conn, sorted({cid for cid, _ in pairs})),
         "uids": listed(conn, sorted({uid for _, uid in pairs})),
@@ -147,6 +155,17 @@ async def send_context(
         ).all()
         if (cid, uid) in pairs
     }
+
+
+# (conversation, user) pairs as a JSON array of two-element arrays, joined to the members' key.
+_SEND_CONTEXT_SQLITE = (
+    "SELECT m.conversation_id, m.user_id, c.kind, m.role, o.members_see_read_receipts "
+    "FROM json_each(?) AS p "
+    "JOIN conversation_members AS m "
+    "ON m.conversation_id = json_extract(p.value, '$[0]') AND m.user_id = json_extract(p.value, '$[1]') "
+    "JOIN conversations AS c ON c.id = m.conversation_id "
+    "LEFT JOIN organizations AS o ON o.id = c.organization_id"
+)
 
 
 def _send_context_statement(dialect: str) -> Any:
@@ -313,6 +332,11 @@ async def find_by_client_ids(
     """Messages already stored under (sender, client message id): what makes a retry idempotent."""
     if not keys:
         return {}
+    if conn.dialect.name == "sqlite":
+        # One probe of the (sender, client id) key per pair, as in send_context.
+        statement = _prebuilt(conn, _by_client_ids_sqlite)
+        rows = (await conn.execute(statement, {"pairs": orjson.dumps(sorted(keys)).decode()})).all()
+        return {(row.sender_id, row.client_msg_id): row for row in rows}
     parameters = {
         "senders": listed(conn, sorted({sender for sender, _ in keys})),
         "client_ids": listed(conn, sorted({client_id for _, client_id in keys})),
@@ -320,6 +344,14 @@ async def find_by_client_ids(
     rows = (await conn.execute(_prebuilt(conn, _by_client_ids_statement), parameters)).all()
     found = {(row.sender_id, row.client_msg_id): row for row in rows}
     return {key: row for key, row in found.items() if key in keys}
+
+
+def _by_client_ids_sqlite(_dialect: str) -> Any:
+    columns = ", ".join(f"m.{column.name}" for column in messages.c)
+    return text(
+        f"SELECT {columns} FROM json_each(:pairs) AS p JOIN messages AS m "
+        "ON m.sender_id = json_extract(p.value, '$[0]') AND m.client_msg_id = json_extract(p.value, '$[1]')"
+    ).columns(*messages.c)
 
 
 def _by_client_ids_statement(dialect: str) -> Any:
