@@ -65,6 +65,7 @@ class Tally:
 
 
 BODY_KEY = b'"body":"'
+MESSAGE_CREATED = b'"type":"message","op":"created"'
 
 
 class WSClient(asyncio.Protocol):
@@ -196,6 +197,8 @@ class WSClient(asyncio.Protocol):
                 self.tally.nack_samples.append(payload[:300])
             if self.on_ack is not None:
                 self.on_ack(self)
+        elif payload.startswith(b'{"type":"batch"'):
+            self._batch(payload)
         elif payload.startswith(b'{"type":"sync"'):
             frame = orjson.loads(payload)
             if frame.get("op") == "live" and not self.live.done():
@@ -204,8 +207,18 @@ class WSClient(asyncio.Protocol):
             self.live.set_exception(ConnectionError(payload.decode(errors="replace")[:300]))
             self.live.exception()
 
+    def _batch(self, payload: bytes) -> None:
+        """A replay batch (docs/protocol.md): counted without decoding. The marker below can only
+        occur as an event's own type and op: inside a JSON string its quotes would be escaped."""
+        count = payload.count(MESSAGE_CREATED)
+        self.events += count
+        self.tally.events += count
+        if self.on_event is not None:
+            for _ in range(count):
+                self.on_event(self)
+
     def _event(self, payload: bytes) -> None:
-        if b'"type":"message","op":"created"' not in payload[:200]:
+        if MESSAGE_CREATED not in payload[:200]:
             return
         self.events += 1
         self.tally.events += 1
@@ -244,15 +257,25 @@ async def open_ws(
     path: str = "/api/v1/stream",
     wait_live: bool = True,
     timeout: float = 30.0,
+    batch: bool = False,
 ) -> WSClient:
-    """Connect, say hello (lakeside ignores ``conversations``; the floor needs it), await live."""
+    """Connect, say hello (lakeside ignores ``conversations``; the floor needs it), await live.
+    ``batch``: ask for the replay in batch frames."""
     loop = asyncio.get_running_loop()
     _, client = await asyncio.wait_for(
         loop.create_connection(lambda: WSClient(index, tally), host, port), timeout
     )
     client.start_handshake(host, port, path)
     await asyncio.wait_for(client.handshake, timeout)
-    client.send_json({"op": "hello", "token": token, "since": since, "conversations": conversations or []})
+    hello: dict[str, Any] = {
+        "op": "hello",
+        "token": token,
+        "since": since,
+        "conversations": conversations or [],
+    }
+    if batch:
+        hello["batch"] = True
+    client.send_json(hello)
     if wait_live:
         await asyncio.wait_for(asyncio.shield(client.live), timeout)
     return client

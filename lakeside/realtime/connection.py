@@ -25,6 +25,7 @@ CLOSE_SESSION_REVOKED = 4001
 CLOSE_IDLE = 4000
 CLOSE_PROTOCOL = 4002
 CLOSE_RESUME_TOO_OLD = 4009
+REPLAY_WINDOW = 4  # batch frames of a replay queued at most (see send_backlog_batch)
 
 AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -164,6 +165,19 @@ class Connection:
             return
         self._push(frame)
         self.position = max(self.position, event_id)
+
+    async def send_backlog_batch(self, last_id: int, frame: str) -> None:
+        """Replay a batch frame of missed events (``last_id`` the newest in it). A batch is tens
+        of kilobytes, so the queue holds at most ``REPLAY_WINDOW`` frames before the replay waits:
+        a slow client keeps the server from reading further ahead instead of filling memory."""
+        while len(self._frames) >= REPLAY_WINDOW and not self.closed:
+            if self._room is None:
+                self._room = self._loop.create_future()
+            await asyncio.shield(self._room)
+        if self.closed:
+            return
+        self._push(frame)
+        self.position = max(self.position, last_id)
 
     async def send_control(self, message: dict[str, Any]) -> None:
         import orjson

@@ -8,8 +8,14 @@ recalled since shows as its tombstone and its content is never replayed. Events 
 A page is one read transaction run in one hop (``Database.run_read``): the log's bounds, the
 page of events as plain rows, the messages they name and those messages' reactions — four
 statements per page whatever its size (plus one each for attachments and quoted messages when
-the page has any). A socket replay takes its events already encoded (``frames_since``): each
-event is turned into its frame once, with orjson, straight from the rows.
+the page has any).
+
+The socket replay and ``GET /api/v1/sync`` take their events already encoded (``frames_since``):
+each event becomes its JSON frame (bytes) at once, with orjson, straight from the rows, and its
+message view is built just before and dropped just after. Nothing of a page but its rows and
+the finished bytes is alive at a time, so a catch-up of a hundred thousand events does not make
+the garbage collector walk the whole heap again and again (views kept for a whole page were
+promoted to the oldest generation and paid for in full collections).
 """
 
 from __future__ import annotations
@@ -22,12 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lakeside.errors import Conflict
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context
-from lakeside.services.timeline import render_messages
-from lakeside.store import messages as message_store
+from lakeside.services.timeline import message_parts, render
 from lakeside.store import stream
 
 MAX_PAGE = 1000
-SOCKET_PAGE = 2000  # events per read during a socket replay (paced by the connection's queue)
+# Events per read during a socket replay (paced by the connection's queue). A page holds the
+# event loop for its whole read and encoding (~8 µs an event on SQLite, where reads run on the
+# loop's thread): the cost per event is the same from 500 to 4,000, so pages stay short for the
+# sake of every other connection on the node.
+SOCKET_PAGE = 1000
 MESSAGE_OPS = frozenset(("created", "edited", "recalled"))
 
 
@@ -38,13 +47,32 @@ def visible_to(event: dict[str, Any], user_id: int) -> bool:
     return not isinstance(audience, list) or user_id in audience
 
 
+async def _messages_of(conn: AsyncConnection, payloads: list[Any], rows: Any) -> tuple[dict[int, Any], Any]:
+    """The current rows of the messages that the page's message events name, by id, and the
+    parts their views need."""
+    wanted = {
+        payload["message_id"]
+        for payload, row in zip(payloads, rows, strict=True)
+        if row[1] == "message" and row[2] in MESSAGE_OPS
+    }
+    found = await stream.messages_by_id(conn, sorted(wanted)) if wanted else []
+    return {values[0]: values for values in found}, await message_parts(conn, found)
+
+
 async def hydrate(conn: AsyncConnection, rows: Any) -> list[dict[str, Any]]:
     """Wire events for log rows (in ``stream.EVENT_COLUMNS`` order), with message events
     carrying the current message."""
+    loads = orjson.loads
+    payloads = [loads(row[5]) for row in rows]
+    found, parts = await _messages_of(conn, payloads, rows)
     decoded: list[dict[str, Any]] = []
-    wanted: list[int] = []
-    for event_id, type_, op, conversation_id, user_id, data, created_at in rows:
-        payload = orjson.loads(data)
+    for (event_id, type_, op, conversation_id, user_id, _data, created_at), payload in zip(
+        rows, payloads, strict=True
+    ):
+        if type_ == "message" and op in MESSAGE_OPS:
+            values = found.get(payload["message_id"])
+            if values is not None:
+                payload = render(values, parts)
         decoded.append(
             {
                 "id": event_id,
@@ -56,22 +84,52 @@ async def hydrate(conn: AsyncConnection, rows: Any) -> list[dict[str, Any]]:
                 "created_at": created_at,
             }
         )
-        if type_ == "message" and op in MESSAGE_OPS:
-            wanted.append(payload["message_id"])
-    if wanted:
-        found = await message_store.get_messages(conn, sorted(set(wanted)))
-        views = {view["id"]: view for view in await render_messages(conn, found)}
-        for event in decoded:
-            if event["type"] == "message" and event["op"] in MESSAGE_OPS:
-                view = views.get(event["data"]["message_id"])
-                if view is not None:
-                    event["data"] = view
     return decoded
 
 
-async def _page(
+async def encode(conn: AsyncConnection, rows: Any, user_id: int) -> list[tuple[int, bytes]]:
+    """(id, frame) for the log rows the user may see, each frame the event's JSON as ``hydrate``
+    would give it, encoded at once (see the module's docstring)."""
+    loads, dumps = orjson.loads, orjson.dumps
+    payloads = [loads(row[5]) for row in rows]
+    found, parts = await _messages_of(conn, payloads, rows)
+    frames: list[tuple[int, bytes]] = []
+    append = frames.append
+    for (event_id, type_, op, conversation_id, event_user_id, _data, created_at), payload in zip(
+        rows, payloads, strict=True
+    ):
+        if type_ == "message" and op in MESSAGE_OPS:
+            values = found.get(payload["message_id"])
+            if values is not None:
+                payload = render(values, parts)
+        elif isinstance(payload, dict):
+            audience = payload.get("audience")
+            if isinstance(audience, list) and user_id not in audience:
+                continue
+        append(
+            (
+                event_id,
+                dumps(
+                    {
+                        "id": event_id,
+                        "type": type_,
+                        "op": op,
+                        "conversation_id": conversation_id,
+                        "user_id": event_user_id,
+                        "data": payload,
+                        "created_at": created_at,
+                    }
+                ),
+            )
+        )
+    return frames
+
+
+async def _rows_after(
     conn: AsyncConnection, user_id: int, since: int, limit: int
-) -> tuple[list[dict[str, Any]], int, bool]:
+) -> tuple[list[Any], int, bool]:
+    """(rows, new position, more): the log rows of the user's events after ``since``, at most
+    ``limit``. Raises Conflict RESUME_TOO_OLD when events after ``since`` were pruned."""
     oldest, newest = await stream.bounds(conn)
     if since < 0 or since > newest:
         since = min(max(since, 0), newest)
@@ -83,7 +141,7 @@ async def _page(
         )
     # Read in id windows (see stream.events_for_user): the first spans twice a page, and each
     # window that comes back short of a page doubles, so a sparse log costs a few more reads
-    # and a dense one a single read that sorts at most two pages' worth.
+    # and a dense one a single read of at most two pages' worth.
     rows: list[Any] = []
     low, span = since, limit * 2
     while True:
@@ -96,11 +154,10 @@ async def _page(
         low, span = high, span * 2
     more = len(rows) > limit
     rows = rows[:limit]
-    events = [e for e in await hydrate(conn, rows) if visible_to(e, user_id)]
     # Ids commit in order, so with nothing more for this user everything up to ``newest`` has
     # been considered and the position may jump there.
     position = rows[-1][0] if more else max(newest, since)
-    return events, position, more
+    return rows, position, more
 
 
 class Sync:
@@ -121,17 +178,23 @@ class Sync:
         Raises Conflict RESUME_TOO_OLD when events after ``since`` were already pruned: the client
         must start over from a snapshot (GET /api/v1/sync without ``since``)."""
         limit = max(1, min(limit, MAX_PAGE))
-        return await self.ctx.db.run_read(lambda conn: _page(conn, user_id, since, limit))
+
+        async def unit(conn: AsyncConnection) -> tuple[list[dict[str, Any]], int, bool]:
+            rows, position, more = await _rows_after(conn, user_id, since, limit)
+            return [e for e in await hydrate(conn, rows) if visible_to(e, user_id)], position, more
+
+        return await self.ctx.db.run_read(unit)
 
     async def frames_since(
-        self, user_id: int, since: int, *, limit: int = SOCKET_PAGE
-    ) -> tuple[list[tuple[int, str]], int, bool]:
-        """As ``events_since``, with each event already encoded as its WebSocket frame."""
+        self, user_id: int, since: int, *, limit: int | None = None
+    ) -> tuple[list[tuple[int, bytes]], int, bool]:
+        """As ``events_since``, with each event already encoded: (id, its JSON frame as bytes).
+        Pages of ``SOCKET_PAGE`` events unless ``limit`` says otherwise."""
+        size = max(1, SOCKET_PAGE if limit is None else limit)
 
-        async def unit(conn: AsyncConnection) -> tuple[list[tuple[int, str]], int, bool]:
-            events, position, more = await _page(conn, user_id, since, max(1, limit))
-            dumps = orjson.dumps
-            return [(event["id"], dumps(event).decode()) for event in events], position, more
+        async def unit(conn: AsyncConnection) -> tuple[list[tuple[int, bytes]], int, bool]:
+            rows, position, more = await _rows_after(conn, user_id, since, size)
+            return await encode(conn, rows, user_id), position, more
 
         return await self.ctx.db.run_read(unit)
 

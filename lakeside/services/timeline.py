@@ -141,7 +141,7 @@ def _view(
         "body": body,
         "html": html,
         "mentions": orjson.loads(mentions) if mentions else [],
-        "mention_all": mention_all,
+        "mention_all": bool(mention_all),  # driver SQL on SQLite reads the column as 0 / 1
         "reply_to": None if reply_to_id is None else quote_view(reply, reply_to_id),
         "file": None if file is None else file_view(file),
         "reactions": reactions or [],
@@ -173,21 +173,50 @@ async def render_messages(conn: AsyncConnection, rows: list[Any]) -> list[dict[s
     """Message views for rows, with reactions, files and quoted messages: one query for the
     reactions, and one each for files and quoted messages only when some row has them."""
     values = _fields_of(rows)
+    parts = await message_parts(conn, values)
+    return [render(v, parts) for v in values]
+
+
+class MessageParts:
+    """What the views of a set of messages need besides their own rows: reactions per message,
+    attached files and quoted messages (read once for the set by ``message_parts``)."""
+
+    __slots__ = ("files", "reactions", "replies")
+
+    def __init__(
+        self,
+        reactions: dict[int, list[dict[str, Any]]],
+        files: dict[str, Row[Any]],
+        replies: dict[int, Row[Any]],
+    ) -> None:
+        self.reactions = reactions
+        self.files = files
+        self.replies = replies
+
+
+async def message_parts(conn: AsyncConnection, values: list[Any]) -> MessageParts:
+    """The parts of the messages whose fields (``MESSAGE_FIELDS`` order: tuples, driver rows or
+    whole-table rows) are given: one query for reactions, one each for files and quoted
+    messages only when some message has them."""
     # Positions in MESSAGE_FIELDS: 0 id, 8 reply_to_id, 11 file_id, 14 recalled_at.
     reactions = await store.reactions_for(conn, [v[0] for v in values if v[14] is None])
     file_ids = [v[11] for v in values if v[11]]
     files = await store.files_for(conn, file_ids) if file_ids else {}
     reply_ids = [v[8] for v in values if v[8]]
     replies = {r.id: r for r in await store.get_messages(conn, reply_ids)} if reply_ids else {}
-    return [
-        _view(
-            v,
-            reactions.get(v[0]),
-            files.get(v[11]) if v[11] else None,
-            replies.get(v[8]) if v[8] else None,
-        )
-        for v in values
-    ]
+    return MessageParts(reactions, files, replies)
+
+
+def render(values: Any, parts: MessageParts) -> dict[str, Any]:
+    """The view of one message from its fields (``MESSAGE_FIELDS`` order) and the parts read
+    for its set. A view is built only when it is about to be used: a catch-up encodes each one
+    at once, so thousands of views are never alive together (nor promoted by the collector)."""
+    return _view(
+        values,
+        parts.reactions.get(values[0]),
+        parts.files.get(values[11]) if values[11] else None,
+        parts.replies.get(values[8]) if values[8] else None,
+    )
 
 
 async def append_system_message(

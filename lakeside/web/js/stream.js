@@ -1,6 +1,8 @@
 // The WebSocket to /api/v1/stream (docs/protocol.md). Keeps one number, the position: the id of
 // the last event handled. Every (re)connection says hello with `since` = position, so the server
 // replays exactly what was missed; an event at or below the position is never handled twice.
+// The hello asks for the replay in batch frames (many events per frame); live events come one
+// per frame.
 
 const PING_EVERY_MS = 25_000;
 const PONG_TIMEOUT_MS = 10_000;
@@ -77,7 +79,9 @@ export class Stream {
     const ws = new WebSocket(`${scheme}//${window.location.host}/api/v1/stream`);
     this.ws = ws;
     // The HttpOnly session cookie authenticates the socket; the hello carries only the position.
-    ws.addEventListener("open", () => ws.send(JSON.stringify({ op: "hello", since: this.position })));
+    ws.addEventListener("open", () =>
+      ws.send(JSON.stringify({ op: "hello", since: this.position, batch: true })),
+    );
     ws.addEventListener("message", (event) => this.receive(ws, event.data));
     ws.addEventListener("close", (event) => this.closed(ws, event.code));
   }
@@ -91,9 +95,13 @@ export class Stream {
       return;
     }
     if (typeof frame.id === "number") {
-      if (this.position !== null && frame.id <= this.position) return;
-      this.position = frame.id;
-      this.handlers.onEvent(frame);
+      this.event(frame);
+    } else if (frame.type === "batch" && Array.isArray(frame.events)) {
+      for (const event of frame.events) {
+        // A handler may close this socket (e.g. a revoked session): the rest is not for us.
+        if (ws !== this.ws) return;
+        this.event(event);
+      }
     } else if (frame.type === "sync" && frame.op === "live") {
       this.position = Math.max(this.position ?? 0, frame.position);
       this.backoff = BACKOFF_MIN_MS;
@@ -106,6 +114,12 @@ export class Stream {
     } else if (frame.type === "error" && frame.code === "RESUME_TOO_OLD") {
       this.tooOld = true;
     }
+  }
+
+  event(frame) {
+    if (this.position !== null && frame.id <= this.position) return;
+    this.position = frame.id;
+    this.handlers.onEvent(frame);
   }
 
   closed(ws, code) {
