@@ -214,7 +214,9 @@ class Subscription:
                 async with connect(self.url, max_size=2**22, ping_interval=20) as ws:
                     self._ws = ws
                     await ws.send(
-                        orjson.dumps({"op": "hello", "token": self.token, "since": self.position}).decode()
+                        orjson.dumps(
+                            {"op": "hello", "token": self.token, "since": self.position, "batch": True}
+                        ).decode()
                     )
                     delay = 0.05
                     await self._pump(ws)
@@ -254,14 +256,21 @@ class Subscription:
                         )
                 elif kind in ("pong", "ack", "nack"):
                     continue
+                elif kind == "batch":  # a replay, many events per frame (docs/protocol.md)
+                    for event in frame["events"]:
+                        self._accept(event)
                 elif frame.get("id"):
-                    if frame["id"] > (self.position or 0):
-                        self.position = frame["id"]
-                        self._queue.put_nowait(frame)
+                    self._accept(frame)
                 else:  # typing, presence: ephemeral
                     self._queue.put_nowait(frame)
         finally:
             pinger.cancel()
+
+    def _accept(self, event: dict[str, Any]) -> None:
+        """A durable event, unless the position says it was handled already."""
+        if event["id"] > (self.position or 0):
+            self.position = event["id"]
+            self._queue.put_nowait(event)
 
     async def _ping(self, ws: ClientConnection) -> None:
         with contextlib.suppress(Exception):
