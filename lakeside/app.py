@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.routing import WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Scope
 
 from lakeside import __version__
 from lakeside.api import (
@@ -40,13 +40,11 @@ from lakeside.api import (
     sync,
     web,
 )
-from lakeside.api.audit import ClientAddress
+from lakeside.api.edge import Edge
 from lakeside.api.errors import install_error_handlers
-from lakeside.api.limits import BodyLimit
 from lakeside.bus import create_bus
 from lakeside.config import Settings
 from lakeside.metrics import attach_metrics, install_metrics
-from lakeside.observability import RequestContext
 from lakeside.realtime.gateway import stream_endpoint
 from lakeside.realtime.hub import Hub
 from lakeside.services.container import Services
@@ -84,34 +82,6 @@ ROUTERS = [
 
 # Upload routes stream their bodies and enforce max_upload_bytes / max_avatar_bytes themselves.
 STREAMED_BODIES = frozenset({"/api/v1/files", "/api/v1/me/avatar"})
-
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-]
-
-
-class SecurityHeaders:
-    """Adds headers every response should carry; routes that set their own keep them."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(item for item in SECURITY_HEADERS if item[0] not in present)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 async def _warm_up(app: ASGIApp) -> None:
@@ -207,15 +177,18 @@ def build_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Self-hosted messaging and collaboration. See docs/api.md for a walk-through.",
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry hooks are unused (lakeside.metrics serves Prometheus); off, a
+        # request no longer asks the OpenTelemetry globals whether they are configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     # First, so a socket's handshake is routed without walking every API router before it.
     app.router.routes.insert(0, WebSocketRoute("/api/v1/stream", stream_endpoint, name="stream"))
-    app.add_middleware(BodyLimit, limit=settings.max_request_body_bytes, streamed=STREAMED_BODIES)
-    app.add_middleware(ClientAddress)
-    app.add_middleware(RequestContext)  # inside SecurityHeaders, so its own 500s get them too
-    app.add_middleware(SecurityHeaders)
+    # Next, the send route's fast path (api/messages.py: it falls through to the documented route).
+    app.router.routes.insert(1, messages.SendRoute())
+    # Security headers, request ids, the client address and the body limit, in one layer.
+    app.add_middleware(Edge, limit=settings.max_request_body_bytes, streamed=STREAMED_BODIES)
     install_metrics(app, settings)
     return app

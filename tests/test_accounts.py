@@ -135,10 +135,20 @@ async def test_profile_edit_and_password_change(client: httpx.AsyncClient) -> No
         "/api/v1/me/password", json={"current_password": "wrong-one", "new_password": "another pass 1"}
     )
     assert response.status_code == 403
+    # A second session (another device, or someone who learnt the old password).
+    other = await client.post("/api/v1/auth/login", json={"login": "dave", "password": PASSWORD})
+    other_headers = {"Authorization": f"Bearer {other.json()['token']}"}
+    assert (await client.get("/api/v1/me", headers=other_headers)).status_code == 200
     response = await me.post(
         "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": "another pass 1"}
     )
     assert response.status_code == 200
+    # Changing the password ends every other session at once; the one that changed it stays.
+    refused = await client.get("/api/v1/me", headers=other_headers)
+    assert refused.status_code == 401 and error_code(refused) == "SESSION_INVALID"
+    assert (await me.get("/api/v1/me")).status_code == 200
+    sessions = (await me.get("/api/v1/auth/sessions")).json()
+    assert [session["current"] for session in sessions] == [True]
     response = await client.post("/api/v1/auth/login", json={"login": "dave", "password": "another pass 1"})
     assert response.status_code == 200
 

@@ -7,12 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS
 from lakeside.api.views import MAX_ID, IdPath
-from lakeside.services.audit import request_address
 
 router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["audit"], responses=ERRORS)
 
@@ -96,16 +94,3 @@ async def export_audit_log(
     headers = {"content-disposition": f'attachment; filename="audit-log-{org_id}.csv"'}
     # A byte-order mark so that spreadsheet programs read Chinese names as UTF-8.
     return Response("\ufeff" + body, media_type="text/csv; charset=utf-8", headers=headers)
-
-
-class ClientAddress:
-    """Makes the client address of the request being served known to ``audit.record``."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            client = scope.get("client")
-            request_address.set(client[0] if client else "")
-        await self.app(scope, receive, send)

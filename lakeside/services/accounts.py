@@ -15,6 +15,7 @@ from lakeside.domain.tokens import new_token, now_ms, token_hash
 from lakeside.errors import Forbidden, Invalid, NotFound, Unauthorized
 from lakeside.services.context import Context, Event
 from lakeside.services.growth import Growth
+from lakeside.services.sessions import SessionCache
 from lakeside.store import users as user_store
 from lakeside.store.engine import UniqueViolation
 
@@ -61,6 +62,15 @@ class Accounts:
         self.ctx = ctx
         self.growth = growth  # sign-ups and log-ins feed attribution and activity
         self._dummy: str | None = None
+        # Sessions authenticated in the last few seconds (services/sessions.py).
+        self.sessions = SessionCache()
+
+    async def start(self) -> None:
+        """Follow the bus, so that other nodes' revocations evict cached sessions here too."""
+        await self.sessions.start(self.ctx.bus, self.ctx.events_channel)
+
+    async def stop(self) -> None:
+        await self.sessions.stop()
 
     async def _dummy_hash(self) -> str:
         if self._dummy is None:
@@ -187,20 +197,31 @@ class Accounts:
     async def authenticate(self, token: str) -> AuthUser:
         if not token:
             raise Unauthorized("Log in first.", code="UNAUTHENTICATED")
-        # Every request pays for this look-up, so it takes the store's fast read path (on SQLite a
-        # synchronous read on the loop's thread instead of a hand-off to aiosqlite's thread).
         digest = token_hash(token)
-        row = await self.ctx.db.run_read(lambda conn: user_store.get_session_by_hash(conn, digest))
+        cache = self.sessions
+        entry = cache.get(digest)
         now = now_ms()
-        if row is None or row.expires_at < now:
+        if entry is None:
+            # A session not seen in the last few seconds: one read on the store's fast path (on
+            # SQLite a synchronous read on the loop's thread). See services/sessions.py.
+            epoch = cache.epoch
+            row = await self.ctx.db.run_read(lambda conn: user_store.get_session_by_hash(conn, digest))
+            if row is None or row[1] < now:
+                raise Unauthorized("The session has ended; log in again.", code="SESSION_INVALID")
+            session_id, expires_at, last_seen_at, user_id, username, display_name, is_admin, is_active = row
+            if not is_active:
+                raise Unauthorized("This account is deactivated.", code="ACCOUNT_DEACTIVATED")
+            user = AuthUser(user_id, username, display_name, bool(is_admin), session_id)
+            entry = cache.put(digest, user, expires_at, last_seen_at, epoch)
+        elif entry.expires_at < now:
             raise Unauthorized("The session has ended; log in again.", code="SESSION_INVALID")
-        if not row.is_active:
-            raise Unauthorized("This account is deactivated.", code="ACCOUNT_DEACTIVATED")
-        if now - row.last_seen_at > SESSION_TOUCH_MS:
-            expires = now + self.ctx.settings.session_ttl_days * 86_400_000
+        if now - entry.last_seen_at > SESSION_TOUCH_MS:
+            # Moved on before the write, so that concurrent requests do not all touch it.
+            entry.last_seen_at = now
+            entry.expires_at = now + self.ctx.settings.session_ttl_days * 86_400_000
             async with self.ctx.db.transaction() as conn:
-                await user_store.touch_session(conn, row.session_id, now, expires)
-        return AuthUser(row.id, row.username, row.display_name, row.is_admin, row.session_id)
+                await user_store.touch_session(conn, entry.user.session_id, now, entry.expires_at)
+        return entry.user
 
     async def list_sessions(self, user: AuthUser) -> list[dict[str, Any]]:
         async with self.ctx.db.read() as conn:
@@ -219,11 +240,46 @@ class Accounts:
         ]
 
     async def do_revoke_session(self, user: AuthUser, session_id: int) -> None:
+        deleted = False
+        try:
+            async with self.ctx.transaction() as uow:
+                deleted = await user_store.delete_session(uow.conn, user.id, session_id)
+                if not deleted:
+                    raise NotFound("No such session.", code="SESSION_NOT_FOUND")
+                # Gateways close sockets opened with this session, and other nodes drop it from
+                # their session caches, when they see this event.
+                uow.emit(Event("session", "revoked", {"session_id": session_id}, user_id=user.id))
+        finally:
+            if deleted:  # after the commit: evicted earlier, a concurrent look-up could re-cache it
+                self.sessions.forget_session(session_id)
+
+    async def do_deactivate_account(self, user_id: int) -> None:
+        """Deactivate an account: it can no longer log in, and every session of it ends at once
+        (each ``session.revoked``: sockets close, every node forgets the session)."""
+        try:
+            async with self.ctx.transaction() as uow:
+                if await user_store.get_user(uow.conn, user_id) is None:
+                    raise NotFound("No such user.", code="USER_NOT_FOUND")
+                await user_store.update_user(uow.conn, user_id, {"is_active": False, "updated_at": now_ms()})
+                for session_id in await user_store.delete_user_sessions(uow.conn, user_id):
+                    uow.emit(Event("session", "revoked", {"session_id": session_id}, user_id=user_id))
+        finally:
+            self.sessions.forget_user(user_id)
+
+    async def do_reactivate_account(self, user_id: int) -> None:
+        """Let a deactivated account log in again (its ended sessions stay ended)."""
         async with self.ctx.transaction() as uow:
-            if not await user_store.delete_session(uow.conn, user.id, session_id):
-                raise NotFound("No such session.", code="SESSION_NOT_FOUND")
-            # Gateways close sockets opened with this session when they see this event.
-            uow.emit(Event("session", "revoked", {"session_id": session_id}, user_id=user.id))
+            if await user_store.get_user(uow.conn, user_id) is None:
+                raise NotFound("No such user.", code="USER_NOT_FOUND")
+            await user_store.update_user(uow.conn, user_id, {"is_active": True, "updated_at": now_ms()})
+
+    async def find_user_id(self, username: str) -> int:
+        """The id of the account with this username (server administration)."""
+        async with self.ctx.db.read() as conn:
+            ids = await user_store.get_ids_by_usernames(conn, {username.strip().lower()})
+        if not ids:
+            raise NotFound(f"No user is called {username!r}.", code="USER_NOT_FOUND")
+        return next(iter(ids.values()))
 
     # -- profiles ---------------------------------------------------------------------------
 
@@ -263,6 +319,8 @@ class Accounts:
             raise self._taken(
                 exc.constraint, user.username, values.get("email"), values.get("phone")
             ) from exc
+        finally:
+            self.sessions.forget_user(user.id)  # the cached caller carries the display name
         return own_profile(row)
 
     async def do_change_password(self, user: AuthUser, current: str, new: str) -> None:
@@ -272,10 +330,18 @@ class Accounts:
             raise Forbidden("The current password is wrong.", code="BAD_CREDENTIALS")
         text.check_password(new, user.username)
         new_hash = await self.ctx.hasher.hash(new)
-        async with self.ctx.transaction() as uow:
-            await user_store.update_user(
-                uow.conn, user.id, {"password_hash": new_hash, "updated_at": now_ms()}
-            )
+        try:
+            async with self.ctx.transaction() as uow:
+                await user_store.update_user(
+                    uow.conn, user.id, {"password_hash": new_hash, "updated_at": now_ms()}
+                )
+                # Whoever else held the old password is logged out everywhere; this session stays.
+                for session_id in await user_store.delete_user_sessions(
+                    uow.conn, user.id, keep=user.session_id
+                ):
+                    uow.emit(Event("session", "revoked", {"session_id": session_id}, user_id=user.id))
+        finally:
+            self.sessions.forget_user(user.id)
 
     async def find_users(self, query: str) -> list[dict[str, Any]]:
         """Exact look-up by username, e-mail or phone, as in WeChat and DingTalk: nobody can list

@@ -41,9 +41,11 @@ class Services:
         """Start background tasks (the message writer, deferred jobs)."""
         await self.messages.writer.start()
         await self.growth.start()
+        await self.accounts.start()
 
     async def stop(self) -> None:
         """Stop background tasks, letting work in flight finish."""
+        await self.accounts.stop()
         await self.messages.writer.stop()
         await self.growth.stop()
         await self.ctx.limits.close()

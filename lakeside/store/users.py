@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -74,22 +74,29 @@ async def insert_session(conn: AsyncConnection, values: dict[str, Any]) -> int:
     return result.scalar_one()
 
 
-async def get_session_by_hash(conn: AsyncConnection, token_hash: str) -> Row[Any] | None:
-    query = (
-        select(
-            sessions.c.id.label("session_id"),
-            sessions.c.expires_at,
-            sessions.c.last_seen_at,
-            users.c.id,
-            users.c.username,
-            users.c.display_name,
-            users.c.is_admin,
-            users.c.is_active,
-        )
-        .join(users, users.c.id == sessions.c.user_id)
-        .where(sessions.c.token_hash == token_hash)
+# Built once: this look-up runs for every request whose session is not in the session cache.
+# Columns by position: session id, expires_at, last_seen_at, user id, username, display_name,
+# is_admin, is_active.
+_SESSION_BY_HASH = (
+    select(
+        sessions.c.id,
+        sessions.c.expires_at,
+        sessions.c.last_seen_at,
+        users.c.id,
+        users.c.username,
+        users.c.display_name,
+        users.c.is_admin,
+        users.c.is_active,
     )
-    return (await conn.execute(query)).first()
+    .join(users, users.c.id == sessions.c.user_id)
+    .where(sessions.c.token_hash == bindparam("token_hash"))
+)
+
+
+async def get_session_by_hash(conn: AsyncConnection, token_hash: str) -> tuple[Any, ...] | None:
+    """The session with this token hash and its user, as a plain tuple (see _SESSION_BY_HASH)."""
+    row = (await conn.execute(_SESSION_BY_HASH, {"token_hash": token_hash})).first()
+    return None if row is None else tuple(row)
 
 
 async def list_sessions(conn: AsyncConnection, user_id: int) -> list[Row[Any]]:
@@ -113,6 +120,14 @@ async def delete_session(conn: AsyncConnection, user_id: int, session_id: int) -
         delete(sessions).where(sessions.c.id == session_id, sessions.c.user_id == user_id)
     )
     return result.rowcount > 0
+
+
+async def delete_user_sessions(conn: AsyncConnection, user_id: int, *, keep: int | None = None) -> list[int]:
+    """Delete every session of a user (but ``keep``); the ids of those deleted."""
+    statement = delete(sessions).where(sessions.c.user_id == user_id)
+    if keep is not None:
+        statement = statement.where(sessions.c.id != keep)
+    return list((await conn.execute(statement.returning(sessions.c.id))).scalars())
 
 
 async def delete_expired_sessions(conn: AsyncConnection, now: int) -> int:

@@ -1,0 +1,153 @@
+"""The HTTP edge: what every request and response passes through, in one ASGI layer.
+
+One layer rather than four (security headers, request ids, the client address, the body limit):
+each layer costs a coroutine and a wrapped ``send`` per request, and on the hot send path
+these were a sizeable part of what a request cost beyond the work itself.
+
+- **Request ids.** Taken from the caller's ``X-Request-ID`` when it is a sane token, otherwise
+  generated (``observability.accept_request_id``); set for the log lines written while the request
+  (or WebSocket) is handled, and echoed in the response's ``X-Request-ID`` (any the app set is
+  replaced).
+- **Security headers** on every HTTP response; a route that set one of them keeps its own.
+- **Client address** of the request, for ``audit.record`` (``services.audit.request_address``).
+- **Body limit.** Bodies over ``limit`` bytes are refused with 413 ``TOO_LARGE`` before a route
+  reads them, except on the upload routes (``streamed``), which stream their bodies and enforce
+  their own, larger limits. Other bodies are read here and handed on as one message.
+- **Unhandled errors.** An exception that escapes the app would otherwise be answered by
+  Starlette's outermost middleware, past this one; it is answered here instead (the same
+  ``INTERNAL`` body as the API's error handler), so a 500 carries the request id and the security
+  headers too. The exception is then re-raised so the error handler still logs it and the
+  server still sees it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lakeside.api.errors import error_body
+from lakeside.observability import REQUEST_ID_HEADER, accept_request_id, request_id
+from lakeside.services.audit import request_address
+
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+PAYLOAD_TOO_LARGE = 413
+INTERNAL_ERROR = orjson.dumps(error_body("INTERNAL", "Something went wrong on the server."))
+
+
+class Edge:
+    def __init__(self, app: ASGIApp, limit: int, streamed: frozenset[str]) -> None:
+        self.app = app
+        self.limit = limit
+        self.streamed = streamed
+        self._too_large = orjson.dumps(
+            error_body("TOO_LARGE", f"The request body is larger than {limit} bytes.", limit=limit)
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http":
+            if kind == "websocket":
+                request_id.set(accept_request_id(_header(scope, REQUEST_ID_HEADER)))
+            await self.app(scope, receive, send)
+            return
+        rid = accept_request_id(_header(scope, REQUEST_ID_HEADER))
+        request_id.set(rid)
+        client = scope.get("client")
+        request_address.set(client[0] if client else "")
+        rid_header = (REQUEST_ID_HEADER, rid.encode())
+        started = False
+
+        async def send_edge(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != REQUEST_ID_HEADER]
+                headers.append(rid_header)
+                present = {name.lower() for name, _ in headers}
+                headers.extend(item for item in SECURITY_HEADERS if item[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            if scope["path"] not in self.streamed:
+                declared = _header(scope, b"content-length", last=True)
+                if declared is not None and declared.isdigit() and int(declared) > self.limit:
+                    await self._refuse(send_edge)
+                    return
+                # Read the body here (it is small or refused), then hand it on as one message.
+                chunks: list[bytes] = []
+                size = 0
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        receive = _replay(message, receive)
+                        break
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.limit:
+                        await self._refuse(send_edge)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                        receive = _replay({"type": "http.request", "body": body, "more_body": False}, receive)
+                        break
+            await self.app(scope, receive, send_edge)
+        except Exception:
+            if not started:
+                await send_edge(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(INTERNAL_ERROR)).encode()),
+                        ],
+                    }
+                )
+                await send_edge({"type": "http.response.body", "body": INTERNAL_ERROR})
+            raise
+
+    async def _refuse(self, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": PAYLOAD_TOO_LARGE,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(self._too_large)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": self._too_large})
+
+
+def _header(scope: Scope, name: bytes, *, last: bool = False) -> bytes | None:
+    """The first (or last) value of a header; ASGI servers give names in lower case."""
+    found = None
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            if not last:
+                return value  # type: ignore[no-any-return]
+            found = value
+    return found
+
+
+def _replay(first: Message, receive: Receive) -> Any:
+    pending: Message | None = first
+
+    async def replay() -> Any:
+        nonlocal pending
+        if pending is not None:
+            message, pending = pending, None
+            return message
+        return await receive()
+
+    return replay
