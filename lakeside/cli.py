@@ -320,6 +320,36 @@ def user_create(
     typer.echo(f"created user {profile['username']} (id {profile['id']}, {role})")
 
 
+async def _set_active(settings: Settings, username: str, active: bool) -> None:
+    async with open_services(settings) as services:
+        user_id = await services.accounts.find_user_id(username)
+        if active:
+            await services.accounts.do_reactivate_account(user_id)
+        else:
+            await services.accounts.do_deactivate_account(user_id)
+
+
+@user_cli.command("deactivate")
+def user_deactivate(
+    username: Annotated[str, typer.Argument(help="The account's username.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Deactivate an account: it cannot log in, and every session of it ends at once (open
+    sockets close; other nodes forget the sessions when the event reaches them)."""
+    run(_set_active(make_settings(data_dir), username, False))
+    typer.echo(f"deactivated {username}; all of its sessions have ended")
+
+
+@user_cli.command("reactivate")
+def user_reactivate(
+    username: Annotated[str, typer.Argument(help="The account's username.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Let a deactivated account log in again."""
+    run(_set_active(make_settings(data_dir), username, True))
+    typer.echo(f"reactivated {username}")
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 

@@ -13,6 +13,7 @@ import re
 import signal
 import socket
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,6 +126,55 @@ async def test_user_create_makes_an_account_that_can_log_in(cli_env: dict[str, s
             assert [session["current"] for session in sessions] == [True]
             wrong = await http.post("/api/v1/auth/login", json={"login": "lisi", "password": "not it at all"})
             assert wrong.status_code == 401
+
+
+async def test_user_deactivate_ends_sessions_and_reactivate_lets_the_account_back(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    assert (await create_user(cli_env, data_dir, "zhangsan")).code == 0
+    settings = Settings(data_dir=data_dir, password_hash_time_cost=1, password_hash_memory_kib=1024)
+    credentials = {"login": "zhangsan", "password": PASSWORD}
+
+    async def with_server(check: Callable[[httpx.AsyncClient], Awaitable[None]]) -> None:
+        app = build_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://lakeside.test") as http:
+                await check(http)
+
+    tokens: list[str] = []
+
+    async def log_in(http: httpx.AsyncClient) -> None:
+        response = await http.post("/api/v1/auth/login", json=credentials)
+        assert response.status_code == 200, response.text
+        tokens.append(response.json()["token"])
+
+    await with_server(log_in)
+    result = await lakeside(cli_env, "user", "deactivate", "zhangsan", "--data-dir", str(data_dir))
+    assert result.code == 0, result.stderr
+    assert result.stdout.strip() == "deactivated zhangsan; all of its sessions have ended"
+
+    async def refused(http: httpx.AsyncClient) -> None:
+        me = await http.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens[0]}"})
+        assert me.status_code == 401
+        login = await http.post("/api/v1/auth/login", json=credentials)
+        assert login.status_code in (401, 403) and login.json()["error"]["code"] == "ACCOUNT_DEACTIVATED"
+
+    await with_server(refused)
+    result = await lakeside(cli_env, "user", "reactivate", "zhangsan", "--data-dir", str(data_dir))
+    assert result.code == 0, result.stderr
+
+    async def back(http: httpx.AsyncClient) -> None:
+        # The old session stays ended; a new log-in works.
+        me = await http.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens[0]}"})
+        assert me.status_code == 401
+        await log_in(http)
+
+    await with_server(back)
+    missing = await lakeside(cli_env, "user", "deactivate", "nobody", "--data-dir", str(data_dir))
+    assert missing.code == 2
+    assert "nobody" in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
 
 
 async def test_user_create_refusals_are_one_line_and_exit_2(cli_env: dict[str, str], tmp_path: Path) -> None:
