@@ -148,5 +148,6 @@ async def test_the_shipped_campaigns_are_offered_as_templates_moved_to_start_on_
         (10, 1_000_000),
     ]
     assert (await client.get("/api/v1/campaign-templates")).status_code == 401
-    bad = await anyone.get("/api/v1/campaign-templates", params={"start": "not-a-day"})
-    assert bad.status_code == 422 and bad.json()["error"]["code"]
+    for wrong in ("not-a-day", "0", "1700000000", "2026-02-30"):
+        bad = await anyone.get("/api/v1/campaign-templates", params={"start": wrong})
+        assert bad.status_code == 422 and bad.json()["error"]["code"], wrong

@@ -18,6 +18,7 @@ from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict
 from lakeside.api.views import IdPath
 from lakeside.domain.campaigns import CampaignSpec
+from lakeside.errors import Invalid
 from lakeside.services.growth.campaign_views import quota_csv
 from lakeside.services.growth.campaigns import templates
 
@@ -196,11 +197,23 @@ class TemplateOut(BaseModel):
 async def campaign_templates(
     user: UserDep,
     services: ServicesDep,
-    start: Annotated[dt.date | None, Query(description="Start each on this day (default today).")] = None,
+    start: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{4}-\d{2}-\d{2}$",
+            description="Start each on this day, YYYY-MM-DD (default today).",
+            examples=["2026-12-01"],
+        ),
+    ] = None,
 ) -> Any:
     """The campaigns lakeside ships as examples (the 2013 Laiwang contest), moved to start on
     ``start`` with their lengths kept, ready to edit and create."""
-    first_day = start or dt.datetime.now(ZoneInfo(services.ctx.settings.growth_timezone)).date()
+    # An ISO date only: a bare number would otherwise be read as a Unix time.
+    try:
+        first_day = dt.date.fromisoformat(start) if start else None
+    except ValueError:
+        raise Invalid(f"start: {start!r} is not a day of the calendar.", code="INVALID_DATE") from None
+    first_day = first_day or dt.datetime.now(ZoneInfo(services.ctx.settings.growth_timezone)).date()
     return [{"key": key, "spec": spec} for key, spec in templates(first_day)]
 
 
