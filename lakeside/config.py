@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     ws_allowed_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to open the WebSocket besides public_url's."
     )
-    send_batch_max: int = 128
+    send_batch_max: int = 64
 
     # -- enterprise workspace: DING escalation, e-mail, the guarded webhook client ------------------
     smtp_host: str = Field(default="", description="SMTP server for DING e-mail; empty: e-mail is off.")
