@@ -20,6 +20,7 @@ promoted to the oldest generation and paid for in full collections).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -62,18 +63,47 @@ async def _messages_of(conn: AsyncConnection, payloads: list[Any], rows: Any) ->
 async def hydrate(conn: AsyncConnection, rows: Any) -> list[dict[str, Any]]:
     """Wire events for log rows (in ``stream.EVENT_COLUMNS`` order), with message events
     carrying the current message."""
+    return [event for _, event in await _wire_events(conn, rows)]
+
+
+async def encode(conn: AsyncConnection, rows: Any, user_id: int) -> list[tuple[int, bytes]]:
+    """(id, frame) for the log rows the user may see, each frame the event's JSON as ``hydrate``
+    would give it, encoded at once (see the module's docstring)."""
+    dumps = orjson.dumps
+    frames: list[tuple[int, bytes]] = []
+    append = frames.append
+    for message, event in await _wire_events(conn, rows):
+        payload = event["data"]
+        if not message and isinstance(payload, dict):
+            audience = payload.get("audience")
+            if isinstance(audience, list) and user_id not in audience:
+                continue
+        append((event["id"], dumps(event)))
+    return frames
+
+
+async def _wire_events(conn: AsyncConnection, rows: Any) -> Iterator[tuple[bool, dict[str, Any]]]:
+    """(whether it is a message event, the wire event) for the rows, one at a time (so that an
+    encoder keeps none of them alive), after reading the messages they name in one go."""
     loads = orjson.loads
     payloads = [loads(row[5]) for row in rows]
     found, parts = await _messages_of(conn, payloads, rows)
-    decoded: list[dict[str, Any]] = []
+    return _each_event(rows, payloads, found, parts)
+
+
+def _each_event(
+    rows: Any, payloads: list[Any], found: dict[int, Any], parts: Any
+) -> Iterator[tuple[bool, dict[str, Any]]]:
     for (event_id, type_, op, conversation_id, user_id, _data, created_at), payload in zip(
         rows, payloads, strict=True
     ):
-        if type_ == "message" and op in MESSAGE_OPS:
+        message = type_ == "message" and op in MESSAGE_OPS
+        if message:
             values = found.get(payload["message_id"])
             if values is not None:
                 payload = render(values, parts)
-        decoded.append(
+        yield (
+            message,
             {
                 "id": event_id,
                 "type": type_,
@@ -82,47 +112,8 @@ async def hydrate(conn: AsyncConnection, rows: Any) -> list[dict[str, Any]]:
                 "user_id": user_id,
                 "data": payload,
                 "created_at": created_at,
-            }
+            },
         )
-    return decoded
-
-
-async def encode(conn: AsyncConnection, rows: Any, user_id: int) -> list[tuple[int, bytes]]:
-    """(id, frame) for the log rows the user may see, each frame the event's JSON as ``hydrate``
-    would give it, encoded at once (see the module's docstring)."""
-    loads, dumps = orjson.loads, orjson.dumps
-    payloads = [loads(row[5]) for row in rows]
-    found, parts = await _messages_of(conn, payloads, rows)
-    frames: list[tuple[int, bytes]] = []
-    append = frames.append
-    for (event_id, type_, op, conversation_id, event_user_id, _data, created_at), payload in zip(
-        rows, payloads, strict=True
-    ):
-        if type_ == "message" and op in MESSAGE_OPS:
-            values = found.get(payload["message_id"])
-            if values is not None:
-                payload = render(values, parts)
-        elif isinstance(payload, dict):
-            audience = payload.get("audience")
-            if isinstance(audience, list) and user_id not in audience:
-                continue
-        append(
-            (
-                event_id,
-                dumps(
-                    {
-                        "id": event_id,
-                        "type": type_,
-                        "op": op,
-                        "conversation_id": conversation_id,
-                        "user_id": event_user_id,
-                        "data": payload,
-                        "created_at": created_at,
-                    }
-                ),
-            )
-        )
-    return frames
 
 
 async def _rows_after(
