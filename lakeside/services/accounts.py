@@ -22,7 +22,7 @@ from lakeside.store.engine import UniqueViolation
 SESSION_TOUCH_MS = 60_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuthUser:
     id: int
     username: str
