@@ -60,6 +60,23 @@ def service_missing(what: str) -> None:
     pytest.skip(f"{what} unavailable")
 
 
+REDIS_URL = os.environ.get("LAKESIDE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+async def require_redis() -> str:
+    """The test Redis's URL once it answers a ping (else ``service_missing``)."""
+    import redis.asyncio as aioredis
+
+    probe = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await probe.ping()
+    except Exception:
+        service_missing(f"Redis at {REDIS_URL}")
+    finally:
+        await probe.aclose()
+    return REDIS_URL
+
+
 @pytest.fixture(scope="session")
 async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

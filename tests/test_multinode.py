@@ -5,39 +5,24 @@ resume on the other; Redis going away and coming back loses no event."""
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 from lakeside.client import LakesideClient
 from lakeside.config import Settings
-from tests.conftest import PASSWORD, _truncate_pg, service_missing
+from tests.conftest import PASSWORD, _truncate_pg, require_redis, service_missing
 from tests.live import running_server
-
-REDIS_URL = os.environ.get("LAKESIDE_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-async def redis_available() -> bool:
-    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        return bool(await client.ping())
-    except (OSError, aioredis.ConnectionError):
-        return False
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture
 async def cluster(pg_url: str | None, tmp_path: Path) -> AsyncIterator[list[Settings]]:
     if pg_url is None:
         service_missing("PostgreSQL")
-    if not await redis_available():
-        service_missing("Redis at " + REDIS_URL)
+    redis_url = await require_redis()
     assert pg_url is not None
     await _truncate_pg(pg_url)
     namespace = uuid.uuid4().hex[:8]
@@ -49,7 +34,7 @@ async def cluster(pg_url: str | None, tmp_path: Path) -> AsyncIterator[list[Sett
             Settings(
                 data_dir=data_dir,
                 database_url=pg_url,
-                bus_url=REDIS_URL,
+                bus_url=redis_url,
                 bus_namespace=namespace,
                 secret_key="test-secret",
                 migrate_on_start=False,

@@ -20,7 +20,7 @@ from websockets.asyncio.client import connect
 from lakeside.app import build_app
 from lakeside.config import Settings
 from lakeside.services.ratelimit import DEFAULT_LIMITS, check_limits
-from tests.conftest import PASSWORD, Person, befriend, error_code, register, service_missing
+from tests.conftest import PASSWORD, Person, befriend, error_code, register, require_redis
 from tests.live import running_server
 from tests.test_organizations import company
 
@@ -195,17 +195,7 @@ async def test_limits_can_be_switched_off(settings: Settings, client: httpx.Asyn
 
 
 async def test_nodes_on_redis_share_their_counters(settings: Settings) -> None:
-    import redis.asyncio as aioredis
-
-    redis_url = "redis://127.0.0.1:6379/0"
-    probe = aioredis.Redis.from_url(redis_url, socket_connect_timeout=1)
-    try:
-        await probe.ping()
-    except Exception:
-        service_missing(f"Redis at {redis_url}")
-    finally:
-        await probe.aclose()
-    settings.bus_url = redis_url
+    settings.bus_url = await require_redis()
     settings.bus_namespace = f"rl-{uuid.uuid4().hex[:8]}"
     first, second = build_app(settings), build_app(settings)
     async with (

@@ -26,9 +26,8 @@ from lakeside.domain.tokens import now_ms, token_hash
 from lakeside.services.accounts import AuthUser
 from lakeside.services.sessions import SessionCache
 from lakeside.store.tables import sessions
-from tests.conftest import PASSWORD, Person, error_code, register, service_missing
+from tests.conftest import PASSWORD, Person, error_code, register, require_redis
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 HOUR = 3600.0
 
 
@@ -235,16 +234,7 @@ async def test_a_bus_unreachable_at_start_delays_caching_instead_of_failing_the_
 @asynccontextmanager
 async def two_nodes(settings: Settings) -> AsyncIterator[tuple[FastAPI, FastAPI]]:
     """Two apps on one database and one Redis bus, as two nodes of a deployment."""
-    import redis.asyncio as aioredis
-
-    probe = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        await probe.ping()
-    except Exception:
-        service_missing(f"Redis at {REDIS_URL}")
-    finally:
-        await probe.aclose()
-    settings.bus_url = REDIS_URL
+    settings.bus_url = await require_redis()
     settings.bus_namespace = f"sc-{uuid.uuid4().hex[:8]}"
     first, second = build_app(settings), build_app(settings)
     async with first.router.lifespan_context(first), second.router.lifespan_context(second):
