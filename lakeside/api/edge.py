@@ -40,6 +40,11 @@ PAYLOAD_TOO_LARGE = 413
 INTERNAL_ERROR = orjson.dumps(error_body("INTERNAL", "Something went wrong on the server."))
 
 
+def websocket_context(scope: Scope) -> None:
+    """What a socket's log lines carry: the request id (the client's, if well-formed)."""
+    request_id.set(accept_request_id(_header(scope, REQUEST_ID_HEADER)))
+
+
 class Edge:
     def __init__(self, app: ASGIApp, limit: int, streamed: frozenset[str]) -> None:
         self.app = app
@@ -53,7 +58,7 @@ class Edge:
         kind = scope["type"]
         if kind != "http":
             if kind == "websocket":
-                request_id.set(accept_request_id(_header(scope, REQUEST_ID_HEADER)))
+                websocket_context(scope)
             await self.app(scope, receive, send)
             return
         rid = accept_request_id(_header(scope, REQUEST_ID_HEADER))
