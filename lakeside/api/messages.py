@@ -214,15 +214,9 @@ class SendRoute(BaseRoute):
         user = await services.accounts.authenticate(token)
         client = scope.get("client")
         await services.ctx.limits.take("sends", user_id=user.id, address=client[0] if client else "")
-        result = await services.messages.do_send(
-            user,
-            scope["path_params"]["conversation_id"],
-            client_msg_id=fields.client_msg_id,
-            kind=fields.kind,
-            body=fields.body,
-            reply_to_id=fields.reply_to_id,
-            file_id=fields.file_id,
-        )
+        conversation_id = scope["path_params"]["conversation_id"]
+        # As send_message does: the same fields, the same service call.
+        result = await services.messages.do_send(user, conversation_id, **fields.model_dump())
         services.growth.activity.message_sent(user.id, created=result.created)
         payload = _MESSAGE_JSON(MessageOut(**result.message))
         await send(
