@@ -9,6 +9,14 @@ still open a moment later, the hub reads the missing range from the database, wh
 truth (anything below a committed id is committed or never will be). The same read runs after
 the bus reconnects and, as a safety net, when the log has grown past what the bus delivered.
 Each event is encoded once, whatever the number of receivers.
+
+Routing. Each event comes with the audience its service chose (lakeside.domain.events): users,
+reached through their connections, or a conversation, reached through the connections of its
+members, narrowed by the audience's one rule (``Audience.admits``, the rule catch-up applies
+too). The hub's map of who is in which conversation starts from the database when a connection
+opens and then follows the audiences, which say whose membership an event changes (``joining``
+before it is delivered, ``leaving`` after): the hub knows no event types, except that a revoked
+session's sockets are closed.
 """
 
 from __future__ import annotations
@@ -19,19 +27,21 @@ import logging
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import orjson
 
 from lakeside.bus import RESYNC
+from lakeside.domain.events import event_class
+from lakeside.domain.events.messaging import SessionRevoked
 from lakeside.realtime.connection import CLOSE_SESSION_REVOKED, CLOSE_SLOW_CONSUMER, Connection
 from lakeside.services.container import Services
+from lakeside.services.events import Routed, from_bus
 
 log = logging.getLogger(__name__)
 
 HOLE_WAIT = 0.02  # seconds an early event waits for the one before it before the database is asked
-FILL_PAGE = 1000  # events per read when filling a hole from the log
 POLL_INTERVAL = 1.0  # safety net: compare with the log this often when the bus is quiet
 PRESENCE_REFRESH = 20.0  # nodes re-announce their users this often ...
 PRESENCE_EXPIRY = 60.0  # ... and forget another node's users after this long without news
@@ -47,7 +57,7 @@ class Hub:
         self.by_user: dict[int, set[Connection]] = defaultdict(set)
         self.by_conversation: dict[int, set[Connection]] = defaultdict(set)
         self.watermark = 0
-        self._pending: dict[int, dict[str, Any]] = {}
+        self._pending: dict[int, Routed] = {}
         self._fill_lock = asyncio.Lock()
         self._hole_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -140,7 +150,7 @@ class Hub:
                 if message == RESYNC:
                     await self._fill()
                     continue
-                for event in orjson.loads(message):
+                for event in from_bus(message):
                     self._accept(event)
             except asyncio.CancelledError:
                 raise
@@ -150,8 +160,8 @@ class Hub:
                 with contextlib.suppress(Exception):
                     await self._fill()
 
-    def _accept(self, event: dict[str, Any]) -> None:
-        event_id = event["id"]
+    def _accept(self, event: Routed) -> None:
+        event_id = event.wire["id"]
         if event_id <= self.watermark:
             return
         self._pending[event_id] = event
@@ -172,25 +182,15 @@ class Hub:
     async def _fill(self) -> None:
         """Dispatch, from the database, everything after the watermark up to the newest event."""
         async with self._fill_lock:
-            from lakeside.services.sync import hydrate
-            from lakeside.store import stream
-
             while True:
-                after = self.watermark
-
-                async def page(conn: Any) -> tuple[int, int, list[dict[str, Any]]]:
-                    _, newest = await stream.bounds(conn)
-                    rows = await stream.events_between(conn, after, newest, limit=FILL_PAGE)  # noqa: B023
-                    return newest, len(rows), await hydrate(conn, rows)
-
-                # One read transaction in one hop, events as plain rows (Database.run_read).
-                newest, count, events = await self.services.ctx.db.run_read(page)
+                events, newest, more = await self.services.sync.routed_after(self.watermark)
                 for event in events:
-                    if event["id"] > self.watermark:
-                        self.watermark = event["id"]
-                        self._pending.pop(event["id"], None)
+                    event_id = event.wire["id"]
+                    if event_id > self.watermark:
+                        self.watermark = event_id
+                        self._pending.pop(event_id, None)
                         self._dispatch(event)
-                if count < FILL_PAGE:
+                if not more:
                     # Ids below ``newest`` that are not in the log were never committed.
                     self.watermark = max(self.watermark, newest)
                     for stale in [i for i in self._pending if i <= self.watermark]:
@@ -211,38 +211,31 @@ class Hub:
             except Exception:
                 log.exception("hub: polling the log failed")
 
-    def _dispatch(self, event: dict[str, Any]) -> None:
+    def _dispatch(self, event: Routed) -> None:
         self.dispatched += 1
-        frame = orjson.dumps(event).decode()
-        event_id: int = event["id"]
-        data = event["data"] if isinstance(event["data"], dict) else {}
-        user_id = event.get("user_id")
-        if user_id is not None:
-            if event["type"] == "session" and event["op"] == "revoked":
-                for connection in list(self.by_user.get(user_id, ())):
-                    if connection.session_id == data.get("session_id"):
-                        connection.abort(CLOSE_SESSION_REVOKED, "session revoked")
-            if event["type"] == "conversation" and event["op"] == "removed":
-                self._leave(user_id, data.get("conversation_id"))
-            self._deliver(self.by_user.get(user_id, ()), event_id, frame)
+        wire, audience = event.wire, event.audience
+        frame = event.frame()
+        event_id: int = wire["id"]
+        if audience.user_ids:
+            if event_class(wire["type"], wire["op"]) is SessionRevoked:
+                session_id = wire["data"]["session_id"]
+                for user_id in audience.user_ids:
+                    for connection in list(self.by_user.get(user_id, ())):
+                        if connection.session_id == session_id:
+                            connection.abort(CLOSE_SESSION_REVOKED, "session revoked")
+            for user_id in audience.user_ids:
+                self._deliver(self.by_user.get(user_id, ()), event_id, frame)
             return
-        conversation_id = event.get("conversation_id")
+        conversation_id = audience.conversation_id
         if conversation_id is None:
-            return
-        if (event["type"], event["op"]) == ("conversation", "created"):
-            self._join(data.get("member_ids", []), conversation_id)
-        elif (event["type"], event["op"]) == ("member", "added"):
-            self._join(data.get("user_ids", []), conversation_id)
+            return  # addressed to nobody: kept in the log for workers
+        self._join(audience.joining, conversation_id)
         receivers: Any = self.by_conversation.get(conversation_id, ())
-        audience = data.get("audience")
-        # A list of user ids narrows the delivery (read receipts); an announcement's "audience"
-        # is a word ("all", "departments") and narrows nothing.
-        if isinstance(audience, list):
-            allowed = set(audience)
-            receivers = [c for c in receivers if c.user_id in allowed]
+        if audience.only is not None:
+            receivers = [c for c in receivers if audience.admits(c.user_id)]
         self._deliver(receivers, event_id, frame)
-        if (event["type"], event["op"]) == ("member", "removed"):
-            self._leave(data.get("user_id"), conversation_id)
+        for user_id in audience.leaving:
+            self._leave(user_id, conversation_id)
 
     def _deliver(self, connections: Any, event_id: int, frame: str) -> None:
         receivers = list(connections)  # a copy: a slow consumer's abort leaves the set meanwhile
@@ -250,15 +243,13 @@ class Hub:
             connection.offer(event_id, frame)
         self.delivered += len(receivers)
 
-    def _join(self, user_ids: list[int], conversation_id: int) -> None:
+    def _join(self, user_ids: Iterable[int], conversation_id: int) -> None:
         for user_id in user_ids:
             for connection in self.by_user.get(user_id, ()):
                 connection.conversations.add(conversation_id)
                 self.by_conversation[conversation_id].add(connection)
 
-    def _leave(self, user_id: int | None, conversation_id: int | None) -> None:
-        if user_id is None or conversation_id is None:
-            return
+    def _leave(self, user_id: int, conversation_id: int) -> None:
         for connection in self.by_user.get(user_id, ()):
             connection.conversations.discard(conversation_id)
             members = self.by_conversation.get(conversation_id)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from lakeside.domain import text
+from lakeside.domain.events import to_users
+from lakeside.domain.events.messaging import SessionRevoked, UserUpdated
 from lakeside.domain.tokens import new_token, now_ms, token_hash
 from lakeside.errors import Forbidden, Invalid, NotFound, Unauthorized
-from lakeside.services.context import Context, Event
+from lakeside.services.context import Context
 from lakeside.services.growth import Growth
 from lakeside.services.sessions import SessionCache
 from lakeside.store import users as user_store
@@ -248,7 +250,7 @@ class Accounts:
                     raise NotFound("No such session.", code="SESSION_NOT_FOUND")
                 # Gateways close sockets opened with this session, and other nodes drop it from
                 # their session caches, when they see this event.
-                uow.emit(Event("session", "revoked", {"session_id": session_id}, user_id=user.id))
+                uow.emit(SessionRevoked(session_id=session_id), to_users(user.id))
         finally:
             if deleted:  # after the commit: evicted earlier, a concurrent look-up could re-cache it
                 self.sessions.forget_session(session_id)
@@ -262,7 +264,7 @@ class Accounts:
                     raise NotFound("No such user.", code="USER_NOT_FOUND")
                 await user_store.update_user(uow.conn, user_id, {"is_active": False, "updated_at": now_ms()})
                 for session_id in await user_store.delete_user_sessions(uow.conn, user_id):
-                    uow.emit(Event("session", "revoked", {"session_id": session_id}, user_id=user_id))
+                    uow.emit(SessionRevoked(session_id=session_id), to_users(user_id))
         finally:
             self.sessions.forget_user(user_id)
 
@@ -314,7 +316,7 @@ class Accounts:
             async with self.ctx.transaction() as uow:
                 await user_store.update_user(uow.conn, user.id, values)
                 row = await user_store.get_user(uow.conn, user.id)
-                uow.emit(Event("user", "updated", public_user(row), user_id=user.id))
+                uow.emit(UserUpdated(**public_user(row)), to_users(user.id))
         except UniqueViolation as exc:
             raise self._taken(
                 exc.constraint, user.username, values.get("email"), values.get("phone")
@@ -339,7 +341,7 @@ class Accounts:
                 for session_id in await user_store.delete_user_sessions(
                     uow.conn, user.id, keep=user.session_id
                 ):
-                    uow.emit(Event("session", "revoked", {"session_id": session_id}, user_id=user.id))
+                    uow.emit(SessionRevoked(session_id=session_id), to_users(user.id))
         finally:
             self.sessions.forget_user(user.id)
 

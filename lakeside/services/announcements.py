@@ -21,7 +21,8 @@ from lakeside.domain.tokens import now_ms
 from lakeside.errors import Forbidden, Invalid, NotFound
 from lakeside.services import audit
 from lakeside.services.accounts import AuthUser
-from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.context import Context, UnitOfWork
+from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.ding import Dings
 from lakeside.services.orgaccess import access_org, is_manager
 from lakeside.store import announcements as store

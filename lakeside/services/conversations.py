@@ -14,10 +14,20 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain import text
+from lakeside.domain.events import to_conversation, to_users
+from lakeside.domain.events.messaging import (
+    ConversationCreated,
+    ConversationRemoved,
+    ConversationSettingsChanged,
+    ConversationUpdated,
+    MemberRemoved,
+    MemberRoleChanged,
+    MembersAdded,
+)
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services.accounts import AuthUser, public_user
-from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.timeline import append_system_message, preview
 from lakeside.store import conversations as store
 from lakeside.store import files as file_store
@@ -202,13 +212,10 @@ class Conversations:
 
     @staticmethod
     def _emit_created(uow: UnitOfWork, conversation: Row[Any], member_ids: list[int]) -> None:
+        # Its members join the conversation's audience with this event.
         uow.emit(
-            Event(
-                "conversation",
-                "created",
-                {**conversation_summary(conversation), "member_ids": member_ids},
-                conversation_id=conversation.id,
-            )
+            ConversationCreated(**conversation_summary(conversation), member_ids=member_ids),
+            to_conversation(conversation.id, joining=member_ids),
         )
 
     # -- groups -------------------------------------------------------------------------------
@@ -285,12 +292,7 @@ class Conversations:
                 updated = await store.get_conversation(uow.conn, conversation_id)
                 assert updated is not None
                 uow.emit(
-                    Event(
-                        "conversation",
-                        "updated",
-                        conversation_summary(updated),
-                        conversation_id=conversation_id,
-                    )
+                    ConversationUpdated(**conversation_summary(updated)), to_conversation(conversation_id)
                 )
         return await self.get_conversation(user, conversation_id)
 
@@ -333,9 +335,7 @@ class Conversations:
             await append_system_message(
                 uow, conversation_id, user.id, {"action": "members_added", "user_ids": new}, now
             )
-            uow.emit(
-                Event("member", "added", {"user_ids": new, "by": user.id}, conversation_id=conversation_id)
-            )
+            uow.emit(MembersAdded(user_ids=new, by=user.id), to_conversation(conversation_id, joining=new))
         return await self.get_conversation(user, conversation_id)
 
     async def do_remove_member(self, user: AuthUser, conversation_id: int, target_id: int) -> None:
@@ -373,13 +373,9 @@ class Conversations:
         # The event goes to the conversation while the target is still in it, and to the target
         # directly, whose later resumes no longer see this conversation's stream.
         uow.emit(
-            Event("member", "removed", {"user_id": target_id, "by": by}, conversation_id=conversation_id)
+            MemberRemoved(user_id=target_id, by=by), to_conversation(conversation_id, leaving=[target_id])
         )
-        uow.emit(
-            Event(
-                "conversation", "removed", {"conversation_id": conversation_id, "by": by}, user_id=target_id
-            )
-        )
+        uow.emit(ConversationRemoved(conversation_id=conversation_id, by=by), to_users(target_id))
         await store.remove_member(uow.conn, conversation_id, target_id, now)
 
     async def do_set_role(self, user: AuthUser, conversation_id: int, target_id: int, role: str) -> None:
@@ -395,9 +391,7 @@ class Conversations:
             if target.role == "owner":
                 raise Invalid("The owner's role changes by transferring ownership.", code="INVALID_ROLE")
             await store.set_role(uow.conn, conversation_id, target_id, role)
-            uow.emit(
-                Event("member", "role", {"user_id": target_id, "role": role}, conversation_id=conversation_id)
-            )
+            uow.emit(MemberRoleChanged(user_id=target_id, role=role), to_conversation(conversation_id))
 
     async def do_transfer(self, user: AuthUser, conversation_id: int, target_id: int) -> None:
         async with self.ctx.transaction() as uow:
@@ -413,14 +407,7 @@ class Conversations:
                 uow, conversation_id, user.id, {"action": "owner_changed", "user_ids": [target_id]}, now_ms()
             )
             for member_id, role in ((target_id, "owner"), (user.id, "admin")):
-                uow.emit(
-                    Event(
-                        "member",
-                        "role",
-                        {"user_id": member_id, "role": role},
-                        conversation_id=conversation_id,
-                    )
-                )
+                uow.emit(MemberRoleChanged(user_id=member_id, role=role), to_conversation(conversation_id))
 
     async def do_update_my_settings(
         self, user: AuthUser, conversation_id: int, changes: dict[str, Any]
@@ -432,12 +419,7 @@ class Conversations:
                 await store.update_member_settings(uow.conn, conversation_id, user.id, values)
                 # Only the user's own devices care about their pin and mute.
                 uow.emit(
-                    Event(
-                        "conversation",
-                        "settings",
-                        {"conversation_id": conversation_id, **values},
-                        user_id=user.id,
-                    )
+                    ConversationSettingsChanged(conversation_id=conversation_id, **values), to_users(user.id)
                 )
         return await self.get_conversation(user, conversation_id)
 

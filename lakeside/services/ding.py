@@ -27,7 +27,8 @@ from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from lakeside.services import audit
 from lakeside.services.accounts import AuthUser
-from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.context import Context, UnitOfWork
+from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.orgaccess import access_org
 from lakeside.store import conversations as conversation_store
 from lakeside.store import ding as store

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain.tokens import now_ms
 from lakeside.services import ding_channels
-from lakeside.services.context import Context, Event
+from lakeside.services.context import Context
+from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.ding import Dings, attempt_view, ding_view, next_step
 from lakeside.store import ding as store
 from lakeside.store import organizations as org_store

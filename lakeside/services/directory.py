@@ -22,7 +22,8 @@ from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services import audit, org_groups
 from lakeside.services.accounts import AuthUser
-from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.context import Context, UnitOfWork
+from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.orgaccess import access_org, emit_to_org, is_manager, logo_url
 from lakeside.services.organizations import member_key
 from lakeside.store import directory as store

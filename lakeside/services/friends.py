@@ -20,7 +20,8 @@ from lakeside.domain import text
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services.accounts import public_user
-from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.context import Context, UnitOfWork
+from lakeside.services.context import LegacyEvent as Event
 from lakeside.store import social
 from lakeside.store import users as user_store
 from lakeside.store.social import Direction

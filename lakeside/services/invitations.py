@@ -23,7 +23,8 @@ from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services import audit
 from lakeside.services.accounts import AuthUser
-from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.context import Context, UnitOfWork
+from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.orgaccess import access_org, is_manager, logo_url
 from lakeside.services.organizations import Organizations
 from lakeside.store import organizations as store

@@ -29,14 +29,15 @@ from typing import Any
 import orjson
 
 from lakeside.domain import text
+from lakeside.domain.events import to_conversation
+from lakeside.domain.events.messaging import MessageCreated
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Forbidden, LakesideError, NotFound
-from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.conversations import MANAGERS
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import new_message_view, render_messages
 from lakeside.store import conversations as conversation_store
-from lakeside.store import events as event_store
 from lakeside.store import messages as store
 from lakeside.store import users as user_store
 
@@ -143,21 +144,7 @@ class MessageWriter:
             _settle(draft, outcome)
 
     async def _write(self, batch: list[Draft]) -> list[SendResult | Exception]:
-        db = self.ctx.db
-
-        async def unit(conn: Any) -> tuple[list[SendResult | Exception], list[Event]]:
-            uow = UnitOfWork(conn)
-            results = await write_batch(uow, batch, now_ms())
-            if uow.events:
-                # Appends go last in the transaction, as in Context.transaction.
-                await db.lock_event_log(conn)
-                await event_store.append(conn, uow.events, now_ms())
-            return results, uow.events
-
-        results, events = await db.run_write(unit)
-        if events:
-            await self.ctx.publish(events)
-        return results
+        return await self.ctx.run_transaction(lambda uow: write_batch(uow, batch, now_ms()))
 
 
 async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[SendResult | Exception]:
@@ -242,13 +229,8 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
         view["unread_count"] = None if hidden else max(0, reserved[draft.conversation_id][1] - 1)
         outcomes[id(draft)] = SendResult(view, created=True)
         uow.emit(
-            Event(
-                "message",
-                "created",
-                {"message_id": view["id"], "seq": view["seq"]},
-                conversation_id=draft.conversation_id,
-                live=view,
-            )
+            MessageCreated(message_id=view["id"], seq=view["seq"], message=view),
+            to_conversation(draft.conversation_id),
         )
     originals = await _originals(conn, list(existing.values()))
     results: list[SendResult | Exception] = []

@@ -18,12 +18,14 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain import text
+from lakeside.domain.events import to_conversation
+from lakeside.domain.events.messaging import MessageEdited, MessageRecalled, MessagesRead, ReactionsChanged
 from lakeside.domain.markdown import render_markdown
 from lakeside.domain.mentions import find_mentions
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Forbidden, Invalid, NotFound
 from lakeside.services.accounts import AuthUser
-from lakeside.services.context import Context, Event
+from lakeside.services.context import Context
 from lakeside.services.conversations import MANAGERS, Conversations
 from lakeside.services.files import Files
 from lakeside.services.message_writer import Draft, MessageWriter, SendResult
@@ -246,15 +248,7 @@ class Messages:
             updated = await store.get_message(uow.conn, message_id)
             assert updated is not None  # the row is locked by this transaction's update
             view = (await render_messages(uow.conn, [updated]))[0]
-            uow.emit(
-                Event(
-                    "message",
-                    "edited",
-                    {"message_id": message_id},
-                    conversation_id=row.conversation_id,
-                    live=view,
-                )
-            )
+            uow.emit(MessageEdited(message_id=message_id, message=view), to_conversation(row.conversation_id))
         return await self._own_view(user.id, view)
 
     async def message_windows(self, conn: AsyncConnection, conversation: Any) -> tuple[int, int]:
@@ -310,13 +304,7 @@ class Messages:
             assert updated is not None  # the row is locked by this transaction's update
             view = (await render_messages(uow.conn, [updated]))[0]
             uow.emit(
-                Event(
-                    "message",
-                    "recalled",
-                    {"message_id": message_id},
-                    conversation_id=row.conversation_id,
-                    live=view,
-                )
+                MessageRecalled(message_id=message_id, message=view), to_conversation(row.conversation_id)
             )
         if row.file_id:
             await self.files.do_forget(row.file_id)
@@ -337,12 +325,8 @@ class Messages:
             view = (await render_messages(uow.conn, [row]))[0]
             if changed:
                 uow.emit(
-                    Event(
-                        "message",
-                        "reaction",
-                        {"message_id": message_id, "reactions": view["reactions"]},
-                        conversation_id=row.conversation_id,
-                    )
+                    ReactionsChanged(message_id=message_id, reactions=view["reactions"]),
+                    to_conversation(row.conversation_id),
                 )
         return await self._own_view(user.id, view)
 
@@ -360,19 +344,9 @@ class Messages:
                 senders = await receipt_store.senders_between(uow.conn, conversation_id, previous, read_seq)
                 if await receipt_store.receipts_hidden(uow.conn, {conversation_id}):
                     senders = []  # the organization turned read receipts off: only the reader's devices
-                audience = sorted({*senders, user.id})
                 uow.emit(
-                    Event(
-                        "receipt",
-                        "read",
-                        {
-                            "user_id": user.id,
-                            "read_seq": read_seq,
-                            "from_seq": previous,
-                            "audience": audience,
-                        },
-                        conversation_id=conversation_id,
-                    )
+                    MessagesRead(user_id=user.id, read_seq=read_seq, from_seq=previous),
+                    to_conversation(conversation_id, only={*senders, user.id}),
                 )
         return {
             "conversation_id": conversation_id,

@@ -11,7 +11,16 @@ no special case: a ``member.added`` brings the group to a new member's list, a
 
 from __future__ import annotations
 
-from lakeside.services.context import Event, UnitOfWork
+from lakeside.domain.events import to_conversation, to_users
+from lakeside.domain.events.messaging import (
+    ConversationCreated,
+    ConversationRemoved,
+    ConversationUpdated,
+    MemberRemoved,
+    MemberRoleChanged,
+    MembersAdded,
+)
+from lakeside.services.context import UnitOfWork
 from lakeside.services.conversations import conversation_summary
 from lakeside.services.timeline import append_system_message
 from lakeside.store import conversations as store
@@ -46,12 +55,8 @@ async def create_group(
     conversation = await store.get_conversation(uow.conn, conversation_id)
     assert conversation is not None
     uow.emit(
-        Event(
-            "conversation",
-            "created",
-            {**conversation_summary(conversation), "member_ids": []},
-            conversation_id=conversation_id,
-        )
+        ConversationCreated(**conversation_summary(conversation), member_ids=[]),
+        to_conversation(conversation_id),
     )
     return conversation_id
 
@@ -70,7 +75,7 @@ async def join(
     await store.add_members(uow.conn, conversation_id, new, joined_seq=conversation.last_seq, now=now)
     added = sorted(new)
     await append_system_message(uow, conversation_id, by, {"action": "members_added", "user_ids": added}, now)
-    uow.emit(Event("member", "added", {"user_ids": added, "by": by}, conversation_id=conversation_id))
+    uow.emit(MembersAdded(user_ids=added, by=by), to_conversation(conversation_id, joining=added))
     return added
 
 
@@ -82,10 +87,8 @@ async def leave(uow: UnitOfWork, conversation_id: int, user_id: int, *, by: int,
     action = "member_left" if by == user_id else "member_removed"
     await append_system_message(uow, conversation_id, by, {"action": action, "user_ids": [user_id]}, now)
     # As in conversations.py: to the group while the person is still in it, and to the person.
-    uow.emit(Event("member", "removed", {"user_id": user_id, "by": by}, conversation_id=conversation_id))
-    uow.emit(
-        Event("conversation", "removed", {"conversation_id": conversation_id, "by": by}, user_id=user_id)
-    )
+    uow.emit(MemberRemoved(user_id=user_id, by=by), to_conversation(conversation_id, leaving=[user_id]))
+    uow.emit(ConversationRemoved(conversation_id=conversation_id, by=by), to_users(user_id))
     await store.remove_member(uow.conn, conversation_id, user_id, now)
     return True
 
@@ -95,7 +98,7 @@ async def set_role(uow: UnitOfWork, conversation_id: int, user_id: int, role: st
     if membership is None or membership.role == role:
         return
     await store.set_role(uow.conn, conversation_id, user_id, role)
-    uow.emit(Event("member", "role", {"user_id": user_id, "role": role}, conversation_id=conversation_id))
+    uow.emit(MemberRoleChanged(user_id=user_id, role=role), to_conversation(conversation_id))
 
 
 async def rename(uow: UnitOfWork, conversation_id: int, title: str, *, by: int, now: int) -> None:
@@ -106,7 +109,7 @@ async def rename(uow: UnitOfWork, conversation_id: int, title: str, *, by: int, 
     await append_system_message(uow, conversation_id, by, {"action": "group_renamed", "title": title}, now)
     updated = await store.get_conversation(uow.conn, conversation_id)
     assert updated is not None
-    uow.emit(Event("conversation", "updated", conversation_summary(updated), conversation_id=conversation_id))
+    uow.emit(ConversationUpdated(**conversation_summary(updated)), to_conversation(conversation_id))
 
 
 def group_role(org_role: str) -> str:

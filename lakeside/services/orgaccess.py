@@ -14,7 +14,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.errors import Forbidden, NotFound
-from lakeside.services.context import Event, UnitOfWork
+from lakeside.services.context import LegacyEvent as Event
+from lakeside.services.context import UnitOfWork
 from lakeside.store import organizations as store
 
 ORG_MANAGERS = ("owner", "admin")
@@ -53,5 +54,5 @@ def emit_to_org(uow: UnitOfWork, organization: Row[Any], event: Event) -> None:
     organization's active members: one event row, and it never reaches anyone outside."""
     if organization.all_staff_conversation_id:
         event.conversation_id = organization.all_staff_conversation_id
-        event.data.setdefault("organization_id", organization.id)
+        event.data().setdefault("organization_id", organization.id)
         uow.emit(event)

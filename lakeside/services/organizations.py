@@ -21,7 +21,8 @@ from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services import audit, org_groups
 from lakeside.services.accounts import AuthUser
-from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.context import Context, UnitOfWork
+from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.orgaccess import access_org, emit_to_org, logo_url
 from lakeside.store import announcements as announcement_store
 from lakeside.store import ding as ding_store

@@ -36,6 +36,8 @@ from typing import Any
 import orjson
 
 from lakeside.bus import RESYNC
+from lakeside.domain.events import event_class
+from lakeside.domain.events.messaging import SessionRevoked, UserUpdated
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ SESSION_CACHE_SECONDS = 5.0
 SESSION_CACHE_ENTRIES = 50_000
 # A bus payload is decoded only when one of its events may concern sessions (orjson writes an
 # event's "type" right after its "id"; inside a JSON string these quotes would be escaped).
-_RELEVANT = (b'"type":"session"', b'"type":"user"')
+_RELEVANT = tuple(f'"type":"{cls.type}"'.encode() for cls in (SessionRevoked, UserUpdated))
 
 
 class CachedSession:
@@ -146,12 +148,10 @@ class SessionCache:
         if not any(marker in payload for marker in _RELEVANT):
             return
         for event in orjson.loads(payload):
-            kind, op, data = event.get("type"), event.get("op"), event.get("data")
-            if kind == "session" and op == "revoked" and isinstance(data, dict):
-                session_id = data.get("session_id")
-                if isinstance(session_id, int):
-                    self.forget_session(session_id)
-            elif kind == "user" and isinstance(event.get("user_id"), int):
+            declared = event_class(event["type"], event["op"])
+            if declared is SessionRevoked:
+                self.forget_session(event["data"]["session_id"])
+            elif declared is UserUpdated:
                 self.forget_user(event["user_id"])
 
     async def start(self, bus: Any, channel: str) -> None:

@@ -1,9 +1,11 @@
 """Catching up: the events a user missed since a stream position, and a fresh start when the
 position is older than the log keeps.
 
-Message events are stored as ids and filled in here with the message as it is now, so a message
-recalled since shows as its tombstone and its content is never replayed. Events with an
-``audience`` (read receipts go only to the senders of the messages read) are filtered per user.
+The events and their encoding are services.events': message events are filled in with the
+message as it is now (a message recalled since shows as its tombstone and its content is never
+replayed), and an event's audience decides who among a conversation's members sees it (read
+receipts go only to the senders of the messages read) — the same rule and the same frames as
+live delivery.
 
 A page is one read transaction run in one hop (``Database.run_read``): the log's bounds, the
 page of events as plain rows, the messages they name and those messages' reactions — four
@@ -20,16 +22,15 @@ promoted to the oldest generation and paid for in full collections).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.errors import Conflict
+from lakeside.services import events as delivery
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context
-from lakeside.services.timeline import message_parts, render
 from lakeside.store import stream
 
 MAX_PAGE = 1000
@@ -38,82 +39,7 @@ MAX_PAGE = 1000
 # loop's thread): the cost per event is the same from 500 to 4,000, so pages stay short for the
 # sake of every other connection on the node.
 SOCKET_PAGE = 1000
-MESSAGE_OPS = frozenset(("created", "edited", "recalled"))
-
-
-def visible_to(event: dict[str, Any], user_id: int) -> bool:
-    # A list of user ids narrows who sees the event (read receipts); an announcement's
-    # "audience" is a word ("all", "departments") and narrows nothing.
-    audience = event["data"].get("audience") if isinstance(event["data"], dict) else None
-    return not isinstance(audience, list) or user_id in audience
-
-
-async def _messages_of(conn: AsyncConnection, payloads: list[Any], rows: Any) -> tuple[dict[int, Any], Any]:
-    """The current rows of the messages that the page's message events name, by id, and the
-    parts their views need."""
-    wanted = {
-        payload["message_id"]
-        for payload, row in zip(payloads, rows, strict=True)
-        if row[1] == "message" and row[2] in MESSAGE_OPS
-    }
-    found = await stream.messages_by_id(conn, sorted(wanted)) if wanted else []
-    return {values[0]: values for values in found}, await message_parts(conn, found)
-
-
-async def hydrate(conn: AsyncConnection, rows: Any) -> list[dict[str, Any]]:
-    """Wire events for log rows (in ``stream.EVENT_COLUMNS`` order), with message events
-    carrying the current message."""
-    return [event for _, event in await _wire_events(conn, rows)]
-
-
-async def encode(conn: AsyncConnection, rows: Any, user_id: int) -> list[tuple[int, bytes]]:
-    """(id, frame) for the log rows the user may see, each frame the event's JSON as ``hydrate``
-    would give it, encoded at once (see the module's docstring)."""
-    dumps = orjson.dumps
-    frames: list[tuple[int, bytes]] = []
-    append = frames.append
-    for message, event in await _wire_events(conn, rows):
-        payload = event["data"]
-        if not message and isinstance(payload, dict):
-            audience = payload.get("audience")
-            if isinstance(audience, list) and user_id not in audience:
-                continue
-        append((event["id"], dumps(event)))
-    return frames
-
-
-async def _wire_events(conn: AsyncConnection, rows: Any) -> Iterator[tuple[bool, dict[str, Any]]]:
-    """(whether it is a message event, the wire event) for the rows, one at a time (so that an
-    encoder keeps none of them alive), after reading the messages they name in one go."""
-    loads = orjson.loads
-    payloads = [loads(row[5]) for row in rows]
-    found, parts = await _messages_of(conn, payloads, rows)
-    return _each_event(rows, payloads, found, parts)
-
-
-def _each_event(
-    rows: Any, payloads: list[Any], found: dict[int, Any], parts: Any
-) -> Iterator[tuple[bool, dict[str, Any]]]:
-    for (event_id, type_, op, conversation_id, user_id, _data, created_at), payload in zip(
-        rows, payloads, strict=True
-    ):
-        message = type_ == "message" and op in MESSAGE_OPS
-        if message:
-            values = found.get(payload["message_id"])
-            if values is not None:
-                payload = render(values, parts)
-        yield (
-            message,
-            {
-                "id": event_id,
-                "type": type_,
-                "op": op,
-                "conversation_id": conversation_id,
-                "user_id": user_id,
-                "data": payload,
-                "created_at": created_at,
-            },
-        )
+FILL_PAGE = 1000  # events per read when a node fills a hole the bus left (``routed_after``)
 
 
 async def _rows_after(
@@ -170,11 +96,8 @@ class Sync:
         must start over from a snapshot (GET /api/v1/sync without ``since``)."""
         limit = max(1, min(limit, MAX_PAGE))
 
-        async def unit(conn: AsyncConnection) -> tuple[list[dict[str, Any]], int, bool]:
-            rows, position, more = await _rows_after(conn, user_id, since, limit)
-            return [e for e in await hydrate(conn, rows) if visible_to(e, user_id)], position, more
-
-        return await self.ctx.db.run_read(unit)
+        frames, position, more = await self.frames_since(user_id, since, limit=limit)
+        return [orjson.loads(frame) for _, frame in frames], position, more
 
     async def frames_since(
         self, user_id: int, since: int, *, limit: int | None = None
@@ -185,7 +108,7 @@ class Sync:
 
         async def unit(conn: AsyncConnection) -> tuple[list[tuple[int, bytes]], int, bool]:
             rows, position, more = await _rows_after(conn, user_id, since, size)
-            return await encode(conn, rows, user_id), position, more
+            return await delivery.frames_for(conn, rows, user_id), position, more
 
         return await self.ctx.db.run_read(unit)
 
@@ -193,6 +116,19 @@ class Sync:
         """Where a fresh client starts streaming after it has loaded its state over HTTP."""
         del user
         return await self.position()
+
+    async def routed_after(self, after: int) -> tuple[list[delivery.Routed], int, bool]:
+        """(events, newest, more): every event after ``after`` (at most ``FILL_PAGE``), for every
+        audience, read back from the log: how a node fills a hole the bus left. ``newest`` is the
+        log's newest id when the page was read; ids up to it that are not in the log never will
+        be (they were never committed)."""
+
+        async def page(conn: AsyncConnection) -> tuple[list[delivery.Routed], int, bool]:
+            _, newest = await stream.bounds(conn)
+            rows = await stream.events_between(conn, after, newest, limit=FILL_PAGE)
+            return await delivery.from_log(conn, rows), newest, len(rows) == FILL_PAGE
+
+        return await self.ctx.db.run_read(page)
 
     async def conversation_ids(self, user_id: int) -> set[int]:
         return await self.ctx.db.run_read(lambda conn: stream.conversation_ids(conn, user_id))

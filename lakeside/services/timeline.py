@@ -7,15 +7,19 @@ clients render in the reader's language.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.services.context import Event, UnitOfWork
+from lakeside.domain.events import to_conversation
+from lakeside.domain.events.messaging import MessageCreated
 from lakeside.store import messages as store
 from lakeside.store.tables import messages
+
+if TYPE_CHECKING:  # the unit of work's module reads message views through services.events
+    from lakeside.services.context import UnitOfWork
 
 PREVIEW_CHARS = 120
 QUOTE_CHARS = 200
@@ -243,13 +247,5 @@ async def append_system_message(
     stored = await store.get_message(uow.conn, message_id)
     assert stored is not None
     view = message_view(stored)
-    uow.emit(
-        Event(
-            "message",
-            "created",
-            {"message_id": message_id, "seq": seq},
-            conversation_id=conversation_id,
-            live=view,
-        )
-    )
+    uow.emit(MessageCreated(message_id=message_id, seq=seq, message=view), to_conversation(conversation_id))
     return view

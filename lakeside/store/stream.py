@@ -26,6 +26,7 @@ EVENT_COLUMNS = (
     events.c.user_id,
     events.c.data,
     events.c.created_at,
+    events.c.audience,
 )
 
 

@@ -218,6 +218,9 @@ events = Table(
     Column("user_id", BigInteger),
     Column("data", LargeBinary, nullable=False),  # orjson
     Column("created_at", Ms, nullable=False),
+    # What the two columns above cannot say of who receives it (domain.events.Audience.extra):
+    # orjson, NULL for most events.
+    Column("audience", LargeBinary),
     Index("ix_events_conversation_id_id", "conversation_id", "id"),
     Index("ix_events_user_id_id", "user_id", "id"),
     # Positions must never be reused, even after pruning empties the table.

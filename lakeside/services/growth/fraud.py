@@ -23,7 +23,8 @@ from lakeside.domain.campaigns import day_number
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Invalid, NotFound
 from lakeside.services.accounts import AuthUser
-from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.context import Context, UnitOfWork
+from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.growth.campaigns import Campaigns
 from lakeside.services.growth.leaderboard import spec_of
 from lakeside.store import campaigns as store

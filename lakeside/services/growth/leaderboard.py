@@ -42,7 +42,8 @@ from lakeside.domain.campaigns import (
     snapshot_document,
 )
 from lakeside.domain.tokens import now_ms
-from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.context import Context, UnitOfWork
+from lakeside.services.context import LegacyEvent as Event
 from lakeside.store import campaigns as store
 from lakeside.store import leaderboard as edges
 from lakeside.store import organizations as org_store

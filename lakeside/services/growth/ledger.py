@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Invalid, NotFound
-from lakeside.services.context import Context, Event, UnitOfWork
+from lakeside.services.context import Context, UnitOfWork
+from lakeside.services.context import LegacyEvent as Event
 from lakeside.store import growth_ledger as store
 
 ISSUER = "issuer"

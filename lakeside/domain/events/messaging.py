@@ -1,0 +1,159 @@
+"""Events of the messaging core: messages, conversations and their members, read receipts,
+accounts and sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lakeside.domain.events import Event, declare, live_only, shared
+
+CONVERSATION = "conversation"
+MESSAGE_DOC = "the message, as `GET /api/v1/messages/{id}` returns it"
+
+
+class MessageEvent(Event):
+    """A message event keeps only the message's id in the log; live delivery sends the message
+    itself, and catch-up reads it back as it is then (a message recalled since replays as its
+    tombstone, so recalled content is never sent again)."""
+
+    message_id: int
+    message: dict[str, Any] | None
+
+    def live(self) -> Any:
+        return self.message if self.message is not None else self.data()
+
+
+@declare("message", "created", to="conversation", addressed_to=CONVERSATION)
+class MessageCreated(MessageEvent):
+    """the message (the log keeps `{message_id, seq}`)"""
+
+    message_id: int
+    seq: int
+    message: dict[str, Any] | None = live_only()
+
+    def data(self) -> dict[str, Any]:  # the send path's hot spot: no generic field walk
+        return {"message_id": self.message_id, "seq": self.seq}
+
+
+@declare("message", "edited", to="conversation", addressed_to=CONVERSATION)
+class MessageEdited(MessageEvent):
+    """the message as it is now"""
+
+    message_id: int
+    message: dict[str, Any] | None = live_only()
+
+
+@declare("message", "recalled", to="conversation", addressed_to=CONVERSATION)
+class MessageRecalled(MessageEvent):
+    """the tombstone (`recalled: true`, empty body, no file)"""
+
+    message_id: int
+    message: dict[str, Any] | None = live_only()
+
+
+@declare("message", "reaction", to="conversation", addressed_to=CONVERSATION)
+class ReactionsChanged(Event):
+    """`{message_id, reactions: [{emoji, count, user_ids}]}`"""
+
+    message_id: int
+    reactions: list[dict[str, Any]]
+
+
+@declare(
+    "receipt", "read", to="conversation", addressed_to="the senders of the messages read, and the reader"
+)
+class MessagesRead(Event):
+    """`{user_id, read_seq, from_seq}`: the reader's cursor moved from `from_seq` to `read_seq`"""
+
+    user_id: int
+    read_seq: int
+    from_seq: int
+
+
+@shared
+class ConversationSummary(Event):
+    """What every member may know of a conversation (``conversation_summary``)."""
+
+    id: int
+    kind: str
+    title: str | None
+    avatar_url: str | None
+    member_count: int
+    member_cap: int
+    last_seq: int
+    last_activity_at: int
+    created_by: int | None
+    created_at: int
+
+
+@declare("conversation", "created", to="conversation", addressed_to=CONVERSATION)
+class ConversationCreated(ConversationSummary):
+    """the conversation summary and `member_ids`"""
+
+    member_ids: list[int]
+
+
+@declare("conversation", "updated", to="conversation", addressed_to=CONVERSATION)
+class ConversationUpdated(ConversationSummary):
+    """the conversation summary (title, avatar...)"""
+
+
+@declare("conversation", "removed", to="users", addressed_to="the removed user")
+class ConversationRemoved(Event):
+    """`{conversation_id, by}`: you are no longer a member"""
+
+    conversation_id: int
+    by: int | None
+
+
+@declare("conversation", "settings", to="users", addressed_to="the user")
+class ConversationSettingsChanged(Event):
+    """`{conversation_id, pinned?, muted?}` (your other devices); only what changed is there"""
+
+    conversation_id: int
+    pinned: bool | None = None
+    muted: bool | None = None
+
+    def data(self) -> dict[str, Any]:
+        return {k: v for k, v in super().data().items() if v is not None}
+
+
+@declare("member", "added", to="conversation", addressed_to=CONVERSATION)
+class MembersAdded(Event):
+    """`{user_ids, by}`"""
+
+    user_ids: list[int]
+    by: int | None
+
+
+@declare("member", "removed", to="conversation", addressed_to=CONVERSATION)
+class MemberRemoved(Event):
+    """`{user_id, by}`"""
+
+    user_id: int
+    by: int | None
+
+
+@declare("member", "role", to="conversation", addressed_to=CONVERSATION)
+class MemberRoleChanged(Event):
+    """`{user_id, role}`"""
+
+    user_id: int
+    role: str
+
+
+@declare("user", "updated", to="users", addressed_to="the user")
+class UserUpdated(Event):
+    """the public profile `{id, username, display_name, avatar_url}`"""
+
+    id: int
+    username: str
+    display_name: str
+    avatar_url: str | None
+
+
+@declare("session", "revoked", to="users", addressed_to="the user")
+class SessionRevoked(Event):
+    """`{session_id}`; the socket of that session is closed (4001)"""
+
+    session_id: int
