@@ -57,12 +57,14 @@ from lakeside.workers.leaderboard import LeaderboardWorker
 
 log = logging.getLogger("lakeside")
 
+# A request walks the routes in this order: the messages router, whose first route is the send,
+# goes first.
 ROUTERS = [
+    messages.router,
     health.router,
     accounts.router,
     friends.router,
     conversations.router,
-    messages.router,
     files.router,
     search.router,
     sync.router,
@@ -210,8 +212,6 @@ def build_app(settings: Settings) -> FastAPI:
     # Sockets are handed to the gateway before the middleware stack (LakesideApp); the route
     # stays, first, for anything that routes through the router (mounts, url_path_for).
     app.router.routes.insert(0, WebSocketRoute(STREAM_PATH, stream_endpoint, name="stream"))
-    # Next, the send route's fast path (api/messages.py: it falls through to the documented route).
-    app.router.routes.insert(1, messages.SendRoute())
     # Security headers, request ids, the client address and the body limit, in one layer.
     app.add_middleware(Edge, limit=settings.max_request_body_bytes, streamed=STREAMED_BODIES)
     install_metrics(app, settings)

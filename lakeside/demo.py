@@ -22,6 +22,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from lakeside.domain.messages import SendMessage
 from lakeside.errors import Conflict
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
@@ -666,15 +667,13 @@ async def _send_lines(services: Services, users: dict[str, AuthUser], room: _Roo
     """Send the chat's lines up to ``stop``, each after the previous one has committed."""
     for index in range(len(room.message_ids), stop):
         line = room.chat.lines[index]
-        result = await services.messages.do_send(
-            users[line.sender],
-            room.conversation_id,
+        command = SendMessage(
             client_msg_id=f"demo-{room.number}-{index}",
             kind="markdown" if line.markdown else "text",
             body=line.body,
             reply_to_id=room.message_ids[line.reply_to] if line.reply_to is not None else None,
-            file_id=None,
         )
+        result = await services.messages.do_send(users[line.sender], room.conversation_id, command)
         room.message_ids.append(result.message["id"])
         room.last_seq = result.message["seq"]
         room.spoke_at[line.sender] = room.last_seq

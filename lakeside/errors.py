@@ -63,3 +63,23 @@ class RateLimited(LakesideError):
 class Unavailable(LakesideError):
     status = 503
     code = "UNAVAILABLE"
+
+
+# Where a parse error happened, in the words of the request: the transport's own location names
+# (pydantic's "body", FastAPI's "query"...) are left out.
+_LOCATIONS = frozenset({"body", "query", "path", "header"})
+
+
+def validation_failed(errors: list[Any]) -> Invalid:
+    """Errors of a parse (pydantic's ``errors()``: dicts with ``loc`` and ``msg``) as one
+    ``Invalid`` with code ``VALIDATION_FAILED``: the first problem in its message, all of them
+    in ``fields``. The HTTP edge and the socket render a refused input alike."""
+    fields = [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ()) if part not in _LOCATIONS) or "body",
+            "problem": str(error.get("msg", "")),
+        }
+        for error in errors
+    ]
+    first = fields[0] if fields else {"field": "body", "problem": "invalid"}
+    return Invalid(f"{first['field']}: {first['problem']}", code="VALIDATION_FAILED", fields=fields)

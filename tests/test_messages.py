@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from lakeside.config import Settings
 from lakeside.domain.markdown import ALLOWED_SCHEMES, ALLOWED_TAGS
+from lakeside.domain.messages import SendMessage
 from lakeside.store.tables import events, message_search, messages, reactions
 from tests.conftest import Person, befriend, error_code
 
@@ -607,7 +608,7 @@ async def test_a_send_racing_the_writers_shutdown_is_still_answered(
     services = app.state.services
     await sent(zhangsan, cid, "before")
     user = await services.accounts.authenticate(lisi.token)
-    draft = await services.messages.check_send(user, cid, client_msg_id="late-1", kind="text", body="late")
+    draft = await services.messages.check_send(user, cid, SendMessage(client_msg_id="late-1", body="late"))
     stopping = asyncio.create_task(services.messages.writer.stop())
     await asyncio.sleep(0)  # stop() has queued its end marker and waits for the writer
     # A guard against a hang, not a timing assertion: the send must be answered.

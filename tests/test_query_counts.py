@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from lakeside.domain.messages import SendMessage
 from lakeside.errors import LakesideError
 from lakeside.services.message_writer import SendResult
 from tests.conftest import Person, befriend
@@ -60,7 +61,7 @@ async def _send_batch(
     user = await services.accounts.authenticate(person.token)
     drafts = [
         await services.messages.check_send(
-            user, conversation_id, client_msg_id=f"{tag}-{i}", kind="text", body=b
+            user, conversation_id, SendMessage(client_msg_id=f"{tag}-{i}", body=b)
         )
         for i, b in enumerate(bodies)
     ]
@@ -132,7 +133,7 @@ async def test_a_batch_checks_every_send_against_the_rules_without_failing_its_n
     targets = [direct_lisi, direct_wangwu, group, direct_lisi, direct_lisi]
     ids = ["ok-1", "blocked", "not-member", "ok-2", "ok-1"]  # the last is a retry within the batch
     drafts = [
-        await services.messages.check_send(user, c, client_msg_id=i, kind="text", body=f"{i} @mallory")
+        await services.messages.check_send(user, c, SendMessage(client_msg_id=i, body=f"{i} @mallory"))
         for c, i in zip(targets, ids, strict=True)
     ]
     outcomes = await asyncio.gather(

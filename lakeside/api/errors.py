@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lakeside.api.responses import JSONResponse
-from lakeside.errors import LakesideError, RateLimited
+from lakeside.errors import LakesideError, RateLimited, validation_failed
 
 log = logging.getLogger("lakeside.api")
 
@@ -30,11 +30,6 @@ def error_body(code: str, message: str, **data: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **data}}
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LakesideError)
     async def _lakeside(_request: Request, exc: LakesideError) -> JSONResponse:
@@ -46,13 +41,8 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         if any(error.get("type") == "json_invalid" for error in errors):
             return JSONResponse(error_body("INVALID_JSON", "The request body is not valid JSON."), 400)
-        fields = [
-            {"field": _field_path(tuple(error.get("loc", ()))), "problem": str(error.get("msg", ""))}
-            for error in errors
-        ]
-        first = fields[0] if fields else {"field": "body", "problem": "invalid"}
-        message = f"{first['field']}: {first['problem']}"
-        return JSONResponse(error_body("VALIDATION_FAILED", message, fields=fields), 422)
+        refused = validation_failed(list(errors))
+        return JSONResponse(error_body(refused.code, refused.message, **refused.data), refused.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

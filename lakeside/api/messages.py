@@ -1,71 +1,168 @@
 """Messages: send, history, edit, recall, reactions, read cursor.
 
-Sending over HTTP has two routes for one operation. ``send_message`` is the documented FastAPI
-route. ``SendRoute``, placed first in the app's route table, answers the common case — a Bearer
-token, a JSON body that ``SendIn`` accepts, a well-formed conversation id — without FastAPI's
-route walk and dependency solving (most of the CPU of a send). Everything else (a cookie
-session, a malformed or invalid body, a bad id) falls through to ``send_message``, so those
-answers are FastAPI's own, byte for byte; the fast route's refusals (authentication, rate limit,
-the send's rules) are the same exceptions, rendered by the same error handlers.
+The send is one route, ``send_message``, served by ``SendRoute``: FastAPI's route, documented in
+the OpenAPI document like any other, whose ``handle`` answers the common request itself — a
+Bearer token, a well-formed conversation id, a JSON body that ``SendMessage`` accepts — by
+doing what FastAPI's dependency solving would (authenticate, parse the body, call the endpoint,
+serialise its answer) without the generic machinery, which was most of the CPU of a send.
+Everything else (a cookie session, a malformed or invalid body, a bad id) is handed to FastAPI's
+own handling of the same route, so those answers are FastAPI's, byte for byte.
+tests/test_send_route.py holds the two ways to the same answers.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.routing import APIRoute
 from pydantic import Field, ValidationError
 from starlette.requests import ClientDisconnect
-from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
-from lakeside.api.deps import ServicesDep, UserDep
-from lakeside.api.limits import limited
+from lakeside.api.deps import ServicesDep, UserDep, client_address
 from lakeside.api.schemas import ERRORS, Strict
-from lakeside.api.views import MAX_ID, IdField, IdPath, MessageOut, MessagePage, ReadOut
+from lakeside.api.views import MAX_ID, IdPath, MessageOut, MessagePage, ReadOut
+from lakeside.domain.messages import MAX_BODY_CHARS, SendMessage
 
 router = APIRouter(prefix="/api/v1", tags=["messages"], responses=ERRORS)
 
 
-class SendIn(Strict):
-    client_msg_id: str = Field(
-        min_length=1,
-        max_length=64,
-        description="Chosen by the client, unique per sender. A retry with the same id returns the original.",
-    )
-    kind: Literal["text", "markdown", "image", "file"] = "text"
-    body: str = Field(default="", max_length=65_536, description="Text, markdown, or a caption.")
-    reply_to_id: IdField | None = None
-    file_id: str | None = Field(default=None, max_length=32)
-
-
 class EditIn(Strict):
-    body: str = Field(max_length=65_536)
+    body: str = Field(max_length=MAX_BODY_CHARS)
 
 
 class ReadIn(Strict):
     seq: int = Field(ge=0, le=MAX_ID, description="The highest sequence number the caller has seen.")
 
 
-@router.post(
-    "/conversations/{conversation_id}/messages",
-    status_code=status.HTTP_201_CREATED,
-    response_model=MessageOut,
-    dependencies=[limited("sends")],
-    responses={200: {"model": MessageOut, "description": "A retry: the message stored before."}},
-)
+# -- the send route ------------------------------------------------------------------------------
+
+SEND_PATH = "/conversations/{conversation_id}/messages"
+_CANONICAL_ID = re.compile(r"[1-9][0-9]{0,18}")
+_JSON = re.compile(rb"application/json\s*(;.*)?", re.IGNORECASE | re.DOTALL)
+
+
+def _bearer(scope: Scope) -> str | None:
+    """The token as FastAPI's HTTPBearer reads it, when the request carries one."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, credentials = value.decode("latin-1").partition(" ")
+            credentials = credentials.strip()
+            return credentials if scheme.lower() == "bearer" and credentials else None
+    return None
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return _JSON.fullmatch(value) is not None
+    return False
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()  # as Starlette's Request.body() does
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replayed(body: bytes, receive: Receive) -> Receive:
+    """``receive`` with the body, already read, handed out again first."""
+    replayed = False
+
+    async def replay() -> Any:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class SendRoute(APIRoute):
+    """The route of ``send_message``; see the module's docstring. ``fast`` off hands every
+    request to FastAPI's handling (the parity test compares the two)."""
+
+    fast = True
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast and scope["method"] == "POST":
+            raw_id = scope["path_params"].get("conversation_id", "")
+            token = _bearer(scope)
+            if token is not None and _CANONICAL_ID.fullmatch(raw_id) and _is_json(scope):
+                conversation_id = int(raw_id)
+                body = await _read_body(receive)
+                command = _command(body) if conversation_id <= MAX_ID else None
+                if command is not None:
+                    await self._answer(scope, receive, send, conversation_id, token, command)
+                    return
+                receive = _replayed(body, receive)
+        await super().handle(scope, receive, send)
+
+    @staticmethod
+    async def _answer(
+        scope: Scope, receive: Receive, send: Send, conversation_id: int, token: str, command: SendMessage
+    ) -> None:
+        """What FastAPI's solving would do for this request, then the endpoint itself."""
+        services = scope["app"].state.services
+        user = await services.accounts.authenticate(token)
+        response = Response(status_code=status.HTTP_201_CREATED)
+        out = await send_message(conversation_id, command, user, services, Request(scope, receive), response)
+        payload = _MESSAGE_JSON(out)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": [
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _command(body: bytes) -> SendMessage | None:
+    """The body as the command, or None when FastAPI should answer it (its own error)."""
+    try:
+        return SendMessage.model_validate(orjson.loads(body))
+    except (orjson.JSONDecodeError, ValidationError):
+        return None
+
+
 async def send_message(
-    conversation_id: IdPath, body: SendIn, user: UserDep, services: ServicesDep, response: Response
+    conversation_id: IdPath,
+    body: SendMessage,
+    user: UserDep,
+    services: ServicesDep,
+    request: Request,
+    response: Response,
 ) -> MessageOut:
     """Send a message. The reply comes after the message is committed (201), or, for a retried
     client_msg_id, is the message stored the first time (200)."""
-    result = await services.messages.do_send(user, conversation_id, **body.model_dump())
-    services.growth.activity.message_sent(user.id, created=result.created)
+    result = await services.messages.do_send(user, conversation_id, body, address=client_address(request))
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return MessageOut(**result.message)
+
+
+router.add_api_route(
+    SEND_PATH,
+    send_message,
+    methods=["POST"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=MessageOut,
+    responses={200: {"model": MessageOut, "description": "A retry: the message stored before."}},
+    route_class_override=SendRoute,
+)
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=MessagePage)
@@ -128,125 +225,6 @@ async def remove_reaction(
 async def mark_read(conversation_id: IdPath, body: ReadIn, user: UserDep, services: ServicesDep) -> ReadOut:
     """Move the caller's read cursor forward; unread counts follow from it."""
     return ReadOut(**await services.messages.do_mark_read(user, conversation_id, body.seq))
-
-
-# -- the fast route -------------------------------------------------------------------------------
-
-SEND_PATH = "/api/v1/conversations/{conversation_id}/messages"
-_SEND_PATH = re.compile(r"/api/v1/conversations/([1-9][0-9]{0,18})/messages")
-_FALLBACK = "lakeside.send_fallback"
-_TOKEN = "lakeside.send_token"
-_JSON = re.compile(rb"application/json\s*(;.*)?", re.IGNORECASE | re.DOTALL)
-
-
-def _bearer(scope: Scope) -> str | None:
-    """The token as FastAPI's HTTPBearer reads it, when the request carries one."""
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, credentials = value.decode("latin-1").partition(" ")
-            credentials = credentials.strip()
-            return credentials if scheme.lower() == "bearer" and credentials else None
-    return None
-
-
-def _is_json(scope: Scope) -> bool:
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            return _JSON.fullmatch(value) is not None
-    return False
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise ClientDisconnect()  # as Starlette's Request.body() does
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-class SendRoute(BaseRoute):
-    """``POST /api/v1/conversations/{conversation_id}/messages`` without FastAPI's machinery for
-    the common case; see the module's docstring. Not in the OpenAPI document (``send_message``
-    is, with the same path, body and answers)."""
-
-    path = path_format = SEND_PATH
-    name = "send_message_direct"
-    methods = frozenset({"POST"})
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or scope["method"] != "POST" or _FALLBACK in scope:
-            return Match.NONE, {}
-        path = scope["path"]
-        root = scope.get("root_path", "")
-        if root:
-            if not path.startswith(root):
-                return Match.NONE, {}
-            path = path[len(root) :]
-        found = _SEND_PATH.fullmatch(path)
-        if found is None:
-            return Match.NONE, {}
-        conversation_id = int(found.group(1))
-        token = _bearer(scope)
-        if conversation_id > MAX_ID or token is None or not _is_json(scope):
-            return Match.NONE, {}
-        return Match.FULL, {
-            "endpoint": send_message,
-            "path_params": {"conversation_id": conversation_id},
-            "route": self,
-            _TOKEN: token,
-        }
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        raise NoMatchFound(name, path_params)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token: str = scope.pop(_TOKEN)
-        body = await _read_body(receive)
-        try:
-            fields = SendIn.model_validate(orjson.loads(body))
-        except (orjson.JSONDecodeError, ValidationError):
-            await self._fall_back(scope, body, receive, send)
-            return
-        services = scope["app"].state.services
-        user = await services.accounts.authenticate(token)
-        client = scope.get("client")
-        await services.ctx.limits.take("sends", user_id=user.id, address=client[0] if client else "")
-        conversation_id = scope["path_params"]["conversation_id"]
-        # As send_message does: the same fields, the same service call.
-        result = await services.messages.do_send(user, conversation_id, **fields.model_dump())
-        services.growth.activity.message_sent(user.id, created=result.created)
-        payload = _MESSAGE_JSON(MessageOut(**result.message))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
-                "headers": [
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"content-type", b"application/json"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
-
-    @staticmethod
-    async def _fall_back(scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
-        """Route the request again, past this route, with the body already read."""
-        for key in ("endpoint", "path_params", "route"):
-            scope.pop(key, None)
-        scope[_FALLBACK] = True
-        replayed = False
-
-        async def replay() -> Any:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await scope["router"].app(scope, replay, send)
 
 
 _MESSAGE_JSON = MessageOut.__pydantic_serializer__.to_json

@@ -25,7 +25,8 @@ import orjson
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from lakeside.errors import Invalid, LakesideError
+from lakeside.domain.messages import check_id, parse_send
+from lakeside.errors import LakesideError
 from lakeside.realtime.connection import (
     CLOSE_IDLE,
     CLOSE_PROTOCOL,
@@ -248,40 +249,22 @@ async def _read(
             )
 
 
-def _is_id(value: Any) -> bool:
-    """A 64-bit database id: anything else would only fail deeper, in the driver."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
-
-
 async def _send(connection: Connection, services: Services, user: AuthUser, frame: dict[str, Any]) -> None:
     """A message sent over the socket: answered with ack (after commit) or nack."""
     client_msg_id = frame.get("client_msg_id")
     try:
-        conversation_id = frame.get("conversation_id")
-        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
-            raise Invalid("conversation_id must be an integer.", code="VALIDATION_FAILED")
-        reply_to_id = frame.get("reply_to_id")
-        if not _is_id(conversation_id) or not (reply_to_id is None or _is_id(reply_to_id)):
-            raise Invalid("Ids are integers from 1 to 2**63 - 1.", code="INVALID")
-        fields = {
-            "client_msg_id": client_msg_id if isinstance(client_msg_id, str) else "",
-            "kind": frame.get("kind", "text"),
-            "body": frame.get("body", ""),
-            "reply_to_id": frame.get("reply_to_id"),
-            "file_id": frame.get("file_id"),
-        }
-        if not isinstance(fields["body"], str) or not isinstance(fields["kind"], str):
-            raise Invalid("body and kind must be strings.", code="VALIDATION_FAILED")
+        conversation_id = check_id(frame.get("conversation_id"))
+        command = parse_send(frame)
         client = connection.websocket.client
-        await services.ctx.limits.take("sends", user_id=user.id, address=client.host if client else "")
-        result = await services.messages.do_send(user, conversation_id, **fields)
+        result = await services.messages.do_send(
+            user, conversation_id, command, address=client.host if client else ""
+        )
         reply = {
             "type": "ack",
             "client_msg_id": client_msg_id,
             "created": result.created,
             "message": result.message,
         }
-        services.growth.activity.message_sent(user.id, created=result.created)
     except LakesideError as exc:
         reply = {
             "type": "nack",

@@ -27,7 +27,7 @@ class Services:
         self.friends = Friends(ctx)
         self.files = Files(ctx)
         self.conversations = Conversations(ctx)
-        self.messages = Messages(ctx, self.conversations, self.files)
+        self.messages = Messages(ctx, self.conversations, self.files, self.growth.activity)
         self.sync = Sync(ctx)
         self.receipts = Receipts(ctx, self.conversations)
         self.presence = Presence(ctx)

@@ -1,12 +1,15 @@
 """Messages: send (group-committed), history, edit, recall, reactions, read cursors.
 
-The send path. ``check_send`` validates a draft's shape; a reply or an attachment is checked
-against what it points to in a read transaction (with the sender's access, as before). The rules
-every send shares — membership, blocks in direct chats, mentions — are checked by the
-``MessageWriter`` (lakeside.services.message_writer) for a whole batch at once, inside the one
-transaction that stores it: a plain text send costs no read of its own. One transaction per
-batch instead of per message is what lets SQLite (one writer at a time) and PostgreSQL (one fsync
-per commit) carry thousands of messages a second.
+The send path. Every transport parses a send into one command (``SendMessage``,
+lakeside.domain.messages) and makes one call, ``do_send``, which owns the rest: the rate limit,
+the rules (``check_send``: the body, the file, the reply target — a reply or an attachment is
+checked against what it points to in a read transaction, with the sender's access), the
+idempotent write, and the sender's activity for the growth engine. The rules every send shares —
+membership, blocks in direct chats, mentions — are checked by the ``MessageWriter``
+(lakeside.services.message_writer) for a whole batch at once, inside the one transaction that
+stores it: a plain text send costs no read of its own. One transaction per batch instead of per
+message is what lets SQLite (one writer at a time) and PostgreSQL (one fsync per commit) carry
+thousands of messages a second.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import MessageEdited, MessageRecalled, MessagesRead, ReactionsChanged
 from lakeside.domain.markdown import render_markdown
 from lakeside.domain.mentions import find_mentions
+from lakeside.domain.messages import EDITABLE_KINDS, SendMessage
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Forbidden, Invalid, NotFound
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context
 from lakeside.services.conversations import MANAGERS, Conversations
 from lakeside.services.files import Files
+from lakeside.services.growth.activity import Activity
 from lakeside.services.message_writer import Draft, MessageWriter, SendResult
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import render_messages
@@ -42,8 +47,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Draft", "MessageWriter", "Messages", "SendResult"]
 
-SENDABLE_KINDS = ("text", "markdown", "image", "file")
-EDITABLE_KINDS = ("text", "markdown")
 MAX_PAGE = 200
 
 
@@ -60,30 +63,34 @@ def _duration(seconds: int) -> str:
 
 
 class Messages:
-    def __init__(self, ctx: Context, conversations: Conversations, files: Files) -> None:
+    def __init__(self, ctx: Context, conversations: Conversations, files: Files, activity: Activity) -> None:
         self.ctx = ctx
         self.conversations = conversations
         self.files = files
+        self.activity = activity
         self.writer = MessageWriter(ctx)
 
     # -- sending ------------------------------------------------------------------------------
 
-    async def check_send(
-        self,
-        user: AuthUser,
-        conversation_id: int,
-        *,
-        client_msg_id: str,
-        kind: str,
-        body: str,
-        reply_to_id: int | None = None,
-        file_id: str | None = None,
-    ) -> Draft:
-        client_msg_id = client_msg_id.strip()
-        if not 1 <= len(client_msg_id) <= 64 or not client_msg_id.isprintable():
+    async def do_send(
+        self, user: AuthUser, conversation_id: int, command: SendMessage, *, address: str = ""
+    ) -> SendResult:
+        """Send a message: the one call behind every transport (HTTP, the socket). Spends one of
+        the sender's and the address's ``sends``, checks the rules, and answers after the commit;
+        a retry with the same client_msg_id answers with the stored original and ``created``
+        false (and counts once in the sender's activity)."""
+        await self.ctx.limits.take("sends", user_id=user.id, address=address)
+        draft = await self.check_send(user, conversation_id, command)
+        result = await self.writer.submit(draft)
+        self.activity.message_sent(user.id, created=result.created)
+        return result
+
+    async def check_send(self, user: AuthUser, conversation_id: int, command: SendMessage) -> Draft:
+        """The command as a draft for the writer, once the rules that do not need the batch hold."""
+        client_msg_id = command.client_msg_id.strip()
+        if not client_msg_id or not client_msg_id.isprintable():
             raise Invalid("client_msg_id is 1 to 64 printable characters.", code="INVALID_CLIENT_MSG_ID")
-        if kind not in SENDABLE_KINDS:
-            raise Invalid(f"kind is one of {', '.join(SENDABLE_KINDS)}.", code="INVALID_KIND")
+        kind, body, file_id, reply_to_id = command.kind, command.body, command.file_id, command.reply_to_id
         max_bytes = self.ctx.settings.max_message_bytes
         if kind in EDITABLE_KINDS:
             body = text.clean_body(body, max_bytes=max_bytes)
@@ -150,12 +157,6 @@ class Messages:
             raise NotFound("No such file of yours.", code="FILE_NOT_FOUND")
         if kind == "image" and row.width is None:
             raise Invalid("That file is not an image; send it as kind file.", code="NOT_AN_IMAGE")
-
-    async def do_send(self, user: AuthUser, conversation_id: int, **fields: Any) -> SendResult:
-        """Send a message. Answers after the commit; a retry with the same client_msg_id
-        answers with the stored original and ``created`` false."""
-        draft = await self.check_send(user, conversation_id, **fields)
-        return await self.writer.submit(draft)
 
     # -- reading ------------------------------------------------------------------------------
 

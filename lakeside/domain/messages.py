@@ -1,0 +1,60 @@
+"""A message send, parsed: the one command that every transport builds.
+
+``SendMessage`` is the request body of ``POST /api/v1/conversations/{id}/messages`` (so it is
+what the OpenAPI document shows) and what the socket's ``send`` frame is parsed into
+(``parse_send``). It checks shape only — types and lengths. The rules a send must pass (a body
+that is not empty and fits the server's byte limit, a file for image and file messages, a reply
+in the same conversation, membership, blocks, mentions) are the messages service's, applied to
+the command whichever way it came.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lakeside.errors import Invalid, validation_failed
+
+# Ids are 64-bit in storage: a larger number is refused at the edge rather than overflowing a driver.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+EDITABLE_KINDS = ("text", "markdown")
+MAX_BODY_CHARS = 65_536  # the byte limit (settings.max_message_bytes) is applied by the service
+
+
+class SendMessage(BaseModel):
+    """A message to send."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    client_msg_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Chosen by the client, unique per sender. A retry with the same id returns the original.",
+    )
+    kind: Literal["text", "markdown", "image", "file"] = "text"
+    body: str = Field(default="", max_length=MAX_BODY_CHARS, description="Text, markdown, or a caption.")
+    reply_to_id: Id | None = None
+    file_id: str | None = Field(default=None, max_length=32)
+
+
+SEND_FIELDS = frozenset(SendMessage.model_fields)
+
+
+def parse_send(fields: Mapping[str, Any]) -> SendMessage:
+    """The command from a mapping of its fields (a socket frame; keys that are not fields, such as
+    the frame's ``op``, are not the command's concern). Raises ``Invalid`` VALIDATION_FAILED."""
+    try:
+        return SendMessage.model_validate({k: v for k, v in fields.items() if k in SEND_FIELDS})
+    except ValidationError as exc:
+        raise validation_failed(exc.errors(include_url=False, include_context=False)) from None
+
+
+def check_id(value: Any) -> int:
+    """A 64-bit database id from a frame: anything else would only fail deeper, in the driver."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
+        return value
+    raise Invalid("Ids are integers from 1 to 2**63 - 1.", code="INVALID")
