@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from lakeside.domain.text import SearchTerm, query_terms
 from lakeside.store import search as search_store
+from lakeside.store.dialects import DIALECTS, postgresql, sqlite
 from lakeside.store.tables import message_search
 from tests.conftest import Person, befriend, error_code
 
@@ -295,7 +296,7 @@ async def test_the_full_text_index_answers(app: FastAPI) -> None:
     terms = query_terms('meet 钉钉开会 钉 "x')
 
     def sql(filters: search_store.SearchFilters) -> str:
-        statement = search_store.search_query(db.dialect, 1, terms, filters, 20)
+        statement = search_store.search_query(DIALECTS[db.dialect], 1, terms, filters, 20)
         return str(statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
 
     async with db.read() as conn:
@@ -313,7 +314,7 @@ async def test_the_full_text_index_answers(app: FastAPI) -> None:
             # With scans forbidden, each condition alone must go through its index.
             await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
             for condition, index in zip(
-                search_store.tsvector_conditions(terms), ("words", "chars"), strict=True
+                postgresql.tsvector_conditions(terms), ("words", "chars"), strict=True
             ):
                 statement = select(message_search.c.message_id).where(condition)
                 compiled = statement.compile(
@@ -326,11 +327,11 @@ async def test_the_full_text_index_answers(app: FastAPI) -> None:
 
 def test_fts5_expression_quotes_everything() -> None:
     terms = query_terms('钉钉开会 钉 Meet "')
-    assert search_store.fts5_expression(terms) == (
+    assert sqlite.fts5_expression(terms) == (
         'words : "钉钉 钉开 开会" AND chars : "钉" AND words : "meet"*'
     )
     hostile = [SearchTerm("prefix", ('a"b',)), SearchTerm("char", ("'",))]
-    assert search_store.fts5_expression(hostile) == 'words : "a""b"* AND chars : "\'"'
-    assert search_store.tsqueries(terms) == ("('钉钉' <-> '钉开' <-> '开会') & 'meet':*", "'钉'")
+    assert sqlite.fts5_expression(hostile) == 'words : "a""b"* AND chars : "\'"'
+    assert postgresql.tsqueries(terms) == ("('钉钉' <-> '钉开' <-> '开会') & 'meet':*", "'钉'")
     hostile = [SearchTerm("phrase", ("it's", "a\\b"))]
-    assert search_store.tsqueries(hostile) == ("('it''s' <-> 'a\\\\b')", "")
+    assert postgresql.tsqueries(hostile) == ("('it''s' <-> 'a\\\\b')", "")

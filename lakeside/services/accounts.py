@@ -221,8 +221,8 @@ class Accounts:
             # Moved on before the write, so that concurrent requests do not all touch it.
             entry.last_seen_at = now
             entry.expires_at = now + self.ctx.settings.session_ttl_days * 86_400_000
-            async with self.ctx.db.transaction() as conn:
-                await user_store.touch_session(conn, entry.user.session_id, now, entry.expires_at)
+            async with self.ctx.transaction() as uow:
+                await user_store.touch_session(uow.conn, entry.user.session_id, now, entry.expires_at)
         return entry.user
 
     async def list_sessions(self, user: AuthUser) -> list[dict[str, Any]]:

@@ -164,7 +164,7 @@ class Context:
         if not uow.emitted:
             return None
         batch = delivery.pending(uow.emitted, now_ms())
-        await self.db.lock_event_log(uow.conn)
+        await event_store.lock(uow.conn)
         ids = await event_store.append(uow.conn, batch.rows)
         return delivery.bus_payload(batch, ids)
 

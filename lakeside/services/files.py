@@ -387,8 +387,8 @@ class Files:
     async def do_forget(self, file_id: str) -> bool:
         """Delete a file from the database and the disk once nothing refers to it (after a
         recall: 撤回 means the content leaves the server)."""
-        async with self.ctx.db.transaction() as conn:
-            deleted = await file_store.delete_if_unused(conn, file_id)
+        async with self.ctx.transaction() as uow:
+            deleted = await file_store.delete_if_unused(uow.conn, file_id)
         if deleted:
             stem = self._stem(file_id)
             await asyncio.to_thread(

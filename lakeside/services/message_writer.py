@@ -1,20 +1,21 @@
 """The send path's writer: group commit, with the rules checked for a whole batch at once.
 
-``Messages.check_send`` validates a draft's shape (and, for replies and attachments, what they
-point to); the common send (text or markdown) reaches the writer without a read of its own. One
+``Messages.check_send`` turns a send command into a draft (checking, for replies and
+attachments, what they point to); the common send (text or markdown) reaches the writer without
+a read of its own. One
 writer task per process drains whatever has gathered and, in ONE transaction, checks the batch
 against the rules with one query each — memberships (with each conversation's kind, the sender's
 role and whether receipts are hidden), blocks between the two people of direct chats, the
 mentioned usernames and which of them are members — then looks up retries by (sender, client
 message id), reserves gapless sequence numbers (one UPDATE per batch on SQLite, one per
 conversation on PostgreSQL), inserts the messages, their search tokens and their events (last,
-as every writer appends them) with multi-row INSERTs, and moves the senders' read cursors. Only
-after the commit is each sender answered and are the events published. The number of statements
-a batch costs does not grow with its size (tests/test_query_counts.py pins it).
+as every unit of work appends them) with multi-row INSERTs, and moves the senders' read cursors.
+Only after the commit is each sender answered and are the events published. The number of
+statements a batch costs does not grow with its size (tests/test_query_counts.py pins it).
 
-On SQLite the whole transaction runs in one hop on the database's dedicated writer thread and
-connection (``Database.run_write``), so it never queues behind readers for a pooled connection
-and pays no thread hand-off per statement. A batch that fails is retried message by message, so
+The batch is one unit of work run in one hop (``Context.run_transaction``): on SQLite over the
+database's dedicated writer connection, so it never queues behind readers for a pooled
+connection and pays no thread hand-off per statement. A batch that fails is retried message by message, so
 one bad draft cannot fail its neighbours.
 """
 
@@ -31,6 +32,7 @@ import orjson
 from lakeside.domain import text
 from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import MessageCreated
+from lakeside.domain.messages import EDITABLE_KINDS
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Forbidden, LakesideError, NotFound
 from lakeside.services.context import Context, UnitOfWork
@@ -43,7 +45,6 @@ from lakeside.store import users as user_store
 
 log = logging.getLogger(__name__)
 
-EDITABLE_KINDS = ("text", "markdown")
 
 
 @dataclass
@@ -153,10 +154,8 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
     conn = uow.conn
     outcomes: dict[int, SendResult | Exception] = {}
     pairs = {(d.conversation_id, d.sender_id) for d in batch}
-    if conn.dialect.name != "sqlite":
-        # Locked before membership is read: a removal that commits first is then seen here.
-        # (SQLite: BEGIN IMMEDIATE made this the only writer already.)
-        await conversation_store.lock_conversations(conn, {cid for cid, _ in pairs})
+    # Locked before membership is read: a removal that commits first is then seen here.
+    await conversation_store.lock_conversations(conn, {cid for cid, _ in pairs})
     context = await store.send_context(conn, pairs)
     blocked = await store.blocked_directs(
         conn, {cid for (cid, _), (kind, _, _) in context.items() if kind == "direct"}

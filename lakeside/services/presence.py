@@ -36,7 +36,7 @@ class Presence:
     async def do_mark_seen(self, user_id: int) -> None:
         """Record when a user's last connection on this node closed."""
         try:
-            async with self.ctx.db.transaction() as conn:
-                await store.mark_seen(conn, user_id, now_ms())
+            async with self.ctx.transaction() as uow:
+                await store.mark_seen(uow.conn, user_id, now_ms())
         except Exception:  # best effort: a stale last-seen is not worth failing a disconnect
             log.warning("could not record last seen for user %s", user_id, exc_info=True)

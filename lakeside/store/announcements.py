@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.store.dialects import dialect_of
 from lakeside.store.tables import (
     announcement_departments,
     announcement_reads,
@@ -119,9 +119,9 @@ async def count_unread(conn: AsyncConnection, organization_id: int, user_id: int
 
 async def mark_read(conn: AsyncConnection, announcement_id: int, user_id: int, now: int) -> bool:
     """Insert the read row unless it exists (a second read keeps the first time); True if new."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(announcement_reads)
+        dialect_of(conn)
+        .insert(announcement_reads)
         .values(announcement_id=announcement_id, user_id=user_id, read_at=now)
         .on_conflict_do_nothing()
     )

@@ -9,6 +9,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.store.dialects import dialect_of
 from lakeside.store.tables import conversation_members as members
 from lakeside.store.tables import conversations, messages, users
 
@@ -37,16 +38,9 @@ async def get_conversation(
 
 async def lock_conversations(conn: AsyncConnection, conversation_ids: Iterable[int]) -> None:
     """Lock several conversations' rows in id order (so that two lockers cannot deadlock) until
-    the transaction ends, as ``get_conversation(for_update=True)`` locks one."""
-    ids = sorted(set(conversation_ids))
-    if ids:
-        query = (
-            select(conversations.c.id)
-            .where(conversations.c.id.in_(ids))
-            .order_by(conversations.c.id)
-            .with_for_update(key_share=True)
-        )
-        await conn.execute(query)
+    the transaction ends, as ``get_conversation(for_update=True)`` locks one (SQLite: nothing to
+    lock, the transaction is the only writer)."""
+    await dialect_of(conn).lock_conversations(conn, conversation_ids)
 
 
 async def get_direct(conn: AsyncConnection, key: str) -> Row[Any] | None:

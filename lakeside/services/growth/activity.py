@@ -112,8 +112,8 @@ class Activity:
                 for (user_id, day), c in sorted(batch.items())
             ]
             try:
-                async with self.ctx.db.transaction() as conn:
-                    await store.upsert_counters(conn, rows)
+                async with self.ctx.transaction() as uow:
+                    await store.upsert_counters(uow.conn, rows)
             except BaseException:  # a failure or a cancellation: keep the counters for the next try
                 self._merge_back(batch)
                 raise

@@ -1,0 +1,269 @@
+"""The store's queries where SQLite differs (see lakeside.store.dialects).
+
+One writer at a time (``BEGIN IMMEDIATE``, store.engine), so nothing here locks rows. Lists
+travel as one JSON array read by ``json_each``. The hot paths' statements are driver SQL with
+flat positional parameters, read back as the driver's tuples: a catch-up holds pages of a
+thousand rows, and a tuple of plain values is untracked by the garbage collector at its first
+collection where a SQLAlchemy ``Row`` would be promoted and walked again and again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lakeside.domain.text import SearchTerm
+from lakeside.store.dialects import EVENT_FIELDS, LOG_FIELDS
+from lakeside.store.tables import message_search, messages
+
+NAME = "sqlite"
+ROWS_PER_INSERT = 2000  # rows of up to 12 values: under SQLite's 32,766 bound parameters
+_NO_END = 2**63 - 1
+
+# -- the event log ---------------------------------------------------------------------------------
+
+_EVENT_FIELDS = ", ".join(EVENT_FIELDS)
+_LOG_COLUMNS = ", ".join(LOG_FIELDS)
+_LOG_ROW = "(" + ",".join("?" * len(LOG_FIELDS)) + ")"
+# ?1 user, ?2 after, ?3 up to, ?4 limit. Two index ranges (the user's own events; conversation
+# events after ``since``), each read in id order and merged, so no sort of the whole range.
+_EVENTS_FOR_USER = (
+    f"SELECT {_EVENT_FIELDS} FROM ("
+    f"SELECT {_EVENT_FIELDS} FROM events WHERE user_id = ?1 AND id > ?2 AND id <= ?3 "
+    f"UNION ALL SELECT {_EVENT_FIELDS} FROM events WHERE user_id IS NULL AND id > ?2 AND id <= ?3 "
+    "AND conversation_id IN (SELECT conversation_id FROM conversation_members WHERE user_id = ?1)"
+    ") ORDER BY id LIMIT ?4"
+)
+_MESSAGE_TABLE_COLUMNS = ", ".join(c.name for c in messages.c)
+_MESSAGES_BY_ID = (
+    f"SELECT {_MESSAGE_TABLE_COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+)
+
+# -- the send path ---------------------------------------------------------------------------------
+
+# (conversation, user) pairs as a JSON array of two-element arrays, joined to the members' key:
+# one index probe per pair (with two IN lists SQLite probes their product).
+_SEND_CONTEXT = (
+    "SELECT m.conversation_id, m.user_id, c.kind, m.role, o.members_see_read_receipts "
+    "FROM json_each(?) AS p "
+    "JOIN conversation_members AS m "
+    "ON m.conversation_id = json_extract(p.value, '$[0]') AND m.user_id = json_extract(p.value, '$[1]') "
+    "JOIN conversations AS c ON c.id = m.conversation_id "
+    "LEFT JOIN organizations AS o ON o.id = c.organization_id"
+)
+_BLOCKED_DIRECTS = (
+    "SELECT m.conversation_id FROM conversation_members AS m "
+    "JOIN conversation_members AS peer "
+    "ON peer.conversation_id = m.conversation_id AND peer.user_id != m.user_id "
+    "JOIN blocks AS b ON b.user_id = m.user_id AND b.blocked_id = peer.user_id "
+    "WHERE m.conversation_id IN (SELECT value FROM json_each(?))"
+)
+# The increments travel as one JSON object, so the statement's text is the same every time.
+_RESERVE_SEQS = (
+    "UPDATE conversations SET last_seq = last_seq + (SELECT value FROM json_each(?1) WHERE key = "
+    "CAST(conversations.id AS TEXT)), last_activity_at = ?2, updated_at = ?2 "
+    "WHERE id IN (SELECT CAST(key AS INTEGER) FROM json_each(?1)) "
+    "RETURNING id, last_seq, member_count"
+)
+_BY_CLIENT_IDS = text(
+    f"SELECT {', '.join(f'm.{c.name}' for c in messages.c)} FROM json_each(:pairs) AS p JOIN messages AS m "
+    "ON m.sender_id = json_extract(p.value, '$[0]') AND m.client_msg_id = json_extract(p.value, '$[1]')"
+).columns(*messages.c)
+MESSAGE_FIELDS = (
+    "conversation_id",
+    "seq",
+    "sender_id",
+    "client_msg_id",
+    "kind",
+    "body",
+    "html",
+    "reply_to_id",
+    "mentions",
+    "mention_all",
+    "file_id",
+    "created_at",
+)
+_MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
+_MESSAGE_ROW = "(" + ",".join("?" * len(MESSAGE_FIELDS)) + ")"
+_SEARCH_FIELDS = ("message_id", "conversation_id", "sender_id", "created_at", "words", "chars")
+_SEARCH_ROW = "(" + ",".join("?" * len(_SEARCH_FIELDS)) + ")"
+_INSERT_SEARCH = f"INSERT INTO message_search ({', '.join(_SEARCH_FIELDS)}) VALUES {_SEARCH_ROW}"
+_ADVANCE_READ = (
+    "UPDATE conversation_members SET read_seq = ? WHERE conversation_id = ? AND user_id = ? AND read_seq < ?"
+)
+
+# -- search ----------------------------------------------------------------------------------------
+
+# The FTS5 external-content table the migration creates; not part of the metadata on purpose
+# (it exists on SQLite only, and its shadow tables are FTS5's business).
+message_fts = table("message_fts", column("rowid"))
+_FTS_MATCH = literal_column("message_fts").op("MATCH")
+
+
+def _fts5_string(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def fts5_expression(terms: Sequence[SearchTerm]) -> str:
+    """The MATCH expression: phrases and prefixes on ``words``, single characters on ``chars``.
+    Every token is quoted, so user input can only ever be text to look for, never syntax."""
+    parts = []
+    for term in terms:
+        if term.kind == "phrase":
+            parts.append("words : " + _fts5_string(" ".join(term.tokens)))
+        elif term.kind == "prefix":
+            parts.append("words : " + _fts5_string(term.tokens[0]) + "*")
+        else:
+            parts.append("chars : " + _fts5_string(term.tokens[0]))
+    return " AND ".join(parts)
+
+
+async def driver_rows(conn: Any, sql: str, parameters: Any) -> list[tuple[Any, ...]]:
+    """The rows of driver SQL as the driver's own tuples, not SQLAlchemy ``Row``s (see the
+    module's docstring on the garbage collector)."""
+    result = await conn.exec_driver_sql(sql, parameters)
+    try:
+        return result.cursor.fetchall()  # type: ignore[no-any-return]
+    finally:
+        result.close()
+
+
+class SQLite:
+    name = NAME
+
+    def insert(self, table: Any) -> Any:
+        return sqlite.insert(table)
+
+    def id_in(self, target: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+        listed = select(column("value")).select_from(
+            func.json_each(bindparam(None, orjson.dumps(list(ids)).decode()))
+        )
+        return target.in_(listed)
+
+    def in_param(self, target: Any, name: str, item_type: Any) -> ColumnElement[bool]:
+        del item_type  # JSON knows its values' types
+        return target.in_(select(column("value")).select_from(func.json_each(bindparam(name, type_=String))))
+
+    def listed(self, values: Sequence[Any]) -> Any:
+        return orjson.dumps(list(values)).decode()
+
+    async def lock_event_log(self, conn: AsyncConnection) -> None:
+        """Nothing to do: the transaction is the only writer (``BEGIN IMMEDIATE``)."""
+
+    async def lock_conversations(self, conn: AsyncConnection, conversation_ids: Iterable[int]) -> None:
+        """Nothing to do: the transaction is the only writer (``BEGIN IMMEDIATE``)."""
+
+    async def append_events(self, conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> list[int]:
+        ids: list[int] = []
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            chunk = rows[start : start + ROWS_PER_INSERT]
+            result = await conn.exec_driver_sql(
+                f"INSERT INTO events ({_LOG_COLUMNS}) VALUES "
+                + ",".join([_LOG_ROW] * len(chunk))
+                + " RETURNING id",
+                tuple(value for row in chunk for value in row),
+            )
+            ids.extend(event_id for (event_id,) in result.all())
+        return ids
+
+    async def events_for_user(
+        self, conn: AsyncConnection, user_id: int, since: int, upto: int | None, limit: int
+    ) -> list[Any]:
+        return await driver_rows(
+            conn, _EVENTS_FOR_USER, (user_id, since, _NO_END if upto is None else upto, limit)
+        )
+
+    async def messages_by_id(self, conn: AsyncConnection, message_ids: list[int]) -> list[Any]:
+        """The driver's rows (``mention_all`` reads as 0 / 1), the ids as one JSON array."""
+        return await driver_rows(conn, _MESSAGES_BY_ID, (orjson.dumps(message_ids).decode(),))
+
+    async def reserve_seqs(
+        self, conn: AsyncConnection, counts: dict[int, int], now: int
+    ) -> dict[int, tuple[int, int]]:
+        """One UPDATE for every conversation (one writer at a time: nothing to order)."""
+        result = await conn.exec_driver_sql(
+            _RESERVE_SEQS, (orjson.dumps({str(cid): n for cid, n in counts.items()}).decode(), now)
+        )
+        return {cid: (int(last) - counts[cid] + 1, int(members)) for cid, last, members in result.all()}
+
+    async def send_context(
+        self, conn: AsyncConnection, pairs: set[tuple[int, int]]
+    ) -> dict[tuple[int, int], tuple[str, str, bool]]:
+        rows = await conn.exec_driver_sql(_SEND_CONTEXT, (orjson.dumps(sorted(pairs)).decode(),))
+        return {
+            (cid, uid): (kind, role, see_receipts is not None and not see_receipts)
+            for cid, uid, kind, role, see_receipts in rows.all()
+        }
+
+    async def blocked_directs(self, conn: AsyncConnection, conversation_ids: set[int]) -> set[int]:
+        rows = await conn.exec_driver_sql(
+            _BLOCKED_DIRECTS, (orjson.dumps(sorted(conversation_ids)).decode(),)
+        )
+        return {cid for (cid,) in rows.all()}
+
+    async def find_by_client_ids(
+        self, conn: AsyncConnection, keys: set[tuple[int, str]]
+    ) -> dict[tuple[int, str], Row[Any]]:
+        """One probe of the (sender, client id) key per pair, as in ``send_context``."""
+        rows = (await conn.execute(_BY_CLIENT_IDS, {"pairs": orjson.dumps(sorted(keys)).decode()})).all()
+        return {(row.sender_id, row.client_msg_id): row for row in rows}
+
+    async def insert_messages(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
+        ids = {}
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            chunk = rows[start : start + ROWS_PER_INSERT]
+            result = await conn.exec_driver_sql(
+                f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES {','.join([_MESSAGE_ROW] * len(chunk))} "
+                "RETURNING id, conversation_id, seq",
+                tuple(value for row in chunk for value in _message_values(row)),
+            )
+            ids.update(((cid, seq), mid) for mid, cid, seq in result.all())
+        return [ids[(row["conversation_id"], row["seq"])] for row in rows]
+
+    async def insert_search_rows(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        await conn.exec_driver_sql(_INSERT_SEARCH, [tuple(r[key] for key in _SEARCH_FIELDS) for r in rows])
+
+    async def advance_read_cursors(self, conn: AsyncConnection, cursors: list[dict[str, int]]) -> None:
+        await conn.exec_driver_sql(_ADVANCE_READ, [(c["seq"], c["cid"], c["uid"], c["seq"]) for c in cursors])
+
+    def match_search(self, query: Select[Any], terms: Sequence[SearchTerm]) -> tuple[Select[Any], Any]:
+        """FTS5 over the external-content table; ordering and paging on its rowid lets FTS5 hand
+        rows over newest first itself."""
+        matched = query.join(message_fts, message_fts.c.rowid == message_search.c.message_id).where(
+            _FTS_MATCH(fts5_expression(terms))
+        )
+        return matched, message_fts.c.rowid
+
+
+def _message_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        row["conversation_id"],
+        row["seq"],
+        row["sender_id"],
+        row["client_msg_id"],
+        row["kind"],
+        row["body"],
+        row["html"],
+        row["reply_to_id"],
+        row["mentions"],
+        1 if row["mention_all"] else 0,
+        row["file_id"],
+        row["created_at"],
+    )
