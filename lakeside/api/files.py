@@ -226,5 +226,4 @@ async def download_thumbnail(
 )
 async def set_avatar(request: Request, user: UserDep, services: ServicesDep) -> ProfileOut:
     """Upload an image (multipart field `file`) as the caller's avatar; returns the updated profile."""
-    stored = await services.files.do_upload_avatar(user, await read_upload(request))
-    return ProfileOut(**await services.accounts.do_update_profile(user, {"avatar_file_id": stored["id"]}))
+    return ProfileOut(**await services.files.do_set_avatar(user, await read_upload(request)))

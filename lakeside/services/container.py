@@ -25,7 +25,7 @@ class Services:
         self.growth = Growth(ctx)
         self.accounts = Accounts(ctx, self.growth)
         self.friends = Friends(ctx)
-        self.files = Files(ctx)
+        self.files = Files(ctx, self.accounts)
         self.conversations = Conversations(ctx)
         self.messages = Messages(ctx, self.conversations, self.files, self.growth.activity)
         self.sync = Sync(ctx)

@@ -243,6 +243,10 @@ class Conversations:
             )
             roles = {user.id: "owner", **dict.fromkeys(others, "member")}
             await store.add_members(uow.conn, conversation_id, roles, joined_seq=0, now=now)
+            conversation = await store.get_conversation(uow.conn, conversation_id)
+            assert conversation is not None
+            # The members join the audience first, so the system message reaches them live too.
+            self._emit_created(uow, conversation, list(roles))
             await append_system_message(
                 uow,
                 conversation_id,
@@ -250,9 +254,6 @@ class Conversations:
                 {"action": "group_created", "title": title, "user_ids": others},
                 now,
             )
-            conversation = await store.get_conversation(uow.conn, conversation_id)
-            assert conversation is not None
-            self._emit_created(uow, conversation, list(roles))
         async with self.ctx.db.read() as conn:
             return (await self._views(conn, user.id, [conversation_id]))[0]
 
@@ -332,10 +333,11 @@ class Conversations:
                 joined_seq=conversation.last_seq,
                 now=now,
             )
+            # The newcomers join the audience first, so the system message reaches them live too.
+            uow.emit(MembersAdded(user_ids=new, by=user.id), to_conversation(conversation_id, joining=new))
             await append_system_message(
                 uow, conversation_id, user.id, {"action": "members_added", "user_ids": new}, now
             )
-            uow.emit(MembersAdded(user_ids=new, by=user.id), to_conversation(conversation_id, joining=new))
         return await self.get_conversation(user, conversation_id)
 
     async def do_remove_member(self, user: AuthUser, conversation_id: int, target_id: int) -> None:

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Row
 
 from lakeside.domain.tokens import new_file_id, now_ms
 from lakeside.errors import Invalid, LakesideError, NotFound, TooLarge
-from lakeside.services.accounts import AuthUser
+from lakeside.services.accounts import Accounts, AuthUser
 from lakeside.services.context import Context
 from lakeside.store import files as file_store
 
@@ -250,8 +250,9 @@ def _make_thumbnail(source: Path, pil_format: str, target_stem: Path) -> tuple[i
 
 
 class Files:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, accounts: Accounts) -> None:
         self.ctx = ctx
+        self.accounts = accounts  # an avatar upload ends as a profile change
         self._image_slots = asyncio.Semaphore(IMAGE_CONCURRENCY)
 
     def _stem(self, file_id: str) -> Path:
@@ -265,12 +266,13 @@ class Files:
             user, upload, purpose="attachment", limit=self.ctx.settings.max_upload_bytes, images_only=False
         )
 
-    async def do_upload_avatar(self, user: AuthUser, upload: Upload) -> dict[str, Any]:
-        """Store an image as an avatar: anyone logged in may download it. Setting it on the
-        profile is the accounts service's job."""
-        return await self._store(
+    async def do_set_avatar(self, user: AuthUser, upload: Upload) -> dict[str, Any]:
+        """Store an image as the caller's avatar (anyone logged in may download it) and set it on
+        their profile, through the accounts service; the updated profile."""
+        stored = await self._store(
             user, upload, purpose="avatar", limit=self.ctx.settings.max_avatar_bytes, images_only=True
         )
+        return await self.accounts.do_update_profile(user, {"avatar_file_id": stored["id"]})
 
     async def _store(
         self, user: AuthUser, upload: Upload, *, purpose: Purpose, limit: int, images_only: bool

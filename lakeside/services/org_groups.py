@@ -74,8 +74,9 @@ async def join(
         return []
     await store.add_members(uow.conn, conversation_id, new, joined_seq=conversation.last_seq, now=now)
     added = sorted(new)
-    await append_system_message(uow, conversation_id, by, {"action": "members_added", "user_ids": added}, now)
+    # The newcomers join the audience first, so the system message reaches them live too.
     uow.emit(MembersAdded(user_ids=added, by=by), to_conversation(conversation_id, joining=added))
+    await append_system_message(uow, conversation_id, by, {"action": "members_added", "user_ids": added}, now)
     return added
 
 
