@@ -276,3 +276,23 @@ async def test_typing_and_presence_reach_the_partner(server: str) -> None:
         await stranger.close()
     for client in (alice, bob):
         await client.close()
+
+
+async def test_a_page_on_another_site_cannot_open_the_stream(server: str) -> None:
+    """Cross-site WebSocket hijacking: a browser sends Origin, and a page on another site would
+    ride the user's cookies into the socket. The handshake is refused with HTTP 403 (the socket
+    is never accepted); the server's own origin, and clients that send none, are let in."""
+    import orjson
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    ws_url = server.replace("http://", "ws://") + "/api/v1/stream"
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(ws_url, origin="https://evil.example"):  # type: ignore[arg-type]
+            pass
+    assert refused.value.response.status_code == 403
+    for origin in (server, None):
+        async with connect(ws_url, origin=origin) as ws:  # type: ignore[arg-type]
+            await ws.send('{"op": "hello", "token": "not-a-session", "since": null}')
+            reply = orjson.loads(await ws.recv())  # let in: the hello is read and answered
+            assert reply["type"] == "error" and reply["code"] == "SESSION_INVALID", reply
