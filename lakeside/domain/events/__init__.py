@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform
 
 AudienceKind = Literal["conversation", "users", "nobody"]
 
@@ -129,6 +129,7 @@ T = TypeVar("T")
 EVENTS: dict[tuple[str, str], type[Event]] = {}
 
 
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(dataclasses.field,))
 def declare(
     type_: str, op: str, *, to: AudienceKind | tuple[AudienceKind, ...], addressed_to: str
 ) -> Callable[[E], E]:
@@ -151,6 +152,7 @@ def declare(
     return register
 
 
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(dataclasses.field,))
 def shared(cls: type[T]) -> type[T]:
     """Payload fields that several events share (e.g. a conversation's summary): a base class
     for their declarations, not an event of its own."""
