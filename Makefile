@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo serve test lint format clean bench bench-full
+.PHONY: demo serve test lint format clean bench bench-full events-doc
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ lint: $(VENV)/.installed-dev
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format lakeside tests
+
+# docs/protocol.md's event table, generated from the declarations (lakeside/domain/events/).
+events-doc: $(VENV)/.installed-base
+	$(BIN)/python -m lakeside.domain.events
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache .mypy_cache .hypothesis lakeside.egg-info

@@ -1,8 +1,8 @@
 """The authorization matrix, enforced: every operation of the OpenAPI document is called as every
 role of tests/authz_matrix.py, in one fixture world per backend (tests/authz_world.py), and must
 answer what the matrix says — and a refused call must carry nothing of what it protects. An
-operation without a row fails, naming it (default deny). Then: who receives each event type of
-docs/protocol.md, and what a member loses, at once and everywhere, when removed."""
+operation without a row fails, naming it (default deny). Then: who receives each declared event
+type (lakeside/domain/events), and what a member loses, at once and everywhere, when removed."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from fastapi import FastAPI
 from lakeside.app import build_app
 from lakeside.client import LakesideClient
 from lakeside.config import Settings
+from lakeside.domain.events import EVENTS, Event
+from lakeside.domain.events.messaging import MessageEvent
+from lakeside.services.growth.ledger import budget_key, wallet_key
 from lakeside.store import migrate
 from lakeside.store.engine import Database
 from tests.authz_matrix import ALLOW, MATRIX, OUTSIDERS, Case
@@ -158,7 +161,7 @@ async def test_every_operation_answers_every_role_as_the_matrix_says(world: tupl
     assert not failures, f"{len(failures)} of {cells} cells differ:\n" + "\n".join(failures)
 
 
-# -- events: who receives each event type of docs/protocol.md --------------------------------------
+# -- events: who receives each declared event type ----------------------------------------------
 
 IN_A = frozenset({"owner", "admin", "member"})
 MEMBER = frozenset({"member"})
@@ -213,19 +216,26 @@ EVENT_RECIPIENTS: dict[tuple[str, str], frozenset[str]] = {
     ("announcement", "read"): frozenset({"admin", "member"}),  # the reader and the author
     ("campaign", "leaderboard"): IN_A,
     ("wallet", "credited"): MEMBER,  # the inviter's red packet when someone signs up with their code
+    ("wallet", "debited"): MEMBER,  # a ledger transfer out of the member's wallet (no product path)
 }
 
 
-def protocol_events() -> set[tuple[str, str]]:
-    """Every (type, op) of the event table in docs/protocol.md."""
-    text = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
-    found: set[tuple[str, str]] = set()
-    for line in text.splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and cells[0].startswith("`") and cells[1].startswith("`"):
-            kind = cells[0].strip("`")
-            found |= {(kind, op.strip().strip("`")) for op in cells[1].split("/")}
-    return found
+def delivered_events() -> set[tuple[str, str]]:
+    """Every declared (type, op) that reaches clients (the docs/protocol.md table is generated
+    from the same declarations); events addressed to nobody are for workers."""
+    return {key for key, cls in EVENTS.items() if cls.audiences != {"nobody"}}
+
+
+def wire_keys_problem(event: dict[str, Any]) -> str | None:
+    """Whether the data of a received event has its declaration's keys, in order (which
+    tests/test_events.py holds to the keys clients have always received). Message events carry
+    the message itself; a class that builds its own data may leave keys out, never add any."""
+    cls = EVENTS[(event["type"], event["op"])]
+    if issubclass(cls, MessageEvent):
+        return None
+    keys, declared = list(event["data"]), list(cls._fields)
+    expected = declared if cls.data is Event.data else [k for k in declared if k in keys]
+    return None if keys == expected else f"{cls.type}.{cls.op}: data {keys}, declared {declared}"
 
 
 async def trigger_every_event(app: FastAPI, w: World) -> None:
@@ -317,6 +327,9 @@ async def trigger_every_event(app: FastAPI, w: World) -> None:
     await app.state.services.growth.ledger.fund(owner.id, amount_fen=10_000)
     code = await ok_json(await member.post("/api/v1/me/referral-codes", json={}))
     await register(w.http, "invitee_e", "受邀者", invitation_code=code["code"])
+    await app.state.services.growth.ledger.transfer(
+        from_account=wallet_key(member.id), to_account=budget_key(), amount_fen=1, kind="test"
+    )
 
 
 async def ok_json(response: httpx.Response) -> dict[str, Any]:
@@ -328,15 +341,17 @@ async def ok_json(response: httpx.Response) -> dict[str, Any]:
 
 async def test_each_event_type_reaches_exactly_its_recipients(world: tuple[FastAPI, World]) -> None:
     app, w = world
-    documented = protocol_events()
-    missing = sorted(documented - set(EVENT_RECIPIENTS))
-    assert not missing, (
-        f"event types of docs/protocol.md without a row here (say who receives them): {missing}"
+    declared = delivered_events()
+    missing = sorted(declared - set(EVENT_RECIPIENTS))
+    assert not missing, f"declared event types without a row here (say who receives them): {missing}"
+    assert set(EVENT_RECIPIENTS) == declared, (
+        f"rows for undeclared events: {sorted(set(EVENT_RECIPIENTS) - declared)}"
     )
     member = w.people["member"]
     since = (await ok_json(await member.get("/api/v1/sync")))["position"]
     await trigger_every_event(app, w)
     received: dict[str, set[tuple[str, str]]] = {}
+    wrong: set[str] = set()
     for role in ROLES:
         if role == "logged_out":
             assert (await w.http.get("/api/v1/sync", params={"since": since})).status_code == 401
@@ -347,6 +362,7 @@ async def test_each_event_type_reaches_exactly_its_recipients(world: tuple[FastA
         while more:
             page = await ok_json(await person.get("/api/v1/sync", params={"since": position, "limit": 1000}))
             got |= {(e["type"], e["op"]) for e in page["events"]}
+            wrong |= {problem for e in page["events"] if (problem := wire_keys_problem(e))}
             position, more = page["position"], page["has_more"]
             if role in OUTSIDERS:
                 leaked = [m for m in SECRET_MARKERS if m in str(page["events"])]
@@ -360,6 +376,7 @@ async def test_each_event_type_reaches_exactly_its_recipients(world: tuple[FastA
     for role in OUTSIDERS:
         assert not received[role], f"{role} received events of organization A: {sorted(received[role])}"
     assert not problems, "\n".join(problems)
+    assert not wrong, "\n".join(sorted(wrong))
 
 
 # -- lost access: removal ends everything at once -------------------------------------------------

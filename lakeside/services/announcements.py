@@ -16,13 +16,19 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain import text
+from lakeside.domain.events import to_conversation, to_users
+from lakeside.domain.events.enterprise import (
+    AnnouncementDeleted,
+    AnnouncementPublished,
+    AnnouncementRead,
+    AnnouncementUpdated,
+)
 from lakeside.domain.markdown import render_markdown
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Forbidden, Invalid, NotFound
 from lakeside.services import audit
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.ding import Dings
 from lakeside.services.orgaccess import access_org, is_manager
 from lakeside.store import announcements as store
@@ -136,19 +142,22 @@ class Announcements:
             row = await store.get_announcement(uow.conn, organization_id, announcement_id)
             assert row is not None
             view = announcement_view(row, department_ids, None)
-            self._emit(uow, organization, view, audience, "published")
+            self._emit(uow, organization, AnnouncementPublished(**view), audience)
         return {**view, "read_at": now}
 
     @staticmethod
     def _emit(
-        uow: UnitOfWork, organization: Row[Any], view: dict[str, Any], audience: set[int], op: str
+        uow: UnitOfWork,
+        organization: Row[Any],
+        event: AnnouncementPublished | AnnouncementUpdated | AnnouncementDeleted,
+        audience: set[int],
     ) -> None:
-        """To all: one event on the all-staff group. To departments: one per person in them."""
-        if view["audience"] == "all" and organization.all_staff_conversation_id:
-            uow.emit(Event("announcement", op, view, conversation_id=organization.all_staff_conversation_id))
-            return
-        for user_id in sorted(audience):
-            uow.emit(Event("announcement", op, view, user_id=user_id))
+        """To all: one event on the all-staff group. To departments (or an organization without
+        an all-staff group): one row per person in them."""
+        if event.audience == "all" and organization.all_staff_conversation_id:
+            uow.emit(event, to_conversation(organization.all_staff_conversation_id))
+        elif audience:
+            uow.emit(event, to_users(*sorted(audience)))
 
     async def list(
         self, user: AuthUser, organization_id: int, *, everything: bool, before_id: int | None, limit: int
@@ -198,9 +207,8 @@ class Announcements:
                 # The author's read count moves; the reader's other devices clear the badge.
                 row = await store.get_announcement(uow.conn, organization_id, announcement_id)
                 assert row is not None
-                news = {"announcement_id": announcement_id, "user_id": user.id}
-                for target in {user.id, row.author_id} - {None}:
-                    uow.emit(Event("announcement", "read", news, user_id=target))
+                news = AnnouncementRead(announcement_id=announcement_id, user_id=user.id)
+                uow.emit(news, to_users(*({user.id, row.author_id} - {None})))
         return await self.get(user, organization_id, announcement_id)
 
     async def readers(self, user: AuthUser, organization_id: int, announcement_id: int) -> dict[str, Any]:
@@ -255,7 +263,10 @@ class Announcements:
                 department_ids = await store.department_ids(uow.conn, announcement_id)
                 audience = await self._audience(uow.conn, organization_id, department_ids)
                 self._emit(
-                    uow, organization, announcement_view(row, department_ids, None), audience, "updated"
+                    uow,
+                    organization,
+                    AnnouncementUpdated(**announcement_view(row, department_ids, None)),
+                    audience,
                 )
                 await audit.record(
                     uow,
@@ -286,8 +297,10 @@ class Announcements:
                 target_id=announcement_id,
                 details={"title": row.title},
             )
-            view = {"id": announcement_id, "organization_id": organization_id, "audience": row.audience}
-            self._emit(uow, organization, view, audience, "deleted")
+            deleted = AnnouncementDeleted(
+                id=announcement_id, organization_id=organization_id, audience=row.audience
+            )
+            self._emit(uow, organization, deleted, audience)
 
 
 def _ding_text(title: str, body: str) -> str:

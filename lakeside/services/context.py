@@ -40,31 +40,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class LegacyEvent(Event):
-    """TRANSITIONAL (issue 13, removed before it closes): an event not yet declared."""
-
-    audiences = frozenset(("conversation", "users", "nobody"))
-
-    def __init__(
-        self,
-        type: str,
-        op: str,
-        data: dict[str, Any],
-        conversation_id: int | None = None,
-        user_id: int | None = None,
-    ) -> None:
-        self.type, self.op, self._data = type, op, data
-        self.conversation_id, self.user_id = conversation_id, user_id
-
-    def data(self) -> dict[str, Any]:
-        return self._data
-
-    def audience(self) -> Audience:
-        if self.conversation_id is not None:
-            return Audience(conversation_id=self.conversation_id)
-        return Audience(user_ids=(self.user_id,)) if self.user_id is not None else Audience()
-
-
 class UnitOfWork:
     """One write transaction (``conn``) and the events it will publish once committed."""
 
@@ -74,11 +49,9 @@ class UnitOfWork:
         self.conn = conn
         self.emitted: list[tuple[Event, Audience]] = []
 
-    def emit(self, event: Event, to: Audience | None = None) -> None:
-        """Queue ``event`` for ``to``: logged with this transaction, published after its commit."""
-        if to is None:  # TRANSITIONAL (issue 13): an undeclared event addressed by its columns
-            assert isinstance(event, LegacyEvent)
-            to = event.audience()
+    def emit(self, event: Event, to: Audience) -> None:
+        """Queue ``event`` for ``to``: logged with this transaction, published after its commit.
+        ``to`` must be of a kind the event's class declares (TypeError otherwise)."""
         if to.kind not in event.audiences:
             raise TypeError(f"{event.type}.{event.op} goes to {sorted(event.audiences)}, not {to.kind}")
         self.emitted.append((event, to))

@@ -23,12 +23,20 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain import text
+from lakeside.domain.events import to_users
+from lakeside.domain.events.enterprise import (
+    DingAttempt,
+    DingCancelled,
+    DingConfirmed,
+    DingCreated,
+    DingRenotified,
+    DingScheduled,
+)
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from lakeside.services import audit
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.orgaccess import access_org
 from lakeside.store import conversations as conversation_store
 from lakeside.store import ding as store
@@ -245,7 +253,7 @@ class Dings:
         row = await store.get_ding_by_id(uow.conn, ding_id)
         assert row is not None
         if scheduled:
-            uow.emit(Event("ding", "scheduled", await ding_view(uow.conn, row), user_id=sender_id))
+            uow.emit(DingScheduled(**await ding_view(uow.conn, row)), to_users(sender_id))
         else:
             await self.deliver(uow, row, recipients, now)
         return ding_id
@@ -268,9 +276,10 @@ class Dings:
                     "finished_at": now,
                 },
             )
-            uow.emit(Event("ding", "created", view, user_id=user_id))
-        if row.sender_id is not None:
-            uow.emit(Event("ding", "created", view, user_id=row.sender_id))
+        # Each recipient, then the sender (when the account is still there).
+        told = [*recipients, *([row.sender_id] if row.sender_id is not None else [])]
+        if told:
+            uow.emit(DingCreated(**view), to_users(*told))
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -356,8 +365,7 @@ class Dings:
                     "confirmed_at": now,
                     "confirmed_count": row.confirmed_count,
                 }
-                for target in {user.id, row.sender_id} - {None}:
-                    uow.emit(Event("ding", "confirmed", news, user_id=target))
+                uow.emit(DingConfirmed(**news), to_users(*({user.id, row.sender_id} - {None})))
                 confirmed_at = now
             else:
                 confirmed_at = recipient.confirmed_at
@@ -403,11 +411,11 @@ class Dings:
                 "finished_at": now,
             },
         )
-        uow.emit(Event("ding", "renotified", view, user_id=user_id))
+        uow.emit(DingRenotified(**view), to_users(user_id))
         attempt = await store.get_attempt(uow.conn, attempt_id)
         assert attempt is not None
         if row.sender_id is not None:
-            uow.emit(Event("ding", "attempt", attempt_view(attempt), user_id=row.sender_id))
+            uow.emit(DingAttempt(**attempt_view(attempt)), to_users(row.sender_id))
 
     async def do_cancel(self, user: AuthUser, organization_id: int, ding_id: int) -> None:
         async with self.ctx.transaction() as uow:
@@ -418,7 +426,7 @@ class Dings:
                 raise Conflict(
                     "Only a DING that is still scheduled can be cancelled.", code="DING_ALREADY_SENT"
                 )
-            uow.emit(Event("ding", "cancelled", {"ding_id": ding_id}, user_id=user.id))
+            uow.emit(DingCancelled(ding_id=ding_id), to_users(user.id))
 
     # -- escalation rules ---------------------------------------------------------------------
 

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.domain.events import to_users
+from lakeside.domain.events.enterprise import DingAttempt
 from lakeside.domain.tokens import now_ms
 from lakeside.services import ding_channels
 from lakeside.services.context import Context
-from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.ding import Dings, attempt_view, ding_view, next_step
 from lakeside.store import ding as store
 from lakeside.store import organizations as org_store
@@ -97,7 +98,7 @@ class DingEscalation:
             attempt = await store.get_attempt(uow.conn, attempt_id)
             assert attempt is not None
             if row.sender_id is not None:
-                uow.emit(Event("ding", "attempt", attempt_view(attempt), user_id=row.sender_id))
+                uow.emit(DingAttempt(**attempt_view(attempt)), to_users(row.sender_id))
         return attempt_id
 
     @staticmethod

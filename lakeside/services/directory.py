@@ -17,13 +17,18 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain import text
+from lakeside.domain.events.enterprise import (
+    DepartmentCreated,
+    DepartmentDeleted,
+    DepartmentUpdated,
+    OrgMemberUpdated,
+)
 from lakeside.domain.pinyin import like_pattern, search_key
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services import audit, org_groups
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.orgaccess import access_org, emit_to_org, is_manager, logo_url
 from lakeside.services.organizations import member_key
 from lakeside.store import directory as store
@@ -137,7 +142,7 @@ class Directory:
             await store.update_department(uow.conn, department_id, {"path": path})
             row = await self._department(uow.conn, organization_id, department_id)
             view = department_view(row, [])
-            emit_to_org(uow, organization, Event("department", "created", view))
+            emit_to_org(uow, organization, DepartmentCreated(**view))
             await _audit(
                 uow, user, organization_id, "department.create", "department", department_id, name=name
             )
@@ -173,7 +178,7 @@ class Directory:
             row = await self._department(uow.conn, organization_id, department_id)
             leaders = await store.leaders_of(uow.conn, [department_id])
             view = department_view(row, leaders.get(department_id, []))
-            emit_to_org(uow, organization, Event("department", "updated", view))
+            emit_to_org(uow, organization, DepartmentUpdated(**view))
             if values:
                 changed = {k: v for k, v in values.items() if k in ("name", "parent_id", "sort_order")}
                 await _audit(
@@ -211,9 +216,7 @@ class Directory:
                 uow, user, organization_id, "department.delete", "department", department_id, name=row.name
             )
             emit_to_org(
-                uow,
-                organization,
-                Event("department", "deleted", {"id": department_id, "organization_id": organization_id}),
+                uow, organization, DepartmentDeleted(id=department_id, organization_id=organization_id)
             )
 
     # -- who sits where -----------------------------------------------------------------------
@@ -445,4 +448,4 @@ async def _audit(
 
 
 def _emit_member_updated(uow: UnitOfWork, organization: Row[Any], user_id: int) -> None:
-    emit_to_org(uow, organization, Event("org_member", "updated", {"user_id": user_id}))
+    emit_to_org(uow, organization, OrgMemberUpdated(user_id=user_id, organization_id=organization.id))

@@ -17,11 +17,23 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain import text
+from lakeside.domain.events import to_users
+from lakeside.domain.events.social import (
+    BlockAdded,
+    BlockRemoved,
+    FriendAdded,
+    FriendRemoved,
+    FriendRequest,
+    FriendRequestAccepted,
+    FriendRequestCancelled,
+    FriendRequestCreated,
+    FriendRequestDeclined,
+    FriendUpdated,
+)
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services.accounts import public_user
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.services.context import LegacyEvent as Event
 from lakeside.store import social
 from lakeside.store import users as user_store
 from lakeside.store.social import Direction
@@ -73,10 +85,16 @@ def friend_sort_key(entry: dict[str, Any]) -> tuple[str, int]:
     return ((entry["remark"] or entry["user"]["display_name"]).casefold(), entry["user"]["id"])
 
 
-def _to_both(uow: UnitOfWork, type_: str, op: str, data: dict[str, Any], a: int, b: int) -> None:
-    """The same object to both sides of a pair, one event each so each user's stream carries it."""
-    uow.emit(Event(type_, op, data, user_id=a))
-    uow.emit(Event(type_, op, data, user_id=b))
+# How a pending request closes, other than by acceptance.
+CLOSED: dict[str, type[FriendRequest]] = {
+    "declined": FriendRequestDeclined,
+    "cancelled": FriendRequestCancelled,
+}
+
+
+def _to_both(uow: UnitOfWork, event: FriendRequest, a: int, b: int) -> None:
+    """The same request to both sides of a pair, one row each so each user's stream carries it."""
+    uow.emit(event, to_users(a, b))
 
 
 class Friends:
@@ -115,7 +133,7 @@ class Friends:
                 return request_out(existing, people), False
             request_id = await social.insert_request(conn, user_id, target_id, greeting, now)
             out = request_out(await self._get_request(conn, request_id), people)
-            _to_both(uow, "friend_request", "created", out, target_id, user_id)
+            _to_both(uow, FriendRequestCreated(**out), target_id, user_id)
         return out, True
 
     async def list_requests(self, user_id: int, direction: Direction = "incoming") -> list[dict[str, Any]]:
@@ -150,7 +168,7 @@ class Friends:
             row, people = await self._access_pending(uow.conn, request_id, user_id, side)
             await social.decide_request(uow.conn, row.id, status, now_ms())
             out = request_out(await self._get_request(uow.conn, row.id), people)
-            _to_both(uow, "friend_request", status, out, row.from_user_id, row.to_user_id)
+            _to_both(uow, CLOSED[status](**out), row.from_user_id, row.to_user_id)
         return out
 
     async def _access_pending(
@@ -173,7 +191,7 @@ class Friends:
         """Accept a pending request; the caller holds the pair lock."""
         await social.decide_request(uow.conn, row.id, "accepted", now)
         out = request_out(await self._get_request(uow.conn, row.id), people)
-        _to_both(uow, "friend_request", "accepted", out, row.from_user_id, row.to_user_id)
+        _to_both(uow, FriendRequestAccepted(**out), row.from_user_id, row.to_user_id)
         await self._befriend(uow, row.from_user_id, row.to_user_id, now)
         return out
 
@@ -192,7 +210,7 @@ class Friends:
         for owner, other in ((a, b), (b, a)):
             entry = await social.get_friend(uow.conn, owner, other)
             assert entry is not None
-            uow.emit(Event("friend", "added", friend_out(entry), user_id=owner))
+            uow.emit(FriendAdded(**friend_out(entry)), to_users(owner))
 
     async def _unfriend(self, uow: UnitOfWork, a: int, b: int) -> bool:
         """Remove the friendship both ways, telling each side with its own (remarked) entry."""
@@ -203,7 +221,7 @@ class Friends:
             return False
         for owner, entry in entries:
             if entry is not None:
-                uow.emit(Event("friend", "removed", friend_out(entry), user_id=owner))
+                uow.emit(FriendRemoved(**friend_out(entry)), to_users(owner))
         return True
 
     async def list_friends(self, user_id: int) -> list[dict[str, Any]]:
@@ -220,7 +238,7 @@ class Friends:
             entry = await social.get_friend(uow.conn, user_id, friend_id)
             assert entry is not None
             out = friend_out(entry)
-            uow.emit(Event("friend", "updated", out, user_id=user_id))
+            uow.emit(FriendUpdated(**out), to_users(user_id))
         return out
 
     async def do_unfriend(self, user_id: int, friend_id: int) -> None:
@@ -276,13 +294,13 @@ class Friends:
                 status = "cancelled" if row.from_user_id == user_id else "declined"
                 await social.decide_request(conn, row.id, status, now)
                 out = request_out(await self._get_request(conn, row.id), people)
-                _to_both(uow, "friend_request", status, out, row.from_user_id, row.to_user_id)
+                _to_both(uow, CLOSED[status](**out), row.from_user_id, row.to_user_id)
             await social.insert_block(conn, user_id, target_id, now)
             entry = await social.get_block(conn, user_id, target_id)
             assert entry is not None
             out = block_out(entry)
             # Only the blocker hears of the block.
-            uow.emit(Event("block", "added", out, user_id=user_id))
+            uow.emit(BlockAdded(**out), to_users(user_id))
         return out
 
     async def do_unblock(self, user_id: int, target_id: int) -> None:
@@ -291,4 +309,4 @@ class Friends:
             entry = await social.get_block(uow.conn, user_id, target_id)
             if entry is None or not await social.delete_block(uow.conn, user_id, target_id):
                 raise NotFound("You have not blocked this user.", code="BLOCK_NOT_FOUND")
-            uow.emit(Event("block", "removed", block_out(entry), user_id=user_id))
+            uow.emit(BlockRemoved(**block_out(entry)), to_users(user_id))

@@ -19,12 +19,13 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain import text
+from lakeside.domain.events import to_users
+from lakeside.domain.events.enterprise import JoinRequestCreated, JoinRequestDecided, OrgInvitationReceived
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services import audit
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.orgaccess import access_org, is_manager, logo_url
 from lakeside.services.organizations import Organizations
 from lakeside.store import organizations as store
@@ -271,8 +272,9 @@ class Invitations:
         row = await store.get_join_request(uow.conn, request_id)
         assert row is not None
         view = join_request_view(row)
-        for admin_id in await store.admin_ids(uow.conn, organization.id):
-            uow.emit(Event("join_request", "created", view, user_id=admin_id))
+        admin_ids = await store.admin_ids(uow.conn, organization.id)
+        if admin_ids:
+            uow.emit(JoinRequestCreated(**view), to_users(*admin_ids))
         return view
 
     # -- invitations by phone or e-mail -------------------------------------------------------
@@ -312,7 +314,7 @@ class Invitations:
             row = next(r for r in rows if r.id == invitation_id)
             view = contact_invitation_view(row)
             if holder is not None:
-                uow.emit(Event("org_invitation", "received", view, user_id=holder.id))
+                uow.emit(OrgInvitationReceived(**view), to_users(holder.id))
             await audit.record(
                 uow,
                 organization_id=organization_id,
@@ -430,7 +432,7 @@ class Invitations:
             decided = await store.get_join_request(uow.conn, request_id)
             assert decided is not None
             view = join_request_view(decided)
-            uow.emit(Event("join_request", "decided", view, user_id=row.user_id))
+            uow.emit(JoinRequestDecided(**view), to_users(row.user_id))
             await audit.record(
                 uow,
                 organization_id=organization_id,

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.domain.events import Event, to_conversation
 from lakeside.errors import Forbidden, NotFound
-from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.context import UnitOfWork
 from lakeside.store import organizations as store
 
@@ -51,8 +51,10 @@ def logo_url(file_id: str | None) -> str | None:
 
 def emit_to_org(uow: UnitOfWork, organization: Row[Any], event: Event) -> None:
     """Organization-wide news travels on the all-staff group, whose members are exactly the
-    organization's active members: one event row, and it never reaches anyone outside."""
+    organization's active members: one event row, and it never reaches anyone outside. An
+    organization without an all-staff group hears none of it. The event names the organization
+    itself (its ``organization_id`` field)."""
+    if getattr(event, "organization_id", None) != organization.id:
+        raise TypeError(f"{event.type}.{event.op} does not name organization {organization.id}")
     if organization.all_staff_conversation_id:
-        event.conversation_id = organization.all_staff_conversation_id
-        event.data().setdefault("organization_id", organization.id)
-        uow.emit(event)
+        uow.emit(event, to_conversation(organization.all_staff_conversation_id))

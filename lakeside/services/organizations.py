@@ -16,13 +16,21 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain import text
+from lakeside.domain.events import to_users
+from lakeside.domain.events.enterprise import (
+    OrganizationJoined,
+    OrganizationRemoved,
+    OrganizationUpdated,
+    OrgMemberAdded,
+    OrgMemberRemoved,
+    OrgMemberRole,
+)
 from lakeside.domain.pinyin import search_key
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services import audit, org_groups
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.orgaccess import access_org, emit_to_org, logo_url
 from lakeside.store import announcements as announcement_store
 from lakeside.store import ding as ding_store
@@ -139,7 +147,11 @@ class Organizations:
                     )
                 updated = await store.get_organization(uow.conn, organization_id)
                 assert updated is not None
-                emit_to_org(uow, updated, Event("organization", "updated", organization_view(updated)))
+                emit_to_org(
+                    uow,
+                    updated,
+                    OrganizationUpdated(**organization_view(updated), organization_id=updated.id),
+                )
                 await audit.record(
                     uow,
                     organization_id=organization_id,
@@ -244,11 +256,7 @@ class Organizations:
                 uow, organization.all_staff_conversation_id, user_id, org_groups.group_role(role)
             )
         emit_to_org(
-            uow,
-            organization,
-            Event(
-                "org_member", "role", {"organization_id": organization.id, "user_id": user_id, "role": role}
-            ),
+            uow, organization, OrgMemberRole(organization_id=organization.id, user_id=user_id, role=role)
         )
 
     async def _active_member(self, conn: AsyncConnection, organization_id: int, user_id: int) -> Row[Any]:
@@ -383,11 +391,9 @@ class Organizations:
             )
         refreshed = await store.get_organization(uow.conn, organization.id)
         assert refreshed is not None
-        uow.emit(Event("organization", "joined", organization_view(refreshed, role), user_id=user_id))
+        uow.emit(OrganizationJoined(**organization_view(refreshed, role)), to_users(user_id))
         emit_to_org(
-            uow,
-            organization,
-            Event("org_member", "added", {"organization_id": organization.id, "user_id": user_id, "by": by}),
+            uow, organization, OrgMemberAdded(organization_id=organization.id, user_id=user_id, by=by)
         )
 
     async def depart(
@@ -397,11 +403,7 @@ class Organizations:
         escalations to them; ``keep_row`` deactivates (the profile stays for a reactivation)."""
         now = now_ms()
         emit_to_org(
-            uow,
-            organization,
-            Event(
-                "org_member", "removed", {"organization_id": organization.id, "user_id": user_id, "by": by}
-            ),
+            uow, organization, OrgMemberRemoved(organization_id=organization.id, user_id=user_id, by=by)
         )
         seats = await directory_store.memberships_of(uow.conn, organization.id, [user_id])
         for seat in seats:
@@ -418,6 +420,4 @@ class Organizations:
         else:
             await store.delete_member(uow.conn, organization.id, user_id)
         await store.bump_member_count(uow.conn, organization.id, -1)
-        uow.emit(
-            Event("organization", "removed", {"organization_id": organization.id, "by": by}, user_id=user_id)
-        )
+        uow.emit(OrganizationRemoved(organization_id=organization.id, by=by), to_users(user_id))

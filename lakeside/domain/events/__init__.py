@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform
 
 AudienceKind = Literal["conversation", "users", "nobody"]
 
@@ -129,6 +129,7 @@ T = TypeVar("T")
 EVENTS: dict[tuple[str, str], type[Event]] = {}
 
 
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(dataclasses.field,))
 def declare(
     type_: str, op: str, *, to: AudienceKind | tuple[AudienceKind, ...], addressed_to: str
 ) -> Callable[[E], E]:
@@ -151,6 +152,7 @@ def declare(
     return register
 
 
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(dataclasses.field,))
 def shared(cls: type[T]) -> type[T]:
     """Payload fields that several events share (e.g. a conversation's summary): a base class
     for their declarations, not an event of its own."""
@@ -181,12 +183,36 @@ def protocol_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+# Where the generated table sits in docs/protocol.md (``python -m lakeside.domain.events``).
+TABLE_START = "<!-- events:start -->"
+TABLE_END = "<!-- events:end -->"
+
+
+def with_table(document: str) -> str:
+    """``document`` with ``protocol_table()`` between its markers (each on a line of its own)."""
+    head, start, rest = document.partition(TABLE_START + "\n")
+    _, end, tail = rest.partition(TABLE_END)
+    if not start or not end:
+        raise ValueError(f"no {TABLE_START} ... {TABLE_END} in the document")
+    return head + start + protocol_table() + end + tail
+
+
 # The declarations register themselves when imported; import them all so the registry is whole.
-from lakeside.domain.events import enterprise, growth, messaging, social  # noqa: E402
+# The order of these imports is the protocol table's: the messaging core, then the social,
+# enterprise and growth products.
+# isort: off
+from lakeside.domain.events import messaging  # noqa: E402
+from lakeside.domain.events import social  # noqa: E402
+from lakeside.domain.events import enterprise  # noqa: E402
+from lakeside.domain.events import growth  # noqa: E402
+
+# isort: on
 
 __all__ = [
     "EVENTS",
     "NOBODY",
+    "TABLE_END",
+    "TABLE_START",
     "Audience",
     "Event",
     "declare",
@@ -201,4 +227,5 @@ __all__ = [
     "social",
     "to_conversation",
     "to_users",
+    "with_table",
 ]

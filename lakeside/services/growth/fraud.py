@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain import fraud as rules
 from lakeside.domain.campaigns import day_number
+from lakeside.domain.events import NOBODY
+from lakeside.domain.events.growth import FraudFlagChanged
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Invalid, NotFound
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.services.context import LegacyEvent as Event
 from lakeside.services.growth.campaigns import Campaigns
 from lakeside.services.growth.leaderboard import spec_of
 from lakeside.store import campaigns as store
@@ -179,7 +180,7 @@ class Fraud:
 def _announce(uow: UnitOfWork, campaign_id: int, user_ids: Sequence[int]) -> None:
     # Addressed to nobody: stored in the log for the leaderboard worker, delivered to no client.
     for user_id in user_ids:
-        uow.emit(Event("fraud_flag", "changed", {"campaign_id": campaign_id, "user_id": user_id}))
+        uow.emit(FraudFlagChanged(campaign_id=campaign_id, user_id=user_id), NOBODY)
 
 
 def _registration(row: Row[Any]) -> rules.Registration:

@@ -41,9 +41,10 @@ from lakeside.domain.campaigns import (
     edge_status,
     snapshot_document,
 )
+from lakeside.domain.events import to_conversation
+from lakeside.domain.events.growth import CampaignLeaderboard
 from lakeside.domain.tokens import now_ms
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.services.context import LegacyEvent as Event
 from lakeside.store import campaigns as store
 from lakeside.store import leaderboard as edges
 from lakeside.store import organizations as org_store
@@ -363,8 +364,10 @@ class Leaderboard:
         if conversation_id is None:
             return
         self._last_notice[campaign.id] = now
-        data = {"campaign_id": campaign.id, "organization_id": campaign.organization_id}
-        uow.emit(Event("campaign", "leaderboard", data, conversation_id=conversation_id))
+        uow.emit(
+            CampaignLeaderboard(campaign_id=campaign.id, organization_id=campaign.organization_id),
+            to_conversation(conversation_id),
+        )
 
     # -- snapshots ------------------------------------------------------------------------------
 

@@ -24,10 +24,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.domain.events import to_users
+from lakeside.domain.events.growth import WalletCredited, WalletDebited
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Invalid, NotFound
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.services.context import LegacyEvent as Event
 from lakeside.store import growth_ledger as store
 
 ISSUER = "issuer"
@@ -190,15 +191,13 @@ async def grant(
             ],
         )
     if uow is not None:
-        for row, op, balance in ((source, "debited", source_after), (target, "credited", target_after)):
+        moves = ((source, WalletDebited, source_after), (target, WalletCredited, target_after))
+        for row, move, balance in moves:
             if row.kind == "wallet" and row.user_id is not None:
-                data = {
-                    "transaction_id": transaction_id,
-                    "amount_fen": amount_fen,
-                    "balance_fen": balance,
-                    "kind": kind,
-                }
-                uow.emit(Event("wallet", op, data, user_id=row.user_id))
+                event = move(
+                    transaction_id=transaction_id, amount_fen=amount_fen, balance_fen=balance, kind=kind
+                )
+                uow.emit(event, to_users(row.user_id))
     return Transfer(transaction_id, amount_fen, source.id, target.id, False)
 
 
