@@ -167,7 +167,7 @@ async def test_summary_ranges_and_permissions(app: FastAPI, client: httpx.AsyncC
 
 
 async def test_the_demo_history_shows_a_growth_spurt(app: FastAPI, client: httpx.AsyncClient) -> None:
-    from lakeside.demo_growth import seed_growth_demo
+    from lakeside.demo.growth import seed_growth_demo
 
     admin = await register(client, "admin", "管理员")
     for n in range(5):
