@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from lakeside.domain.growth import date_of_day, day_of, day_start_ms
 from lakeside.domain.tokens import now_ms
-from lakeside.store.tables_growth import registrations
+from lakeside.store.tables import registrations
 from tests.conftest import Person, error_code, register
 from tests.test_organizations import company
 

@@ -27,8 +27,7 @@ from lakeside.domain.tokens import now_ms
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
 from lakeside.store import users as user_store
-from lakeside.store.tables import org_members, organizations, users
-from lakeside.store.tables_growth import registrations
+from lakeside.store.tables import org_members, organizations, registrations, users
 
 CAMPAIGNS_DIR = Path(__file__).parent.parent / "growth_campaigns"
 SEED_FILE = CAMPAIGNS_DIR / "laiwang-2013.json"

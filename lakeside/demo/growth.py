@@ -23,8 +23,8 @@ from lakeside.domain.tokens import now_ms
 from lakeside.services.container import Services
 from lakeside.store import growth_activity, growth_referrals
 from lakeside.store import users as user_store
+from lakeside.store.tables import registrations
 from lakeside.store.tables import users as users_table
-from lakeside.store.tables_growth import registrations
 
 HISTORY_DAYS = 90
 DRIVE_DAYS = 30  # the invitation drive: the last 30 days

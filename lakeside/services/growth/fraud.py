@@ -28,9 +28,13 @@ from lakeside.services.growth.campaigns import Campaigns
 from lakeside.services.growth.leaderboard import spec_of
 from lakeside.store import campaigns as store
 from lakeside.store.leaderboard import chunks
-from lakeside.store.tables import conversation_members, messages
-from lakeside.store.tables_campaigns import campaign_edges
-from lakeside.store.tables_growth import activity_daily, registrations
+from lakeside.store.tables import (
+    activity_daily,
+    campaign_edges,
+    conversation_members,
+    messages,
+    registrations,
+)
 
 
 def flag_view(row: Row[Any], names: dict[int, tuple[str, str]]) -> dict[str, Any]:
