@@ -15,7 +15,7 @@ import logging
 import time
 
 from lakeside.services.container import Services
-from lakeside.store import campaigns as campaign_store
+from lakeside.store.growth import campaigns as campaign_store
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, Event, UnitOfWork
 from lakeside.services.growth.campaigns import Campaigns
 from lakeside.services.growth.leaderboard import spec_of
-from lakeside.store import campaigns as store
-from lakeside.store.leaderboard import chunks
+from lakeside.store.growth import campaigns as store
+from lakeside.store.growth.leaderboard import chunks
 from lakeside.store.tables import (
     activity_daily,
     campaign_edges,

@@ -43,9 +43,9 @@ from lakeside.domain.campaigns import (
 )
 from lakeside.domain.tokens import now_ms
 from lakeside.services.context import Context, Event, UnitOfWork
-from lakeside.store import campaigns as store
-from lakeside.store import leaderboard as edges
 from lakeside.store import organizations as org_store
+from lakeside.store.growth import campaigns as store
+from lakeside.store.growth import leaderboard as edges
 
 log = logging.getLogger(__name__)
 

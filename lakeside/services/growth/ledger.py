@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Invalid, NotFound
 from lakeside.services.context import Context, Event, UnitOfWork
-from lakeside.store import growth_ledger as store
+from lakeside.store.growth import ledger as store
 
 ISSUER = "issuer"
 DEFAULT_BUDGET = "budget:default"

@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.store.leaderboard import chunks
+from lakeside.store.growth.leaderboard import chunks
 from lakeside.store.tables import (
     campaign_cursors,
     campaign_participants,
