@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lakeside.bus.base import Bus
 from lakeside.config import Settings
 from lakeside.domain.tokens import now_ms
-from lakeside.services.ratelimit import Limits
+from lakeside.services.limits import Limits
 from lakeside.store import events as event_store
 from lakeside.store.engine import Database
 
