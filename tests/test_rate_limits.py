@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 
 from lakeside.app import build_app
 from lakeside.config import Settings
-from lakeside.services.limits import DEFAULT_LIMITS, check_limits
+from lakeside.domain.limits import DEFAULT_LIMITS, check_limits
 from tests.conftest import PASSWORD, Person, befriend, error_code, register, require_redis
 from tests.live import running_server
 from tests.test_organizations import company

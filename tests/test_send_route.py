@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from lakeside.api.messages import SendRoute
 from lakeside.config import Settings
-from lakeside.services.limits import check_limits
+from lakeside.domain.limits import check_limits
 from tests.conftest import Person, befriend
 
 NEW_MESSAGE_PARTS = ("id", "seq", "created_at", "client_msg_id")
