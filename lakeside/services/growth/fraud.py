@@ -131,6 +131,15 @@ class Fraud:
             self.campaigns._kick()
         return len(fresh)
 
+    async def do_screen_live(self) -> None:
+        """Screen every live campaign whose leaderboard is built (the leaderboard worker's
+        periodic round, every ``fraud_screen_interval_seconds``)."""
+        async with self.ctx.db.read() as conn:
+            live = await store.live_campaigns(conn)
+        for campaign in live:
+            if campaign.built_version == campaign.version:
+                await self.do_screen(None, campaign.id)
+
     async def _findings(self, conn: AsyncConnection, campaign: Row[Any], now: int) -> list[rules.Finding]:
         spec = spec_of(campaign)
         settings = spec.fraud
