@@ -52,7 +52,7 @@ from lakeside.services.context import Context
 from lakeside.store import migrate
 from lakeside.store.engine import Database
 from lakeside.workers.ding import DingWorker
-from lakeside.workers.housekeeping import Housekeeping
+from lakeside.workers.housekeeping import HousekeepingWorker
 from lakeside.workers.leaderboard import LeaderboardWorker
 
 log = logging.getLogger("lakeside")
@@ -174,7 +174,7 @@ def build_app(settings: Settings) -> FastAPI:
         await services.start()
         hub = Hub(services)
         await hub.start()
-        housekeeping = Housekeeping(services)
+        housekeeping = HousekeepingWorker(services)
         await housekeeping.start()
         ding_worker = DingWorker(services)
         await ding_worker.start()

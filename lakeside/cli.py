@@ -392,7 +392,7 @@ def demo(
         async with open_services(settings) as services:
             result = await seed_demo(services)
             if result.created:  # ninety days of sign-ups and activity for the analytics dashboard
-                from lakeside.demo_growth import seed_growth_demo
+                from lakeside.demo.growth import seed_growth_demo
 
                 result.summary += "\n" + await seed_growth_demo(services)
             return result
@@ -469,7 +469,7 @@ def campaign_load(
     """Validate a campaign file and load it for an organization; prints the campaign's id."""
     import datetime as dt
 
-    from lakeside.demo_campaign import load_campaign
+    from lakeside.demo.campaign import load_campaign
 
     settings = make_settings(data_dir)
     with expected_failures():

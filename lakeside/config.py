@@ -131,7 +131,7 @@ class Settings(BaseSettings):
     @field_validator("rate_limits")
     @classmethod
     def _limits(cls, value: dict[str, str]) -> dict[str, str]:
-        from lakeside.services.ratelimit import check_limits
+        from lakeside.domain.limits import check_limits
 
         return check_limits(value)
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete
 
 from lakeside.domain.campaigns import DAY_MS
 from lakeside.domain.tokens import now_ms
-from lakeside.store.tables_growth import activity_daily
+from lakeside.store.tables import activity_daily
 from tests.conftest import Person, befriend, register
 
 

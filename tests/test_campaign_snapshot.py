@@ -11,7 +11,7 @@ import orjson
 from fastapi import FastAPI
 
 from lakeside.domain.campaigns import CampaignSpec, recompute_from_inputs
-from lakeside.store import campaigns as campaign_store
+from lakeside.store.growth import campaigns as campaign_store
 from tests.campaign_support import board, company, create_campaign, friends, outsiders, settle, spec
 from tests.conftest import Person
 

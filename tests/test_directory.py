@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 
-from lakeside.demo_company import seed_company
+from lakeside.demo.company import seed_company
 from tests.conftest import Person
 from tests.test_organizations import company, conversation_ids, error_code
 

@@ -100,3 +100,21 @@ async def test_flags_exclude_until_cleared(app: FastAPI, people: dict[str, Perso
         f"/api/v1/campaigns/{campaign_id}/flags/{first['id']}", json={"decision": "reopen"}
     )
     assert response.status_code == 403
+
+
+async def test_the_periodic_round_screens_every_live_campaign(
+    app: FastAPI, people: dict[str, Person]
+) -> None:
+    """What the leaderboard worker runs every ``fraud_screen_interval_seconds``: each live campaign
+    whose board is built is screened as if a manager had asked."""
+    owner, zhang = people["admin"], people["zhangsan"]
+    org_id = await company(owner, [zhang])
+    farm = [await register(owner.http, f"farm{i}", f"小号{i}", device_id="device-farm") for i in range(5)]
+    await friends(zhang, *farm)
+    campaign_id = await create_campaign(owner, org_id, spec(fraud={"rules": ["device_burst"]}))
+    await settle(app)
+    await app.state.services.fraud.do_screen_live()
+    flags = (await owner.get(f"/api/v1/campaigns/{campaign_id}/flags", params={"status": "open"})).json()[
+        "flags"
+    ]
+    assert {f["username"] for f in flags} == {f"farm{i}" for i in range(5)}

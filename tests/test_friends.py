@@ -11,7 +11,7 @@ import orjson
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from lakeside.store import social
+from lakeside.store import friends as friend_store
 from lakeside.store import users as user_store
 from lakeside.store.tables import events, friend_requests, friendships
 from tests.conftest import Person, befriend, error_code
@@ -350,10 +350,10 @@ async def test_block_ends_friendship_and_stops_requests(app: FastAPI, people: di
     assert (bob_stream[-1][0], bob_stream[-1][1]) == ("friend", "removed")
 
     async with app.state.services.ctx.db.read() as conn:
-        assert await social.has_blocked(conn, alice.id, bob.id)
-        assert not await social.has_blocked(conn, bob.id, alice.id)
-        assert await social.blocked_between(conn, bob.id, alice.id)
-        assert not await social.are_friends(conn, alice.id, bob.id)
+        assert await friend_store.has_blocked(conn, alice.id, bob.id)
+        assert not await friend_store.has_blocked(conn, bob.id, alice.id)
+        assert await friend_store.blocked_between(conn, bob.id, alice.id)
+        assert not await friend_store.are_friends(conn, alice.id, bob.id)
 
 
 async def test_unblock(app: FastAPI, people: dict[str, Person]) -> None:

@@ -17,7 +17,7 @@ from lakeside.app import build_app
 from lakeside.config import Settings
 from lakeside.domain.growth import date_of_day, day_of, day_start_ms
 from lakeside.services.growth.activity import Activity
-from lakeside.store import growth_activity
+from lakeside.store.growth import activity as activity_store
 from tests.conftest import PASSWORD, Person, befriend, error_code, register
 from tests.live import SERVED, running_server
 
@@ -33,7 +33,7 @@ async def rows_of(app: FastAPI, user_id: int) -> list[dict[str, int]]:
     activity: Activity = app.state.services.growth.activity
     await activity.flush()
     async with app.state.services.ctx.db.read() as conn:
-        rows = await growth_activity.user_days(conn, user_id, 0, 10**6)
+        rows = await activity_store.user_days(conn, user_id, 0, 10**6)
     return [dict(row._mapping) for row in rows]
 
 
@@ -111,8 +111,8 @@ async def test_one_statement_per_batch_many_users(app: FastAPI, client: httpx.As
     assert activity.pending == 2500
     assert await activity.flush() == 2500
     async with app.state.services.ctx.db.read() as conn:
-        assert await growth_activity.count_active(conn, DAY - 499, DAY) == 5
-        assert await growth_activity.is_active(conn, people[0].id, DAY - 499, DAY - 499)
+        assert await activity_store.count_active(conn, DAY - 499, DAY) == 5
+        assert await activity_store.is_active(conn, people[0].id, DAY - 499, DAY - 499)
 
 
 async def test_log_ins_messages_and_opens_are_recorded_through_the_api(
@@ -188,7 +188,7 @@ async def test_the_buffer_is_flushed_by_the_timer_and_on_shutdown(settings: Sett
 
     async def stored(user_id: int) -> list[tuple[int, int]]:
         async with app.state.services.ctx.db.read() as conn:
-            rows = await growth_activity.user_days(conn, user_id, 0, 10**6)
+            rows = await activity_store.user_days(conn, user_id, 0, 10**6)
         return [(row.logins, row.opens) for row in rows]
 
     async with app.router.lifespan_context(app):

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from lakeside.domain.growth import date_of_day, day_of, day_start_ms
 from lakeside.domain.tokens import now_ms
-from lakeside.store.tables_growth import registrations
+from lakeside.store.tables import registrations
 from tests.conftest import Person, error_code, register
 from tests.test_organizations import company
 
@@ -167,7 +167,7 @@ async def test_summary_ranges_and_permissions(app: FastAPI, client: httpx.AsyncC
 
 
 async def test_the_demo_history_shows_a_growth_spurt(app: FastAPI, client: httpx.AsyncClient) -> None:
-    from lakeside.demo_growth import seed_growth_demo
+    from lakeside.demo.growth import seed_growth_demo
 
     admin = await register(client, "admin", "管理员")
     for n in range(5):

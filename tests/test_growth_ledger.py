@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from lakeside.errors import Conflict, Invalid
 from lakeside.services.growth import ledger
 from lakeside.services.growth.ledger import InsufficientFunds, Ledger
-from lakeside.store.tables_growth import ledger_accounts, ledger_entries, ledger_transactions
+from lakeside.store.tables import ledger_accounts, ledger_entries, ledger_transactions
 from tests.conftest import Person, error_code
 
 

@@ -1,4 +1,4 @@
-"""The growth tables (tables_growth.py) match migration 0003, on SQLite and PostgreSQL, and the
+"""The growth tables (store/tables/growth.py) match migration 0003, on SQLite and PostgreSQL, and the
 migration goes down and up again cleanly."""
 
 from __future__ import annotations

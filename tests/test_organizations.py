@@ -368,7 +368,7 @@ async def test_colleagues_open_direct_chats(people: dict[str, Person]) -> None:
 
 
 async def test_enterprise_schema_matches_the_migration(app: FastAPI) -> None:
-    """tables.py and migration 0002 describe the same tables (tests build the schema from migrations)."""
+    """store/tables/ and migration 0002 describe the same tables (tests build the schema from migrations)."""
     services = app.state.services
     enterprise = {
         "organizations", "org_members", "departments", "department_members", "org_invitations",

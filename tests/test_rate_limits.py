@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 
 from lakeside.app import build_app
 from lakeside.config import Settings
-from lakeside.services.ratelimit import DEFAULT_LIMITS, check_limits
+from lakeside.domain.limits import DEFAULT_LIMITS, check_limits
 from tests.conftest import PASSWORD, Person, befriend, error_code, register, require_redis
 from tests.live import running_server
 from tests.test_organizations import company
@@ -219,7 +219,7 @@ async def test_nodes_on_redis_share_their_counters(settings: Settings) -> None:
         assert_limited(await ask(alice, dave))
 
         # Sends are the hot path and are counted by each node on its own (see
-        # lakeside/services/ratelimit.py): three on node 1 use up node 1's budget only.
+        # lakeside/services/limits.py): three on node 1 use up node 1's budget only.
         conversation = await _direct_without_requests(first, alice, bob)
         for body in ("one", "two", "three"):
             assert (await send(alice, conversation, body)).status_code == 201
@@ -273,7 +273,7 @@ def test_limit_settings_are_checked() -> None:
 
 async def test_without_redis_each_node_counts_on_its_own(settings: Settings) -> None:
     """A Redis bus that cannot be reached: the limits still hold, counted in the process."""
-    from lakeside.services.ratelimit import LimitExceeded, Limits
+    from lakeside.services.limits import LimitExceeded, Limits
 
     settings.bus_url = "redis://127.0.0.1:1/0"  # nothing listens there
     limits = Limits(settings, "down")

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from lakeside.api import messages
 from lakeside.api.messages import SendRoute
 from lakeside.config import Settings
-from lakeside.services.ratelimit import check_limits
+from lakeside.domain.limits import check_limits
 from tests.conftest import Person, befriend
 
 NEW_MESSAGE_PARTS = ("id", "seq", "created_at", "client_msg_id")

@@ -8,7 +8,6 @@ from pydantic import BaseModel
 from lakeside import __version__
 from lakeside.api.deps import ServicesDep
 from lakeside.api.responses import JSONResponse
-from lakeside.store.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
 
@@ -26,12 +25,7 @@ class HealthOut(BaseModel):
 async def healthz(services: ServicesDep) -> JSONResponse:
     """Reports whether the database answers and its schema is current."""
     ctx = services.ctx
-    try:
-        await ctx.db.ping()
-        revision = await current_revision(ctx.db)
-        database = "ok" if revision == head_revision() else "schema-outdated"
-    except Exception:
-        revision, database = None, "unreachable"
+    database, revision = await services.health.database()
     body = HealthOut(
         status="ok" if database == "ok" else "degraded",
         version=__version__,

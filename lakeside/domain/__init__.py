@@ -1,1 +1,1 @@
-"""Pure types and rules: no I/O, no imports from the rest of lakeside."""
+"""Pure types and rules: no I/O, and no imports from the rest of lakeside but its errors."""

@@ -36,7 +36,7 @@ from lakeside.realtime.connection import (
 from lakeside.realtime.hub import Hub
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
-from lakeside.services.ratelimit import LimitExceeded
+from lakeside.services.limits import LimitExceeded
 
 log = logging.getLogger(__name__)
 

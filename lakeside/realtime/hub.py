@@ -32,12 +32,11 @@ from typing import Any
 
 import orjson
 
-from lakeside.bus import RESYNC
 from lakeside.domain.events import event_class
 from lakeside.domain.events.messaging import SessionRevoked
 from lakeside.realtime.connection import CLOSE_SESSION_REVOKED, CLOSE_SLOW_CONSUMER, Connection
 from lakeside.services.container import Services
-from lakeside.services.events import Routed, from_bus
+from lakeside.services.events import Routed
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,6 @@ SEND_CONCURRENCY = 512  # sends over WebSocket in progress at once on one node (
 class Hub:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.bus = services.ctx.bus
         self.node_id = secrets.token_hex(6)
         self.by_user: dict[int, set[Connection]] = defaultdict(set)
         self.by_conversation: dict[int, set[Connection]] = defaultdict(set)
@@ -75,8 +73,8 @@ class Hub:
     async def start(self) -> None:
         # Subscribe first, then read the log's position: an event committed in between is then
         # either at or below the watermark (already history) or arrives on the subscription.
-        events = await self.bus.subscribe(self.services.ctx.events_channel)
-        ephemeral = await self.bus.subscribe(self.services.ctx.ephemeral_channel)
+        events = await self.services.sync.subscribe()
+        ephemeral = await self.services.presence.subscribe()
         self.watermark = await self.services.sync.position()
         self._tasks = [
             asyncio.create_task(self._consume_events(events), name="hub-events"),
@@ -143,14 +141,14 @@ class Hub:
 
     # -- durable events -------------------------------------------------------------------------
 
-    async def _consume_events(self, stream: AsyncIterator[bytes]) -> None:
+    async def _consume_events(self, stream: AsyncIterator[list[Routed] | None]) -> None:
         while True:
             try:
-                message = await anext(stream)
-                if message == RESYNC:
+                events = await anext(stream)
+                if events is None:  # the bus may have lost some: the log holds them
                     await self._fill()
                     continue
-                for event in from_bus(message):
+                for event in events:
                     self._accept(event)
             except asyncio.CancelledError:
                 raise
@@ -259,15 +257,12 @@ class Hub:
     # -- typing and presence (ephemeral: never stored, never replayed) ------------------------
 
     async def publish_typing(self, connection: Connection, conversation_id: int) -> None:
-        message = {"kind": "typing", "conversation_id": conversation_id, "user_id": connection.user_id}
-        await self.bus.publish(self.services.ctx.ephemeral_channel, orjson.dumps(message))
+        news = {"kind": "typing", "conversation_id": conversation_id, "user_id": connection.user_id}
+        await self.services.presence.publish(news)
 
-    async def _consume_ephemeral(self, stream: AsyncIterator[bytes]) -> None:
-        async for message in stream:
-            if message == RESYNC:
-                continue
+    async def _consume_ephemeral(self, stream: AsyncIterator[dict[str, Any]]) -> None:
+        async for item in stream:
             try:
-                item = orjson.loads(message)
                 if item["kind"] == "typing":
                     self._relay_typing(item)
                 elif item["kind"] == "presence":
@@ -323,7 +318,7 @@ class Hub:
             "users": [[user_id, status]],
             "audience": {str(user_id): audience},
         }
-        await self.bus.publish(self.services.ctx.ephemeral_channel, orjson.dumps(message))
+        await self.services.presence.publish(message)
 
     async def _announce_presence(self) -> None:
         """Re-announce this node's users so that other nodes (and new ones) converge."""
@@ -333,7 +328,7 @@ class Hub:
             if users:
                 message = {"kind": "presence", "node": self.node_id, "users": users, "audience": {}}
                 with contextlib.suppress(Exception):
-                    await self.bus.publish(self.services.ctx.ephemeral_channel, orjson.dumps(message))
+                    await self.services.presence.publish(message)
 
     def _remote_presence(self, item: dict[str, Any]) -> None:
         now = time.monotonic()

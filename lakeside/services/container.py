@@ -12,6 +12,8 @@ from lakeside.services.growth import Growth
 from lakeside.services.growth.campaigns import Campaigns
 from lakeside.services.growth.fraud import Fraud
 from lakeside.services.growth.leaderboard import Leaderboard
+from lakeside.services.health import Health
+from lakeside.services.housekeeping import Housekeeping
 from lakeside.services.messages import Messages
 from lakeside.services.presence import Presence
 from lakeside.services.receipts import Receipts
@@ -36,6 +38,8 @@ class Services:
         self.leaderboard = Leaderboard(ctx)
         self.campaigns = Campaigns(ctx, self.leaderboard)
         self.fraud = Fraud(ctx, self.campaigns)
+        self.housekeeping = Housekeeping(ctx)
+        self.health = Health(ctx)
 
     async def start(self) -> None:
         """Start background tasks (the message writer, deferred jobs)."""

@@ -31,7 +31,7 @@ from lakeside.config import Settings
 from lakeside.domain.events import Audience, Event
 from lakeside.domain.tokens import now_ms
 from lakeside.services import events as delivery
-from lakeside.services.ratelimit import Limits
+from lakeside.services.limits import Limits
 from lakeside.store import events as event_store
 from lakeside.store.engine import Database
 

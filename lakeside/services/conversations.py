@@ -31,8 +31,8 @@ from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.timeline import append_system_message, preview
 from lakeside.store import conversations as store
 from lakeside.store import files as file_store
+from lakeside.store import friends as social
 from lakeside.store import organizations as org_store
-from lakeside.store import social
 from lakeside.store import users as user_store
 from lakeside.store.engine import UniqueViolation
 

@@ -1,12 +1,12 @@
 """Friends: requests with a greeting (send, accept, decline, cancel), remark names, unfriending and
 blocking, and the events that keep each side's client in step.
 
-Friendship is mutual and stored once per direction, so each side owns its remark. Every change to
-a pair runs under the pair lock (``social.lock_pair``), which is what makes "one pending request
-per pair", "crossing requests become a friendship" and "never friends while blocked" hold when
-both people act at once. Blocking is private: the blocked person is never sent a ``block`` event,
-and what they do see (a friendship ending, their own request being declined) looks exactly like an
-ordinary unfriend or decline.
+Friendship is mutual and stored once per direction, so each side owns its remark. Every change to a
+pair runs under the pair lock (``lock_pair`` of ``store/friends.py``), which is what makes "one
+pending request per pair", "crossing requests become a friendship" and "never friends while
+blocked" hold when both people act at once. Blocking is private: the blocked person is never sent a
+``block`` event, and what they do see (a friendship ending, their own request being declined) looks
+exactly like an ordinary unfriend or decline.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services.accounts import public_user
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.store import social
+from lakeside.store import friends as store
 from lakeside.store import users as user_store
-from lakeside.store.social import Direction
+from lakeside.store.friends import Direction
 
 GREETING_MAX = 256
 REMARK_MAX = 64
@@ -115,23 +115,23 @@ class Friends:
         now = now_ms()
         async with self.ctx.transaction() as uow:
             conn = uow.conn
-            people = await social.lock_pair(conn, user_id, target_id)
+            people = await store.lock_pair(conn, user_id, target_id)
             target = people.get(target_id)
             if target is None or not target.is_active:
                 raise NotFound("No such user.", code="USER_NOT_FOUND")
-            if await social.has_blocked(conn, user_id, target_id):
+            if await store.has_blocked(conn, user_id, target_id):
                 raise Conflict("You have blocked this user; unblock them first.", code="YOU_BLOCKED_THEM")
-            if await social.has_blocked(conn, target_id, user_id):
+            if await store.has_blocked(conn, target_id, user_id):
                 raise Forbidden("You cannot send this user a friend request.", code="BLOCKED")
-            if await social.are_friends(conn, user_id, target_id):
+            if await store.are_friends(conn, user_id, target_id):
                 raise Conflict("You are friends already.", code="ALREADY_FRIENDS")
-            crossing = await social.get_pending_request(conn, target_id, user_id)
+            crossing = await store.get_pending_request(conn, target_id, user_id)
             if crossing is not None:
                 return await self._accept(uow, crossing, people, now), False
-            existing = await social.get_pending_request(conn, user_id, target_id)
+            existing = await store.get_pending_request(conn, user_id, target_id)
             if existing is not None:
                 return request_out(existing, people), False
-            request_id = await social.insert_request(conn, user_id, target_id, greeting, now)
+            request_id = await store.insert_request(conn, user_id, target_id, greeting, now)
             out = request_out(await self._get_request(conn, request_id), people)
             _to_both(uow, FriendRequestCreated(**out), target_id, user_id)
         return out, True
@@ -139,7 +139,7 @@ class Friends:
     async def list_requests(self, user_id: int, direction: Direction = "incoming") -> list[dict[str, Any]]:
         """Pending requests to (incoming) or from (outgoing) the user, newest first."""
         async with self.ctx.db.read() as conn:
-            rows = await social.list_pending_requests(conn, user_id, direction)
+            rows = await store.list_pending_requests(conn, user_id, direction)
             ids = {row.from_user_id for row in rows} | {row.to_user_id for row in rows}
             people = await user_store.get_users(conn, ids)
         return [request_out(row, people) for row in rows]
@@ -153,7 +153,7 @@ class Friends:
             if sender is None or not sender.is_active:
                 raise NotFound("No such user.", code="USER_NOT_FOUND")
             request = await self._accept(uow, row, people, now_ms())
-            friend = await social.get_friend(conn, user_id, row.from_user_id)
+            friend = await store.get_friend(conn, user_id, row.from_user_id)
             assert friend is not None
         return {"request": request, "friend": friend_out(friend)}
 
@@ -166,7 +166,7 @@ class Friends:
     async def _close_request(self, user_id: int, request_id: int, side: str, status: str) -> dict[str, Any]:
         async with self.ctx.transaction() as uow:
             row, people = await self._access_pending(uow.conn, request_id, user_id, side)
-            await social.decide_request(uow.conn, row.id, status, now_ms())
+            await store.decide_request(uow.conn, row.id, status, now_ms())
             out = request_out(await self._get_request(uow.conn, row.id), people)
             _to_both(uow, CLOSED[status](**out), row.from_user_id, row.to_user_id)
         return out
@@ -176,10 +176,10 @@ class Friends:
     ) -> tuple[Row[Any], dict[int, Any]]:
         """The request, if ``user_id`` is on ``side`` of it, re-read under the pair lock and still
         pending. Anyone else gets the same 404 as for a request that does not exist."""
-        row = await social.get_request(conn, request_id)
+        row = await store.get_request(conn, request_id)
         if row is None or getattr(row, side) != user_id:
             raise NotFound("No such friend request.", code="REQUEST_NOT_FOUND")
-        people = await social.lock_pair(conn, row.from_user_id, row.to_user_id)
+        people = await store.lock_pair(conn, row.from_user_id, row.to_user_id)
         row = await self._get_request(conn, request_id)
         if row.status != "pending":
             raise Conflict(f"This request is {row.status} already.", code="REQUEST_NOT_PENDING")
@@ -189,7 +189,7 @@ class Friends:
         self, uow: UnitOfWork, row: Row[Any], people: dict[int, Any], now: int
     ) -> dict[str, Any]:
         """Accept a pending request; the caller holds the pair lock."""
-        await social.decide_request(uow.conn, row.id, "accepted", now)
+        await store.decide_request(uow.conn, row.id, "accepted", now)
         out = request_out(await self._get_request(uow.conn, row.id), people)
         _to_both(uow, FriendRequestAccepted(**out), row.from_user_id, row.to_user_id)
         await self._befriend(uow, row.from_user_id, row.to_user_id, now)
@@ -197,27 +197,27 @@ class Friends:
 
     @staticmethod
     async def _get_request(conn: AsyncConnection, request_id: int) -> Row[Any]:
-        row = await social.get_request(conn, request_id)
+        row = await store.get_request(conn, request_id)
         assert row is not None, "read back inside the transaction that holds it"
         return row
 
     # -- friendships ------------------------------------------------------------------------
 
     async def _befriend(self, uow: UnitOfWork, a: int, b: int, now: int) -> None:
-        if await social.are_friends(uow.conn, a, b):
+        if await store.are_friends(uow.conn, a, b):
             return
-        await social.insert_friendship(uow.conn, a, b, now)
+        await store.insert_friendship(uow.conn, a, b, now)
         for owner, other in ((a, b), (b, a)):
-            entry = await social.get_friend(uow.conn, owner, other)
+            entry = await store.get_friend(uow.conn, owner, other)
             assert entry is not None
             uow.emit(FriendAdded(**friend_out(entry)), to_users(owner))
 
     async def _unfriend(self, uow: UnitOfWork, a: int, b: int) -> bool:
         """Remove the friendship both ways, telling each side with its own (remarked) entry."""
         entries = [
-            (owner, await social.get_friend(uow.conn, owner, other)) for owner, other in ((a, b), (b, a))
+            (owner, await store.get_friend(uow.conn, owner, other)) for owner, other in ((a, b), (b, a))
         ]
-        if await social.delete_friendship(uow.conn, a, b) == 0:
+        if await store.delete_friendship(uow.conn, a, b) == 0:
             return False
         for owner, entry in entries:
             if entry is not None:
@@ -226,16 +226,16 @@ class Friends:
 
     async def list_friends(self, user_id: int) -> list[dict[str, Any]]:
         async with self.ctx.db.read() as conn:
-            rows = await social.list_friends(conn, user_id)
+            rows = await store.list_friends(conn, user_id)
         return sorted((friend_out(row) for row in rows), key=friend_sort_key)
 
     async def do_set_remark(self, user_id: int, friend_id: int, remark: str | None) -> dict[str, Any]:
         """Set or clear the caller's private name for a friend; only the caller ever sees it."""
         remark = check_remark(remark)
         async with self.ctx.transaction() as uow:
-            if not await social.set_remark(uow.conn, user_id, friend_id, remark):
+            if not await store.set_remark(uow.conn, user_id, friend_id, remark):
                 raise NotFound("This user is not your friend.", code="FRIEND_NOT_FOUND")
-            entry = await social.get_friend(uow.conn, user_id, friend_id)
+            entry = await store.get_friend(uow.conn, user_id, friend_id)
             assert entry is not None
             out = friend_out(entry)
             uow.emit(FriendUpdated(**out), to_users(user_id))
@@ -243,7 +243,7 @@ class Friends:
 
     async def do_unfriend(self, user_id: int, friend_id: int) -> None:
         async with self.ctx.transaction() as uow:
-            await social.lock_pair(uow.conn, user_id, friend_id)
+            await store.lock_pair(uow.conn, user_id, friend_id)
             if not await self._unfriend(uow, user_id, friend_id):
                 raise NotFound("This user is not your friend.", code="FRIEND_NOT_FOUND")
 
@@ -254,12 +254,12 @@ class Friends:
             raise Invalid("A user cannot befriend themselves.", code="CANNOT_FRIEND_SELF")
         now = now_ms()
         async with self.ctx.transaction() as uow:
-            people = await social.lock_pair(uow.conn, a, b)
+            people = await store.lock_pair(uow.conn, a, b)
             if a not in people or b not in people:
                 raise NotFound("No such user.", code="USER_NOT_FOUND")
-            if await social.blocked_between(uow.conn, a, b):
+            if await store.blocked_between(uow.conn, a, b):
                 raise Conflict("One of the two has blocked the other.", code="BLOCKED")
-            for row in await social.pending_requests_between(uow.conn, a, b):
+            for row in await store.pending_requests_between(uow.conn, a, b):
                 await self._accept(uow, row, people, now)
             await self._befriend(uow, a, b, now)
 
@@ -268,7 +268,7 @@ class Friends:
     async def list_blocks(self, user_id: int) -> list[dict[str, Any]]:
         """The users the caller has blocked, most recent first."""
         async with self.ctx.db.read() as conn:
-            rows = await social.list_blocks(conn, user_id)
+            rows = await store.list_blocks(conn, user_id)
         return [block_out(row) for row in rows]
 
     async def do_block(self, user_id: int, target_id: int) -> dict[str, Any]:
@@ -282,21 +282,21 @@ class Friends:
         now = now_ms()
         async with self.ctx.transaction() as uow:
             conn = uow.conn
-            people = await social.lock_pair(conn, user_id, target_id)
+            people = await store.lock_pair(conn, user_id, target_id)
             target = people.get(target_id)
             if target is None or not target.is_active:
                 raise NotFound("No such user.", code="USER_NOT_FOUND")
-            existing = await social.get_block(conn, user_id, target_id)
+            existing = await store.get_block(conn, user_id, target_id)
             if existing is not None:
                 return block_out(existing)
             await self._unfriend(uow, user_id, target_id)
-            for row in await social.pending_requests_between(conn, user_id, target_id):
+            for row in await store.pending_requests_between(conn, user_id, target_id):
                 status = "cancelled" if row.from_user_id == user_id else "declined"
-                await social.decide_request(conn, row.id, status, now)
+                await store.decide_request(conn, row.id, status, now)
                 out = request_out(await self._get_request(conn, row.id), people)
                 _to_both(uow, CLOSED[status](**out), row.from_user_id, row.to_user_id)
-            await social.insert_block(conn, user_id, target_id, now)
-            entry = await social.get_block(conn, user_id, target_id)
+            await store.insert_block(conn, user_id, target_id, now)
+            entry = await store.get_block(conn, user_id, target_id)
             assert entry is not None
             out = block_out(entry)
             # Only the blocker hears of the block.
@@ -306,7 +306,7 @@ class Friends:
     async def do_unblock(self, user_id: int, target_id: int) -> None:
         """Lift a block. A friendship it ended stays ended."""
         async with self.ctx.transaction() as uow:
-            entry = await social.get_block(uow.conn, user_id, target_id)
-            if entry is None or not await social.delete_block(uow.conn, user_id, target_id):
+            entry = await store.get_block(uow.conn, user_id, target_id)
+            if entry is None or not await store.delete_block(uow.conn, user_id, target_id):
                 raise NotFound("You have not blocked this user.", code="BLOCK_NOT_FOUND")
             uow.emit(BlockRemoved(**block_out(entry)), to_users(user_id))

@@ -37,10 +37,10 @@ from lakeside.services.message_writer import Draft, MessageWriter, SendResult
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import render_messages
 from lakeside.store import conversations as conversation_store
+from lakeside.store import friends as social
 from lakeside.store import messages as store
 from lakeside.store import organizations as org_store
 from lakeside.store import receipts as receipt_store
-from lakeside.store import social
 from lakeside.store import users as user_store
 
 log = logging.getLogger(__name__)

@@ -1,13 +1,20 @@
-"""Presence: who sees whose status, and the last-seen time kept for offline users.
+"""Presence and typing: who sees whose status, the last-seen time kept for offline users, and the
+ephemeral channel the nodes share them on.
 
-The live status itself (online / away / offline) is held by the gateway hubs, which share it
-over the bus; this service answers the questions that need the database.
+The live status itself (online / away / offline) is held by the gateway hubs, which share it,
+and typing, over the bus's ephemeral channel (``publish``, ``subscribe``): never stored, never
+replayed. This service answers the questions that need the database.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from typing import Any
 
+import orjson
+
+from lakeside.bus import RESYNC
 from lakeside.domain.tokens import now_ms
 from lakeside.services.context import Context
 from lakeside.store import presence as store
@@ -18,6 +25,16 @@ log = logging.getLogger(__name__)
 class Presence:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    async def publish(self, news: dict[str, Any]) -> None:
+        """Tell every node (``{"kind": "typing" | "presence", ...}``); at most once, as ephemeral
+        news is."""
+        await self.ctx.bus.publish(self.ctx.ephemeral_channel, orjson.dumps(news))
+
+    async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
+        """Every node's ephemeral news from now on. Subscribed when this returns."""
+        raw = await self.ctx.bus.subscribe(self.ctx.ephemeral_channel)
+        return _news(raw)
 
     async def audience(self, user_id: int) -> list[int]:
         # Every socket that opens or closes asks this: the store's fast read path (on SQLite one
@@ -40,3 +57,16 @@ class Presence:
                 await store.mark_seen(uow.conn, user_id, now_ms())
         except Exception:  # best effort: a stale last-seen is not worth failing a disconnect
             log.warning("could not record last seen for user %s", user_id, exc_info=True)
+
+
+async def _news(raw: AsyncIterator[bytes]) -> AsyncIterator[dict[str, Any]]:
+    async for message in raw:
+        if message == RESYNC:  # nothing to catch up: what was lost was only ephemeral
+            continue
+        try:
+            news = orjson.loads(message)
+        except orjson.JSONDecodeError:
+            log.warning("presence: unreadable ephemeral message dropped")
+            continue
+        if isinstance(news, dict):
+            yield news

@@ -22,16 +22,21 @@ promoted to the oldest generation and paid for in full collections).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.bus import RESYNC
 from lakeside.errors import Conflict
 from lakeside.services import events as delivery
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context
 from lakeside.store import stream
+
+log = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
 # Events per read during a socket replay (paced by the connection's queue). A page holds the
@@ -75,6 +80,20 @@ async def _rows_after(
     # been considered and the position may jump there.
     position = rows[-1][0] if more else max(newest, since)
     return rows, position, more
+
+
+async def _routed(raw: AsyncIterator[bytes]) -> AsyncIterator[list[delivery.Routed] | None]:
+    async for message in raw:
+        if message == RESYNC:
+            yield None
+            continue
+        try:
+            events = delivery.from_bus(message)
+        except Exception:
+            log.exception("sync: unreadable bus message; the log is read instead")
+            yield None
+            continue
+        yield events
 
 
 class Sync:
@@ -129,6 +148,13 @@ class Sync:
             return await delivery.from_log(conn, rows), newest, len(rows) == FILL_PAGE
 
         return await self.ctx.db.run_read(page)
+
+    async def subscribe(self) -> AsyncIterator[list[delivery.Routed] | None]:
+        """Committed events as the bus brings them, one list per bus message, from now on; None
+        when the bus may have lost some (it reconnected, or brought what cannot be read): the
+        log holds the truth, read it (``routed_after``). Subscribed when this returns."""
+        raw = await self.ctx.bus.subscribe(self.ctx.events_channel)
+        return _routed(raw)
 
     async def conversation_ids(self, user_id: int) -> set[int]:
         return await self.ctx.db.run_read(lambda conn: stream.conversation_ids(conn, user_id))

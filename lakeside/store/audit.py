@@ -8,8 +8,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.store.tables import users
-from lakeside.store.tables_audit import audit_log
+from lakeside.store.tables import audit_log, users
 
 
 async def insert_entry(conn: AsyncConnection, values: dict[str, Any]) -> int:

@@ -1,7 +1,7 @@
 """Periodic housekeeping: prune the event log past its retention and drop expired sessions.
 
-Pruning keeps the log (and so resume) bounded; a client whose position falls off the end is
-told RESUME_TOO_OLD and starts fresh. Every node runs this; the deletes are idempotent.
+Once an hour the worker asks ``services.housekeeping`` (services/housekeeping.py) to prune. Every
+node runs it; the deletes are idempotent.
 """
 
 from __future__ import annotations
@@ -10,10 +10,7 @@ import asyncio
 import contextlib
 import logging
 
-from lakeside.domain.tokens import now_ms
 from lakeside.services.container import Services
-from lakeside.store import stream
-from lakeside.store import users as user_store
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +19,13 @@ INTERVAL_SECONDS = 3600.0
 
 async def run_once(services: Services) -> tuple[int, int]:
     """Prune once; returns (events pruned, sessions dropped)."""
-    settings = services.ctx.settings
-    now = now_ms()
-    async with services.ctx.db.transaction() as conn:
-        events = await stream.prune_before(conn, now - settings.event_retention_days * 86_400_000)
-        sessions = await user_store.delete_expired_sessions(conn, now)
+    events, sessions = await services.housekeeping.do_prune()
     if events or sessions:
         log.info("housekeeping: pruned %d events, %d expired sessions", events, sessions)
     return events, sessions
 
 
-class Housekeeping:
+class HousekeepingWorker:
     def __init__(self, services: Services, interval: float = INTERVAL_SECONDS) -> None:
         self.services = services
         self.interval = interval

@@ -15,7 +15,6 @@ import logging
 import time
 
 from lakeside.services.container import Services
-from lakeside.store import campaigns as campaign_store
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +50,6 @@ class LeaderboardWorker:
                 await self.services.leaderboard.run_until_idle()
                 if self.screen_every > 0 and time.monotonic() - self._screened_at >= self.screen_every:
                     self._screened_at = time.monotonic()
-                    await self.screen()
+                    await self.services.fraud.do_screen_live()
             except Exception:
                 log.exception("leaderboard worker round failed; trying again next round")
-
-    async def screen(self) -> None:
-        async with self.services.ctx.db.read() as conn:
-            live = await campaign_store.live_campaigns(conn)
-        for campaign in live:
-            if campaign.built_version == campaign.version:
-                await self.services.fraud.do_screen(None, campaign.id)

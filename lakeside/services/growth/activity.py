@@ -24,7 +24,7 @@ from lakeside.domain.growth import day_of
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Invalid
 from lakeside.services.context import Context
-from lakeside.store import growth_activity as store
+from lakeside.store.growth import activity as store
 
 log = logging.getLogger(__name__)
 

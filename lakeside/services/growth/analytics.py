@@ -33,7 +33,7 @@ from lakeside.domain.tokens import now_ms
 from lakeside.errors import Invalid
 from lakeside.services.context import Context
 from lakeside.services.growth.activity import Activity
-from lakeside.store import growth_analytics as store
+from lakeside.store.growth import analytics as store
 
 MAX_SPAN_DAYS = 400
 LAST_DAY = day_of_date(date(2999, 12, 31))

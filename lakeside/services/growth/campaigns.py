@@ -36,9 +36,9 @@ from lakeside.services.context import Context
 from lakeside.services.growth.campaign_views import campaign_status, campaign_view, entry_view, snapshot_entry
 from lakeside.services.growth.leaderboard import Leaderboard, spec_of
 from lakeside.services.orgaccess import ORG_MANAGERS
-from lakeside.store import campaigns as store
-from lakeside.store import leaderboard as edges
 from lakeside.store import organizations as org_store
+from lakeside.store.growth import campaigns as store
+from lakeside.store.growth import leaderboard as edges
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "growth_campaigns"
 

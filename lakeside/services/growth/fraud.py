@@ -28,11 +28,15 @@ from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.growth.campaigns import Campaigns
 from lakeside.services.growth.leaderboard import spec_of
-from lakeside.store import campaigns as store
-from lakeside.store.leaderboard import chunks
-from lakeside.store.tables import conversation_members, messages
-from lakeside.store.tables_campaigns import campaign_edges
-from lakeside.store.tables_growth import activity_daily, registrations
+from lakeside.store.growth import campaigns as store
+from lakeside.store.growth.leaderboard import chunks
+from lakeside.store.tables import (
+    activity_daily,
+    campaign_edges,
+    conversation_members,
+    messages,
+    registrations,
+)
 
 
 def flag_view(row: Row[Any], names: dict[int, tuple[str, str]]) -> dict[str, Any]:
@@ -128,6 +132,15 @@ class Fraud:
         if fresh:
             self.campaigns._kick()
         return len(fresh)
+
+    async def do_screen_live(self) -> None:
+        """Screen every live campaign whose leaderboard is built (the leaderboard worker's
+        periodic round, every ``fraud_screen_interval_seconds``)."""
+        async with self.ctx.db.read() as conn:
+            live = await store.live_campaigns(conn)
+        for campaign in live:
+            if campaign.built_version == campaign.version:
+                await self.do_screen(None, campaign.id)
 
     async def _findings(self, conn: AsyncConnection, campaign: Row[Any], now: int) -> list[rules.Finding]:
         spec = spec_of(campaign)

@@ -45,9 +45,9 @@ from lakeside.domain.events import to_conversation
 from lakeside.domain.events.growth import CampaignLeaderboard
 from lakeside.domain.tokens import now_ms
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.store import campaigns as store
-from lakeside.store import leaderboard as edges
 from lakeside.store import organizations as org_store
+from lakeside.store.growth import campaigns as store
+from lakeside.store.growth import leaderboard as edges
 
 log = logging.getLogger(__name__)
 

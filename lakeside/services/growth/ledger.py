@@ -29,7 +29,7 @@ from lakeside.domain.events.growth import WalletCredited, WalletDebited
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Invalid, NotFound
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.store import growth_ledger as store
+from lakeside.store.growth import ledger as store
 
 ISSUER = "issuer"
 DEFAULT_BUDGET = "budget:default"

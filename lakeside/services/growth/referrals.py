@@ -27,8 +27,8 @@ from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Invalid, NotFound
 from lakeside.services.context import Context
 from lakeside.services.growth import ledger
-from lakeside.store import growth_referrals as store
 from lakeside.store.engine import UniqueViolation
+from lakeside.store.growth import referrals as store
 
 log = logging.getLogger(__name__)
 

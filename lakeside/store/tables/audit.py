@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 
-from lakeside.store.tables import Id, Ms, metadata
+from lakeside.store.tables.base import Id, Ms, metadata
 
 audit_log = Table(
     "audit_log",

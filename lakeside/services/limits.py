@@ -1,10 +1,11 @@
 """Abuse limits: named policies ("at most N per S seconds") counted per user and per address.
 
-Every policy comes from settings (``rate_limits``, and the log-in failure settings) and is
-counted under a key — a user id or a client address. ``take`` spends one unit of an action from
-both its per-user and per-address policies and raises ``LimitExceeded`` (429 ``RATE_LIMITED``
-with a ``Retry-After``) when either is used up; ``check``/``hit``/``reset`` serve counters that
-only failures spend (log-in).
+Every policy comes from settings (``rate_limits``, and the log-in failure settings; their names,
+defaults and ``COUNT/SECONDS`` syntax are in ``domain/limits.py``) and is counted under a key — a
+user id or a client address. ``take`` spends one unit of an action from both its per-user and
+per-address policies and raises ``LimitExceeded`` (429 ``RATE_LIMITED`` with a ``Retry-After``)
+when either is used up; ``check``/``hit``/``reset`` serve counters that only failures spend
+(log-in).
 
 Counters live in the process (a token bucket per key: N units, refilled evenly over S seconds),
 or, when the bus is Redis, in Redis (fixed windows of S seconds: ``INCR`` + ``EXPIRE``), so
@@ -23,63 +24,18 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
+from lakeside.domain.limits import Policy, check_limits, parse_policy
 from lakeside.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
-# What the policies are called in settings: an action, then "_per_user" or "_per_address".
-ACTIONS = ("signup", "friend_requests", "invitations", "sends", "uploads", "dings")
-DEFAULT_LIMITS: dict[str, str] = {
-    "signup_per_address": "200/3600",
-    "friend_requests_per_user": "100/3600",
-    "friend_requests_per_address": "500/3600",
-    "invitations_per_user": "200/3600",
-    "invitations_per_address": "1000/3600",
-    "sends_per_user": "6000/60",
-    "sends_per_address": "30000/60",
-    "uploads_per_user": "300/3600",
-    "uploads_per_address": "1000/3600",
-    "dings_per_user": "100/3600",
-    "dings_per_address": "500/3600",
-}
 # Counted per process even when Redis is there (see the module's docstring).
 PER_NODE_ACTIONS = frozenset({"sends"})
-_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 MESSAGE = "Too many requests of this kind; wait before trying again."
 REDIS_RETRY_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class Policy:
-    name: str
-    limit: int
-    window: float  # seconds
-
-
-def parse_policy(name: str, spec: str) -> Policy | None:
-    """``"N/S"`` is N per S seconds; ``"off"`` (or ``"0"``) switches the policy off."""
-    if spec.strip().lower() in ("off", "0", ""):
-        return None
-    match = _SPEC.match(spec)
-    if match is None or int(match.group(1)) < 1 or int(match.group(2)) < 1:
-        raise ValueError(f"rate limit {name!r}: {spec!r} is not 'COUNT/SECONDS' or 'off'")
-    return Policy(name, int(match.group(1)), float(match.group(2)))
-
-
-def check_limits(values: dict[str, str]) -> dict[str, str]:
-    """Settings validation: known names only, each a valid spec; unnamed ones keep defaults."""
-    unknown = sorted(set(values) - set(DEFAULT_LIMITS))
-    if unknown:
-        raise ValueError(f"unknown rate limit policies {unknown}; known: {sorted(DEFAULT_LIMITS)}")
-    merged = {**DEFAULT_LIMITS, **{k: str(v) for k, v in values.items()}}
-    for name, spec in merged.items():
-        parse_policy(name, spec)
-    return merged
 
 
 class LimitExceeded(RateLimited):

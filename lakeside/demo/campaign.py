@@ -1,13 +1,13 @@
 """The seed's campaign on the demo workspace, and loading campaign files (``lakeside campaign load``).
 
-``seed_campaign`` ships ``growth_campaigns/laiwang-2013.json`` — the 2013 Laiwang contest, as data
-— on the demo company 湖畔科技, moved so that it runs now (every date shifted alike: it started
-40 days ago, the quota date and the deadline lie ahead). To make the board worth looking at, it
-adds outside friends (accounts outside the company, with the demo password) who befriend some
-employees and were active on various days, and a small referral farm — five accounts signed up
-from one device within minutes, all invited by one employee — that fraud screening flags.
-Accounts are written with the demo admin's password hash (no hashing per account), so the demo
-still starts in seconds.
+``seed_campaign`` ships ``lakeside/growth_campaigns/laiwang-2013.json`` — the 2013 Laiwang
+contest, as data — on the demo company 湖畔科技, moved so that it runs now (every date shifted alike:
+it started 40 days ago, the quota date and the deadline lie ahead). To make the board worth
+looking at, it adds outside friends (accounts outside the company, with the demo password) who
+befriend some employees and were active on various days, and a small referral farm — five accounts
+signed up from one device within minutes, all invited by one employee — that fraud screening
+flags. Accounts are written with the demo admin's password hash (no hashing per account), so the
+demo still starts in seconds.
 """
 
 from __future__ import annotations
@@ -20,18 +20,17 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from lakeside.demo import USERS
+from lakeside.demo.company import COMPANY
+from lakeside.demo.people import USERS
 from lakeside.domain.campaigns import DAY_MS, CampaignSpec
 from lakeside.domain.tokens import now_ms
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
 from lakeside.store import users as user_store
-from lakeside.store.tables import org_members, organizations, users
-from lakeside.store.tables_growth import registrations
+from lakeside.store.tables import org_members, organizations, registrations, users
 
-CAMPAIGNS_DIR = Path(__file__).with_name("growth_campaigns")
+CAMPAIGNS_DIR = Path(__file__).parent.parent / "growth_campaigns"
 SEED_FILE = CAMPAIGNS_DIR / "laiwang-2013.json"
-COMPANY = "湖畔科技"
 OUTSIDE = 40
 FARM = 5
 SEED = 2013

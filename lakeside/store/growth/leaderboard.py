@@ -17,9 +17,18 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain.campaigns import EdgeFacts
-from lakeside.store.tables import blocks, events, friendships, org_members, users
-from lakeside.store.tables_campaigns import campaign_edges, campaign_participants, fraud_flags
-from lakeside.store.tables_growth import activity_daily, registrations
+from lakeside.store.tables import (
+    activity_daily,
+    blocks,
+    campaign_edges,
+    campaign_participants,
+    events,
+    fraud_flags,
+    friendships,
+    org_members,
+    registrations,
+    users,
+)
 
 CHUNK = 500  # ids per IN list: well under every driver's parameter limit
 

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.store.tables import referral_codes as codes
+from lakeside.store.tables import registrations as regs
 from lakeside.store.tables import users
-from lakeside.store.tables_growth import referral_codes as codes
-from lakeside.store.tables_growth import registrations as regs
 
 
 def _scope(campaign_id: int | None, table: Any = regs) -> Any:

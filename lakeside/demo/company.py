@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pypinyin import lazy_pinyin
 
-from lakeside.demo import DEMO_PASSWORD
+from lakeside.demo.people import DEMO_PASSWORD
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
 from lakeside.store import users as user_store

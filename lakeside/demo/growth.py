@@ -21,10 +21,11 @@ from sqlalchemy import select, update
 from lakeside.domain.growth import day_of, day_start_ms, new_code
 from lakeside.domain.tokens import now_ms
 from lakeside.services.container import Services
-from lakeside.store import growth_activity, growth_referrals
 from lakeside.store import users as user_store
+from lakeside.store.growth import activity as activity_store
+from lakeside.store.growth import referrals as referral_store
+from lakeside.store.tables import registrations
 from lakeside.store.tables import users as users_table
-from lakeside.store.tables_growth import registrations
 
 HISTORY_DAYS = 90
 DRIVE_DAYS = 30  # the invitation drive: the last 30 days
@@ -103,7 +104,7 @@ async def seed_growth_demo(services: Services, *, today: int | None = None) -> s
             )
             # Everyone's personal code, made the week they joined.
             values = {"user_id": user_id, "code": new_code(), "uses": 0, "created_at": moment(day)}
-            codes[user_id] = await growth_referrals.insert_code(conn, values)
+            codes[user_id] = await referral_store.insert_code(conn, values)
         for day in range(first + 7, today + 1):
             in_drive = day > today - DRIVE_DAYS
             # A trickle before the drive; during it sign-ups ramp up over the first two weeks.
@@ -125,7 +126,7 @@ async def seed_growth_demo(services: Services, *, today: int | None = None) -> s
                     },
                 )
                 code_id = codes[inviter]
-                await growth_referrals.insert_registration(
+                await referral_store.insert_registration(
                     conn,
                     {
                         "user_id": new_id,
@@ -137,10 +138,10 @@ async def seed_growth_demo(services: Services, *, today: int | None = None) -> s
                         "created_at": at,
                     },
                 )
-                await growth_referrals.claim_code(conn, code_id)
+                await referral_store.claim_code(conn, code_id)
                 outsiders.append((new_id, day))
         rows = _staff_activity(rng, joined, today, moment) + _outsider_activity(rng, outsiders, today, moment)
-        await growth_activity.upsert_counters(conn, rows)
+        await activity_store.upsert_counters(conn, rows)
     return (
         f"Growth history: {HISTORY_DAYS} days, {len(outsiders)} outside sign-ups through personal codes "
         f"({sum(1 for _, day in outsiders if day > today - DRIVE_DAYS)} during the 30-day drive), "

@@ -14,10 +14,10 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.store.tables import ledger_accounts as accounts
+from lakeside.store.tables import ledger_entries as entries
+from lakeside.store.tables import ledger_transactions as transactions
 from lakeside.store.tables import users
-from lakeside.store.tables_growth import ledger_accounts as accounts
-from lakeside.store.tables_growth import ledger_entries as entries
-from lakeside.store.tables_growth import ledger_transactions as transactions
 
 
 def _insert(conn: AsyncConnection) -> Any:

@@ -1,18 +1,15 @@
-"""The demo workspace behind ``lakeside demo``: a small Hangzhou company and some of its people's friends.
+"""The demo's conversations: twenty chats with short, believable histories, played through the services.
 
-Thirty accounts (the first, ``admin``, is the server administrator), a friendship graph in which
-colleagues in a department all know each other and a few people know someone elsewhere, and
-twenty conversations with short, believable histories: department groups, a launch room, lunch
-and badminton groups, old classmates, and one-to-one chats in Chinese and English with
-markdown, @mentions, replies and reactions. Read cursors are left where real people would leave
-them, so ``admin`` opens the demo to unread badges.
+Department groups, a launch room, lunch and badminton groups, old classmates, and one-to-one
+chats in Chinese and English with markdown, @mentions, replies and reactions. Read cursors are
+left where real people would leave them, so ``admin`` opens the demo to unread badges.
 
 Everything goes through the services, exactly as if the people had used the app, so the demo
 data obeys every rule the product does (friends before direct chats, gapless sequences, events
 in the log). The static data below is the whole script; the only choices made at run time come
-from ``random.Random(2014)``, so two seeds give the same workspace: the same people, friendships,
-histories (same sequence numbers), reactions and read cursors. Only row ids may differ, because
-registrations and the chats' sends overlap to keep the seed within seconds.
+from ``random.Random(2014)``, so two seeds give the same workspace: the same histories (same
+sequence numbers), reactions and read cursors. Only row ids may differ, because the chats' sends
+overlap to keep the seed within seconds.
 """
 
 from __future__ import annotations
@@ -22,110 +19,12 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from lakeside.demo.people import ADMIN
 from lakeside.domain.messages import SendMessage
-from lakeside.errors import Conflict
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
-from lakeside.store import users as user_store
 
-DEMO_PASSWORD = "lakeside-demo"
-ADMIN = "admin"
-ADMIN_NAME = "管理员"
 SEED = 2014  # the year DingTalk launched
-
-# In registration order; ``admin`` must come first, since the first account is the server admin.
-USERS: tuple[tuple[str, str], ...] = (
-    (ADMIN, ADMIN_NAME),
-    ("zhangwei", "张伟"),
-    ("wangfang", "王芳"),
-    ("liuyang", "刘洋"),
-    ("chenjing", "陈静"),
-    ("lina", "李娜"),
-    ("zhaolei", "赵磊"),
-    ("david", "David Wang"),
-    ("yangxue", "杨雪"),
-    ("zhoujie", "周杰"),
-    ("wuting", "吴婷"),
-    ("sunhao", "孙浩"),
-    ("emily", "Emily Zhang"),
-    ("alice", "Alice Chen"),
-    ("maqiang", "马强"),
-    ("hujun", "胡军"),
-    ("guoxin", "郭鑫"),
-    ("linfeng", "林峰"),
-    ("kevin", "Kevin Liu"),
-    ("michael", "Michael Zhou"),
-    ("xiemin", "谢敏"),
-    ("gaoyan", "高燕"),
-    ("luobin", "罗斌"),
-    ("tangning", "唐宁"),
-    ("huangmin", "黄敏"),
-    # Friends from outside the company.
-    ("hexiaoyu", "何晓雨"),
-    ("zhengshuang", "郑爽"),
-    ("songjia", "宋佳"),
-    ("fengyu", "冯宇"),
-    ("sophie", "Sophie Lin"),
-)
-
-OUTSIDE_FRIENDS_FROM = 25  # USERS[25:] are friends from outside the company
-
-# Everyone in a department is friends with everyone else in it.
-TEAMS: Mapping[str, tuple[str, ...]] = {
-    "产品研发部": ("zhangwei", "wangfang", "liuyang", "chenjing", "lina", "zhaolei", "david"),
-    "市场部": ("yangxue", "zhoujie", "wuting", "sunhao", "emily", "alice"),
-    "销售部": ("maqiang", "hujun", "guoxin", "linfeng", "kevin", "michael"),
-    "综合部": ("xiemin", "gaoyan", "luobin", "tangning", "huangmin"),
-}
-
-# Friendships across departments and beyond the company: shared projects, badminton, school.
-OTHER_FRIENDS: tuple[tuple[str, str], ...] = (
-    ("wangfang", "yangxue"),
-    ("wangfang", "maqiang"),
-    ("zhangwei", "luobin"),
-    ("david", "alice"),
-    ("david", "kevin"),
-    ("chenjing", "alice"),
-    ("chenjing", "xiemin"),
-    ("liuyang", "sunhao"),
-    ("liuyang", "linfeng"),
-    ("lina", "wuting"),
-    ("zhaolei", "hujun"),
-    ("emily", "kevin"),
-    ("emily", "michael"),
-    ("maqiang", "gaoyan"),
-    ("tangning", "wuting"),
-    ("huangmin", "zhoujie"),
-    ("guoxin", "xiemin"),
-    ("luobin", "hujun"),
-    ("hexiaoyu", "chenjing"),
-    ("hexiaoyu", "liuyang"),
-    ("hexiaoyu", "songjia"),
-    ("hexiaoyu", "zhengshuang"),
-    ("hexiaoyu", "fengyu"),
-    ("zhengshuang", "wuting"),
-    ("zhengshuang", "songjia"),
-    ("songjia", "fengyu"),
-    ("songjia", "sophie"),
-    ("fengyu", "zhaolei"),
-    ("sophie", "alice"),
-    ("sophie", "emily"),
-)
-
-
-def friendships() -> list[tuple[str, str]]:
-    """Every friendship of the demo, once: the admin knows everyone (they set up their accounts)."""
-    pairs = [(ADMIN, username) for username, _ in USERS[1:]]
-    for members in TEAMS.values():
-        pairs.extend((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
-    pairs.extend(OTHER_FRIENDS)
-    seen: set[frozenset[str]] = set()
-    unique = []
-    for a, b in pairs:
-        if frozenset((a, b)) not in seen:
-            seen.add(frozenset((a, b)))
-            unique.append((a, b))
-    return unique
 
 
 @dataclass(frozen=True)
@@ -549,33 +448,8 @@ CHATS: tuple[Chat, ...] = (
 )
 
 
-@dataclass
-class DemoResult:
-    logins: list[tuple[str, str, str]]  # (username, display name, password)
-    summary: str
-    created: bool
-
-
-def demo_logins(password: str = DEMO_PASSWORD) -> list[tuple[str, str, str]]:
-    return [(username, name, password) for username, name in USERS]
-
-
-async def seed_demo(services: Services, *, password: str = DEMO_PASSWORD) -> DemoResult:
-    """Seed the demo workspace into an empty database; on the demo database again, do nothing.
-
-    Raises Conflict for a database that holds accounts but is not the demo's, so that the demo
-    never mixes its people into real data (``lakeside demo`` then serves that data as it is).
-    """
-    hint = f"Log in as {ADMIN} / {password} (every demo account has this password)."
-    if await _has_users(services):
-        await _check_is_demo(services)
-        return DemoResult(
-            demo_logins(password), f"The demo workspace exists already; nothing was added.\n{hint}", False
-        )
-    users = await _register_all(services, password)
-    pairs = friendships()
-    for a, b in pairs:
-        await services.friends.do_make_friends(users[a].id, users[b].id)
+async def play_chats(services: Services, users: dict[str, AuthUser]) -> None:
+    """Open every chat of ``CHATS``, send its lines, add its reactions and leave read cursors."""
     rooms = [await _open(services, users, chat, number) for number, chat in enumerate(CHATS, 1)]
     # Every chat's lines but its last at once: each chat still sends one line after another, in
     # script order, while the message writer commits the chats' lines together in a few batches.
@@ -588,57 +462,6 @@ async def seed_demo(services: Services, *, password: str = DEMO_PASSWORD) -> Dem
     rng = random.Random(SEED)
     for room in rooms:
         await _leave_read_cursors(services, users, room, rng)
-    # The company: the first 25 people work at 湖畔科技 (the last five are friends from outside),
-    # with departments, org groups, external contacts, an announcement and a pending DING.
-    from lakeside.demo_company import seed_company
-
-    staff = [users[username].id for username, _ in USERS[1:OUTSIDE_FRIENDS_FROM]]
-    company = await seed_company(services, users[ADMIN].id, staff)
-    # The seed's 2013 contest as shipped data, running on the company now (demo_campaign.py).
-    from lakeside.demo_campaign import seed_campaign
-
-    company += "\n" + await seed_campaign(services)
-    # The seeding sessions were never handed to anyone; they should not linger in session lists.
-    for user in users.values():
-        await services.accounts.do_revoke_session(user, user.session_id)
-    groups = sum(1 for chat in CHATS if chat.title is not None)
-    messages = sum(len(chat.lines) for chat in CHATS)
-    summary = (
-        f"Seeded the demo workspace: {len(users)} users, {len(pairs)} friendships, "
-        f"{len(CHATS)} conversations ({groups} groups, {len(CHATS) - groups} direct chats), "
-        f"{messages} messages.\n{company}\n{hint}"
-    )
-    return DemoResult(demo_logins(password), summary, True)
-
-
-async def _has_users(services: Services) -> bool:
-    async with services.ctx.db.read() as conn:
-        return await user_store.count_users(conn) > 0
-
-
-async def _check_is_demo(services: Services) -> None:
-    found = await services.accounts.find_users(ADMIN)
-    if not any(user["display_name"] == ADMIN_NAME for user in found):
-        raise Conflict(
-            "The database already holds accounts that are not the demo workspace's; "
-            "the demo is only seeded into an empty database.",
-            code="DATABASE_NOT_EMPTY",
-        )
-
-
-async def _register_all(services: Services, password: str) -> dict[str, AuthUser]:
-    """Register everyone: the admin alone first (the first account is the server admin), then the
-    rest at once. Password hashing dominates; the hasher keeps as many in flight as it allows."""
-
-    async def register(username: str, name: str) -> tuple[str, AuthUser]:
-        session = await services.accounts.do_register(
-            username=username, password=password, display_name=name, user_agent="lakeside demo"
-        )
-        return username, await services.accounts.authenticate(session.token)
-
-    users = dict([await register(*USERS[0])])
-    users.update(await asyncio.gather(*(register(username, name) for username, name in USERS[1:])))
-    return users
 
 
 @dataclass

@@ -16,9 +16,9 @@ from sqlalchemy import BigInteger, ColumnElement, and_, case, func, literal, sel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain.growth import DAY_MS
+from lakeside.store.tables import activity_daily as ad
 from lakeside.store.tables import org_members
-from lakeside.store.tables_growth import activity_daily as ad
-from lakeside.store.tables_growth import registrations as regs
+from lakeside.store.tables import registrations as regs
 
 Segment = tuple[int, int, int | None, int | None]
 

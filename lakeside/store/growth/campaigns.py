@@ -10,14 +10,18 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.store.leaderboard import chunks
-from lakeside.store.tables import department_members, departments, org_members, organizations, users
-from lakeside.store.tables_campaigns import (
+from lakeside.store.growth.leaderboard import chunks
+from lakeside.store.tables import (
     campaign_cursors,
     campaign_participants,
     campaign_snapshots,
     campaigns,
+    department_members,
+    departments,
     fraud_flags,
+    org_members,
+    organizations,
+    users,
 )
 
 # -- campaigns -----------------------------------------------------------------------------------

@@ -1,16 +1,15 @@
 """Growth-engine tables: activity roll-ups, registrations and referral codes, the wallet ledger.
 
-They live on the shared ``metadata`` of :mod:`lakeside.store.tables` (which imports this module at
-its end, so ``tables.metadata`` always includes them) and migration ``0003_growth`` creates exactly
-this. The contract with the campaign tables (migration 0004) is ``/work/notes/growth-contract.md``
-and ``docs/growth.md``.
+On the shared ``metadata`` (``base``); migration ``0003_growth`` creates exactly this. How they are
+used, and what the campaign tables (migration 0004) take from them: ``docs/growth.md`` and
+``docs/growth-campaigns.md``.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, text
 
-from lakeside.store.tables import Id, Ms, metadata
+from lakeside.store.tables.base import Id, Ms, metadata
 
 # One row per user per day the user was active ("active on day D" == the row exists). ``day`` is
 # the number of days since 1970-01-01 in the growth time zone (setting ``growth_timezone``).

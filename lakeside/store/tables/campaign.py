@@ -1,8 +1,8 @@
 """Campaign tables: the campaigns, their participants and scores, the per-friendship state the live
 leaderboard maintains, frozen snapshots, fraud flags and the leaderboard worker's cursors.
 
-On the shared ``metadata`` of :mod:`lakeside.store.tables` (imported at its end); migration
-``0004_campaigns`` creates exactly this. See ``docs/growth-campaigns.md`` for how they are used.
+On the shared ``metadata`` (``base``); migration ``0004_campaigns`` creates exactly this. See
+``docs/growth-campaigns.md`` for how they are used.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 
-from lakeside.store.tables import Id, Ms, metadata
+from lakeside.store.tables.base import Id, Ms, metadata
 
 campaigns = Table(
     "campaigns",

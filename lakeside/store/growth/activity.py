@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.store.tables_growth import activity_daily as ad
+from lakeside.store.tables import activity_daily as ad
 
 # Rows per statement: 7 values a row stays well under both drivers' bound-parameter limits.
 UPSERT_CHUNK = 1000

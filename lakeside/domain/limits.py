@@ -1,0 +1,56 @@
+"""Rate-limit policies as data: their names, their defaults, and the ``"COUNT/SECONDS"`` specs
+that settings give them, parsed and validated without I/O.
+
+``config.py`` validates the ``rate_limits`` setting with ``check_limits``; ``services/limits.py``
+turns the specs into ``Policy`` values and counts with them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# What the policies are called in settings: an action, then "_per_user" or "_per_address".
+ACTIONS = ("signup", "friend_requests", "invitations", "sends", "uploads", "dings")
+DEFAULT_LIMITS: dict[str, str] = {
+    "signup_per_address": "200/3600",
+    "friend_requests_per_user": "100/3600",
+    "friend_requests_per_address": "500/3600",
+    "invitations_per_user": "200/3600",
+    "invitations_per_address": "1000/3600",
+    "sends_per_user": "6000/60",
+    "sends_per_address": "30000/60",
+    "uploads_per_user": "300/3600",
+    "uploads_per_address": "1000/3600",
+    "dings_per_user": "100/3600",
+    "dings_per_address": "500/3600",
+}
+_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    limit: int
+    window: float  # seconds
+
+
+def parse_policy(name: str, spec: str) -> Policy | None:
+    """``"N/S"`` is N per S seconds; ``"off"`` (or ``"0"``) switches the policy off."""
+    if spec.strip().lower() in ("off", "0", ""):
+        return None
+    match = _SPEC.match(spec)
+    if match is None or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        raise ValueError(f"rate limit {name!r}: {spec!r} is not 'COUNT/SECONDS' or 'off'")
+    return Policy(name, int(match.group(1)), float(match.group(2)))
+
+
+def check_limits(values: dict[str, str]) -> dict[str, str]:
+    """Settings validation: known names only, each a valid spec; unnamed ones keep defaults."""
+    unknown = sorted(set(values) - set(DEFAULT_LIMITS))
+    if unknown:
+        raise ValueError(f"unknown rate limit policies {unknown}; known: {sorted(DEFAULT_LIMITS)}")
+    merged = {**DEFAULT_LIMITS, **{k: str(v) for k, v in values.items()}}
+    for name, spec in merged.items():
+        parse_policy(name, spec)
+    return merged

@@ -1,0 +1,98 @@
+"""The schema, as SQLAlchemy Core tables, one module per area. Migrations in ``../migrations/``
+create exactly this.
+
+``base`` holds the one ``metadata`` and the column types ``Id`` and ``Ms``; each area module
+defines its tables on that metadata: ``account`` (users, sessions), ``friend`` (friend requests,
+friendships, blocks), ``conversation`` (conversations and their members), ``message`` (messages,
+reactions, search tokens), ``file``, ``event`` (the event log), ``organization`` (organizations,
+members, invitations, join requests), ``directory`` (departments, external contacts), ``ding``,
+``announcement``, ``audit``, ``growth`` (activity, referrals, the wallet ledger) and ``campaign``
+(campaigns, the leaderboard's state, fraud flags). This package imports every area, so
+``metadata`` is complete whatever one imports from here (Alembic's environment and the tests
+compare the migrations with it), and re-exports every table: ``from lakeside.store.tables import
+messages`` names one. A module is named after its area in the singular, so that none shares its
+name with a table.
+"""
+
+from __future__ import annotations
+
+from lakeside.store.tables.account import sessions, users
+from lakeside.store.tables.announcement import announcement_departments, announcement_reads, announcements
+from lakeside.store.tables.audit import audit_log
+from lakeside.store.tables.base import Id, Ms, metadata
+from lakeside.store.tables.campaign import (
+    campaign_cursors,
+    campaign_edges,
+    campaign_participants,
+    campaign_snapshots,
+    campaigns,
+    fraud_flags,
+)
+from lakeside.store.tables.conversation import conversation_members, conversations
+from lakeside.store.tables.ding import ding_attempts, ding_policies, ding_recipients, dings
+from lakeside.store.tables.directory import department_members, departments, external_contacts
+from lakeside.store.tables.event import events
+from lakeside.store.tables.file import files
+from lakeside.store.tables.friend import blocks, friend_requests, friendships
+from lakeside.store.tables.growth import (
+    activity_daily,
+    ledger_accounts,
+    ledger_entries,
+    ledger_transactions,
+    referral_codes,
+    registrations,
+)
+from lakeside.store.tables.message import message_search, messages, reactions
+from lakeside.store.tables.organization import (
+    org_contact_invitations,
+    org_invitations,
+    org_join_requests,
+    org_members,
+    organizations,
+)
+
+__all__ = [
+    "Id",
+    "Ms",
+    "activity_daily",
+    "announcement_departments",
+    "announcement_reads",
+    "announcements",
+    "audit_log",
+    "blocks",
+    "campaign_cursors",
+    "campaign_edges",
+    "campaign_participants",
+    "campaign_snapshots",
+    "campaigns",
+    "conversation_members",
+    "conversations",
+    "department_members",
+    "departments",
+    "ding_attempts",
+    "ding_policies",
+    "ding_recipients",
+    "dings",
+    "events",
+    "external_contacts",
+    "files",
+    "fraud_flags",
+    "friend_requests",
+    "friendships",
+    "ledger_accounts",
+    "ledger_entries",
+    "ledger_transactions",
+    "message_search",
+    "messages",
+    "metadata",
+    "org_contact_invitations",
+    "org_invitations",
+    "org_join_requests",
+    "org_members",
+    "organizations",
+    "reactions",
+    "referral_codes",
+    "registrations",
+    "sessions",
+    "users",
+]

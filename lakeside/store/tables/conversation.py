@@ -1,0 +1,45 @@
+"""Conversations: direct chats (one per pair) and groups, and their members with role, read cursor
+and own settings."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, text
+
+from lakeside.store.tables.base import Id, Ms, metadata
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # direct, group
+    Column("title", String(64)),
+    Column("avatar_file_id", String(32)),
+    # "<low id>:<high id>" for a direct conversation, so that a pair has exactly one.
+    Column("direct_key", String(48), unique=True),
+    Column("member_cap", Integer, nullable=False),
+    Column("member_count", Integer, nullable=False, server_default=text("0")),
+    # The sequence number of the newest message; bumped in the transaction that inserts messages.
+    Column("last_seq", BigInteger, nullable=False, server_default=text("0")),
+    Column("last_activity_at", Ms, nullable=False),
+    Column("created_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", Ms, nullable=False),
+    Column("updated_at", Ms, nullable=False),
+    # Set for organization groups (kinds org_all and department); see the enterprise section.
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE")),
+    Index("ix_conversations_organization_id", "organization_id"),
+)
+
+conversation_members = Table(
+    "conversation_members",
+    metadata,
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),  # owner, admin, member
+    # The highest sequence number this member has read; unread = last_seq - read_seq (minus own).
+    Column("read_seq", BigInteger, nullable=False, server_default=text("0")),
+    Column("joined_seq", BigInteger, nullable=False, server_default=text("0")),
+    Column("joined_at", Ms, nullable=False),
+    Column("pinned", Boolean, nullable=False, server_default=text("false")),
+    Column("muted", Boolean, nullable=False, server_default=text("false")),
+    Index("ix_conversation_members_user_id", "user_id"),
+)
