@@ -80,3 +80,29 @@ def test_two_services_in_one_handler_are_seen() -> None:
     source = "x = await services.files.do_a(u)\ny = await services.accounts.do_b(u)\n"
     assert services_called(source) == {"files", "accounts"}
     assert services_called("await services.enterprise.dings.do_send(u)") == {"enterprise.dings"}
+
+
+# Where naming an engine is the point: engine set-up, the dialect modules, migrations (ordered
+# deltas with engine-specific steps, as Synapse's), and the id column's SQLite variant.
+ENGINE_AWARE = (
+    "lakeside/store/engine.py",
+    "lakeside/store/inline.py",
+    "lakeside/store/dialects/",
+    "lakeside/store/migrations/",
+    "lakeside/store/tables/base.py",
+)
+ENGINE_BRANCH = re.compile(r"dialect\.name|sqlalchemy\.dialects import|\bis_sqlite\b|\.dialect ==")
+
+
+def test_only_the_dialect_modules_branch_on_the_engine() -> None:
+    """Queries that differ by engine live in lakeside/store/dialects (one module per engine), not
+    as branches inside each query: no other module asks which engine it runs on."""
+    branching = []
+    for path in sorted((ROOT / "lakeside").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith(ENGINE_AWARE):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if ENGINE_BRANCH.search(line):
+                branching.append(f"{relative}:{number}: {line.strip()}")
+    assert not branching, "branches on the engine outside store/dialects:\n" + "\n".join(branching)

@@ -40,7 +40,7 @@ async def lock_conversations(conn: AsyncConnection, conversation_ids: Iterable[i
     """Lock several conversations' rows in id order (so that two lockers cannot deadlock) until
     the transaction ends, as ``get_conversation(for_update=True)`` locks one (SQLite: nothing to
     lock, the transaction is the only writer)."""
-    await dialect_of(conn).lock_conversations(conn, conversation_ids)
+    await dialect_of(conn).lock_rows(conn, conversations, conversation_ids)
 
 
 async def get_direct(conn: AsyncConnection, key: str) -> Row[Any] | None:

@@ -29,7 +29,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -51,7 +50,6 @@ from lakeside.store.growth import leaderboard as edges
 
 log = logging.getLogger(__name__)
 
-LEADERBOARD_LOCK = 0x1A4E5C4D
 BUILD_CHUNK = 200
 EVENT_BATCH = 500
 ACTIVITY_BATCH = 5000
@@ -75,11 +73,6 @@ class Leaderboard:
     def today(self, at: int | None = None) -> int:
         return day_number(now_ms() if at is None else at, self.timezone)
 
-    async def _locked(self, conn: AsyncConnection) -> bool:
-        if conn.dialect.name != "postgresql":
-            return True  # SQLite: the write transaction is the lock
-        return bool(await conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LEADERBOARD_LOCK}))
-
     # -- the worker's unit of work ------------------------------------------------------------
 
     async def step(self) -> bool:
@@ -101,7 +94,7 @@ class Leaderboard:
 
     async def _advance(self, campaign_id: int) -> bool:
         async with self.ctx.transaction() as uow:
-            if not await self._locked(uow.conn):
+            if not await edges.try_lock_worker(uow.conn):
                 # Another node is at it; report work left so a caller waiting for idle waits.
                 await asyncio.sleep(0.05)
                 return True

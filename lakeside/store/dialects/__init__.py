@@ -9,8 +9,9 @@ model: one object per engine that knows its quirks.
 
 The differences are of four kinds: a list as one bound parameter (``json_each`` over a JSON array
 on SQLite, ``= ANY(array)`` on PostgreSQL); ``INSERT … ON CONFLICT`` (each engine's own insert
-construct); locks (SQLite's ``BEGIN IMMEDIATE`` makes one writer at a time, so row locks and the
-event log's advisory lock exist on PostgreSQL only); and the hot paths' statements, which on
+construct) and a few functions (``LEAST``); locks (SQLite's ``BEGIN IMMEDIATE`` makes one writer
+at a time, so row locks and named advisory locks exist on PostgreSQL only); and the hot paths'
+statements, which on
 SQLite go as driver SQL with flat parameters (Core binds every value of every row in Python,
 ~30 µs per message at the writer's batch sizes) and read rows as the driver's tuples.
 """
@@ -51,13 +52,24 @@ class Dialect(Protocol):
     def listed(self, values: Sequence[Any]) -> Any:
         """The value of an ``in_param`` parameter."""
 
-    # -- locks -------------------------------------------------------------------------------------
+    def least(self, *values: Any) -> Any:
+        """The smallest of the values (SQL ``LEAST`` or SQLite's scalar ``min``)."""
 
-    async def lock_event_log(self, conn: AsyncConnection) -> None:
-        """Serialise appends to the event log until the transaction ends."""
+    def greatest(self, *values: Any) -> Any:
+        """The largest of the values."""
 
-    async def lock_conversations(self, conn: AsyncConnection, conversation_ids: Iterable[int]) -> None:
-        """Lock conversations' rows (in id order) until the transaction ends."""
+    # -- locks (SQLite: the write transaction is the only writer; nothing more to lock) ----------
+
+    async def lock(self, conn: AsyncConnection, key: int) -> None:
+        """Hold the lock named ``key`` until the transaction ends, waiting for it."""
+
+    async def try_lock(self, conn: AsyncConnection, key: int) -> bool:
+        """Take the lock named ``key`` until the transaction ends if it is free; whether taken."""
+
+    async def lock_rows(self, conn: AsyncConnection, table: Table, ids: Iterable[int]) -> None:
+        """Lock rows of ``table`` by id, in id order (so that two lockers cannot deadlock), until
+        the transaction ends. KEY SHARE-compatible (FOR NO KEY UPDATE): inserts whose foreign
+        keys point at the rows do not wait."""
 
     # -- the event log -----------------------------------------------------------------------------
 

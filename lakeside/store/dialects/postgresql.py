@@ -1,11 +1,12 @@
 """The store's queries where PostgreSQL differs (see lakeside.store.dialects).
 
-Writers run side by side, so order is kept with locks: conversations' rows are locked in id
-order (two nodes' batches cannot deadlock), and appends to the event log take a
-transaction-scoped advisory lock, so event ids become visible in commit order (a reader never
-sees id 11 committed while id 10 is still in flight, which would make a resuming client skip
-10). Lists travel as one array parameter (``= ANY``). asyncpg is cheap per statement, so the
-statements stay Core, built once where they are on the send path.
+Writers run side by side, so order is kept with locks: rows are locked in id order (two nodes'
+batches cannot deadlock), and named, transaction-scoped advisory locks serialise what must not
+interleave — appends to the event log, so that event ids become visible in commit order (a reader
+never sees id 11 committed while id 10 is still in flight, which would make a resuming client skip
+10), and one leaderboard worker at a time. Lists travel as one array parameter (``= ANY``).
+asyncpg is cheap per statement, so the statements stay Core, built once where they are on the
+send path.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from lakeside.store.tables import (
 )
 
 NAME = "postgresql"
-EVENT_LOG_LOCK = 0x1A4E51DE  # advisory lock key for appends to the event log
 _EVENT_COLUMNS = tuple(events.c[name] for name in EVENT_FIELDS)
 # A literal configuration, not a bind parameter: the planner matches the GIN index expressions
 # to_tsvector('simple', words|chars) only against the same constant.
@@ -162,16 +162,25 @@ class PostgreSQL:
     def listed(self, values: Sequence[Any]) -> Any:
         return list(values)
 
-    async def lock_event_log(self, conn: AsyncConnection) -> None:
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOG_LOCK})
+    def least(self, *values: Any) -> Any:
+        return func.least(*values)
 
-    async def lock_conversations(self, conn: AsyncConnection, conversation_ids: Iterable[int]) -> None:
-        ids = sorted(set(conversation_ids))
-        if ids:
+    def greatest(self, *values: Any) -> Any:
+        return func.greatest(*values)
+
+    async def lock(self, conn: AsyncConnection, key: int) -> None:
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+    async def try_lock(self, conn: AsyncConnection, key: int) -> bool:
+        return bool(await conn.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
+
+    async def lock_rows(self, conn: AsyncConnection, table: Any, ids: Iterable[int]) -> None:
+        ordered = sorted(set(ids))
+        if ordered:
             query = (
-                select(conversations.c.id)
-                .where(conversations.c.id.in_(ids))
-                .order_by(conversations.c.id)
+                select(table.c.id)
+                .where(table.c.id.in_(ordered))
+                .order_by(table.c.id)
                 .with_for_update(key_share=True)
             )
             await conn.execute(query)

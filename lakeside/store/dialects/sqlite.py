@@ -164,11 +164,22 @@ class SQLite:
     def listed(self, values: Sequence[Any]) -> Any:
         return orjson.dumps(list(values)).decode()
 
-    async def lock_event_log(self, conn: AsyncConnection) -> None:
-        """Nothing to do: the transaction is the only writer (``BEGIN IMMEDIATE``)."""
+    def least(self, *values: Any) -> Any:
+        return func.min(*values)  # with two or more arguments, SQLite's min is the scalar one
 
-    async def lock_conversations(self, conn: AsyncConnection, conversation_ids: Iterable[int]) -> None:
-        """Nothing to do: the transaction is the only writer (``BEGIN IMMEDIATE``)."""
+    def greatest(self, *values: Any) -> Any:
+        return func.max(*values)
+
+    # The transaction is the only writer (``BEGIN IMMEDIATE``): every lock is held already.
+
+    async def lock(self, conn: AsyncConnection, key: int) -> None:
+        pass
+
+    async def try_lock(self, conn: AsyncConnection, key: int) -> bool:
+        return True
+
+    async def lock_rows(self, conn: AsyncConnection, table: Any, ids: Iterable[int]) -> None:
+        pass
 
     async def append_events(self, conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> list[int]:
         ids: list[int] = []

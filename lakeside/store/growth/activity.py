@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.store.dialects import dialect_of
 from lakeside.store.tables import activity_daily as ad
 
 # Rows per statement: 7 values a row stays well under both drivers' bound-parameter limits.
@@ -26,11 +26,9 @@ async def upsert_counters(conn: AsyncConnection, rows: Sequence[dict[str, Any]])
     ``first_at`` keeps the earliest value, ``last_at`` the latest."""
     if not rows:
         return 0
-    is_pg = conn.dialect.name == "postgresql"
-    insert = postgresql.insert if is_pg else sqlite.insert
-    least, greatest = (func.least, func.greatest) if is_pg else (func.min, func.max)
+    dialect = dialect_of(conn)
     for start in range(0, len(rows), UPSERT_CHUNK):
-        stmt = insert(ad).values(list(rows[start : start + UPSERT_CHUNK]))
+        stmt = dialect.insert(ad).values(list(rows[start : start + UPSERT_CHUNK]))
         excluded = stmt.excluded
         stmt = stmt.on_conflict_do_update(
             index_elements=[ad.c.user_id, ad.c.day],
@@ -38,8 +36,8 @@ async def upsert_counters(conn: AsyncConnection, rows: Sequence[dict[str, Any]])
                 "logins": ad.c.logins + excluded.logins,
                 "messages": ad.c.messages + excluded.messages,
                 "opens": ad.c.opens + excluded.opens,
-                "first_at": least(ad.c.first_at, excluded.first_at),
-                "last_at": greatest(ad.c.last_at, excluded.last_at),
+                "first_at": dialect.least(ad.c.first_at, excluded.first_at),
+                "last_at": dialect.greatest(ad.c.last_at, excluded.last_at),
             },
         )
         await conn.execute(stmt)

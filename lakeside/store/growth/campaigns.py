@@ -36,7 +36,7 @@ async def get_campaign(
     conn: AsyncConnection, campaign_id: int, *, for_update: bool = False
 ) -> Row[Any] | None:
     query = select(campaigns).where(campaigns.c.id == campaign_id)
-    if for_update and conn.dialect.name == "postgresql":
+    if for_update:  # SQLite renders no FOR UPDATE: its write transaction holds the database
         query = query.with_for_update()
     return (await conn.execute(query)).first()
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain.campaigns import EdgeFacts
+from lakeside.store.dialects import dialect_of
 from lakeside.store.tables import (
     activity_daily,
     blocks,
@@ -31,6 +32,12 @@ from lakeside.store.tables import (
 )
 
 CHUNK = 500  # ids per IN list: well under every driver's parameter limit
+WORKER_LOCK = 0x1A4E5C4D  # the advisory lock's key: one node advances the boards at a time
+
+
+async def try_lock_worker(conn: AsyncConnection) -> bool:
+    """Take the leaderboard worker's lock until the transaction ends, if no other node holds it."""
+    return await dialect_of(conn).try_lock(conn, WORKER_LOCK)
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:

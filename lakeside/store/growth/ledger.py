@@ -11,22 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.store.dialects import dialect_of
 from lakeside.store.tables import ledger_accounts as accounts
 from lakeside.store.tables import ledger_entries as entries
 from lakeside.store.tables import ledger_transactions as transactions
 from lakeside.store.tables import users
 
 
-def _insert(conn: AsyncConnection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 async def ensure_account(conn: AsyncConnection, values: dict[str, Any]) -> Any:
     """The account with ``values['key']``, created from ``values`` when missing (race-free)."""
-    stmt = _insert(conn)(accounts).values(**values).on_conflict_do_nothing(index_elements=[accounts.c.key])
+    stmt = (
+        dialect_of(conn)
+        .insert(accounts)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[accounts.c.key])
+    )
     await conn.execute(stmt)
     return (await conn.execute(select(accounts).where(accounts.c.key == values["key"]))).one()
 
@@ -40,23 +41,17 @@ async def get_account_by_id(conn: AsyncConnection, account_id: int) -> Any:
 
 
 async def lock_accounts(conn: AsyncConnection, account_ids: list[int]) -> None:
-    """Row locks in id order (PostgreSQL; SQLite's write transaction holds the database).
+    """Row locks in id order (SQLite's write transaction holds the database already).
 
     FOR NO KEY UPDATE, the lock the balance UPDATE takes anyway: it does not conflict with the
     KEY SHARE locks that inserting transactions and entries (foreign keys to the accounts) take,
     which a plain FOR UPDATE would, deadlocking two grants from one budget."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(
-            select(accounts.c.id)
-            .where(accounts.c.id.in_(sorted(account_ids)))
-            .order_by(accounts.c.id)
-            .with_for_update(key_share=True)
-        )
+    await dialect_of(conn).lock_rows(conn, accounts, account_ids)
 
 
 async def insert_transaction(conn: AsyncConnection, values: dict[str, Any]) -> int | None:
     """The new transaction's id, or None when its idempotency key was used already."""
-    stmt = _insert(conn)(transactions).values(**values)
+    stmt = dialect_of(conn).insert(transactions).values(**values)
     if values.get("idempotency_key") is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=[transactions.c.idempotency_key])
     result = await conn.execute(stmt.returning(transactions.c.id))
