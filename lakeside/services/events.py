@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.domain.events import NOBODY, Audience, Event, messaging
+from lakeside.domain.events import Audience, Event, messaging
 from lakeside.services.timeline import message_parts, render
 from lakeside.store import stream
 from lakeside.store.events import LogRow
@@ -131,15 +131,12 @@ def from_bus(payload: bytes) -> list[Routed]:
 async def from_log(conn: AsyncConnection, rows: Sequence[Any]) -> list[Routed]:
     """The log rows (``stream.EVENT_COLUMNS`` order) as routed events, message events carrying
     the message as it is now. Awaits nothing but ``conn`` (it runs inside ``run_read``)."""
-    out = []
-    for wire, extra in await _wire_events(conn, rows):
-        audience = (
-            NOBODY
-            if wire["user_id"] is None and wire["conversation_id"] is None
-            else Audience.from_log(wire["conversation_id"], wire["user_id"], extra and orjson.loads(extra))
+    return [
+        Routed(
+            wire, Audience.from_log(wire["conversation_id"], wire["user_id"], extra and orjson.loads(extra))
         )
-        out.append(Routed(wire, audience))
-    return out
+        for wire, extra in await _wire_events(conn, rows)
+    ]
 
 
 async def frames_for(conn: AsyncConnection, rows: Sequence[Any], user_id: int) -> list[tuple[int, bytes]]:
