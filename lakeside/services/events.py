@@ -28,11 +28,11 @@ from lakeside.services.timeline import message_parts, render
 from lakeside.store import stream
 from lakeside.store.events import LogRow
 
-# The log's message events, whose wire data is the message itself.
-MESSAGE_OPS = frozenset(
-    (cls.type, cls.op)
-    for cls in (messaging.MessageCreated, messaging.MessageEdited, messaging.MessageRecalled)
-)
+# The log's message events, whose wire data is the message itself: type "message", these ops.
+_MESSAGE_EVENTS = (messaging.MessageCreated, messaging.MessageEdited, messaging.MessageRecalled)
+MESSAGE_TYPE = messaging.MessageCreated.type
+MESSAGE_OPS = frozenset(cls.op for cls in _MESSAGE_EVENTS)
+assert {cls.type for cls in _MESSAGE_EVENTS} == {MESSAGE_TYPE}
 
 
 @dataclass(slots=True)
@@ -163,7 +163,7 @@ async def _wire_events(conn: AsyncConnection, rows: Sequence[Any]) -> Iterator[t
     wanted = {
         payload["message_id"]
         for payload, row in zip(payloads, rows, strict=True)
-        if (row[1], row[2]) in MESSAGE_OPS
+        if row[1] == MESSAGE_TYPE and row[2] in MESSAGE_OPS
     }
     found = await stream.messages_by_id(conn, sorted(wanted)) if wanted else []
     parts = await message_parts(conn, found)
@@ -176,8 +176,18 @@ def _each(
     for (event_id, type_, op, conversation_id, user_id, _data, created_at, extra), payload in zip(
         rows, payloads, strict=True
     ):
-        if (type_, op) in MESSAGE_OPS:
+        if type_ == MESSAGE_TYPE and op in MESSAGE_OPS:
             values = found.get(payload["message_id"])
             if values is not None:
                 payload = render(values, parts)
-        yield wire_of(event_id, type_, op, conversation_id, user_id, payload, created_at), extra
+        # The wire form (``wire_of``), spelled out: this runs once per event of a catch-up.
+        wire = {
+            "id": event_id,
+            "type": type_,
+            "op": op,
+            "conversation_id": conversation_id,
+            "user_id": user_id,
+            "data": payload,
+            "created_at": created_at,
+        }
+        yield wire, extra
