@@ -92,6 +92,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 PACKAGE_ITSELF = "package"  # ``lakeside`` itself, whose __init__ holds the version
 MAY_IMPORT[PACKAGE_ITSELF] = frozenset()
 
+
 @dataclass(frozen=True)
 class Import:
     file: str  # relative to the repository, e.g. lakeside/api/health.py

@@ -327,9 +327,7 @@ async def test_the_full_text_index_answers(app: FastAPI) -> None:
 
 def test_fts5_expression_quotes_everything() -> None:
     terms = query_terms('钉钉开会 钉 Meet "')
-    assert sqlite.fts5_expression(terms) == (
-        'words : "钉钉 钉开 开会" AND chars : "钉" AND words : "meet"*'
-    )
+    assert sqlite.fts5_expression(terms) == ('words : "钉钉 钉开 开会" AND chars : "钉" AND words : "meet"*')
     hostile = [SearchTerm("prefix", ('a"b',)), SearchTerm("char", ("'",))]
     assert sqlite.fts5_expression(hostile) == 'words : "a""b"* AND chars : "\'"'
     assert postgresql.tsqueries(terms) == ("('钉钉' <-> '钉开' <-> '开会') & 'meet':*", "'钉'")

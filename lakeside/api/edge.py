@@ -13,6 +13,10 @@ these were a sizeable part of what a request cost beyond the work itself.
 - **Body limit.** Bodies over ``limit`` bytes are refused with 413 ``TOO_LARGE`` before a route
   reads them, except on the upload routes (``streamed``), which stream their bodies and enforce
   their own, larger limits. Other bodies are read here and handed on as one message.
+- **Unstorable text in the address.** A path or query string holding U+0000 (``%00``) is refused
+  with 400 ``INVALID_CHARACTERS`` before routing: no route could look such a name up, and
+  PostgreSQL refuses it outright (request bodies are checked by their models:
+  lakeside.domain.inputs).
 - **Unhandled errors.** An exception that escapes the app would otherwise be answered by
   Starlette's outermost middleware, past this one; it is answered here instead (the same
   ``INTERNAL`` body as the API's error handler), so a 500 carries the request id and the security
@@ -53,6 +57,9 @@ class Edge:
         self._too_large = orjson.dumps(
             error_body("TOO_LARGE", f"The request body is larger than {limit} bytes.", limit=limit)
         )
+        self._nul = orjson.dumps(
+            error_body("INVALID_CHARACTERS", "The address contains a NUL character (%00).")
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -80,10 +87,13 @@ class Edge:
             await send(message)
 
         try:
+            if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+                await _answer(send_edge, 400, self._nul)
+                return
             if scope["path"] not in self.streamed:
                 declared = _header(scope, b"content-length", last=True)
                 if declared is not None and declared.isdigit() and int(declared) > self.limit:
-                    await self._refuse(send_edge)
+                    await _answer(send_edge, PAYLOAD_TOO_LARGE, self._too_large, close=True)
                     return
                 # Read the body here (it is small or refused), then hand it on as one message.
                 chunks: list[bytes] = []
@@ -96,7 +106,7 @@ class Edge:
                     chunk = message.get("body", b"")
                     size += len(chunk)
                     if size > self.limit:
-                        await self._refuse(send_edge)
+                        await _answer(send_edge, PAYLOAD_TOO_LARGE, self._too_large, close=True)
                         return
                     chunks.append(chunk)
                     if not message.get("more_body", False):
@@ -119,19 +129,14 @@ class Edge:
                 await send_edge({"type": "http.response.body", "body": INTERNAL_ERROR})
             raise
 
-    async def _refuse(self, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": PAYLOAD_TOO_LARGE,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(self._too_large)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": self._too_large})
+
+async def _answer(send: Send, status: int, body: bytes, *, close: bool = False) -> None:
+    """An error answered here, before any route: a JSON body, its length, maybe ``Connection: close``."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:  # the rest of an oversized body is not read: the connection cannot be reused
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _header(scope: Scope, name: bytes, *, last: bool = False) -> bytes | None:

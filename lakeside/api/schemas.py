@@ -1,16 +1,16 @@
 """Request and response models shared by several route modules.
 
-Requests are strict (``false`` is not an integer, ``"1"`` is not a number) and refuse unknown
-fields, so a typo in a client is an error rather than a silently ignored field.
+Requests are strict, refuse unknown fields and text no database can store (``StrictInput``,
+lakeside.domain.inputs).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
+from lakeside.domain.inputs import StrictInput
 
-class Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+Strict = StrictInput
 
 
 class Ok(BaseModel):

@@ -20,7 +20,9 @@ from fractions import Fraction
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from lakeside.domain.inputs import StrictInput
 
 DAY_MS = 86_400_000
 MAX_ID = 2**63 - 1
@@ -35,7 +37,7 @@ EXCLUDED_DEACTIVATED = "deactivated"
 EXCLUDED_LATE = "after_deadline"
 
 
-class _Strict(BaseModel):
+class _Strict(StrictInput):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
+from lakeside.domain.inputs import StrictInput
 from lakeside.errors import Invalid, validation_failed
 
 # Ids are 64-bit in storage: a larger number is refused at the edge rather than overflowing a driver.
@@ -25,7 +26,7 @@ EDITABLE_KINDS = ("text", "markdown")
 MAX_BODY_CHARS = 65_536  # the byte limit (settings.max_message_bytes) is applied by the service
 
 
-class SendMessage(BaseModel):
+class SendMessage(StrictInput):
     """A message to send."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)

@@ -37,6 +37,7 @@ class Connection:
     __slots__ = (
         "_buffer",
         "_buffer_max",
+        "_closing",
         "_frames",
         "_loop",
         "_max",
@@ -87,6 +88,7 @@ class Connection:
         self._buffer: list[tuple[int, str]] = []
         self._buffer_max = queue_max
         self._writer: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
         self._loop = asyncio.get_running_loop()
         self.on_abort: Callable[[Connection], None] | None = None  # the hub stops routing to it
 
@@ -211,7 +213,15 @@ class Connection:
             _wake(self._room)
         if self.on_abort is not None:
             self.on_abort(self)
-        self._loop.create_task(self._close(code, reason))
+        self._closing = self._loop.create_task(self._close(code, reason))
+
+    async def close_now(self, code: int, reason: str) -> None:
+        """Close at once, as ``abort``, and wait until the close frame is sent: for the socket's
+        own read loop, which ends the connection when it returns."""
+        self.abort(code, reason)
+        if self._closing is not None:
+            with contextlib.suppress(Exception):
+                await self._closing
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from typing import Any
@@ -131,14 +132,18 @@ async def _serve(
         websocket,
         user_id=user.id,
         session_id=user.session_id,
-        conversations=await services.sync.conversation_ids(user.id),
+        conversations=set(),
         queue_max=settings.ws_queue_max,
         send=send,
     )
     connection.start()
     hub.register(connection)  # from here on, live events wait in the connection's buffer
     try:
-        position = await _replay(connection, services, hub, user, since, batch)
+        # Memberships are read after registering, as of a known log position, and the hub
+        # brings them up to date with what it dispatched meanwhile; the replay covers the rest.
+        conversations, snapshot = await services.sync.memberships(user.id)
+        hub.settle(connection, conversations, snapshot)
+        position = await _replay(connection, services, user, snapshot if since is None else since, batch)
         if position is None:
             return
         connection.go_live(position)
@@ -150,16 +155,15 @@ async def _serve(
 
 
 async def _replay(
-    connection: Connection, services: Services, hub: Hub, user: AuthUser, since: int | None, batch: bool
+    connection: Connection, services: Services, user: AuthUser, start: int, batch: bool
 ) -> int | None:
-    start = hub.watermark if since is None else since
+    """Say hello, then replay the log after ``start``: the client's position, or, for a client
+    starting fresh, the position its memberships were read at (anything dispatched since)."""
     hello = {"type": "hello", "op": "ok", "user_id": user.id, "session_id": user.session_id, "since": start}
     if batch:
         hello["batch"] = True  # the replay comes in batch frames (an older server leaves this out)
     await connection.send_control(hello)
     position = start
-    if since is None:
-        return position
     while True:
         try:
             # Pages of events encoded once, straight from the log's rows (services.sync).
@@ -210,25 +214,24 @@ async def _read(
             async with asyncio.timeout(idle):
                 raw = await websocket.receive_text()
         except TimeoutError:
-            connection.abort(CLOSE_IDLE, "idle: send a ping at least every 30 seconds")
+            # Closed before returning: once the endpoint returns, a close frame can no longer go.
+            await connection.close_now(CLOSE_IDLE, "idle: send a ping at least every 30 seconds")
             return
         except (WebSocketDisconnect, RuntimeError):
             return
         if len(raw) > MAX_FRAME:
-            connection.abort(CLOSE_PROTOCOL, "frame too large")
+            await connection.close_now(CLOSE_PROTOCOL, "frame too large")
             return
-        try:
-            frame = orjson.loads(raw)
-            op = frame.get("op") if isinstance(frame, dict) else None
-        except orjson.JSONDecodeError:
-            op, frame = None, {}
+        frame = _frame_of(raw)
+        op = frame.get("op")
         if op == "ping":
             await connection.send_control({"type": "pong", "position": connection.position})
         elif op == "typing":
             conversation_id = frame.get("conversation_id")
             now = time.monotonic()
             if (
-                conversation_id in connection.conversations
+                isinstance(conversation_id, int)
+                and conversation_id in connection.conversations
                 and now - last_typing.get(conversation_id, 0) >= TYPING_INTERVAL
             ):
                 last_typing[conversation_id] = now
@@ -243,10 +246,32 @@ async def _read(
             await hub.send_slots.acquire()
             task = asyncio.get_running_loop().create_task(_send(connection, services, user, frame))
             task.add_done_callback(hub.release_send_slot)
+        elif frame is _UNREADABLE:
+            await connection.send_control(
+                {"type": "error", "code": "INVALID_FRAME", "message": "A frame is one JSON object."}
+            )
         else:
             await connection.send_control(
                 {"type": "error", "code": "UNKNOWN_OP", "message": "op is ping, typing, presence or send"}
             )
+
+
+_UNREADABLE: dict[str, Any] = {}
+
+
+def _frame_of(raw: str) -> dict[str, Any]:
+    """The frame as a JSON object; ``_UNREADABLE`` when it is none. orjson refuses what no UTF-8
+    text can hold (a lone surrogate escaped as ``\\ud800``); the standard parser reads it, so
+    that a send carrying one is still answered with a nack naming its client_msg_id (the
+    command refuses the text) rather than left unanswered."""
+    try:
+        frame = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            return _UNREADABLE
+    return frame if isinstance(frame, dict) else _UNREADABLE
 
 
 async def _send(connection: Connection, services: Services, user: AuthUser, frame: dict[str, Any]) -> None:

@@ -56,6 +56,9 @@ class Hub:
         self.by_conversation: dict[int, set[Connection]] = defaultdict(set)
         self.watermark = 0
         self._pending: dict[int, Routed] = {}
+        # Connections registered whose memberships are being read (see ``settle``): the
+        # membership changes dispatched meanwhile, as (event id, conversation, joined).
+        self._unsettled: dict[Connection, list[tuple[int, int, bool]]] = {}
         self._fill_lock = asyncio.Lock()
         self._hole_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -99,18 +102,39 @@ class Hub:
     # -- connections --------------------------------------------------------------------------
 
     def register(self, connection: Connection) -> None:
+        """From here on the connection receives its user's events (into its buffer until it is
+        live). Its conversations' events follow once ``settle`` has given it its memberships."""
         connection.registered = True
         connection.on_abort = self.unregister
         was_online = self.local_status(connection.user_id)
         self.by_user[connection.user_id].add(connection)
-        for conversation_id in connection.conversations:
-            self.by_conversation[conversation_id].add(connection)
+        self._unsettled[connection] = []
         self._local_presence_changed(connection.user_id, was_online)
+
+    def settle(self, connection: Connection, conversations: set[int], position: int) -> None:
+        """Give a registered connection its memberships, read from the database as of log
+        ``position``, brought up to date with the membership changes the hub dispatched since it
+        registered (a change after ``position`` that the read could not see). Events of its
+        conversations dispatched before this reach it through the replay, which reads the log
+        from ``position`` on (gateway)."""
+        changes = self._unsettled.pop(connection, None)
+        if changes is None or not connection.registered:
+            return
+        for event_id, conversation_id, joined in changes:
+            if event_id > position:
+                if joined:
+                    conversations.add(conversation_id)
+                else:
+                    conversations.discard(conversation_id)
+        connection.conversations = conversations
+        for conversation_id in conversations:
+            self.by_conversation[conversation_id].add(connection)
 
     def unregister(self, connection: Connection) -> None:
         if not connection.registered:
             return
         connection.registered = False
+        self._unsettled.pop(connection, None)
         if connection.close_code == CLOSE_SLOW_CONSUMER:
             self.slow_consumers_closed += 1
         was = self.local_status(connection.user_id)
@@ -227,13 +251,13 @@ class Hub:
         conversation_id = audience.conversation_id
         if conversation_id is None:
             return  # addressed to nobody: kept in the log for workers
-        self._join(audience.joining, conversation_id)
+        self._join(audience.joining, conversation_id, event_id)
         receivers: Any = self.by_conversation.get(conversation_id, ())
         if audience.only is not None:
             receivers = [c for c in receivers if audience.admits(c.user_id)]
         self._deliver(receivers, event_id, frame)
         for user_id in audience.leaving:
-            self._leave(user_id, conversation_id)
+            self._leave(user_id, conversation_id, event_id)
 
     def _deliver(self, connections: Any, event_id: int, frame: str) -> None:
         receivers = list(connections)  # a copy: a slow consumer's abort leaves the set meanwhile
@@ -241,14 +265,22 @@ class Hub:
             connection.offer(event_id, frame)
         self.delivered += len(receivers)
 
-    def _join(self, user_ids: Iterable[int], conversation_id: int) -> None:
+    def _join(self, user_ids: Iterable[int], conversation_id: int, event_id: int) -> None:
         for user_id in user_ids:
             for connection in self.by_user.get(user_id, ()):
+                unsettled = self._unsettled.get(connection)
+                if unsettled is not None:
+                    unsettled.append((event_id, conversation_id, True))
+                    continue
                 connection.conversations.add(conversation_id)
                 self.by_conversation[conversation_id].add(connection)
 
-    def _leave(self, user_id: int, conversation_id: int) -> None:
+    def _leave(self, user_id: int, conversation_id: int, event_id: int) -> None:
         for connection in self.by_user.get(user_id, ()):
+            unsettled = self._unsettled.get(connection)
+            if unsettled is not None:
+                unsettled.append((event_id, conversation_id, False))
+                continue
             connection.conversations.discard(conversation_id)
             members = self.by_conversation.get(conversation_id)
             if members is not None:

@@ -32,6 +32,7 @@ from lakeside.domain.events import Audience, Event
 from lakeside.domain.tokens import now_ms
 from lakeside.services import events as delivery
 from lakeside.services.limits import Limits
+from lakeside.store import conversations as conversation_store
 from lakeside.store import events as event_store
 from lakeside.store.engine import Database
 
@@ -139,6 +140,8 @@ class Context:
         batch = delivery.pending(uow.emitted, now_ms())
         await event_store.lock(uow.conn)
         ids = await event_store.append(uow.conn, batch.rows)
+        if batch.joins:
+            await conversation_store.mark_joined(uow.conn, batch.joined(ids))
         return delivery.bus_payload(batch, ids)
 
     async def publish(self, payload: bytes) -> None:

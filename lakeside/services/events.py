@@ -80,17 +80,27 @@ class Pending:
 
     rows: list[LogRow]
     live: list[tuple[Any, bytes | None]]  # per row: its live data, its encoded audience extra
+    # Memberships that begin with an event: (its row, the conversation, who joins).
+    joins: list[tuple[int, int, tuple[int, ...]]]
+
+    def joined(self, ids: Sequence[int]) -> list[tuple[int, int, int]]:
+        """(conversation, user, the last position before they joined) once rows have ids: from
+        there on the conversation's events are theirs, on catch-up as they were live."""
+        return [(cid, uid, ids[row] - 1) for row, cid, users in self.joins for uid in users]
 
 
 def pending(emitted: Sequence[tuple[Event, Audience]], now: int) -> Pending:
     rows: list[LogRow] = []
     live: list[tuple[Any, bytes | None]] = []
+    joins: list[tuple[int, int, tuple[int, ...]]] = []
     for event, audience in emitted:
         data = orjson.dumps(event.data())
         payload = event.live()
         extra = audience.extra()
         encoded_extra = orjson.dumps(extra) if extra else None
         if audience.conversation_id is not None:
+            if audience.joining:
+                joins.append((len(rows), audience.conversation_id, audience.joining))
             rows.append((event.type, event.op, audience.conversation_id, None, data, encoded_extra, now))
             live.append((payload, encoded_extra))
         elif audience.user_ids:
@@ -100,7 +110,7 @@ def pending(emitted: Sequence[tuple[Event, Audience]], now: int) -> Pending:
         else:  # nobody: kept for workers, never delivered
             rows.append((event.type, event.op, None, None, data, None, now))
             live.append((payload, None))
-    return Pending(rows, live)
+    return Pending(rows, live, joins)
 
 
 def bus_payload(batch: Pending, ids: Sequence[int]) -> bytes:

@@ -34,7 +34,7 @@ from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import MessageCreated
 from lakeside.domain.messages import EDITABLE_KINDS
 from lakeside.domain.tokens import now_ms
-from lakeside.errors import Forbidden, LakesideError, NotFound
+from lakeside.errors import Conflict, Forbidden, LakesideError, NotFound
 from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.conversations import MANAGERS
 from lakeside.services.receipts import unread_counts
@@ -44,7 +44,6 @@ from lakeside.store import messages as store
 from lakeside.store import users as user_store
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -172,7 +171,16 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
     primary: dict[tuple[int, str], Draft] = {}
     fresh: list[Draft] = []
     for draft in admitted:
-        if draft.key in existing or draft.key in primary:
+        original = existing.get(draft.key)
+        if original is not None and original.conversation_id != draft.conversation_id:
+            # The id names a message of another conversation — possibly one the sender has
+            # left, whose message must not be shown to them as it is now.
+            outcomes[id(draft)] = Conflict(
+                "This client_msg_id was used for a message in another conversation.",
+                code="IDEMPOTENCY_CONFLICT",
+            )
+            continue
+        if original is not None or draft.key in primary:
             continue  # a retry: answered below with the original
         primary[draft.key] = draft
         fresh.append(draft)
@@ -223,15 +231,17 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
             file=files.get(row["file_id"]) if row["file_id"] else None,
             reply=replies.get(row["reply_to_id"]) if row["reply_to_id"] else None,
         )
-        # Nobody else has read a message that was just written.
-        _, _, hidden = context[(draft.conversation_id, draft.sender_id)]
-        view["unread_count"] = None if hidden else max(0, reserved[draft.conversation_id][1] - 1)
-        outcomes[id(draft)] = SendResult(view, created=True)
+        # The event carries the message as everyone sees it; "N unread" is the sender's alone
+        # (nobody else has read a message that was just written), in the sender's answer only.
         uow.emit(
             MessageCreated(message_id=view["id"], seq=view["seq"], message=view),
             to_conversation(draft.conversation_id),
         )
-    originals = await _originals(conn, list(existing.values()))
+        _, _, hidden = context[(draft.conversation_id, draft.sender_id)]
+        unread = None if hidden else max(0, reserved[draft.conversation_id][1] - 1)
+        outcomes[id(draft)] = SendResult({**view, "unread_count": unread}, created=True)
+    retried = {d.key for d in admitted if d.key in existing and id(d) not in outcomes}
+    originals = await _originals(conn, [existing[key] for key in retried])
     results: list[SendResult | Exception] = []
     for draft in batch:
         if id(draft) in outcomes:

@@ -156,5 +156,12 @@ class Sync:
         raw = await self.ctx.bus.subscribe(self.ctx.events_channel)
         return _routed(raw)
 
-    async def conversation_ids(self, user_id: int) -> set[int]:
-        return await self.ctx.db.run_read(lambda conn: stream.conversation_ids(conn, user_id))
+    async def memberships(self, user_id: int) -> tuple[set[int], int]:
+        """(the conversations whose events stream to the user, the log position they are
+        current as of), read in one snapshot."""
+
+        async def read(conn: AsyncConnection) -> tuple[set[int], int]:
+            _, newest = await stream.bounds(conn)
+            return await stream.conversation_ids(conn, user_id), newest
+
+        return await self.ctx.db.run_read(read)

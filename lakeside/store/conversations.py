@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,6 +41,17 @@ async def lock_conversations(conn: AsyncConnection, conversation_ids: Iterable[i
     the transaction ends, as ``get_conversation(for_update=True)`` locks one (SQLite: nothing to
     lock, the transaction is the only writer)."""
     await dialect_of(conn).lock_rows(conn, conversations, conversation_ids)
+
+
+async def mark_joined(conn: AsyncConnection, joined: list[tuple[int, int, int]]) -> None:
+    """Record, for each (conversation, user, position), the last log position before the
+    membership began (see the ``joined_event_id`` column)."""
+    await conn.execute(
+        update(members)
+        .where(members.c.conversation_id == bindparam("cid"), members.c.user_id == bindparam("uid"))
+        .values(joined_event_id=bindparam("position")),
+        [{"cid": cid, "uid": uid, "position": position} for cid, uid, position in joined],
+    )
 
 
 async def get_direct(conn: AsyncConnection, key: str) -> Row[Any] | None:

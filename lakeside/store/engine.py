@@ -23,10 +23,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from lakeside.errors import Conflict, Unavailable
+from lakeside.errors import Conflict, Invalid, Unavailable
 from lakeside.store.inline import BUSY_TIMEOUT_MS, InlineSqlite, Work
 
 T = TypeVar("T")
@@ -54,7 +54,14 @@ def _translate(exc: DBAPIError) -> Exception:
         return Conflict("The change conflicts with stored data.", code="INTEGRITY_ERROR")
     if isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower():
         return Unavailable("The database is busy; try again.", code="DATABASE_BUSY")
+    if isinstance(exc, DataError) and "invalid byte sequence" in str(exc.orig):
+        # A NUL (PostgreSQL's text cannot hold one) that got past the parse: still the caller's.
+        return unstorable_text()
     return exc
+
+
+def unstorable_text() -> Invalid:
+    return Invalid("The text contains a NUL character or a lone surrogate.", code="INVALID_CHARACTERS")
 
 
 class Database:
@@ -129,6 +136,8 @@ class Database:
                     yield conn
         except DBAPIError as exc:
             raise _translate(exc) from exc
+        except UnicodeEncodeError as exc:  # a lone surrogate the driver cannot encode
+            raise unstorable_text() from exc
         finally:
             if self.on_timing is not None:
                 self.on_timing("write", time.perf_counter() - started)
@@ -142,6 +151,8 @@ class Database:
                 yield conn
         except DBAPIError as exc:
             raise _translate(exc) from exc
+        except UnicodeEncodeError as exc:  # a lone surrogate the driver cannot encode
+            raise unstorable_text() from exc
         finally:
             if self.on_timing is not None:
                 self.on_timing("read", time.perf_counter() - started)

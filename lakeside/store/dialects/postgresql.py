@@ -194,10 +194,19 @@ class PostgreSQL:
     async def events_for_user(
         self, conn: AsyncConnection, user_id: int, since: int, upto: int | None, limit: int
     ) -> list[Any]:
-        mine = select(conversation_members.c.conversation_id).where(conversation_members.c.user_id == user_id)
+        members = conversation_members
+        mine = select(members.c.conversation_id).where(members.c.user_id == user_id)
+        joined = (
+            select(members.c.joined_event_id)
+            .where(members.c.conversation_id == events.c.conversation_id, members.c.user_id == user_id)
+            .scalar_subquery()
+        )
         own = select(*_EVENT_COLUMNS).where(events.c.user_id == user_id, events.c.id > since)
         shared = select(*_EVENT_COLUMNS).where(
-            events.c.user_id.is_(None), events.c.conversation_id.in_(mine), events.c.id > since
+            events.c.user_id.is_(None),
+            events.c.conversation_id.in_(mine),
+            events.c.id > since,
+            events.c.id > joined,
         )
         if upto is not None:
             own = own.where(events.c.id <= upto)

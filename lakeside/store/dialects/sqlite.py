@@ -43,12 +43,16 @@ _EVENT_FIELDS = ", ".join(EVENT_FIELDS)
 _LOG_COLUMNS = ", ".join(LOG_FIELDS)
 _LOG_ROW = "(" + ",".join("?" * len(LOG_FIELDS)) + ")"
 # ?1 user, ?2 after, ?3 up to, ?4 limit. Two index ranges (the user's own events; conversation
-# events after ``since``), each read in id order and merged, so no sort of the whole range.
+# events after ``since``), each read in id order and merged, so no sort of the whole range. A
+# conversation's events count from the membership's start (``joined_event_id``): one primary-key
+# probe for each event that passes the membership test.
 _EVENTS_FOR_USER = (
     f"SELECT {_EVENT_FIELDS} FROM ("
     f"SELECT {_EVENT_FIELDS} FROM events WHERE user_id = ?1 AND id > ?2 AND id <= ?3 "
     f"UNION ALL SELECT {_EVENT_FIELDS} FROM events WHERE user_id IS NULL AND id > ?2 AND id <= ?3 "
-    "AND conversation_id IN (SELECT conversation_id FROM conversation_members WHERE user_id = ?1)"
+    "AND conversation_id IN (SELECT conversation_id FROM conversation_members WHERE user_id = ?1) "
+    "AND id > (SELECT joined_event_id FROM conversation_members "
+    "WHERE conversation_id = events.conversation_id AND user_id = ?1)"
     ") ORDER BY id LIMIT ?4"
 )
 _MESSAGE_TABLE_COLUMNS = ", ".join(c.name for c in messages.c)

@@ -39,6 +39,10 @@ conversation_members = Table(
     Column("read_seq", BigInteger, nullable=False, server_default=text("0")),
     Column("joined_seq", BigInteger, nullable=False, server_default=text("0")),
     Column("joined_at", Ms, nullable=False),
+    # The last event position before this member joined: catch-up replays the conversation's
+    # events after it only, as live delivery only sent those (0: all of them, for memberships
+    # older than this column).
+    Column("joined_event_id", BigInteger, nullable=False, server_default=text("0")),
     Column("pinned", Boolean, nullable=False, server_default=text("false")),
     Column("muted", Boolean, nullable=False, server_default=text("false")),
     Index("ix_conversation_members_user_id", "user_id"),
