@@ -1,8 +1,11 @@
 // A logged-in session's life: load state at a position, stream from it, keep presence, survive
-// reconnects (and a position the server no longer keeps), and end on log-out or revocation.
+// reconnects (and a position the server no longer keeps), and end on log-out or revocation. The
+// outbox this browser kept starts with it; logging out (or this device's session being revoked)
+// deletes it, an expired session keeps it for the same user's next log-in.
 
 import { api, setUnauthorizedHandler } from "./api.js";
 import { loadOrgs, resetOrgs } from "./org.js";
+import { handleReply, startOutbox, stopOutbox } from "./outbox.js";
 import { Stream } from "./stream.js";
 import { applyEphemeral, applyEvent } from "./sync.js";
 import {
@@ -24,9 +27,11 @@ export async function startSession(me) {
   const { position } = await api.get("/sync");
   await Promise.all([loadConversations(), loadFriends(), loadRequests(), loadBlocks().catch(() => {}), loadSessionId(),
     loadOrgs().catch(() => {})]);
+  await startOutbox(me.id, (frame) => (stream ? stream.send(frame) : false));
   stream = new Stream({
     onEvent: applyEvent,
     onEphemeral: applyEphemeral,
+    onReply: handleReply,
     onStatus: (status) => {
       const wasLive = state.connection === "live";
       state.connection = status;
@@ -88,6 +93,7 @@ export function endSession(reason) {
   if (!state.me) return;
   if (stream) stream.stop();
   stream = null;
+  stopOutbox({ forget: reason !== "expired" });
   document.removeEventListener("visibilitychange", sendPresence);
   resetTimelines();
   resetState();

@@ -113,6 +113,7 @@ export function removeConversation(id) {
   if (!state.conversations.delete(id)) return;
   emit("conversations");
   emit(`conversation:${id}`, null);
+  emit("conversation-removed", id); // its draft and unsent messages go too
 }
 
 export function conversationTitle(conversation) {
