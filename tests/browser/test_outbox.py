@@ -1,7 +1,7 @@
-"""The outbox in the browser: messages written offline (or on a socket that died before its ack)
-wait in IndexedDB, survive a reload, and reach the other side exactly once and in order; a
-refusal holds its conversation's queue until deleted. In English and Chinese, on a desktop and a
-phone, each person in their own context."""
+"""The outbox and drafts in the browser: messages written offline (or on a socket that died
+before its ack) wait in IndexedDB, survive a reload, and reach the other side exactly once and in
+order; a refusal holds its conversation's queue until deleted; drafts follow the user to their
+other device. In English and Chinese, on a desktop and a phone, each person in their own context."""
 
 from __future__ import annotations
 
@@ -91,6 +91,7 @@ async def test_written_offline_sent_once_in_order_after_a_reload(
     await expect(pending).to_have_count(3)
     await expect(pending.locator(".msg-status")).to_have_text(["Waiting to send"] * 3)
     await expect(pending.locator(".msg-status .icon")).to_have_count(3)  # the clock
+    await a.locator(".composer-input").fill("and a draft I did not send")
     await screenshot(a, "outbox-offline")
     await eventually(lambda: kept_in_outbox(a), lambda n: n == 3)
     assert await bodies(cast, bob, direct) == ["Are you on the train?"]
@@ -105,9 +106,15 @@ async def test_written_offline_sent_once_in_order_after_a_reload(
         await expect(b.locator(".msg", has_text=text)).to_have_count(1)
         await expect(a.locator(".msg.mine", has_text=text)).to_have_count(1)
     await expect(a.locator(".msg.pending")).to_have_count(0)
+    await expect(a.locator(".composer-input")).to_have_value("and a draft I did not send")
     assert await b.locator(".msg .msg-text").all_inner_texts() == ["Are you on the train?", *written]
     assert await bodies(cast, bob, direct) == ["Are you on the train?", *written]
     await eventually(lambda: kept_in_outbox(a), lambda n: n == 0)
+    # The draft typed offline reached the server once the page was back.
+    draft_path = f"/conversations/{direct}/draft"
+    await eventually(
+        lambda: alice.call("GET", draft_path), lambda d: d["text"] == "and a draft I did not send"
+    )
     await screenshot(b, "outbox-delivered")
 
 
@@ -262,3 +269,65 @@ async def test_a_socket_that_dies_before_the_ack_leaves_one_message(
     assert history == ["sent as the socket died", "written as the phone fell asleep"]
     assert await b.locator(".msg").count() == 2
     assert await a.locator(".msg").count() == 2
+
+
+async def test_a_draft_follows_its_author_to_their_phone(server: LiveServer, cast: Cast, open_page) -> None:
+    alice = await cast.person("alice", "Alice Chen")
+    bob = await cast.person("bob", "Bob Li")
+    carol = await cast.person("carol", "Carol Wu")
+    await cast.befriend(alice, bob)
+    await cast.befriend(alice, carol)
+    direct = await cast.direct(alice, bob)
+    await cast.say(bob, direct, "Lunch today?")
+    other = await cast.direct(alice, carol)
+    await cast.say(carol, other, "Slides are in the drive")
+    desk = await open_page("alice")
+    phone = await open_page("alice", locale="zh-CN", viewport=PHONE)
+    await open_conversation(desk, "Bob Li")
+
+    # Typed on the laptop: the phone's list shows it as a draft, as WeChat does.
+    await desk.locator(".composer-input").press_sequentially("Sure, the noodle place at")
+    row = phone.locator(".conv-item", has_text="Bob Li")
+    await expect(row.locator(".conv-preview")).to_have_text("[草稿] Sure, the noodle place at")
+    await expect(row.locator(".conv-draft")).to_have_text("[草稿]")
+    await expect(phone.locator(".conv-item", has_text="Carol Wu").locator(".conv-draft")).to_have_count(0)
+    await screenshot(phone, "draft-phone-list")
+
+    # The phone opens it, finds the text, and finishes it; the laptop's open composer follows.
+    await open_conversation(phone, "Bob Li")
+    composer = phone.locator(".composer-input")
+    await expect(composer).to_have_value("Sure, the noodle place at")
+    await composer.press("End")
+    await composer.press_sequentially(" 12:30?")
+    await expect(desk.locator(".composer-input")).to_have_value("Sure, the noodle place at 12:30?")
+    # The laptop leaves for another chat: the list shows the draft there too.
+    await open_conversation(desk, "Carol Wu")
+    await expect(desk.locator(".conv-item", has_text="Bob Li").locator(".conv-preview")).to_have_text(
+        "[Draft] Sure, the noodle place at 12:30?"
+    )
+
+    # Sent from the phone: the draft is gone everywhere, and the message is there once.
+    await composer.press("Enter")
+    await expect(desk.locator(".conv-item", has_text="Bob Li").locator(".conv-preview")).to_have_text(
+        "Sure, the noodle place at 12:30?"
+    )
+    await expect(desk.locator(".conv-item", has_text="Bob Li").locator(".conv-draft")).to_have_count(0)
+    await open_conversation(desk, "Bob Li")
+    await expect(desk.locator(".composer-input")).to_have_value("")
+    await expect(desk.locator(".msg.mine", has_text="noodle place")).to_have_count(1)
+    await eventually(lambda: alice.call("GET", f"/conversations/{direct}/draft"), lambda d: d["text"] == "")
+
+    # A draft survives a reload at once (kept on the device before it is saved), and then
+    # reaches the other device.
+    await desk.locator(".composer-input").fill("One more thing")
+    await desk.reload()
+    await expect(desk.locator(".composer-input")).to_have_value("One more thing")
+    await phone.locator(".back-btn").click()
+    await expect(phone.locator(".conv-item", has_text="Bob Li").locator(".conv-preview")).to_have_text(
+        "[草稿] One more thing"
+    )
+    assert await bob.call("GET", f"/conversations/{direct}/draft") == {
+        "conversation_id": direct,
+        "text": "",
+        "updated_at": 0,
+    }

@@ -1,11 +1,13 @@
 // What must outlive the page, kept on the device: the outbox (messages sent but not yet
-// acknowledged, with any file not yet uploaded) in IndexedDB, which holds files.
+// acknowledged, with any file not yet uploaded) in IndexedDB, which holds files; drafts in
+// localStorage, written synchronously, so that a reload a moment after a keystroke still finds it.
 //
 // IndexedDB database "lakeside", version 1:
 //   outbox   key n (auto-increment: the order they were written in)
 //            indexes user_id, client_msg_id (unique)
 //            {n, user_id, conversation_id, client_msg_id, kind, body, reply_to_id, reply_to,
 //             file_id, file, blob, created_at, error}
+// localStorage: "lakeside.draft.<user id>.<conversation id>" -> {text, updated_at, dirty}
 //
 // Everything carries the user id, so another account on the same browser never sees or sends it.
 // Without IndexedDB (a browser that refuses it) its calls resolve empty: the app keeps working for
@@ -84,6 +86,44 @@ export function putOutbox(row) {
 
 export function deleteOutbox(n) {
   return run("outbox", "readwrite", (store) => store.delete(n));
+}
+
+const draftKey = (userId, conversationId) => `lakeside.draft.${userId}.${conversationId}`;
+
+/** The user's drafts kept on this device: [conversation id, {text, updated_at, dirty}]. */
+export function draftRows(userId) {
+  const prefix = draftKey(userId, "");
+  const rows = [];
+  for (let i = 0; i < localStorage.length; i += 1) {
+    const key = localStorage.key(i);
+    if (!key || !key.startsWith(prefix)) continue;
+    try {
+      const draft = JSON.parse(localStorage.getItem(key));
+      if (typeof draft.text === "string" && typeof draft.updated_at === "number") {
+        rows.push([Number(key.slice(prefix.length)), draft]);
+      }
+    } catch {
+      // Not ours to read: left alone.
+    }
+  }
+  return rows;
+}
+
+export function putDraft(userId, conversationId, draft) {
+  try {
+    localStorage.setItem(draftKey(userId, conversationId), JSON.stringify(draft));
+  } catch (error) {
+    console.warn(`draft not kept on this device: ${error && error.name}`);
+  }
+}
+
+export function deleteDraft(userId, conversationId) {
+  localStorage.removeItem(draftKey(userId, conversationId));
+}
+
+/** Forget the user's drafts on this device (they logged out, or its session was revoked). */
+export function forgetDrafts(userId) {
+  for (const [conversationId] of draftRows(userId)) deleteDraft(userId, conversationId);
 }
 
 /** Forget the user's outbox on this device. */

@@ -15,7 +15,7 @@ export const state = {
   typing: new Map(), // conversation id -> Map(user id -> timer)
   connection: "connecting",
   openConversationId: null,
-  drafts: new Map(), // conversation id -> text
+  drafts: new Map(), // conversation id -> {text, updated_at, dirty} (drafts.js)
 };
 
 const listeners = new Map();

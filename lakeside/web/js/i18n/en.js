@@ -55,6 +55,7 @@ export default {
   "chats.muteLong": "Mute notifications",
   "chats.unmute": "Unmute",
   "chats.muted": "Muted",
+  "chats.draft": "[Draft]",
   "chats.markRead": "Mark as read",
 
   "notify.offer": "Turn on desktop notifications",

@@ -55,6 +55,7 @@ export default {
   "chats.muteLong": "消息免打扰",
   "chats.unmute": "取消免打扰",
   "chats.muted": "免打扰",
+  "chats.draft": "[草稿]",
   "chats.markRead": "标为已读",
 
   "notify.offer": "开启桌面通知",
