@@ -121,8 +121,8 @@ class ConversationSettingsChanged(Event):
 @declare("draft", "updated", to="users", addressed_to="the user")
 class DraftUpdated(Event):
     """`{conversation_id, updated_at, text}`: your draft in the conversation (your other devices;
-    empty text: cleared). The log keeps `{conversation_id, updated_at}`: a replayed event has no
-    `text`, fetch `GET /api/v1/conversations/{id}/draft`"""
+    empty text: cleared). The log keeps `{conversation_id, updated_at}`: an event read back from it
+    (a replay) has no `text`; fetch `GET /api/v1/conversations/{id}/draft`"""
 
     conversation_id: int
     updated_at: int
