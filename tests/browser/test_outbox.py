@@ -85,15 +85,22 @@ async def test_written_offline_sent_once_in_order_after_a_reload(
     await a.context.set_offline(True)
     await expect(a.locator(".conn-banner")).to_be_visible()
     written = ["Yes, in a tunnel", "Signal comes and goes", "Be there at 6"]
-    for text in written:
-        await send(a, text)
+    await send(a, written[0])
+    await send(a, written[1])
+    # A photo too: it waits in IndexedDB with the messages, and is uploaded in its turn.
+    async with a.expect_file_chooser() as chooser:
+        await a.get_by_role("button", name="Send a file or image").click()
+    await (await chooser.value).set_files(
+        [{"name": "tunnel.png", "mimeType": "image/png", "buffer": png(200, 150)}]
+    )
+    await send(a, written[2])
     pending = a.locator(".msg.pending")
-    await expect(pending).to_have_count(3)
-    await expect(pending.locator(".msg-status")).to_have_text(["Waiting to send"] * 3)
-    await expect(pending.locator(".msg-status .icon")).to_have_count(3)  # the clock
+    await expect(pending).to_have_count(4)
+    await expect(pending.locator(".msg-status")).to_have_text(["Waiting to send"] * 4)
+    await expect(pending.locator(".msg-status .icon")).to_have_count(4)  # the clock
     await a.locator(".composer-input").fill("and a draft I did not send")
     await screenshot(a, "outbox-offline")
-    await eventually(lambda: kept_in_outbox(a), lambda n: n == 3)
+    await eventually(lambda: kept_in_outbox(a), lambda n: n == 4)
     assert await bodies(cast, bob, direct) == ["Are you on the train?"]
 
     # Reloading offline cannot load the page (there is no service worker); the outbox waits in
@@ -105,10 +112,11 @@ async def test_written_offline_sent_once_in_order_after_a_reload(
     for text in written:
         await expect(b.locator(".msg", has_text=text)).to_have_count(1)
         await expect(a.locator(".msg.mine", has_text=text)).to_have_count(1)
+    await expect(b.locator(".msg .msg-image img")).to_have_count(1)
     await expect(a.locator(".msg.pending")).to_have_count(0)
     await expect(a.locator(".composer-input")).to_have_value("and a draft I did not send")
     assert await b.locator(".msg .msg-text").all_inner_texts() == ["Are you on the train?", *written]
-    assert await bodies(cast, bob, direct) == ["Are you on the train?", *written]
+    assert await bodies(cast, bob, direct) == ["Are you on the train?", *written[:2], "[image]", written[2]]
     await eventually(lambda: kept_in_outbox(a), lambda n: n == 0)
     # The draft typed offline reached the server once the page was back.
     draft_path = f"/conversations/{direct}/draft"
