@@ -159,6 +159,9 @@ MATRIX: dict[tuple[str, str], Case] = {
         refusing("NOT_A_GROUP"), body={"title": "全员群"}
     ),
     ("put", "/api/v1/conversations/{conversation_id}/settings"): Case(ORG_MEMBER, body={"pinned": True}),
+    # A draft is the caller's own, in a conversation they are in.
+    ("get", "/api/v1/conversations/{conversation_id}/draft"): Case(ORG_MEMBER),
+    ("put", "/api/v1/conversations/{conversation_id}/draft"): Case(ORG_MEMBER, body={"text": "草稿"}),
     ("get", "/api/v1/conversations/{conversation_id}/members"): Case(ORG_MEMBER),
     ("post", "/api/v1/conversations/{conversation_id}/members"): Case(
         refusing("NOT_A_GROUP"), body=bystander_ids

@@ -176,6 +176,7 @@ EVENT_RECIPIENTS: dict[tuple[str, str], frozenset[str]] = {
     ("conversation", "updated"): IN_A,
     ("conversation", "removed"): frozenset(),  # to the removed newcomer only
     ("conversation", "settings"): MEMBER,
+    ("draft", "updated"): MEMBER,
     ("member", "added"): IN_A,
     ("member", "removed"): IN_A,
     ("member", "role"): IN_A,
@@ -266,6 +267,7 @@ async def trigger_every_event(app: FastAPI, w: World) -> None:
     await ok_json(await member.put(f"{g}/members/{admin.id}/role", json={"role": "admin"}))
     await ok_json(await member.delete(f"{g}/members/{newcomer.id}"))
     await ok_json(await member.put(f"{g}/settings", json={"pinned": True}))
+    await ok_json(await member.put(f"{g}/draft", json={"text": "机密内容 draft"}))
     one, two, three = [await w.fresh_user() for _ in range(3)]
     request = await ok_json(await member.post("/api/v1/friends/requests", json={"user_id": one.id}))
     await ok_json(await member.post(f"/api/v1/friends/requests/{request['id']}/cancel"))

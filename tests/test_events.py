@@ -118,6 +118,7 @@ WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
         "created_at",
     ),
     ("conversation", "removed"): ("conversation_id", "by"),
+    ("draft", "updated"): ("conversation_id", "updated_at"),
     ("member", "added"): ("user_ids", "by"),
     ("member", "removed"): ("user_id", "by"),
     ("member", "role"): ("user_id", "role"),

@@ -1,4 +1,4 @@
-"""Conversations: direct chats, groups, members, roles and the caller's own settings."""
+"""Conversations: direct chats, groups, members, roles, the caller's own settings and drafts."""
 
 from __future__ import annotations
 
@@ -8,8 +8,18 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import Field
 
 from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS, Ok, Strict
-from lakeside.api.views import MAX_ID, ConversationOut, ConversationPage, IdField, IdPath, MemberOut
+from lakeside.api.views import (
+    MAX_ID,
+    ConversationOut,
+    ConversationPage,
+    DraftOut,
+    IdField,
+    IdPath,
+    MemberOut,
+)
+from lakeside.domain.messages import MAX_BODY_CHARS
 from lakeside.errors import Invalid
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERRORS)
@@ -44,6 +54,19 @@ class TransferIn(Strict):
 class MySettingsIn(Strict):
     pinned: bool | None = None
     muted: bool | None = None
+
+
+class DraftIn(Strict):
+    text: str = Field(
+        max_length=MAX_BODY_CHARS,
+        description="The unsent text; empty clears the draft. At most max_message_bytes in UTF-8.",
+    )
+    updated_at: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_ID,
+        description="When it was written (ms since the epoch, the writer's clock); default: now.",
+    )
 
 
 def _parse_cursor(cursor: str | None) -> tuple[int, int] | None:
@@ -114,6 +137,21 @@ async def update_my_settings(
     return ConversationOut(
         **await services.conversations.do_update_my_settings(user, conversation_id, changes)
     )
+
+
+@router.get("/{conversation_id}/draft", response_model=DraftOut)
+async def get_draft(conversation_id: IdPath, user: UserDep, services: ServicesDep) -> DraftOut:
+    """Your draft in the conversation (empty text and updated_at 0 if you never saved one)."""
+    return DraftOut(**await services.drafts.get_draft(user, conversation_id))
+
+
+@router.put("/{conversation_id}/draft", response_model=DraftOut, dependencies=[limited("drafts")])
+async def save_draft(
+    conversation_id: IdPath, body: DraftIn, user: UserDep, services: ServicesDep
+) -> DraftOut:
+    """Save your draft; the last writer wins by updated_at. The answer is the draft as stored: a
+    newer one from another device when this save lost. Your other devices get `draft.updated`."""
+    return DraftOut(**await services.drafts.do_save(user, conversation_id, body.text, body.updated_at))
 
 
 @router.get("/{conversation_id}/members", response_model=list[MemberOut])

@@ -75,6 +75,12 @@ class PreviewOut(BaseModel):
     created_at: int
 
 
+class DraftOut(BaseModel):
+    conversation_id: int
+    text: str = Field(description="Your unsent text; empty once cleared (or never written).")
+    updated_at: int = Field(description="When it was written (ms); the last writer wins. 0: never.")
+
+
 class ConversationOut(BaseModel):
     id: int
     kind: str
@@ -94,6 +100,7 @@ class ConversationOut(BaseModel):
     peer: UserOut | None
     peer_read_seq: int | None
     last_message: PreviewOut | None
+    draft: DraftOut | None = Field(default=None, description="Your draft here, if you ever saved one.")
 
 
 class ConversationPage(BaseModel):

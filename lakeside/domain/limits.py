@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 # What the policies are called in settings: an action, then "_per_user" or "_per_address".
-ACTIONS = ("signup", "friend_requests", "invitations", "sends", "uploads", "dings")
+ACTIONS = ("signup", "friend_requests", "invitations", "sends", "uploads", "dings", "drafts")
 DEFAULT_LIMITS: dict[str, str] = {
     "signup_per_address": "200/3600",
     "friend_requests_per_user": "100/3600",
@@ -24,6 +24,8 @@ DEFAULT_LIMITS: dict[str, str] = {
     "uploads_per_address": "1000/3600",
     "dings_per_user": "100/3600",
     "dings_per_address": "500/3600",
+    "drafts_per_user": "300/60",
+    "drafts_per_address": "3000/60",
 }
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 

@@ -100,6 +100,21 @@ def clean_body(value: str, *, max_bytes: int) -> str:
     return body
 
 
+def clean_draft(value: str, *, max_bytes: int) -> str:
+    """A draft: what ``clean_body`` would make of it, except that it may be empty (cleared) or
+    blank (a line break typed so far): CRLF folded to LF, NFC, no control characters, capped in
+    bytes as a message is, so that whatever can be sent can be drafted."""
+    draft = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    if _FORBIDDEN_IN_BODY.search(draft):
+        raise Invalid("The draft contains control characters.", code="CONTROL_CHARACTERS")
+    size = len(draft.encode("utf-8"))
+    if size > max_bytes:
+        raise Invalid(
+            f"The draft is {size} bytes; the limit is {max_bytes}.", code="DRAFT_TOO_LONG", limit=max_bytes
+        )
+    return draft
+
+
 def is_cjk(char: str) -> bool:
     code = ord(char)
     return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lakeside.services.accounts import Accounts
 from lakeside.services.context import Context
 from lakeside.services.conversations import Conversations
+from lakeside.services.drafts import Drafts
 from lakeside.services.enterprise import Enterprise
 from lakeside.services.files import Files
 from lakeside.services.friends import Friends
@@ -29,6 +30,7 @@ class Services:
         self.friends = Friends(ctx)
         self.files = Files(ctx, self.accounts)
         self.conversations = Conversations(ctx)
+        self.drafts = Drafts(ctx, self.conversations)
         self.messages = Messages(ctx, self.conversations, self.files, self.growth.activity)
         self.sync = Sync(ctx)
         self.receipts = Receipts(ctx, self.conversations)

@@ -60,6 +60,13 @@ def conversation_summary(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+def draft_view(conversation_id: int, body: str | None, updated_at: int | None) -> dict[str, Any] | None:
+    """The caller's draft in a conversation (``text`` empty once cleared), or None: never one."""
+    if updated_at is None:
+        return None
+    return {"conversation_id": conversation_id, "text": body or "", "updated_at": updated_at}
+
+
 class Conversations:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -138,6 +145,7 @@ class Conversations:
                 # In a direct chat: how far the other person has read (read / unread ticks).
                 peer_read_seq=peer.read_seq if peer is not None else None,
                 last_message=preview(row) if row.last_id is not None else None,
+                draft=draft_view(row.id, row.draft_body, row.draft_updated_at),
             )
             views.append(view)
         return views

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.store.dialects import dialect_of
+from lakeside.store.tables import conversation_drafts as drafts
 from lakeside.store.tables import conversation_members as members
 from lakeside.store.tables import conversations, messages, users
 
@@ -179,7 +180,8 @@ async def list_for_user(
     only: list[int] | None = None,
 ) -> list[Row[Any]]:
     """The user's conversations, most recent activity first, with the newest message (if any)
-    found through the (conversation_id, seq) unique index rather than a scan."""
+    found through the (conversation_id, seq) unique index rather than a scan, and the user's
+    draft (if any) through its primary key."""
     last = messages.alias("last")
     query = (
         select(
@@ -194,11 +196,14 @@ async def list_for_user(
             last.c.body.label("last_body"),
             last.c.created_at.label("last_created_at"),
             last.c.recalled_at.label("last_recalled_at"),
+            drafts.c.body.label("draft_body"),
+            drafts.c.updated_at.label("draft_updated_at"),
         )
         .join(members, members.c.conversation_id == conversations.c.id)
         .outerjoin(
             last, and_(last.c.conversation_id == conversations.c.id, last.c.seq == conversations.c.last_seq)
         )
+        .outerjoin(drafts, and_(drafts.c.user_id == user_id, drafts.c.conversation_id == conversations.c.id))
         .where(members.c.user_id == user_id)
         .order_by(conversations.c.last_activity_at.desc(), conversations.c.id.desc())
         .limit(limit)

@@ -34,7 +34,7 @@ DYNAMIC_KEYS = {
         *["chats", "contacts", "search", "settings", "ding", "announcements", "directory", "admin"],
         *["campaigns", "analytics"],
     ],
-    "msg.": ["sending", "uploading"],
+    "msg.": ["sending", "uploading", "waiting"],
     "receipt.": ["readTab", "unreadTab", "noneRead", "noneUnread"],
     # The admin pages' navigation, DING escalation steps, invitation expiries and states.
     "admin.": [

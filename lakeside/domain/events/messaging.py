@@ -118,6 +118,20 @@ class ConversationSettingsChanged(Event):
         return {k: v for k, v in super().data().items() if v is not None}
 
 
+@declare("draft", "updated", to="users", addressed_to="the user")
+class DraftUpdated(Event):
+    """`{conversation_id, updated_at, text}`: your draft in the conversation (your other devices;
+    empty text: cleared). The log keeps `{conversation_id, updated_at}`: an event read back from it
+    (a replay) has no `text`; fetch `GET /api/v1/conversations/{id}/draft`"""
+
+    conversation_id: int
+    updated_at: int
+    text: str | None = live_only()
+
+    def live(self) -> Any:
+        return {**self.data(), "text": self.text}
+
+
 @declare("member", "added", to="conversation", addressed_to=CONVERSATION)
 class MembersAdded(Event):
     """`{user_ids, by}`"""

@@ -3,15 +3,15 @@ create exactly this.
 
 ``base`` holds the one ``metadata`` and the column types ``Id`` and ``Ms``; each area module
 defines its tables on that metadata: ``account`` (users, sessions), ``friend`` (friend requests,
-friendships, blocks), ``conversation`` (conversations and their members), ``message`` (messages,
-reactions, search tokens), ``file``, ``event`` (the event log), ``organization`` (organizations,
-members, invitations, join requests), ``directory`` (departments, external contacts), ``ding``,
-``announcement``, ``audit``, ``growth`` (activity, referrals, the wallet ledger) and ``campaign``
-(campaigns, the leaderboard's state, fraud flags). This package imports every area, so
-``metadata`` is complete whatever one imports from here (Alembic's environment and the tests
-compare the migrations with it), and re-exports every table: ``from lakeside.store.tables import
-messages`` names one. A module is named after its area in the singular, so that none shares its
-name with a table.
+friendships, blocks), ``conversation`` (conversations, their members, the members' drafts),
+``message`` (messages, reactions, search tokens), ``file``, ``event`` (the event log),
+``organization`` (organizations, members, invitations, join requests), ``directory``
+(departments, external contacts), ``ding``, ``announcement``, ``audit``, ``growth`` (activity,
+referrals, the wallet ledger) and ``campaign`` (campaigns, the leaderboard's state, fraud flags).
+This package imports every area, so ``metadata`` is complete whatever one imports from here
+(Alembic's environment and the tests compare the migrations with it), and re-exports every
+table: ``from lakeside.store.tables import messages`` names one. A module is named after its
+area in the singular, so that none shares its name with a table.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from lakeside.store.tables.campaign import (
     campaigns,
     fraud_flags,
 )
-from lakeside.store.tables.conversation import conversation_members, conversations
+from lakeside.store.tables.conversation import conversation_drafts, conversation_members, conversations
 from lakeside.store.tables.ding import ding_attempts, ding_policies, ding_recipients, dings
 from lakeside.store.tables.directory import department_members, departments, external_contacts
 from lakeside.store.tables.event import events
@@ -65,6 +65,7 @@ __all__ = [
     "campaign_participants",
     "campaign_snapshots",
     "campaigns",
+    "conversation_drafts",
     "conversation_members",
     "conversations",
     "department_members",

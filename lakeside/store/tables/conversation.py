@@ -1,9 +1,21 @@
-"""Conversations: direct chats (one per pair) and groups, and their members with role, read cursor
-and own settings."""
+"""Conversations: direct chats (one per pair) and groups, their members with role, read cursor
+and own settings, and each member's draft."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    text,
+)
 
 from lakeside.store.tables.base import Id, Ms, metadata
 
@@ -46,4 +58,22 @@ conversation_members = Table(
     Column("pinned", Boolean, nullable=False, server_default=text("false")),
     Column("muted", Boolean, nullable=False, server_default=text("false")),
     Index("ix_conversation_members_user_id", "user_id"),
+)
+
+# What a member has typed in a conversation and not sent, kept so that it follows them to their
+# other devices. Last writer wins by ``updated_at``; a cleared draft stays, with an empty body, so
+# that an older write arriving late cannot bring it back. It belongs to the membership: leaving
+# (or being removed from) the conversation drops it.
+conversation_drafts = Table(
+    "conversation_drafts",
+    metadata,
+    Column("user_id", Id, primary_key=True),
+    Column("conversation_id", Id, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("updated_at", Ms, nullable=False),
+    ForeignKeyConstraint(
+        ["conversation_id", "user_id"],
+        ["conversation_members.conversation_id", "conversation_members.user_id"],
+        ondelete="CASCADE",
+    ),
 )

@@ -1,7 +1,9 @@
-// What the user does to messages: send (shown at once, then confirmed or marked failed), retry
-// with the same client message id, edit, recall, react, and moving the read cursor.
+// What the user does to messages: send (shown at once and handed to the outbox, which delivers
+// it, confirmed or marked failed), retry with the same client message id, edit, recall, react,
+// and moving the read cursor.
 
 import { api, newClientId } from "./api.js";
+import * as outbox from "./outbox.js";
 import { patchConversation, state, upsertConversation } from "./store.js";
 import { timeline } from "./timeline.js";
 
@@ -41,11 +43,12 @@ export function preview(message) {
   };
 }
 
-/** Show the message now, then deliver it. `file` is a File to upload first (image or file kind). */
+/** Show the message now; the outbox delivers it. `file` is a File to upload first (image or file
+ * kind), also when offline: it waits with the message. */
 export function sendMessage(conversationId, { body = "", replyTo = null, file = null }) {
   const message = {
     pending: true,
-    status: file ? "uploading" : "sending",
+    status: "queued",
     client_msg_id: newClientId(),
     conversation_id: conversationId,
     sender_id: state.me.id,
@@ -63,57 +66,16 @@ export function sendMessage(conversationId, { body = "", replyTo = null, file = 
     created_at: Date.now(),
     recalled: false,
   };
-  timeline(conversationId).addPending(message);
-  // One at a time per conversation, so messages arrive in the order they were written even
-  // when an upload ahead of them takes a while.
-  const queue = (queues.get(conversationId) || Promise.resolve()).then(() => deliver(message));
-  queues.set(conversationId, queue);
+  outbox.enqueue(message);
   return message;
 }
 
-const queues = new Map();
-
 export function retry(conversationId, clientMsgId) {
-  const message = timeline(conversationId).pending.get(clientMsgId);
-  if (message && message.status === "failed") deliver(message);
+  outbox.retry(conversationId, clientMsgId);
 }
 
 export function discard(conversationId, clientMsgId) {
-  const line = timeline(conversationId);
-  const message = line.pending.get(clientMsgId);
-  if (!message || message.status !== "failed") return;
-  line.pending.delete(clientMsgId);
-  line.changed("update");
-}
-
-async function deliver(message) {
-  const line = timeline(message.conversation_id);
-  message.error = null;
-  try {
-    if (message.upload && !message.file_id) {
-      message.status = "uploading";
-      line.updatePending(message);
-      const uploaded = await api.upload("/files", message.upload);
-      message.file_id = uploaded.id;
-      message.file = uploaded;
-      message.kind = uploaded.content_type.startsWith("image/") && uploaded.thumbnail_url ? "image" : "file";
-    }
-    message.status = "sending";
-    line.updatePending(message);
-    const stored = await api.post(`/conversations/${message.conversation_id}/messages`, {
-      client_msg_id: message.client_msg_id,
-      kind: message.kind,
-      body: message.body,
-      reply_to_id: message.reply_to_id,
-      file_id: message.file_id,
-    });
-    noteOwnMessage(stored);
-    line.applyMessage(stored);
-  } catch (error) {
-    message.status = "failed";
-    message.error = error;
-    line.updatePending(message);
-  }
+  outbox.discard(conversationId, clientMsgId);
 }
 
 export async function editMessage(message, body) {

@@ -1,8 +1,12 @@
 // A logged-in session's life: load state at a position, stream from it, keep presence, survive
-// reconnects (and a position the server no longer keeps), and end on log-out or revocation.
+// reconnects (and a position the server no longer keeps), and end on log-out or revocation. The
+// outbox and the drafts this browser kept start with it; logging out (or this device's session
+// being revoked) deletes them, an expired session keeps them for the same user's next log-in.
 
 import { api, setUnauthorizedHandler } from "./api.js";
+import { agreeWithServer, startDrafts, stopDrafts } from "./drafts.js";
 import { loadOrgs, resetOrgs } from "./org.js";
+import { handleReply, startOutbox, stopOutbox } from "./outbox.js";
 import { Stream } from "./stream.js";
 import { applyEphemeral, applyEvent } from "./sync.js";
 import {
@@ -24,9 +28,11 @@ export async function startSession(me) {
   const { position } = await api.get("/sync");
   await Promise.all([loadConversations(), loadFriends(), loadRequests(), loadBlocks().catch(() => {}), loadSessionId(),
     loadOrgs().catch(() => {})]);
+  await Promise.all([startOutbox(me.id, (frame) => (stream ? stream.send(frame) : false)), startDrafts(me.id)]);
   stream = new Stream({
     onEvent: applyEvent,
     onEphemeral: applyEphemeral,
+    onReply: handleReply,
     onStatus: (status) => {
       const wasLive = state.connection === "live";
       state.connection = status;
@@ -64,6 +70,7 @@ async function startFresh(attempt = 0) {
   try {
     const { position } = await api.get("/sync");
     await loadConversations();
+    agreeWithServer(); // draft events of the time away are gone with the rest
     resetTimelines({ keepPending: true });
     emit("timelines-reset");
     stream.restart(position);
@@ -88,6 +95,9 @@ export function endSession(reason) {
   if (!state.me) return;
   if (stream) stream.stop();
   stream = null;
+  const forget = reason !== "expired";
+  stopOutbox({ forget });
+  stopDrafts({ forget });
   document.removeEventListener("visibilitychange", sendPresence);
   resetTimelines();
   resetState();

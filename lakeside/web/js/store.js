@@ -15,7 +15,7 @@ export const state = {
   typing: new Map(), // conversation id -> Map(user id -> timer)
   connection: "connecting",
   openConversationId: null,
-  drafts: new Map(), // conversation id -> text
+  drafts: new Map(), // conversation id -> {text, updated_at, dirty} (drafts.js)
 };
 
 const listeners = new Map();
@@ -113,6 +113,7 @@ export function removeConversation(id) {
   if (!state.conversations.delete(id)) return;
   emit("conversations");
   emit(`conversation:${id}`, null);
+  emit("conversation-removed", id); // its draft and unsent messages go too
 }
 
 export function conversationTitle(conversation) {

@@ -2,10 +2,16 @@
 // the last event handled. Every (re)connection says hello with `since` = position, so the server
 // replays exactly what was missed; an event at or below the position is never handled twice.
 // The hello asks for the replay in batch frames (many events per frame); live events come one
-// per frame.
+// per frame. Sends (the outbox's `send` frames) go only on a live socket; their ack or nack comes
+// back through onReply. A socket that stops answering is dropped: one that says nothing for a while
+// before it is live, and one whose ping goes unanswered — checked at once when the page comes
+// back (a phone waking up, a tab shown again), since a socket that slept may be dead without
+// knowing it.
 
 const PING_EVERY_MS = 25_000;
 const PONG_TIMEOUT_MS = 10_000;
+const WAKE_PONG_TIMEOUT_MS = 5_000;
+const SILENT_BEFORE_LIVE_MS = 15_000;
 const BACKOFF_MIN_MS = 50;
 const BACKOFF_MAX_MS = 2_000;
 
@@ -15,7 +21,8 @@ const RESUME_TOO_OLD = 4009;
 export class Stream {
   /**
    * handlers: onEvent(event) for durable events in order; onEphemeral(frame) for typing and
-   * presence; onStatus("connecting" | "live" | "reconnecting"); onAuthLost(); onTooOld().
+   * presence; onReply(frame) for the ack or nack of a send; onStatus("connecting" | "live" |
+   * "reconnecting"); onAuthLost(); onTooOld().
    */
   constructor(handlers) {
     this.handlers = handlers;
@@ -26,9 +33,13 @@ export class Stream {
     this.retryTimer = null;
     this.pingTimer = null;
     this.pongTimer = null;
+    this.silenceTimer = null;
     this.status = "connecting";
     this.onOnline = () => this.reconnectNow();
     this.onOffline = () => this.drop();
+    this.onWake = () => {
+      if (document.visibilityState === "visible") this.checkNow();
+    };
   }
 
   start(position) {
@@ -36,6 +47,9 @@ export class Stream {
     this.stopped = false;
     window.addEventListener("online", this.onOnline);
     window.addEventListener("offline", this.onOffline);
+    document.addEventListener("visibilitychange", this.onWake);
+    document.addEventListener("resume", this.onWake);
+    window.addEventListener("pageshow", this.onWake);
     this.connect();
   }
 
@@ -50,6 +64,9 @@ export class Stream {
     this.stopped = true;
     window.removeEventListener("online", this.onOnline);
     window.removeEventListener("offline", this.onOffline);
+    document.removeEventListener("visibilitychange", this.onWake);
+    document.removeEventListener("resume", this.onWake);
+    window.removeEventListener("pageshow", this.onWake);
     clearTimeout(this.retryTimer);
     this.clearTimers();
     if (this.ws) {
@@ -78,6 +95,7 @@ export class Stream {
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${scheme}//${window.location.host}/api/v1/stream`);
     this.ws = ws;
+    this.watchSilence(ws);
     // The HttpOnly session cookie authenticates the socket; the hello carries only the position.
     ws.addEventListener("open", () =>
       ws.send(JSON.stringify({ op: "hello", since: this.position, batch: true })),
@@ -88,6 +106,7 @@ export class Stream {
 
   receive(ws, raw) {
     if (ws !== this.ws) return;
+    if (this.status !== "live") this.watchSilence(ws);
     let frame;
     try {
       frame = JSON.parse(raw);
@@ -105,10 +124,13 @@ export class Stream {
     } else if (frame.type === "sync" && frame.op === "live") {
       this.position = Math.max(this.position ?? 0, frame.position);
       this.backoff = BACKOFF_MIN_MS;
+      clearTimeout(this.silenceTimer);
       this.startPinging(ws);
       this.setStatus("live");
     } else if (frame.type === "typing" || frame.type === "presence") {
       this.handlers.onEphemeral(frame);
+    } else if (frame.type === "ack" || frame.type === "nack") {
+      if (this.handlers.onReply) this.handlers.onReply(frame);
     } else if (frame.type === "pong") {
       clearTimeout(this.pongTimer);
     } else if (frame.type === "error" && frame.code === "RESUME_TOO_OLD") {
@@ -159,16 +181,34 @@ export class Stream {
 
   startPinging(ws) {
     this.clearTimers();
-    this.pingTimer = setInterval(() => {
-      if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
-      ws.send(JSON.stringify({ op: "ping" }));
-      clearTimeout(this.pongTimer);
-      this.pongTimer = setTimeout(() => this.drop(), PONG_TIMEOUT_MS);
-    }, PING_EVERY_MS);
+    this.pingTimer = setInterval(() => this.ping(ws, PONG_TIMEOUT_MS), PING_EVERY_MS);
+  }
+
+  ping(ws, timeout) {
+    if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ op: "ping" }));
+    clearTimeout(this.pongTimer);
+    this.pongTimer = setTimeout(() => this.drop(), timeout);
+  }
+
+  /** The page is back (shown again, a phone woke up): a live socket must prove it still is. */
+  checkNow() {
+    if (this.stopped) return;
+    if (!this.ws) this.reconnectNow();
+    else if (this.status === "live") this.ping(this.ws, WAKE_PONG_TIMEOUT_MS);
+  }
+
+  /** Before it is live a socket must keep talking (hello, replay): one silent too long is dropped. */
+  watchSilence(ws) {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = setTimeout(() => {
+      if (ws === this.ws && this.status !== "live") this.drop();
+    }, SILENT_BEFORE_LIVE_MS);
   }
 
   clearTimers() {
     clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
+    clearTimeout(this.silenceTimer);
   }
 }

@@ -1,6 +1,7 @@
 // Applies server events (docs/protocol.md) to the client's state, in the order they come.
 
 import { noteOwnMessage, preview } from "./actions.js";
+import { applyDraftEvent } from "./drafts.js";
 import { notifyMessage } from "./notify.js";
 import {
   emit,
@@ -49,6 +50,7 @@ const HANDLERS = {
     if (typeof data.muted === "boolean") changes.muted = data.muted;
     patchConversation(data.conversation_id, changes);
   },
+  "draft.updated": (data) => applyDraftEvent(data),
   "member.added": (data, event) => memberChange(event.conversation_id),
   "member.removed": (data, event) => {
     if (state.me && data.user_id === state.me.id) removeConversation(event.conversation_id);

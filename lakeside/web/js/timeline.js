@@ -1,7 +1,9 @@
 // One conversation's messages as the client holds them: a contiguous run of confirmed messages
 // (by sequence number, from the oldest page loaded up to the newest), plus the caller's pending
-// sends. Server events and HTTP pages merge into it idempotently, so a message that arrives both
-// ways (or twice) shows once. Also keeps the "N unread" receipts of the caller's own messages.
+// sends (the outbox's). Server events and HTTP pages merge into it idempotently, so a message
+// that arrives both ways (or twice) shows once; and a pending send shows until the message comes
+// back by any way (the ack, the live event, a catch-up, a history page), never beside it. Also
+// keeps the "N unread" receipts of the caller's own messages.
 
 import { api } from "./api.js";
 import { emit, state } from "./store.js";
@@ -61,7 +63,14 @@ export class Timeline {
   /** Confirmed messages in order, then pending ones in the order they were written. */
   list() {
     const confirmed = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
-    const pending = [...this.pending.values()].sort((a, b) => a.created_at - b.created_at);
+    if (!this.pending.size) return confirmed;
+    const stored = new Set(); // our own messages' ids: a pending copy of one of them is not shown
+    for (const message of confirmed) {
+      if (message.client_msg_id && state.me && message.sender_id === state.me.id) stored.add(message.client_msg_id);
+    }
+    const pending = [...this.pending.values()]
+      .filter((message) => !stored.has(message.client_msg_id))
+      .sort((a, b) => a.created_at - b.created_at);
     return confirmed.concat(pending);
   }
 
@@ -86,7 +95,10 @@ export class Timeline {
       this.loading = api
         .get(`/conversations/${this.id}/messages`, { limit: PAGE })
         .then((page) => {
-          for (const message of page.messages) this.bySeq.set(message.seq, message);
+          for (const message of page.messages) {
+            this.bySeq.set(message.seq, message);
+            this.confirmPending(message);
+          }
           this.hasMoreBefore = page.has_more;
           this.loaded = true;
           this.loading = null;
@@ -113,6 +125,7 @@ export class Timeline {
         .then((page) => {
           for (const message of page.messages) {
             if (!this.bySeq.has(message.seq)) this.bySeq.set(message.seq, message);
+            this.confirmPending(message);
           }
           this.hasMoreBefore = page.has_more;
           this.olderLoading = null;
@@ -163,7 +176,7 @@ export class Timeline {
     const pending = this.pending.get(message.client_msg_id);
     if (!pending) return;
     this.pending.delete(message.client_msg_id);
-    if (pending.localUrl) setTimeout(() => URL.revokeObjectURL(pending.localUrl), 30_000);
+    emit("own-confirmed", message); // the outbox lets go of it
     if (!this.loaded) this.changed("update");
   }
 

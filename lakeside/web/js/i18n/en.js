@@ -55,6 +55,7 @@ export default {
   "chats.muteLong": "Mute notifications",
   "chats.unmute": "Unmute",
   "chats.muted": "Muted",
+  "chats.draft": "[Draft]",
   "chats.markRead": "Mark as read",
 
   "notify.offer": "Turn on desktop notifications",
@@ -107,7 +108,9 @@ export default {
   "msg.reactionLabel": "{emoji} {n}",
   "msg.sending": "Sending…",
   "msg.uploading": "Uploading…",
+  "msg.waiting": "Waiting to send",
   "msg.failed": "Not sent",
+  "msg.failedBecause": "Not sent: {reason}",
 
   "receipt.title": "Read receipts",
   "receipt.read": "Read",
@@ -270,6 +273,8 @@ export default {
   "error.NOT_GROUP_OWNER": "Only the owner can do that.",
   "error.FILE_TOO_LARGE": "That file is too large.",
   "error.MESSAGE_TOO_LONG": "That message is too long.",
+  "error.FILE_NOT_FOUND": "The file is no longer available.",
+  "error.CONVERSATION_NOT_FOUND": "This conversation is no longer available.",
   "error.EMPTY_QUERY": "Type something to search for.",
   "error.ALREADY_FRIENDS": "You are already friends.",
   "error.CANNOT_FRIEND_SELF": "That is you.",

@@ -55,6 +55,7 @@ export default {
   "chats.muteLong": "消息免打扰",
   "chats.unmute": "取消免打扰",
   "chats.muted": "免打扰",
+  "chats.draft": "[草稿]",
   "chats.markRead": "标为已读",
 
   "notify.offer": "开启桌面通知",
@@ -107,7 +108,9 @@ export default {
   "msg.reactionLabel": "{emoji} {n}",
   "msg.sending": "发送中…",
   "msg.uploading": "上传中…",
+  "msg.waiting": "等待发送",
   "msg.failed": "发送失败",
+  "msg.failedBecause": "发送失败：{reason}",
 
   "receipt.title": "消息接收人列表",
   "receipt.read": "已读",
@@ -270,6 +273,8 @@ export default {
   "error.NOT_GROUP_OWNER": "只有群主可以操作。",
   "error.FILE_TOO_LARGE": "文件太大。",
   "error.MESSAGE_TOO_LONG": "消息太长。",
+  "error.FILE_NOT_FOUND": "文件已不可用。",
+  "error.CONVERSATION_NOT_FOUND": "该会话已不可用。",
   "error.EMPTY_QUERY": "请输入搜索内容。",
   "error.ALREADY_FRIENDS": "你们已经是好友了。",
   "error.CANNOT_FRIEND_SELF": "不能添加自己为好友。",

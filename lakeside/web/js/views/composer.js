@@ -1,11 +1,13 @@
 // Writing a message: Enter sends, Shift+Enter starts a new line (and an input method's Enter only
 // confirms its candidate), Esc leaves reply or edit mode. @ opens member autocomplete; emoji,
-// files and pasted images go along. The draft is kept per conversation.
+// files and pasted images go along. The draft is kept per conversation (drafts.js: kept on this
+// device at once, on the server shortly after), and follows what another device writes.
 
 import { h } from "../dom.js";
 import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
-import { displayName, state } from "../store.js";
+import { clearDraft, draftText, setDraft } from "../drafts.js";
+import { displayName, on } from "../store.js";
 import { openEmojiPicker } from "../components/emoji.js";
 import { MentionPicker } from "../components/mention.js";
 import { messageSummary } from "../format.js";
@@ -25,7 +27,7 @@ export class Composer {
       class: "composer-input", rows: "1", "aria-label": t("composer.label"),
       placeholder: t("composer.placeholder"), maxlength: 65536,
     });
-    this.input.value = state.drafts.get(conversation.id) || "";
+    this.input.value = draftText(conversation.id);
     this.mentions = new MentionPicker(this.input, handlers.getMembers, () => this.onInput());
     this.fileInput = h("input", { type: "file", multiple: true, hidden: true, tabindex: "-1", "aria-hidden": "true" });
     this.fileInput.addEventListener("change", () => {
@@ -62,6 +64,16 @@ export class Composer {
     this.input.addEventListener("input", () => this.onInput());
     this.input.addEventListener("paste", (event) => this.onPaste(event));
     requestAnimationFrame(() => this.autosize());
+    // Written on another device (newer than what is here): shown, unless a message is being edited.
+    this.unsubscribe = on(`draft:${conversation.id}`, (text) => {
+      if (this.editing || this.input.value === text) return;
+      this.input.value = text;
+      this.autosize();
+    });
+  }
+
+  destroy() {
+    this.unsubscribe();
   }
 
   focus() {
@@ -85,7 +97,7 @@ export class Composer {
   }
 
   onInput() {
-    if (!this.editing) state.drafts.set(this.conversationId, this.input.value);
+    if (!this.editing) setDraft(this.conversationId, this.input.value);
     this.autosize();
     this.mentions.update();
     const now = Date.now();
@@ -133,7 +145,7 @@ export class Composer {
     if (!body.trim()) return;
     this.handlers.onSend(body, this.reply);
     this.input.value = "";
-    state.drafts.delete(this.conversationId);
+    clearDraft(this.conversationId);
     this.reply = null;
     this.renderContext();
     this.autosize();
@@ -159,7 +171,7 @@ export class Composer {
   }
 
   clearContext() {
-    if (this.editing) this.input.value = state.drafts.get(this.conversationId) || "";
+    if (this.editing) this.input.value = draftText(this.conversationId);
     this.reply = null;
     this.editing = null;
     this.renderContext();

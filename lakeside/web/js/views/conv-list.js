@@ -1,7 +1,10 @@
 // The conversation list: pinned first, then by last activity; unread badges (a grey dot when
-// muted), last-message previews, a filter box, and a menu to pin, mute or mark read.
+// muted), last-message previews (or "[Draft] …" where something is typed and not sent, as in
+// WeChat, except in the conversation open beside it), a filter box, and a menu to pin, mute or
+// mark read.
 
 import { markRead, setConversationSettings } from "../actions.js";
+import { draftText } from "../drafts.js";
 import { debounce, h, replaceChildren } from "../dom.js";
 import { errorText } from "../errors.js";
 import { formatListTime, messageSummary } from "../format.js";
@@ -75,7 +78,13 @@ export function mountConversationList(root) {
       conversation, conversation.id === activeId, conversationTitle(conversation),
       last && last.sender_id ? displayName(last.sender_id) : "",
       peerId ? state.presence.get(peerId) || "" : "", formatListTime(last ? last.created_at : conversation.last_activity_at),
+      shownDraft(conversation),
     ]);
+  }
+
+  /** The draft the row shows: none for the conversation open beside the list (it is being typed). */
+  function shownDraft(conversation) {
+    return conversation.id === activeId ? "" : draftText(conversation.id).replace(/\s+/g, " ").trim();
   }
 
   function row(conversation) {
@@ -111,6 +120,7 @@ export function mountConversationList(root) {
     if (fromOther && conversation.kind !== "direct" && last.kind !== "system" && !last.recalled) {
       summary = `${displayName(last.sender_id)}: ${summary}`;
     }
+    const draft = shownDraft(conversation);
     const unread = conversation.unread;
     const badge = unread
       ? h("span", { class: ["badge", conversation.muted && "badge-muted"], text: unread > 99 ? "99+" : String(unread),
@@ -128,7 +138,9 @@ export function mountConversationList(root) {
           h("span", { class: "conv-title ellipsis", text: title }),
           h("span", { class: "conv-time", text: formatListTime(last ? last.created_at : conversation.last_activity_at) })),
         h("span", { class: "conv-bottom" },
-          h("span", { class: "conv-preview ellipsis", text: summary || "\u00a0" }),
+          draft
+            ? h("span", { class: "conv-preview ellipsis" }, h("span", { class: "conv-draft", text: t("chats.draft") }), ` ${draft}`)
+            : h("span", { class: "conv-preview ellipsis", text: summary || "\u00a0" }),
           conversation.muted ? h("span", { class: "conv-muted", title: t("chats.muted") }, icon("mute", "icon-sm"),
             h("span", { class: "sr-only", text: t("chats.muted") })) : null,
           badge)),
@@ -189,7 +201,7 @@ export function mountConversationList(root) {
     if (next) next.focus();
   });
 
-  for (const topic of ["conversations", "users", "friends", "presence"]) unsubscribe.push(on(topic, render));
+  for (const topic of ["conversations", "users", "friends", "presence", "drafts"]) unsubscribe.push(on(topic, render));
   renderOffer();
   draw();
 

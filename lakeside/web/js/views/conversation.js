@@ -258,6 +258,7 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       window.removeEventListener("focus", maybeMarkRead);
       document.removeEventListener("keydown", onKey);
       list.destroy();
+      composer.destroy();
       if (panel) panel.destroy();
     },
   };

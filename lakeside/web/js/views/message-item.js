@@ -1,6 +1,7 @@
 // One message in the conversation: avatar, name and time, the bubble (quote, text / sanitized
 // markdown / image / file), reactions, hover actions, and the status line under your own
-// messages (sending, failed with retry, "N unread" in groups, read / unread in direct chats).
+// messages (pending with a clock while in the outbox; failed with the reason, retry and delete;
+// "N unread" in groups, read / unread in direct chats).
 
 import { h } from "../dom.js";
 import { formatDateTime, formatSize, formatTime, messageSummary, systemText } from "../format.js";
@@ -12,6 +13,9 @@ import { renderMarkdown } from "../components/markdown.js";
 
 const URL_OR_MENTION = /(https?:\/\/[^\s<>"'）)]+[^\s<>"'）).,;:!?。，；：！？])|(^|[^\w@])@([a-z][a-z0-9_.-]{2,31}|all)(?![\w-])/gi;
 const THUMB_MAX = 240;
+// What a message in the outbox is doing (outbox.js): waiting for its turn or the network, on its
+// way (no ack yet), or its file uploading.
+const PENDING_TEXT = { queued: "msg.waiting", sending: "msg.sending", uploading: "msg.uploading" };
 
 export function messageKey(message) {
   if (message.client_msg_id && state.me && message.sender_id === state.me.id) return `c:${message.client_msg_id}`;
@@ -177,15 +181,24 @@ function toolbar(message, ctx, actions) {
     button("more", t("msg.more"), (el) => actions.onMore(message, el)));
 }
 
+/** Why the server refused a message, in the user's language where we have it. */
+function refusal(error) {
+  if (!error) return "";
+  const key = `error.${error.code}`;
+  const known = t(key);
+  return known !== key ? known : error.message || "";
+}
+
 function status(message, ctx, actions) {
-  if (message.status === "sending" || message.status === "uploading") {
-    return h("div", { class: "msg-status" }, h("span", { class: "spinner", "aria-hidden": "true" }),
-      h("span", { text: t(message.status === "uploading" ? "msg.uploading" : "msg.sending") }));
+  if (message.pending && PENDING_TEXT[message.status]) {
+    return h("div", { class: ["msg-status", "msg-pending", message.status] }, icon("clock", "icon-sm"),
+      h("span", { text: t(PENDING_TEXT[message.status]) }));
   }
   if (message.status === "failed") {
+    const reason = refusal(message.error);
     return h("div", { class: "msg-status failed", role: "alert" },
       icon("alert", "icon-sm"),
-      h("span", { text: message.error && message.error.status ? `${t("msg.failed")}: ${message.error.message}` : t("msg.failed") }),
+      h("span", { text: reason ? t("msg.failedBecause", { reason }) : t("msg.failed") }),
       h("button", { class: "link-btn", type: "button", text: t("action.retry"), on: { click: () => actions.onRetry(message) } }),
       h("button", { class: "link-btn muted", type: "button", text: t("action.delete"), on: { click: () => actions.onDiscard(message) } }));
   }
