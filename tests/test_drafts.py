@@ -262,15 +262,15 @@ async def test_the_migration_creates_the_drafts_table_exactly(app: FastAPI) -> N
     def downgrade(sync_conn: Any) -> None:
         from alembic import command
 
-        command.downgrade(migrate.alembic_config(sync_conn), "0006")
+        command.downgrade(migrate.alembic_config(sync_conn), "0007")
 
     async with db.read() as conn:
         assert await conn.run_sync(compare) == []
     async with db.engine.begin() as conn:
         await conn.run_sync(downgrade)
-    assert await migrate.current_revision(db) == "0006"
+    assert await migrate.current_revision(db) == "0007"
     await migrate.upgrade(db)
-    assert await migrate.current_revision(db) == migrate.head_revision() == "0007"
+    assert await migrate.current_revision(db) == migrate.head_revision() == "0008"
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -1,7 +1,7 @@
 """drafts that follow their author across devices
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-14 10:00:00.000000
 
 One row per (member, conversation) with unsent text: the body (empty once cleared, so that an
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
