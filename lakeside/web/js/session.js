@@ -6,7 +6,7 @@ import { loadOrgs, resetOrgs } from "./org.js";
 import { Stream } from "./stream.js";
 import { applyEphemeral, applyEvent } from "./sync.js";
 import {
-  emit, loadBlocks, loadConversations, loadFriends, loadPresence, loadRequests, resetState, state,
+  emit, loadBlocks, loadConversations, loadFriends, loadPresence, loadRequests, rememberUser, resetState, state,
 } from "./store.js";
 import { resetTimelines } from "./timeline.js";
 
@@ -21,6 +21,8 @@ export function setSessionEndedHandler(handler) {
 
 export async function startSession(me) {
   state.me = me;
+  // Known from the start, so nothing asks the server who you are.
+  rememberUser({ id: me.id, username: me.username, display_name: me.display_name, avatar_url: me.avatar_url });
   const { position } = await api.get("/sync");
   await Promise.all([loadConversations(), loadFriends(), loadRequests(), loadBlocks().catch(() => {}), loadSessionId(),
     loadOrgs().catch(() => {})]);
@@ -38,7 +40,7 @@ export async function startSession(me) {
   });
   stream.start(position);
   document.addEventListener("visibilitychange", sendPresence);
-  refreshPresence();
+  // Presence is asked for (and told) once the socket is live: see onStatus.
 }
 
 async function loadSessionId() {
