@@ -5,12 +5,17 @@ No browser needed: these run everywhere, through the real app.
 
 from __future__ import annotations
 
+import base64
+import gzip
+import hashlib
+import json
 import re
 from pathlib import Path
 
 import httpx
 
-from lakeside.api.web import CSP, WEB_DIR, build_id
+from lakeside.api.web import CSP, WEB_DIR, preloaded
+from lakeside.api.web import client as web_client
 
 JS_FILES = sorted((WEB_DIR / "js").rglob("*.js"))
 I18N_DIR = WEB_DIR / "js" / "i18n"
@@ -101,34 +106,104 @@ def test_modules_stay_focused() -> None:
         assert lines <= 420, f"{path.relative_to(WEB_DIR)} has {lines} lines: split it"
 
 
+def url_of(asset: str) -> str:
+    return web_client().assets[asset].url
+
+
 async def test_the_page_is_served_with_a_strict_policy(client: httpx.AsyncClient) -> None:
     response = await client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert response.headers["content-security-policy"] == CSP
-    assert "'unsafe-inline'" not in CSP and "'unsafe-eval'" not in CSP
+    policy = response.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+    # The one inline script is the import map, allowed by its hash and nothing else.
+    inline = re.findall(r"<script([^>]*)>(.*?)</script>", response.text, re.S)
+    scripts = [(attrs, body) for attrs, body in inline if "src=" not in attrs]
+    assert [attrs for attrs, _ in scripts] == [' type="importmap"']
+    digest = base64.b64encode(hashlib.sha256(scripts[0][1].encode()).digest()).decode()
+    assert policy == CSP.replace("script-src 'self'", f"script-src 'self' 'sha256-{digest}'")
     assert response.headers["cache-control"] == "no-cache"
-    assert f"/static/{build_id()}/js/app.js" in response.text
+    assert f'src="{url_of("js/app.js")}"' in response.text
     assert "{{" not in response.text
 
 
-async def test_assets_are_cached_for_good_under_their_build_id(client: httpx.AsyncClient) -> None:
-    current = await client.get(f"/static/{build_id()}/js/app.js")
+async def test_the_page_is_revalidated_with_its_etag(client: httpx.AsyncClient) -> None:
+    first = await client.get("/")
+    again = await client.get("/", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["cache-control"] == "no-cache"
+
+
+async def test_the_import_map_names_every_module_by_its_hash(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/")).text
+    mapping = json.loads(re.search(r'<script type="importmap">(.*?)</script>', page, re.S)[1])["imports"]
+    for path in JS_FILES:
+        name = path.relative_to(WEB_DIR).as_posix()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        stem, ext = name.rsplit(".", 1)
+        assert mapping[f"/static/{name}"] == f"/static/{stem}.{digest}.{ext}"
+    # The import map comes before any module is loaded or preloaded.
+    assert page.index('type="importmap"') < page.index("modulepreload") < page.index('type="module"')
+
+
+async def test_only_the_log_in_page_is_preloaded(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/")).text
+    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', page)
+    assert preloads == [url_of(name) for name in preloaded(web_client().assets)]
+    names = set(preloaded(web_client().assets))
+    assert {"js/api.js", "js/i18n/index.js", "js/views/login.js"} <= names
+    # The app itself, its dictionaries and its sections wait for first use.
+    assert not names & {
+        "js/views/shell.js",
+        "js/session.js",
+        "js/store.js",
+        "js/i18n/en.js",
+        "js/views/chats.js",
+    }
+
+
+async def test_assets_are_cached_for_good_under_their_hashed_names(client: httpx.AsyncClient) -> None:
+    current = await client.get(url_of("js/app.js"))
     assert current.status_code == 200
     assert current.headers["content-type"].startswith("text/javascript")
-    assert "immutable" in current.headers["cache-control"]
-    stale = await client.get("/static/0123456789ab/css/base.css")
-    assert stale.status_code == 200
-    assert stale.headers["content-type"].startswith("text/css")
-    assert stale.headers["cache-control"] == "no-cache"
+    assert current.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert current.content == (WEB_DIR / "js" / "app.js").read_bytes()
+    # A page of an older release asks for names that are no longer current: it gets today's file,
+    # uncached (a stale hash, a plain name, the old per-release prefix).
+    for stale in (
+        "/static/css/base.0123456789.css",
+        "/static/css/base.css",
+        "/static/0123456789ab/css/base.css",
+    ):
+        response = await client.get(stale)
+        assert response.status_code == 200, stale
+        assert response.headers["content-type"].startswith("text/css")
+        assert response.headers["cache-control"] == "no-cache"
+        assert response.content == (WEB_DIR / "css" / "base.css").read_bytes()
+
+
+async def test_text_is_served_gzipped_to_browsers_that_take_it(client: httpx.AsyncClient) -> None:
+    for path in ("/", url_of("js/views/shell.js"), url_of("css/base.css")):
+        zipped = await client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert zipped.headers["content-encoding"] == "gzip", path
+        assert zipped.headers["vary"] == "Accept-Encoding"
+        assert int(zipped.headers["content-length"]) < len(zipped.content) / 2  # decoded by httpx
+        plain = await client.get(path, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.content == zipped.content
+    # Compressed once, at start: the same bytes every time.
+    first = await client.get(url_of("js/app.js"), headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(web_client().assets["js/app.js"].gzipped or b"") == first.content
 
 
 async def test_nothing_outside_the_client_is_served(client: httpx.AsyncClient) -> None:
     for path in (
-        f"/static/{build_id()}/../api/web.py",
-        f"/static/{build_id()}/%2e%2e/%2e%2e/config.py",
-        f"/static/{build_id()}/js/missing.js",
-        f"/static/{build_id()}/index.html",
+        "/static/../api/web.py",
+        "/static/%2e%2e/%2e%2e/config.py",
+        "/static/js/missing.js",
+        "/static/js/missing.0123456789.js",
+        "/static/index.html",
+        "/static/0123456789ab/../../api/web.py",
     ):
         response = await client.get(path)
         assert response.status_code == 404, path

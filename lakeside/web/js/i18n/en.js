@@ -4,12 +4,14 @@ export default {
   "list.separator": ", ",
   "boot.failed": "lakeside could not be reached.",
 
+  "app.loadFailed": "This part of lakeside could not be loaded. A new version may be out: reload the page.",
   "action.back": "Back",
   "action.cancel": "Cancel",
   "action.close": "Close",
   "action.delete": "Delete",
   "action.download": "Download",
   "action.ok": "OK",
+  "action.reload": "Reload",
   "action.retry": "Retry",
   "action.save": "Save",
 

@@ -4,12 +4,14 @@ export default {
   "list.separator": "、",
   "boot.failed": "无法连接到 lakeside。",
 
+  "app.loadFailed": "这部分内容加载失败，可能已有新版本，请重新加载页面。",
   "action.back": "返回",
   "action.cancel": "取消",
   "action.close": "关闭",
   "action.delete": "删除",
   "action.download": "下载",
   "action.ok": "确定",
+  "action.reload": "重新加载",
   "action.retry": "重试",
   "action.save": "保存",
 
