@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.store.dialects import dialect_of
 from lakeside.store.tables import conversation_members as members
-from lakeside.store.tables import conversations, messages, users
+from lakeside.store.tables import conversations, messages, organizations, users
 
 
 def direct_key(a: int, b: int) -> str:
@@ -168,7 +168,8 @@ async def list_for_user(
     only: list[int] | None = None,
 ) -> list[Row[Any]]:
     """The user's conversations, most recent activity first, with the newest message (if any)
-    found through the (conversation_id, seq) unique index rather than a scan."""
+    found through the (conversation_id, seq) unique index rather than a scan, and for an
+    organization's conversation the organization's message windows."""
     last = messages.alias("last")
     query = (
         select(
@@ -183,8 +184,11 @@ async def list_for_user(
             last.c.body.label("last_body"),
             last.c.created_at.label("last_created_at"),
             last.c.recalled_at.label("last_recalled_at"),
+            organizations.c.recall_window_seconds.label("org_recall_window_seconds"),
+            organizations.c.edit_window_seconds.label("org_edit_window_seconds"),
         )
         .join(members, members.c.conversation_id == conversations.c.id)
+        .outerjoin(organizations, organizations.c.id == conversations.c.organization_id)
         .outerjoin(
             last, and_(last.c.conversation_id == conversations.c.id, last.c.seq == conversations.c.last_seq)
         )

@@ -109,7 +109,8 @@ async def test_the_log_in_page_stays_within_its_budget(
         await page.goto(server.url + "/", wait_until="networkidle")
         await expect(page.locator("#f-login")).to_be_visible()
         print(meter.report(f"log-in page again ({locale})"))
-        assert sorted(path for path in meter.paths() if not path.startswith("static/img/")) == ["", "api/v1/me"]
+        fetched = sorted(path for path in meter.paths() if not path.startswith("static/img/"))
+        assert fetched == ["", "api/v1/me"]
     finally:
         await context.close()
 

@@ -24,7 +24,7 @@ FEATURES = ("", "workspace.", "ding.", "growth.")
 DICTIONARIES = {lang: [I18N_DIR / f"{feature}{lang}.js" for feature in FEATURES] for lang in ("en", "zh-CN")}
 # Keys built at run time, e.g. t(`presence.${status}`): every value they can take.
 DYNAMIC_KEYS = {
-    "presence.": ["online", "away", "offline"],
+    "presence.": ["online", "away", "offline", "unknown"],
     "role.": ["owner", "admin", "member"],
     "login.reason.": ["expired", "revoked"],
     "system.": [

@@ -19,8 +19,8 @@ function fmt(options) {
   return formatters.get(key);
 }
 
-export function formatTime(ms) {
-  return fmt({ hour: "2-digit", minute: "2-digit", hour12: false }).format(ms);
+export function formatTime(ms, { seconds = false } = {}) {
+  return fmt({ hour: "2-digit", minute: "2-digit", ...(seconds ? { second: "2-digit" } : {}), hour12: false }).format(ms);
 }
 
 /** For the conversation list: 14:05, Yesterday, Tue, 3/5, 2023/3/5. */

@@ -33,6 +33,8 @@ export async function startSession(me) {
       const wasLive = state.connection === "live";
       state.connection = status;
       emit("connection", status);
+      // Presence shows as unknown while the socket is down (store.presenceOf): redraw it.
+      if ((status === "live") !== wasLive) emit("presence");
       if (status === "live" && !wasLive) refreshPresence();
     },
     onAuthLost: () => endSession("expired"),
@@ -74,8 +76,9 @@ async function startFresh(attempt = 0) {
   }
 }
 
-export function sendTyping(conversationId) {
-  if (stream) stream.send({ op: "typing", conversation_id: conversationId });
+/** You are typing in a conversation, or (`stopped`) you cleared the input. */
+export function sendTyping(conversationId, { stopped = false } = {}) {
+  if (stream) stream.send({ op: "typing", conversation_id: conversationId, ...(stopped ? { stopped: true } : {}) });
 }
 
 export async function logout() {

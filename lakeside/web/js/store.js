@@ -192,6 +192,13 @@ export async function loadBlocks() {
 
 // -- presence -----------------------------------------------------------------------------------
 
+/** Someone's presence as this device knows it: "unknown" while its own socket is down, since
+ *  nothing it shows then is current. */
+export function presenceOf(userId) {
+  if (state.connection !== "live") return "unknown";
+  return state.presence.get(userId) || "offline";
+}
+
 export function setPresence(userId, status) {
   if (state.presence.get(userId) === status) return;
   state.presence.set(userId, status);

@@ -97,6 +97,7 @@ export default {
   "msg.edited": "(edited)",
   "msg.recall": "Recall",
   "msg.readBy": "Read by…",
+  "msg.recallUntil": "Recall (until {time})",
   "msg.recalledBy": "{name} recalled a message",
   "msg.recalledByYou": "You recalled a message",
   "msg.quoteRecalled": "This message was recalled",
@@ -127,6 +128,7 @@ export default {
   "presence.online": "Online",
   "presence.away": "Away",
   "presence.offline": "Offline",
+  "presence.unknown": "Status unknown",
 
   "role.owner": "Owner",
   "role.admin": "Admin",

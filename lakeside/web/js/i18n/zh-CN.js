@@ -97,6 +97,7 @@ export default {
   "msg.edited": "（已编辑）",
   "msg.recall": "撤回",
   "msg.readBy": "查看已读",
+  "msg.recallUntil": "撤回（{time} 前）",
   "msg.recalledBy": "{name} 撤回了一条消息",
   "msg.recalledByYou": "你撤回了一条消息",
   "msg.quoteRecalled": "该消息已撤回",
@@ -127,6 +128,7 @@ export default {
   "presence.online": "在线",
   "presence.away": "离开",
   "presence.offline": "离线",
+  "presence.unknown": "状态未知",
 
   "role.owner": "群主",
   "role.admin": "管理员",

@@ -67,6 +67,7 @@ export function mountDingBanner(shell) {
   render();
 
   return {
+    el,
     destroy() {
       for (const fn of unsubscribe) fn();
       shell.classList.remove("with-ding-banner");

@@ -99,8 +99,13 @@ export function mountShell(root) {
   const banner = h("div", { class: "conn-banner", role: "status", hidden: true });
   const shell = h("div", { class: "shell" }, rail, listPane, mainPane);
   replaceChildren(root, shell, banner);
-  // DINGs waiting for confirmation stay pinned above every section.
+  // DINGs waiting for confirmation stay pinned above every section. The connection banner floats
+  // just below it, never over it (--above: the DING banner's height, 0 while it is hidden).
   const dingBanner = mountDingBanner(shell);
+  const stackBanners = new ResizeObserver(() => {
+    banner.style.setProperty("--above", `${dingBanner.el.hidden ? 0 : dingBanner.el.offsetHeight}px`);
+  });
+  stackBanners.observe(dingBanner.el);
 
   let sectionName = null;
   let controller = null;
@@ -179,6 +184,7 @@ export function mountShell(root) {
   return {
     destroy() {
       destroyed = true;
+      stackBanners.disconnect();
       for (const fn of unsubscribe) fn();
       if (controller) controller.destroy();
       dingBanner.destroy();
