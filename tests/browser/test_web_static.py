@@ -33,6 +33,7 @@ DYNAMIC_KEYS = {
         "members_added",
         "member_removed",
         "member_left",
+        "member_joined",
         "owner_changed",
     ],
     "nav.": [

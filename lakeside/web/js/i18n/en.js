@@ -1,6 +1,7 @@
 // English.
 export default {
   "you": "You",
+  "user.unknown": "Unknown user",
   "list.separator": ", ",
   "boot.failed": "lakeside could not be reached.",
 
@@ -244,6 +245,10 @@ export default {
   "system.members_added": "{actor} added {names}",
   "system.member_removed": "{actor} removed {names}",
   "system.member_left": "{names} left the group",
+  "system.member_joined": "{names} joined the group",
+  "system.joinedMany": "{names} and {more} others joined the group",
+  "system.foldMore": "Show all {n}",
+  "system.foldLess": "Show less",
   "system.owner_changed": "{actor} made {names} the owner",
   "system.unknown": "The group was updated",
 

@@ -1,6 +1,7 @@
 // 简体中文.
 export default {
   "you": "你",
+  "user.unknown": "未知用户",
   "list.separator": "、",
   "boot.failed": "无法连接到 lakeside。",
 
@@ -244,6 +245,10 @@ export default {
   "system.members_added": "{actor} 邀请 {names} 加入了群聊",
   "system.member_removed": "{actor} 将 {names} 移出了群聊",
   "system.member_left": "{names} 退出了群聊",
+  "system.member_joined": "{names} 加入了群聊",
+  "system.joinedMany": "{names}等 {n} 人加入了群聊",
+  "system.foldMore": "展开 {n} 条",
+  "system.foldLess": "收起",
   "system.owner_changed": "{actor} 将群主转让给 {names}",
   "system.unknown": "群信息已更新",
 

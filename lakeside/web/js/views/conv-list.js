@@ -75,6 +75,7 @@ export function mountConversationList(root) {
       conversation, conversation.id === activeId, conversationTitle(conversation),
       last && last.sender_id ? displayName(last.sender_id) : "",
       peerId ? presenceOf(peerId) : "", formatListTime(last ? last.created_at : conversation.last_activity_at),
+      last ? messageSummary(last) : "", // names in a system line arrive later
     ]);
   }
 
