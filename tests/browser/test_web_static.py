@@ -45,7 +45,8 @@ DYNAMIC_KEYS = {
     # The admin pages' navigation, DING escalation steps, invitation expiries and states.
     "admin.": [
         *["settings", "members", "departments", "invitations", "requests", "ding"],
-        *["dingApp", "dingEmail", "dingSms", "dingVoice", "dingAppHint", "dingEmailHint", "dingChannelHint"],
+        *["dingApp", "dingEmail", "dingSms", "dingVoice", "dingAppHint", "dingEmailHint", "dingSmsHint"],
+        "dingVoiceHint",
         *["expires1d", "expires7d", "expires30d", "expiresNever"],
         *["stateActive", "stateExpired", "stateUsedUp", "stateRevoked"],
     ],
@@ -85,6 +86,53 @@ def test_every_text_exists_in_both_languages() -> None:
     assert used - english == set(), "texts used but not translated"
     unused = {key for key in english - used if not key.startswith("error.")}
     assert unused == set(), "translations nobody uses"
+
+
+CJK = re.compile(r"[\u3000-\u303f\uff00-\uffef\u3400-\u9fff]")
+CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]")
+
+
+def dictionary_entries(path: Path) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    return dict(re.findall(r'^\s*"([^"]+)":\s*"((?:[^"\\]|\\.)*)"', text, re.MULTILINE))
+
+
+def test_punctuation_and_words_come_from_the_dictionaries() -> None:
+    """ "研发中心（Leader）" in English: brackets, separators and words of one language written
+    into the code show up in the other. The code has none (outside comments and a regex's
+    character class); the English dictionaries have no Chinese punctuation."""
+    for path in JS_FILES:
+        if "i18n" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.strip()
+            if code.startswith(("//", "*", "/*")):
+                continue
+            code = re.sub(r"\s//\s.*$", "", code)
+            code = re.sub(r"\[[^\]]*\]", "", code)
+            assert not CJK.search(code), f"{path.relative_to(WEB_DIR)}:{number}: {line.strip()}"
+    for path in DICTIONARIES["en"]:
+        for key, text in dictionary_entries(path).items():
+            assert not CJK_PUNCTUATION.search(text), f"{path.name} {key}: {text}"
+
+
+def test_no_two_fields_share_a_hint() -> None:
+    """A hint explains one setting: a page that gives two fields the same one says nothing
+    about either. Each hint key is used once per module, and no two hints read the same."""
+    for path in JS_FILES:
+        if "i18n" in path.parts:
+            continue
+        uses = re.findall(r'"([a-zA-Z][\w.]*Hint)"', path.read_text(encoding="utf-8"))
+        repeated = {key for key in uses if uses.count(key) > 1}
+        assert not repeated, f"{path.relative_to(WEB_DIR)} gives several fields {repeated}"
+    for paths in DICTIONARIES.values():
+        hints: dict[str, str] = {}
+        for path in paths:
+            hints.update(
+                {key: text for key, text in dictionary_entries(path).items() if key.endswith("Hint")}
+            )
+        texts = list(hints.values())
+        assert len(set(texts)) == len(texts), [key for key, text in hints.items() if texts.count(text) > 1]
 
 
 def test_the_source_never_turns_strings_into_markup() -> None:

@@ -91,6 +91,13 @@ export function getUser(id) {
   return null;
 }
 
+/** Resolves once each of these users is known (or known not to exist), for views that name
+ *  people in text and would rather not draw "#8" first. */
+export async function ensureUsers(ids) {
+  for (const id of new Set(ids)) if (id !== null && id !== undefined) getUser(id);
+  await Promise.all([...new Set(ids)].map((id) => pendingUsers.get(id)).filter(Boolean));
+}
+
 /** What to call a user: your remark for a friend, else their display name. */
 export function displayName(id, fallback = "") {
   if (state.me && id === state.me.id) return state.me.display_name;
