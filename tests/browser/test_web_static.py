@@ -16,6 +16,7 @@ import httpx
 
 from lakeside.api.web import CSP, WEB_DIR, preloaded
 from lakeside.api.web import client as web_client
+from lakeside.services.audit import ACTIONS as AUDIT_ACTIONS
 
 JS_FILES = sorted((WEB_DIR / "js").rglob("*.js"))
 I18N_DIR = WEB_DIR / "js" / "i18n"
@@ -47,13 +48,16 @@ DYNAMIC_KEYS = {
         *["settings", "members", "departments", "invitations", "requests", "ding"],
         *["dingApp", "dingEmail", "dingSms", "dingVoice", "dingAppHint", "dingEmailHint", "dingSmsHint"],
         "dingVoiceHint",
-        *["expires1d", "expires7d", "expires30d", "expiresNever"],
+        *["expires1d", "expires7d", "expires30d", "expiresNever", "audit"],
         *["stateActive", "stateExpired", "stateUsedUp", "stateRevoked"],
     ],
     "admin.contactState.": ["pending", "accepted", "declined", "revoked"],
     "admin.requests.": ["pending", "approved", "rejected"],
     # A campaign's state (growth engine).
     "growth.status.": ["scheduled", "running", "closing", "ended"],
+    # The audit log: every action the server records, and their families.
+    "audit.action.": sorted(AUDIT_ACTIONS),
+    "audit.family.": sorted({action.split(".")[0] for action in AUDIT_ACTIONS}),
 }
 
 
@@ -133,6 +137,18 @@ def test_no_two_fields_share_a_hint() -> None:
             )
         texts = list(hints.values())
         assert len(set(texts)) == len(texts), [key for key, text in hints.items() if texts.count(text) > 1]
+
+
+def test_the_audit_page_knows_every_action_the_server_records() -> None:
+    source = (WEB_DIR / "js" / "views" / "admin-audit.js").read_text(encoding="utf-8")
+    block = re.search(r"export const AUDIT_ACTIONS = \{(.*?)\n\};", source, re.S)
+    assert block is not None
+    listed = {
+        f"{family}.{name}"
+        for family, names in re.findall(r"(\w+): \[([^\]]*)\]", block[1])
+        for name in re.findall(r'"(\w+)"', names)
+    }
+    assert listed == set(AUDIT_ACTIONS)
 
 
 def test_the_source_never_turns_strings_into_markup() -> None:
