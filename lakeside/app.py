@@ -209,6 +209,9 @@ def build_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    # The web client is read, hashed and gzipped once per process, here rather than on the
+    # first visit (and a broken page template fails the start, not a visitor).
+    web.client()
     # Sockets are handed to the gateway before the middleware stack (LakesideApp); the route
     # stays, first, for anything that routes through the router (mounts, url_path_for).
     app.router.routes.insert(0, WebSocketRoute(STREAM_PATH, stream_endpoint, name="stream"))

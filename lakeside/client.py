@@ -187,9 +187,13 @@ class Subscription:
         if self._ws is not None:
             await self._ws.close()
 
-    async def typing(self, conversation_id: int) -> None:
+    async def typing(self, conversation_id: int, *, stopped: bool = False) -> None:
+        """Tell the conversation you are typing; ``stopped=True`` once the input is cleared."""
         if self._ws is not None:
-            await self._ws.send(orjson.dumps({"op": "typing", "conversation_id": conversation_id}).decode())
+            frame: dict[str, Any] = {"op": "typing", "conversation_id": conversation_id}
+            if stopped:
+                frame["stopped"] = True
+            await self._ws.send(orjson.dumps(frame).decode())
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         return self._iterate()

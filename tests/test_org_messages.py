@@ -45,6 +45,27 @@ async def test_the_organizations_recall_window_applies(people: dict[str, Person]
     assert error_code(response) == "RECALL_WINDOW_PASSED"
 
 
+async def test_the_conversation_tells_its_windows(people: dict[str, Person]) -> None:
+    """A client offers recall and edit only while they are open: the conversation says how long."""
+    boss, zhangsan = people["admin"], people["zhangsan"]
+    org = await company(boss, [zhangsan])
+    room = await _all_staff(zhangsan)
+    direct = await zhangsan.post("/api/v1/conversations/direct", json={"user_id": boss.id})
+    assert direct.status_code in (200, 201), direct.text
+    social = direct.json()
+    assert (social["recall_window_seconds"], social["edit_window_seconds"]) == (120, 86400)
+    shown = (await zhangsan.get(f"/api/v1/conversations/{room}")).json()
+    assert (shown["recall_window_seconds"], shown["edit_window_seconds"]) == (86400, 86400)
+    response = await boss.patch(
+        f"/api/v1/orgs/{org['id']}", json={"recall_window_seconds": 600, "edit_window_seconds": 300}
+    )
+    assert response.status_code == 200, response.text
+    listed = (await zhangsan.get("/api/v1/conversations", params={"limit": 200})).json()["conversations"]
+    windows = {c["id"]: (c["recall_window_seconds"], c["edit_window_seconds"]) for c in listed}
+    assert windows[room] == (600, 300)
+    assert windows[social["id"]] == (120, 86400)
+
+
 async def test_an_organization_can_turn_read_receipts_off(people: dict[str, Person]) -> None:
     boss, zhangsan, lisi = people["admin"], people["zhangsan"], people["lisi"]
     org = await company(boss, [zhangsan, lisi])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -274,6 +275,37 @@ async def test_typing_and_presence_reach_the_partner(server: str) -> None:
         hidden = await stranger.request("GET", "/api/v1/presence", params={"user_ids": str(alice.user["id"])})  # type: ignore[index]
         assert hidden[0]["last_seen_at"] is None
         await stranger.close()
+    for client in (alice, bob):
+        await client.close()
+
+
+async def test_typing_stops_when_the_input_is_cleared(server: str) -> None:
+    """A "stopped" follows a "started" at once (it is not held back by the 2 s limit of starts),
+    carries an expiry an older client lets lapse at once, and a stop with no start is dropped."""
+    alice = await make_client(server, "alice", "Alice")
+    bob = await make_client(server, "bob", "Bob")
+    await friends(alice, bob)
+    conversation = await alice.open_direct(bob.user["id"])  # type: ignore[index]
+
+    async def next_typing(subscription: Any) -> dict[str, Any]:
+        while True:
+            event = await subscription.next(5)
+            if event.get("type") == "typing":
+                return dict(event)
+
+    async with bob.subscribe() as on_bob, alice.subscribe() as on_alice:
+        await on_alice.typing(conversation["id"], stopped=True)  # nothing started: dropped
+        await on_alice.typing(conversation["id"])
+        started = await next_typing(on_bob)
+        assert started["op"] == "started" and started["data"]["expires_in_ms"] == 6000
+        await on_alice.typing(conversation["id"], stopped=True)
+        stopped = await next_typing(on_bob)
+        assert stopped["op"] == "stopped" and stopped["conversation_id"] == conversation["id"]
+        assert stopped["data"] == {"user_id": alice.user["id"], "expires_in_ms": 1}  # type: ignore[index]
+        await on_alice.typing(conversation["id"], stopped=True)  # stopped already: dropped
+        await on_alice.typing(conversation["id"])  # within 2 s of the last start: dropped
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(next_typing(on_bob), 0.5)
     for client in (alice, bob):
         await client.close()
 

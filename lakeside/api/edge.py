@@ -17,6 +17,11 @@ these were a sizeable part of what a request cost beyond the work itself.
   with 400 ``INVALID_CHARACTERS`` before routing: no route could look such a name up, and
   PostgreSQL refuses it outright (request bodies are checked by their models:
   lakeside.domain.inputs).
+- **Compression.** A text response (HTML, JSON, JavaScript, CSS, CSV, SVG, plain text) of at
+  least ``GZIP_MIN_BYTES``, sent in one piece with status 200, is gzipped when the client accepts
+  it. Streamed responses (a body in several messages: file downloads, exports) and responses that
+  already carry a ``Content-Encoding`` (the web client's assets, compressed once at start) pass
+  untouched, as do WebSockets, which never come through here as HTTP.
 - **Unhandled errors.** An exception that escapes the app would otherwise be answered by
   Starlette's outermost middleware, past this one; it is answered here instead (the same
   ``INTERNAL`` body as the API's error handler), so a 500 carries the request id and the security
@@ -26,6 +31,8 @@ these were a sizeable part of what a request cost beyond the work itself.
 
 from __future__ import annotations
 
+import re
+import zlib
 from typing import Any
 
 import orjson
@@ -41,6 +48,16 @@ SECURITY_HEADERS = (
     (b"x-frame-options", b"DENY"),
 )
 PAYLOAD_TOO_LARGE = 413
+# Below about one packet, compressing saves no round trip and costs the server time.
+GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 6
+COMPRESSIBLE_TYPES = (
+    b"text/",
+    b"application/json",
+    b"application/javascript",
+    b"application/problem+json",
+    b"image/svg+xml",
+)
 INTERNAL_ERROR = orjson.dumps(error_body("INTERNAL", "Something went wrong on the server."))
 
 
@@ -74,9 +91,10 @@ class Edge:
         request_address.set(client[0] if client else "")
         rid_header = (REQUEST_ID_HEADER, rid.encode())
         started = False
+        held: Message | None = None  # a response start waiting for its body: compress or not
 
         async def send_edge(message: Message) -> None:
-            nonlocal started
+            nonlocal started, held
             if message["type"] == "http.response.start":
                 started = True
                 headers = [h for h in message.get("headers", ()) if h[0].lower() != REQUEST_ID_HEADER]
@@ -84,6 +102,23 @@ class Edge:
                 present = {name.lower() for name, _ in headers}
                 headers.extend(item for item in SECURITY_HEADERS if item[0] not in present)
                 message["headers"] = headers
+                if message.get("status") == 200 and _compressible(headers):
+                    held = message
+                    return
+            elif held is not None:
+                start, held = held, None
+                body = message.get("body", b"")
+                if not message.get("more_body", False) and len(body) >= GZIP_MIN_BYTES:
+                    start["headers"] = _vary(start["headers"])
+                    if accepts_gzip(_header(scope, b"accept-encoding") or b""):
+                        body = _gzip(body)
+                        start["headers"] = [h for h in start["headers"] if h[0].lower() != b"content-length"]
+                        start["headers"] += [
+                            (b"content-encoding", b"gzip"),
+                            (b"content-length", str(len(body)).encode()),
+                        ]
+                        message = {"type": "http.response.body", "body": body}
+                await send(start)
             await send(message)
 
         try:
@@ -115,6 +150,8 @@ class Edge:
                         break
             await self.app(scope, receive, send_edge)
         except Exception:
+            if held is not None:  # the response's start was held back, so it never left
+                held, started = None, False
             if not started:
                 await send_edge(
                     {
@@ -137,6 +174,43 @@ async def _answer(send: Send, status: int, body: bytes, *, close: bool = False) 
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def accepts_gzip(value: bytes | str) -> bool:
+    """Whether an Accept-Encoding header takes gzip (``gzip``, or ``*``, without ``q=0``)."""
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    for item in text.lower().split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            quality = params.replace(" ", "")
+            return not re.fullmatch(r"q=0(\.0*)?", quality)
+    return False
+
+
+def _compressible(headers: list[tuple[bytes, bytes]]) -> bool:
+    """A text type, not encoded yet, not a range and not a file (FileResponse offers ranges)."""
+    kind = b""
+    for name, value in headers:
+        lower = name.lower()
+        if lower in (b"content-encoding", b"content-range", b"accept-ranges"):
+            return False
+        if lower == b"content-type":
+            kind = value.lower()
+    return kind.startswith(COMPRESSIBLE_TYPES)
+
+
+def _vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            if b"accept-encoding" not in value.lower():
+                headers[index] = (name, value + b", Accept-Encoding")
+            return headers
+    return [*headers, (b"vary", b"Accept-Encoding")]
+
+
+def _gzip(body: bytes) -> bytes:
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+    return compressor.compress(body) + compressor.flush()
 
 
 def _header(scope: Scope, name: bytes, *, last: bool = False) -> bytes | None:

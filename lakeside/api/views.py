@@ -101,6 +101,12 @@ class ConversationOut(BaseModel):
     peer_read_seq: int | None
     last_message: PreviewOut | None
     draft: DraftOut | None = Field(default=None, description="Your draft here, if you ever saved one.")
+    recall_window_seconds: int = Field(
+        description="How long after sending a member may recall (撤回) their message here: the "
+        "server's setting, or in an organization's conversation the organization's. Owners and "
+        "admins of an organization's group may recall any message at any time."
+    )
+    edit_window_seconds: int = Field(description="How long after sending a message may be edited here.")
 
 
 class ConversationPage(BaseModel):

@@ -208,6 +208,7 @@ async def _read(
     websocket: WebSocket, connection: Connection, services: Services, hub: Hub, user: AuthUser, idle: int
 ) -> None:
     last_typing: dict[int, float] = {}
+    typing_shown: set[int] = set()  # conversations told "started" and not "stopped" since
     while not connection.closed:
         try:
             # asyncio.timeout, not wait_for: wait_for wraps every receive in a task of its own.
@@ -227,14 +228,19 @@ async def _read(
         if op == "ping":
             await connection.send_control({"type": "pong", "position": connection.position})
         elif op == "typing":
+            # "started" at most every TYPING_INTERVAL per conversation; "stopped" (the input was
+            # cleared) only after a "started", so a socket relays at most two frames per interval.
             conversation_id = frame.get("conversation_id")
             now = time.monotonic()
-            if (
-                isinstance(conversation_id, int)
-                and conversation_id in connection.conversations
-                and now - last_typing.get(conversation_id, 0) >= TYPING_INTERVAL
-            ):
+            if not isinstance(conversation_id, int) or conversation_id not in connection.conversations:
+                pass
+            elif frame.get("stopped") is True:
+                if conversation_id in typing_shown:
+                    typing_shown.discard(conversation_id)
+                    await hub.publish_typing(connection, conversation_id, stopped=True)
+            elif now - last_typing.get(conversation_id, 0) >= TYPING_INTERVAL:
                 last_typing[conversation_id] = now
+                typing_shown.add(conversation_id)
                 await hub.publish_typing(connection, conversation_id)
         elif op == "presence" and frame.get("status") in ("online", "away"):
             hub.set_status(connection, frame["status"])

@@ -45,6 +45,8 @@ POLL_INTERVAL = 1.0  # safety net: compare with the log this often when the bus 
 PRESENCE_REFRESH = 20.0  # nodes re-announce their users this often ...
 PRESENCE_EXPIRY = 60.0  # ... and forget another node's users after this long without news
 STATUS_RANK = {"offline": 0, "away": 1, "online": 2}
+TYPING_EXPIRY_MS = 6000  # "started": shown this long unless renewed, stopped or a message arrives
+STOPPED_EXPIRY_MS = 1  # "stopped": 1, not 0, which a client may read as "no expiry given"
 SEND_CONCURRENCY = 512  # sends over WebSocket in progress at once on one node (see gateway._read)
 
 
@@ -288,8 +290,12 @@ class Hub:
 
     # -- typing and presence (ephemeral: never stored, never replayed) ------------------------
 
-    async def publish_typing(self, connection: Connection, conversation_id: int) -> None:
+    async def publish_typing(
+        self, connection: Connection, conversation_id: int, *, stopped: bool = False
+    ) -> None:
         news = {"kind": "typing", "conversation_id": conversation_id, "user_id": connection.user_id}
+        if stopped:
+            news["stopped"] = True
         await self.services.presence.publish(news)
 
     async def _consume_ephemeral(self, stream: AsyncIterator[dict[str, Any]]) -> None:
@@ -303,12 +309,18 @@ class Hub:
                 log.exception("hub: bad ephemeral message")
 
     def _relay_typing(self, item: dict[str, Any]) -> None:
+        stopped = bool(item.get("stopped"))
         frame = orjson.dumps(
             {
                 "type": "typing",
-                "op": "started",
+                "op": "stopped" if stopped else "started",
                 "conversation_id": item["conversation_id"],
-                "data": {"user_id": item["user_id"], "expires_in_ms": 6000},
+                # A client that reads only the expiry (as clients before "stopped" did) lets a
+                # stop lapse at once.
+                "data": {
+                    "user_id": item["user_id"],
+                    "expires_in_ms": STOPPED_EXPIRY_MS if stopped else TYPING_EXPIRY_MS,
+                },
             }
         ).decode()
         for connection in list(self.by_conversation.get(item["conversation_id"], ())):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.config import Settings
 from lakeside.domain import text
 from lakeside.domain.events import to_conversation, to_users
 from lakeside.domain.events.messaging import (
@@ -42,6 +43,20 @@ MANAGERS = ("owner", "admin")
 
 def _not_found() -> NotFound:
     return NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
+
+
+def message_windows(
+    settings: Settings, organization_id: int | None, recall: int | None, edit: int | None
+) -> tuple[int, int]:
+    """(recall, edit) windows in seconds of a conversation: WeChat's two minutes to recall in
+    social chats; in an organization's conversations DingTalk's 24 hours, or what the
+    organization set (``recall`` and ``edit``, None for the server's default)."""
+    if not organization_id:
+        return settings.recall_window_social_seconds, settings.edit_window_seconds
+    return (
+        settings.recall_window_org_seconds if recall is None else recall,
+        settings.edit_window_seconds if edit is None else edit,
+    )
 
 
 def conversation_summary(row: Row[Any]) -> dict[str, Any]:
@@ -135,6 +150,12 @@ class Conversations:
         for row in rows:
             view = conversation_summary(row)
             peer = peers.get(row.id)
+            recall, edit = message_windows(
+                self.ctx.settings,
+                row.organization_id,
+                row.org_recall_window_seconds,
+                row.org_edit_window_seconds,
+            )
             view.update(
                 role=row.role,
                 read_seq=row.read_seq,
@@ -146,6 +167,9 @@ class Conversations:
                 peer_read_seq=peer.read_seq if peer is not None else None,
                 last_message=preview(row) if row.last_id is not None else None,
                 draft=draft_view(row.id, row.draft_body, row.draft_updated_at),
+                # So that a client offers recall and edit only while the server would allow them.
+                recall_window_seconds=recall,
+                edit_window_seconds=edit,
             )
             views.append(view)
         return views

@@ -30,7 +30,7 @@ from lakeside.domain.tokens import now_ms
 from lakeside.errors import Forbidden, Invalid, NotFound
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context
-from lakeside.services.conversations import MANAGERS, Conversations
+from lakeside.services.conversations import MANAGERS, Conversations, message_windows
 from lakeside.services.files import Files
 from lakeside.services.growth.activity import Activity
 from lakeside.services.message_writer import Draft, MessageWriter, SendResult
@@ -253,17 +253,12 @@ class Messages:
         return await self._own_view(user.id, view)
 
     async def message_windows(self, conn: AsyncConnection, conversation: Any) -> tuple[int, int]:
-        """(recall, edit) windows in seconds: WeChat's two minutes to recall in social chats;
-        in an organization's conversations DingTalk's 24 hours, or what the organization set."""
-        settings = self.ctx.settings
+        """(recall, edit) windows in seconds (``conversations.message_windows``)."""
         organization_id = getattr(conversation, "organization_id", None)
-        if not organization_id:
-            return settings.recall_window_social_seconds, settings.edit_window_seconds
-        recall, edit = await org_store.message_windows(conn, organization_id)
-        return (
-            settings.recall_window_org_seconds if recall is None else recall,
-            settings.edit_window_seconds if edit is None else edit,
-        )
+        recall, edit = (None, None)
+        if organization_id:
+            recall, edit = await org_store.message_windows(conn, organization_id)
+        return message_windows(self.ctx.settings, organization_id, recall, edit)
 
     async def do_recall(self, user: AuthUser, message_id: int) -> dict[str, Any]:
         """撤回: the content leaves storage (body, search tokens, reactions, the attachment's

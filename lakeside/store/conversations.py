@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lakeside.store.dialects import dialect_of
 from lakeside.store.tables import conversation_drafts as drafts
 from lakeside.store.tables import conversation_members as members
-from lakeside.store.tables import conversations, messages, users
+from lakeside.store.tables import conversations, messages, organizations, users
 
 
 def direct_key(a: int, b: int) -> str:
@@ -180,8 +180,9 @@ async def list_for_user(
     only: list[int] | None = None,
 ) -> list[Row[Any]]:
     """The user's conversations, most recent activity first, with the newest message (if any)
-    found through the (conversation_id, seq) unique index rather than a scan, and the user's
-    draft (if any) through its primary key."""
+    found through the (conversation_id, seq) unique index rather than a scan, the user's draft
+    (if any) through its primary key, and for an organization's conversation the organization's
+    message windows."""
     last = messages.alias("last")
     query = (
         select(
@@ -198,8 +199,11 @@ async def list_for_user(
             last.c.recalled_at.label("last_recalled_at"),
             drafts.c.body.label("draft_body"),
             drafts.c.updated_at.label("draft_updated_at"),
+            organizations.c.recall_window_seconds.label("org_recall_window_seconds"),
+            organizations.c.edit_window_seconds.label("org_edit_window_seconds"),
         )
         .join(members, members.c.conversation_id == conversations.c.id)
+        .outerjoin(organizations, organizations.c.id == conversations.c.organization_id)
         .outerjoin(
             last, and_(last.c.conversation_id == conversations.c.id, last.c.seq == conversations.c.last_seq)
         )

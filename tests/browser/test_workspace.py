@@ -248,7 +248,7 @@ async def test_admins_edit_profiles_roles_contacts_and_ding_escalation(cast: Cas
     await seat.get_by_label("市场部").check()
     await seat.get_by_text("Leader").click()
     await dialog.get_by_role("button", name="Save").click()
-    await expect(row).to_contain_text("市场部（Leader）")
+    await expect(row).to_contain_text("市场部 (Leader)")  # English brackets on an English page
     await expect(row).to_contain_text("#A001")
 
     # The owner appoints Wang an admin; Wang's rail gains the admin pages live.

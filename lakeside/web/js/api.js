@@ -21,6 +21,23 @@ export class ApiError extends Error {
 
 let onUnauthorized = () => {};
 
+// How far this device's clock is from the server's, from the Date header of its answers (whole
+// seconds, so differences within a second and a half count as none). Deadlines the server keeps
+// (a message's recall window) are compared with serverNow(), not the device's clock.
+let clockOffset = 0;
+
+function noteServerDate(response) {
+  const date = Date.parse(response.headers.get("date") || "");
+  if (Number.isNaN(date)) return;
+  const offset = date - Date.now();
+  clockOffset = Math.abs(offset) > 1500 ? offset : 0;
+}
+
+/** The server's time now, as well as this device can tell (milliseconds since the epoch). */
+export function serverNow() {
+  return Date.now() + clockOffset;
+}
+
 /** Called once by the app: what to do when the server says the session is gone. */
 export function setUnauthorizedHandler(handler) {
   onUnauthorized = handler;
@@ -61,6 +78,7 @@ export async function request(method, path, { json, form, query, signal, quiet40
     if (error.name === "AbortError") throw error;
     throw new ApiError(0, "NETWORK", "network error");
   }
+  noteServerDate(response);
   const type = response.headers.get("content-type") || "";
   const payload = type.includes("application/json") ? await response.json().catch(() => null) : null;
   if (!response.ok) {

@@ -19,8 +19,8 @@ function fmt(options) {
   return formatters.get(key);
 }
 
-export function formatTime(ms) {
-  return fmt({ hour: "2-digit", minute: "2-digit", hour12: false }).format(ms);
+export function formatTime(ms, { seconds = false } = {}) {
+  return fmt({ hour: "2-digit", minute: "2-digit", ...(seconds ? { second: "2-digit" } : {}), hour12: false }).format(ms);
 }
 
 /** For the conversation list: 14:05, Yesterday, Tue, 3/5, 2023/3/5. */
@@ -76,21 +76,31 @@ export function colorIndex(id) {
   return hash % 8;
 }
 
-function nameOrYou(id) {
+export function nameOrYou(id) {
   return state.me && id === state.me.id ? t("you") : displayName(id);
 }
 
-/** The sentence a system message stands for ("张三 added 李四"). */
-export function systemText(message) {
-  let data = {};
+/** What a system message's body says: {action, user_ids, title}; null if it is not JSON. */
+export function systemData(message) {
   try {
-    data = JSON.parse(message.body || "{}");
+    const data = JSON.parse(message.body || "{}");
+    return data && typeof data === "object" ? data : null;
   } catch {
-    return message.body;
+    return null;
   }
+}
+
+/** The sentence a system message stands for ("张三 added 李四", "张三 joined the group"). */
+export function systemText(message) {
+  const data = systemData(message);
+  if (!data) return message.body;
+  const ids = data.user_ids || [];
+  // Someone who joined by themselves (an invitation link, an approved request) "joined"; nobody
+  // "added" themselves.
+  const action = data.action === "members_added" && ids.length === 1 && ids[0] === message.sender_id ? "member_joined" : data.action;
   const actor = nameOrYou(message.sender_id);
-  const names = (data.user_ids || []).map(nameOrYou).join(t("list.separator"));
-  const key = `system.${data.action}`;
+  const names = ids.map(nameOrYou).join(t("list.separator"));
+  const key = `system.${action}`;
   const text = t(key, { actor, names, title: data.title || "" });
   return text === key ? t("system.unknown") : text;
 }

@@ -10,7 +10,7 @@ import { handleReply, startOutbox, stopOutbox } from "./outbox.js";
 import { Stream } from "./stream.js";
 import { applyEphemeral, applyEvent } from "./sync.js";
 import {
-  emit, loadBlocks, loadConversations, loadFriends, loadPresence, loadRequests, resetState, state,
+  emit, loadBlocks, loadConversations, loadFriends, loadPresence, loadRequests, rememberUser, resetState, state,
 } from "./store.js";
 import { resetTimelines } from "./timeline.js";
 
@@ -25,6 +25,8 @@ export function setSessionEndedHandler(handler) {
 
 export async function startSession(me) {
   state.me = me;
+  // Known from the start, so nothing asks the server who you are.
+  rememberUser({ id: me.id, username: me.username, display_name: me.display_name, avatar_url: me.avatar_url });
   const { position } = await api.get("/sync");
   await Promise.all([loadConversations(), loadFriends(), loadRequests(), loadBlocks().catch(() => {}), loadSessionId(),
     loadOrgs().catch(() => {})]);
@@ -37,6 +39,8 @@ export async function startSession(me) {
       const wasLive = state.connection === "live";
       state.connection = status;
       emit("connection", status);
+      // Presence shows as unknown while the socket is down (store.presenceOf): redraw it.
+      if ((status === "live") !== wasLive) emit("presence");
       if (status === "live" && !wasLive) refreshPresence();
     },
     onAuthLost: () => endSession("expired"),
@@ -44,7 +48,7 @@ export async function startSession(me) {
   });
   stream.start(position);
   document.addEventListener("visibilitychange", sendPresence);
-  refreshPresence();
+  // Presence is asked for (and told) once the socket is live: see onStatus.
 }
 
 async function loadSessionId() {
@@ -79,8 +83,9 @@ async function startFresh(attempt = 0) {
   }
 }
 
-export function sendTyping(conversationId) {
-  if (stream) stream.send({ op: "typing", conversation_id: conversationId });
+/** You are typing in a conversation, or (`stopped`) you cleared the input. */
+export function sendTyping(conversationId, { stopped = false } = {}) {
+  if (stream) stream.send({ op: "typing", conversation_id: conversationId, ...(stopped ? { stopped: true } : {}) });
 }
 
 export async function logout() {

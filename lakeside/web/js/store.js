@@ -2,6 +2,7 @@
 // topics; sync.js (server events) and the views' actions write to it and publish.
 
 import { api } from "./api.js";
+import { t } from "./i18n/index.js";
 
 export const state = {
   me: null,
@@ -42,6 +43,7 @@ export function resetState() {
   state.sessionId = null;
   state.conversations.clear();
   state.users.clear();
+  missingUsers.clear();
   state.friends.clear();
   state.requests = { incoming: [], outgoing: [] };
   state.blocks = [];
@@ -55,6 +57,8 @@ export function resetState() {
 // -- users --------------------------------------------------------------------------------------
 
 const pendingUsers = new Map();
+// Ids the server knows no (active) user for: not asked again this session.
+const missingUsers = new Set();
 
 export function rememberUser(user) {
   if (!user || typeof user.id !== "number") return;
@@ -69,17 +73,29 @@ export function getUser(id) {
   if (id === null || id === undefined) return null;
   const user = state.users.get(id);
   if (user) return user;
-  if (!pendingUsers.has(id)) {
+  if (!pendingUsers.has(id) && !missingUsers.has(id)) {
     pendingUsers.set(
       id,
       api
         .get(`/users/${id}`)
         .then(rememberUser)
-        .catch(() => {})
+        .catch((error) => {
+          if (error.status === 404) {
+            missingUsers.add(id);
+            emit("users", id);
+          }
+        })
         .finally(() => pendingUsers.delete(id)),
     );
   }
   return null;
+}
+
+/** Resolves once each of these users is known (or known not to exist), for views that name
+ *  people in text and would rather not draw "#8" first. */
+export async function ensureUsers(ids) {
+  for (const id of new Set(ids)) if (id !== null && id !== undefined) getUser(id);
+  await Promise.all([...new Set(ids)].map((id) => pendingUsers.get(id)).filter(Boolean));
 }
 
 /** What to call a user: your remark for a friend, else their display name. */
@@ -88,7 +104,9 @@ export function displayName(id, fallback = "") {
   const friend = state.friends.get(id);
   if (friend && friend.remark) return friend.remark;
   const user = getUser(id);
-  return user ? user.display_name : fallback || `#${id}`;
+  if (user) return user.display_name;
+  if (missingUsers.has(id)) return fallback || t("user.unknown");
+  return fallback || `#${id}`;
 }
 
 // -- conversations ------------------------------------------------------------------------------
@@ -192,6 +210,13 @@ export async function loadBlocks() {
 }
 
 // -- presence -----------------------------------------------------------------------------------
+
+/** Someone's presence as this device knows it: "unknown" while its own socket is down, since
+ *  nothing it shows then is current. */
+export function presenceOf(userId) {
+  if (state.connection !== "live") return "unknown";
+  return state.presence.get(userId) || "offline";
+}
 
 export function setPresence(userId, status) {
   if (state.presence.get(userId) === status) return;

@@ -6,6 +6,7 @@ import { notifyMessage } from "./notify.js";
 import {
   emit,
   loadBlocks,
+  loadConversations,
   loadFriends,
   loadPresence,
   loadRequests,
@@ -27,7 +28,9 @@ export function applyEvent(event) {
 }
 
 export function applyEphemeral(frame) {
-  if (frame.type === "typing") {
+  if (frame.type === "typing" && frame.op === "stopped") {
+    stopTyping(frame.conversation_id, frame.data.user_id);
+  } else if (frame.type === "typing") {
     startTyping(frame.conversation_id, frame.data.user_id, frame.data.expires_in_ms || 6000);
   } else if (frame.type === "presence") {
     setPresence(frame.data.user_id, frame.data.status);
@@ -66,6 +69,9 @@ const HANDLERS = {
   "friend.added": (data) => loadFriends().then(() => loadPresence([data.user.id])),
   "friend.removed": () => loadFriends(),
   "friend.updated": () => loadFriends(),
+  // An organization's settings hold its groups' recall and edit windows, which every one of its
+  // conversations carries: fetch the list again (a rare event).
+  "organization.updated": () => loadConversationsSoon(),
   "block.added": () => loadBlocks(),
   "block.removed": () => loadBlocks(),
   "user.updated": (user) => {
@@ -120,6 +126,12 @@ function onReceipt(conversationId, userId, readSeq) {
     return;
   }
   existingTimeline(conversationId)?.applyReceipt(userId, readSeq);
+}
+
+let conversationsTimer = null;
+function loadConversationsSoon() {
+  clearTimeout(conversationsTimer);
+  conversationsTimer = setTimeout(() => loadConversations().catch(() => {}), 300);
 }
 
 function memberChange(conversationId) {

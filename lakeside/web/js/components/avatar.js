@@ -4,7 +4,7 @@
 import { h } from "../dom.js";
 import { colorIndex, initials } from "../format.js";
 import { t } from "../i18n/index.js";
-import { conversationTitle, displayName, getUser, state } from "../store.js";
+import { conversationTitle, displayName, getUser, presenceOf, state } from "../store.js";
 
 export function avatar({ id, name, url, size = "md", status = null, group = false }) {
   const colour = `c${(colorIndex(id) + (group ? 3 : 0)) % 8}`;
@@ -31,7 +31,7 @@ export function avatar({ id, name, url, size = "md", status = null, group = fals
 
 export function userAvatar(userId, { size = "md", presence = false } = {}) {
   const user = getUser(userId);
-  const status = presence && state.me && userId !== state.me.id ? state.presence.get(userId) || "offline" : null;
+  const status = presence && state.me && userId !== state.me.id ? presenceOf(userId) : null;
   return avatar({
     id: userId,
     name: user ? user.display_name : displayName(userId, "?"),

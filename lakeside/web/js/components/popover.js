@@ -1,5 +1,7 @@
 // Things anchored to a control: menus (role=menu, arrow keys) and free-form popovers (emoji
 // picker, read receipts). One at a time; Esc or a click elsewhere closes it and focus returns.
+// A popover stays inside the viewport, also when its content grows after it opened (the read
+// receipts arrive after a spinner).
 
 import { focusables, h } from "../dom.js";
 import { icon } from "../icons.js";
@@ -21,6 +23,8 @@ export function openPopover(anchor, content, { label = "", className = "", role 
   const el = h("div", { class: ["popover", className], role, "aria-label": label || null }, content);
   document.getElementById("overlays").append(el);
   position(el, anchor, placement);
+  const resized = new ResizeObserver(() => position(el, anchor, placement));
+  resized.observe(el);
   const onDown = (event) => {
     if (!el.contains(event.target) && !anchor.contains(event.target)) closePopover();
   };
@@ -39,6 +43,7 @@ export function openPopover(anchor, content, { label = "", className = "", role 
   current = {
     el, anchor, restoreFocus: false,
     cleanup: () => {
+      resized.disconnect();
       document.removeEventListener("mousedown", onDown, true);
       document.removeEventListener("keydown", onKey, true);
       window.removeEventListener("resize", onResize);
@@ -47,18 +52,31 @@ export function openPopover(anchor, content, { label = "", className = "", role 
   return el;
 }
 
+const MARGIN = 8;
+const GAP = 4;
+
+/** Below the anchor if it fits (or above, where there is more room), aligned with its left edge
+ *  (or its right one), and in any case inside the viewport. */
 function position(el, anchor, placement) {
   const rect = anchor.getBoundingClientRect();
-  const box = el.getBoundingClientRect();
-  const margin = 8;
-  let top = rect.bottom + 4;
-  if (placement === "above" || (placement === "auto" && top + box.height > window.innerHeight - margin)) {
-    top = Math.max(margin, rect.top - box.height - 4);
-  }
+  const width = el.offsetWidth;
+  const height = el.offsetHeight;
+  const viewWidth = document.documentElement.clientWidth;
+  const viewHeight = window.innerHeight;
+  const roomBelow = viewHeight - MARGIN - (rect.bottom + GAP);
+  const roomAbove = rect.top - GAP - MARGIN;
+  const above = placement === "above" || (placement === "auto" && height > roomBelow && roomAbove > roomBelow);
+  let top = above ? rect.top - GAP - height : rect.bottom + GAP;
+  top = clamp(top, MARGIN, viewHeight - MARGIN - height);
   let left = rect.left;
-  if (left + box.width > window.innerWidth - margin) left = Math.max(margin, rect.right - box.width);
+  if (left + width > viewWidth - MARGIN) left = rect.right - width;
+  left = clamp(left, MARGIN, viewWidth - MARGIN - width);
   el.style.top = `${Math.round(top)}px`;
   el.style.left = `${Math.round(left)}px`;
+}
+
+function clamp(value, low, high) {
+  return Math.max(low, Math.min(value, high));
 }
 
 /** items: [{label, icon, onSelect, danger, hidden}] */

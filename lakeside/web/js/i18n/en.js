@@ -1,15 +1,18 @@
 // English.
 export default {
   "you": "You",
+  "user.unknown": "Unknown user",
   "list.separator": ", ",
   "boot.failed": "lakeside could not be reached.",
 
+  "app.loadFailed": "This part of lakeside could not be loaded. A new version may be out: reload the page.",
   "action.back": "Back",
   "action.cancel": "Cancel",
   "action.close": "Close",
   "action.delete": "Delete",
   "action.download": "Download",
   "action.ok": "OK",
+  "action.reload": "Reload",
   "action.retry": "Retry",
   "action.save": "Save",
 
@@ -96,6 +99,7 @@ export default {
   "msg.edited": "(edited)",
   "msg.recall": "Recall",
   "msg.readBy": "Read by…",
+  "msg.recallUntil": "Recall (until {time})",
   "msg.recalledBy": "{name} recalled a message",
   "msg.recalledByYou": "You recalled a message",
   "msg.quoteRecalled": "This message was recalled",
@@ -128,6 +132,7 @@ export default {
   "presence.online": "Online",
   "presence.away": "Away",
   "presence.offline": "Offline",
+  "presence.unknown": "Status unknown",
 
   "role.owner": "Owner",
   "role.admin": "Admin",
@@ -243,6 +248,10 @@ export default {
   "system.members_added": "{actor} added {names}",
   "system.member_removed": "{actor} removed {names}",
   "system.member_left": "{names} left the group",
+  "system.member_joined": "{names} joined the group",
+  "system.joinedMany": "{names} and {more} others joined the group",
+  "system.foldMore": "Show all {n}",
+  "system.foldLess": "Show less",
   "system.owner_changed": "{actor} made {names} the owner",
   "system.unknown": "The group was updated",
 

@@ -114,6 +114,13 @@ export default {
   "growth.flagConfirmedToast": "Confirmed as fraud.",
   "growth.flagReopenedToast": "Reopened for review.",
   "growth.related": "Related account: {name}",
+  "growth.evidenceDevice": "Device: {key}",
+  "growth.evidenceNetwork": "Network address: {key}",
+  "growth.evidenceBurst": "{n} accounts signed up from it within {minutes} minutes",
+  "growth.evidenceOnlyInviter": "Sent {n} messages, every one of them to {name}",
+  "growth.evidenceDormant": "Signed up {days} days ago and not active on any day since",
+  "growth.evidenceChain": "One of a chain of {n} accounts, each invited by the one before, started by {name}",
+  "growth.evidenceOther": "{name}: {value}",
   "growth.decided": "Decided by {name} at {time}: {note}",
 
   // The campaign editor

@@ -114,6 +114,13 @@ export default {
   "growth.flagConfirmedToast": "已确认为作弊。",
   "growth.flagReopenedToast": "已重新进入审核。",
   "growth.related": "关联账号：{name}",
+  "growth.evidenceDevice": "设备：{key}",
+  "growth.evidenceNetwork": "网络地址：{key}",
+  "growth.evidenceBurst": "{minutes} 分钟内由此注册了 {n} 个账号",
+  "growth.evidenceOnlyInviter": "共发送 {n} 条消息，全部发给 {name}",
+  "growth.evidenceDormant": "{days} 天前注册，此后没有任何一天活跃",
+  "growth.evidenceChain": "属于一条 {n} 个账号依次邀请的链条，起点是 {name}",
+  "growth.evidenceOther": "{name}：{value}",
   "growth.decided": "{name} 于 {time} 处理：{note}",
 
   // 活动设置

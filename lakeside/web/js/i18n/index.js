@@ -1,20 +1,33 @@
 // Languages: Simplified Chinese and English. The browser's preference picks one on first visit;
 // a choice made in Settings is remembered on this device.
+//
+// Each language is a core dictionary (what the log-in page and the chats need) and one per
+// feature. Only the language in use is loaded: its core before anything is shown (this module
+// waits for it), the features when the app starts (loadFeatureStrings); another language is
+// loaded when chosen, before the switch.
 
-import baseEn from "./en.js";
-import baseZhCN from "./zh-CN.js";
-import growthEn from "./growth.en.js";
-import growthZhCN from "./growth.zh-CN.js";
-import workspaceEn from "./workspace.en.js";
-import workspaceZhCN from "./workspace.zh-CN.js";
-import dingEn from "./ding.en.js";
-import dingZhCN from "./ding.zh-CN.js";
-
-// One dictionary per language, assembled from the core strings and each feature's own file.
-const en = { ...baseEn, ...workspaceEn, ...dingEn, ...growthEn };
-const zhCN = { ...baseZhCN, ...workspaceZhCN, ...dingZhCN, ...growthZhCN };
-const DICTIONARIES = { en, "zh-CN": zhCN };
+const FILES = {
+  en: {
+    core: () => import("./en.js"),
+    workspace: () => import("./workspace.en.js"),
+    ding: () => import("./ding.en.js"),
+    growth: () => import("./growth.en.js"),
+  },
+  "zh-CN": {
+    core: () => import("./zh-CN.js"),
+    workspace: () => import("./workspace.zh-CN.js"),
+    ding: () => import("./ding.zh-CN.js"),
+    growth: () => import("./growth.zh-CN.js"),
+  },
+};
+const FEATURES = ["workspace", "ding", "growth"];
 const STORAGE_KEY = "lakeside.lang";
+
+// One dictionary per language, assembled from the parts loaded so far.
+const dictionaries = { en: {}, "zh-CN": {} };
+const loaded = { en: new Map(), "zh-CN": new Map() }; // part -> promise
+// The parts the app needs in whichever language it shows.
+const needed = new Set(["core"]);
 
 export const LANGUAGES = [
   { code: "zh-CN", name: "简体中文" },
@@ -23,13 +36,25 @@ export const LANGUAGES = [
 
 function detect() {
   const saved = localStorage.getItem(STORAGE_KEY);
-  if (saved && DICTIONARIES[saved]) return saved;
+  if (saved && FILES[saved]) return saved;
   for (const language of navigator.languages || [navigator.language]) {
     const lower = (language || "").toLowerCase();
     if (lower.startsWith("zh")) return "zh-CN";
     if (lower.startsWith("en")) return "en";
   }
   return "en";
+}
+
+function load(code, parts) {
+  return Promise.all(parts.map((part) => {
+    if (!loaded[code].has(part)) {
+      const promise = FILES[code][part]().then((module) => Object.assign(dictionaries[code], module.default));
+      // A failed fetch (the network) is tried again next time.
+      promise.catch(() => loaded[code].delete(part));
+      loaded[code].set(part, promise);
+    }
+    return loaded[code].get(part);
+  }));
 }
 
 let current = detect();
@@ -39,10 +64,18 @@ export function getLang() {
   return current;
 }
 
-export function setLang(code) {
-  if (!DICTIONARIES[code]) return;
+/** The strings of every feature, in the language shown (and in any chosen later). */
+export async function loadFeatureStrings() {
+  for (const part of FEATURES) needed.add(part);
+  await load(current, [...needed]);
+}
+
+/** Switch language once its strings are here; listeners rebuild what is shown. */
+export async function setLang(code) {
+  if (!FILES[code]) return;
   localStorage.setItem(STORAGE_KEY, code);
   if (code === current) return;
+  await load(code, [...needed]);
   current = code;
   document.documentElement.lang = code;
   for (const fn of listeners) fn(code);
@@ -53,18 +86,18 @@ export function onLangChange(fn) {
   return () => listeners.delete(fn);
 }
 
-/** The text for `key` with {placeholders} filled; English if the language lacks it, else the key. */
+/** The text for `key` with {placeholders} filled; the key itself if the language lacks it. */
 export function t(key, vars = {}) {
-  const text = DICTIONARIES[current][key] ?? en[key] ?? key;
+  const text = dictionaries[current][key] ?? key;
   return text.replace(/\{(\w+)\}/g, (match, name) => (name in vars ? String(vars[name]) : match));
 }
 
 /** For counts: `key.one` when n is 1 and the language distinguishes it, else `key`. */
 export function tn(key, n, vars = {}) {
   const one = `${key}.one`;
-  const dictionary = DICTIONARIES[current];
-  const chosen = n === 1 && (dictionary[one] ?? en[one]) !== undefined && current === "en" ? one : key;
+  const chosen = n === 1 && current === "en" && dictionaries[current][one] !== undefined ? one : key;
   return t(chosen, { n, ...vars });
 }
 
 document.documentElement.lang = current;
+await load(current, ["core"]);

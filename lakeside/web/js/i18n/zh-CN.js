@@ -1,15 +1,18 @@
 // 简体中文.
 export default {
   "you": "你",
+  "user.unknown": "未知用户",
   "list.separator": "、",
   "boot.failed": "无法连接到 lakeside。",
 
+  "app.loadFailed": "这部分内容加载失败，可能已有新版本，请重新加载页面。",
   "action.back": "返回",
   "action.cancel": "取消",
   "action.close": "关闭",
   "action.delete": "删除",
   "action.download": "下载",
   "action.ok": "确定",
+  "action.reload": "重新加载",
   "action.retry": "重试",
   "action.save": "保存",
 
@@ -96,6 +99,7 @@ export default {
   "msg.edited": "（已编辑）",
   "msg.recall": "撤回",
   "msg.readBy": "查看已读",
+  "msg.recallUntil": "撤回（{time} 前）",
   "msg.recalledBy": "{name} 撤回了一条消息",
   "msg.recalledByYou": "你撤回了一条消息",
   "msg.quoteRecalled": "该消息已撤回",
@@ -128,6 +132,7 @@ export default {
   "presence.online": "在线",
   "presence.away": "离开",
   "presence.offline": "离线",
+  "presence.unknown": "状态未知",
 
   "role.owner": "群主",
   "role.admin": "管理员",
@@ -243,6 +248,10 @@ export default {
   "system.members_added": "{actor} 邀请 {names} 加入了群聊",
   "system.member_removed": "{actor} 将 {names} 移出了群聊",
   "system.member_left": "{names} 退出了群聊",
+  "system.member_joined": "{names} 加入了群聊",
+  "system.joinedMany": "{names}等 {n} 人加入了群聊",
+  "system.foldMore": "展开 {n} 条",
+  "system.foldLess": "收起",
   "system.owner_changed": "{actor} 将群主转让给 {names}",
   "system.unknown": "群信息已更新",
 

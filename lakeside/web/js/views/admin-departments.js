@@ -169,7 +169,7 @@ export function mountDepartmentsAdmin(main, { org, title }) {
           else chosen.delete(member.user_id);
           countEl.textContent = t("picker.chosen", { n: chosen.size });
         });
-        const seats = member.departments.map((seat) => seat.name).join("、");
+        const seats = member.departments.map((seat) => seat.name).join(t("list.separator"));
         return h("li", {}, h("label", { class: "picker-row" }, box, memberAvatar(member, "sm"),
           h("span", { class: "picker-name ellipsis", text: member.name }), h("span", { class: "muted ellipsis", text: here ? t("admin.alreadyHere") : seats })));
       }) : h("li", { class: "list-empty", text: t("dir.noMatch", { q: query.value.trim() }) }));

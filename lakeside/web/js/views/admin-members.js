@@ -49,7 +49,8 @@ export function mountMembersAdmin(main, { org, title }) {
   }
 
   function row(member) {
-    const seats = member.departments.map((seat) => (seat.is_leader ? `${seat.name}（${t("dir.leader")}）` : seat.name)).join("、");
+    const seats = member.departments.map((seat) => (seat.is_leader ? t("dir.seatLed", { name: seat.name, role: t("dir.leader") }) : seat.name))
+      .join(t("list.separator"));
     const meta = [member.title, member.employee_no ? `#${member.employee_no}` : null, seats || t("admin.noDepartment")].filter(Boolean).join(" · ");
     const menuButton = h("button", { class: "icon-btn", type: "button", "aria-label": t("admin.memberActions", { name: member.name }), "aria-haspopup": "menu" }, icon("more"));
     menuButton.addEventListener("click", () => openMenu(menuButton, actions(member), { label: t("admin.memberActions", { name: member.name }) }));

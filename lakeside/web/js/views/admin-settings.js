@@ -73,8 +73,8 @@ export function mountSettingsAdmin(main, { org, title }) {
       field("set-invite", t("admin.invitePolicy"), policy),
       approval.el,
       h("h3", { class: "section-title", text: t("admin.messages") }),
-      field("set-recall", t("admin.recallWindow"), recall, t("admin.windowHint")),
-      field("set-edit", t("admin.editWindow"), edit, t("admin.windowHint")),
+      field("set-recall", t("admin.recallWindow"), recall, t("admin.recallWindowHint")),
+      field("set-edit", t("admin.editWindow"), edit, t("admin.editWindowHint")),
       receipts.el,
       h("button", { class: "btn btn-primary", type: "submit", text: t("action.save") }));
     form.addEventListener("submit", async (event) => {
@@ -113,8 +113,8 @@ export function mountSettingsAdmin(main, { org, title }) {
 const STEPS = [
   { key: "app", label: "admin.dingApp", hint: "admin.dingAppHint" },
   { key: "email", label: "admin.dingEmail", hint: "admin.dingEmailHint" },
-  { key: "sms", label: "admin.dingSms", hint: "admin.dingChannelHint" },
-  { key: "voice", label: "admin.dingVoice", hint: "admin.dingChannelHint" },
+  { key: "sms", label: "admin.dingSms", hint: "admin.dingSmsHint" },
+  { key: "voice", label: "admin.dingVoice", hint: "admin.dingVoiceHint" },
 ];
 
 export function mountDingPolicyAdmin(main, { org, title }) {

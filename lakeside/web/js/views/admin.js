@@ -1,10 +1,10 @@
 // The admin section (#/admin), for owners and admins of the current organization: settings,
-// members, departments, invitations, join requests and DING escalation. Each page is its own
+// members, departments, invitations, join requests, DING escalation and the audit log. Each page is its own
 // module; this one draws the navigation, picks the page from the route, and hands it the events
 // that concern it so it stays current.
 //
 // Routes: #/admin/settings, #/admin/members, #/admin/departments, #/admin/invitations,
-// #/admin/requests, #/admin/ding.
+// #/admin/requests, #/admin/ding, #/admin/audit.
 
 import { h, replaceChildren } from "../dom.js";
 import { t } from "../i18n/index.js";
@@ -15,6 +15,7 @@ import { mountDepartmentsAdmin } from "./admin-departments.js";
 import { mountInvitationsAdmin, mountJoinRequestsAdmin } from "./admin-invitations.js";
 import { mountMembersAdmin } from "./admin-members.js";
 import { mountDingPolicyAdmin, mountSettingsAdmin } from "./admin-settings.js";
+import { mountAuditLog } from "./admin-audit.js";
 import { orgPaneHead } from "./workspace-switcher.js";
 import { setBadge } from "./shell.js";
 
@@ -25,6 +26,7 @@ const PAGES = [
   { name: "invitations", icon: "link", label: "admin.invitations", mount: mountInvitationsAdmin, events: ["org_member"] },
   { name: "requests", icon: "userPlus", label: "admin.requests", mount: mountJoinRequestsAdmin, events: ["join_request", "org_member"] },
   { name: "ding", icon: "bell", label: "admin.ding", mount: mountDingPolicyAdmin, events: [] },
+  { name: "audit", icon: "file", label: "admin.audit", mount: mountAuditLog, events: [] },
 ];
 
 export function mountAdmin({ list, main }) {

@@ -21,11 +21,6 @@ import { personAvatar } from "./ding-state.js";
 const PAGE = 50;
 
 /** The rail badge: unread announcements meant for me in the current organization. */
-export function announcementsBadge(orgs) {
-  const org = orgs.orgs.find((item) => item.id === orgs.currentId);
-  return org ? org.unread_announcements : 0;
-}
-
 export function mountAnnouncements({ list, main }) {
   const unsubscribe = [];
   let route = { parts: [], query: {} };

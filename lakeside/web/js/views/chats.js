@@ -9,7 +9,7 @@ import { mountConversationList } from "./conv-list.js";
 
 export function mountChats({ list, main }) {
   const conversations = mountConversationList(list);
-  let openId = null;
+  let openId; // undefined until the first route: then the empty state shows for "no conversation"
   let view = null;
 
   function empty() {

@@ -104,7 +104,16 @@ export class Composer {
     if (this.input.value && now - this.lastTyping > TYPING_EVERY_MS && !this.editing) {
       this.lastTyping = now;
       this.handlers.onTyping();
+    } else if (!this.input.value) {
+      this.stopTyping();
     }
+  }
+
+  /** The input was cleared (or left): others stop seeing "typing…" at once, not seconds later. */
+  stopTyping() {
+    if (!this.lastTyping) return;
+    this.lastTyping = 0;
+    this.handlers.onTyping({ stopped: true });
   }
 
   onPaste(event) {
@@ -144,6 +153,7 @@ export class Composer {
     }
     if (!body.trim()) return;
     this.handlers.onSend(body, this.reply);
+    this.lastTyping = 0; // the message itself ends "typing…" on the other side
     this.input.value = "";
     clearDraft(this.conversationId);
     this.reply = null;

@@ -9,7 +9,7 @@ import { formatListTime } from "../format.js";
 import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { navigate } from "../router.js";
-import { displayName, getUser, loadBlocks, loadFriends, loadRequests, on, rememberUser, state } from "../store.js";
+import { displayName, getUser, loadBlocks, loadFriends, loadRequests, on, presenceOf, rememberUser, state } from "../store.js";
 import { userAvatar } from "../components/avatar.js";
 import { confirmDialog, promptDialog } from "../components/modal.js";
 import { toast } from "../components/toast.js";
@@ -163,7 +163,7 @@ export function mountContacts({ list, main }) {
       replaceChildren(main, h("div", { class: "empty-state" }, h("span", { class: "spinner" })));
       return;
     }
-    const status = state.presence.get(userId) || "offline";
+    const status = presenceOf(userId);
     const card = h("div", { class: "profile-card" },
       userAvatar(userId, { size: "xl", presence: Boolean(friend) }),
       h("h2", { class: "profile-name", text: displayName(userId, user.display_name) }),

@@ -12,7 +12,7 @@ import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { askPermission, dismissOffer, shouldOffer } from "../notify.js";
 import { navigate } from "../router.js";
-import { conversationTitle, displayName, on, sortedConversations, state } from "../store.js";
+import { conversationTitle, displayName, on, presenceOf, sortedConversations, state } from "../store.js";
 import { conversationAvatar } from "../components/avatar.js";
 import { openMenu } from "../components/popover.js";
 import { toast } from "../components/toast.js";
@@ -77,8 +77,9 @@ export function mountConversationList(root) {
     return JSON.stringify([
       conversation, conversation.id === activeId, conversationTitle(conversation),
       last && last.sender_id ? displayName(last.sender_id) : "",
-      peerId ? state.presence.get(peerId) || "" : "", formatListTime(last ? last.created_at : conversation.last_activity_at),
+      peerId ? presenceOf(peerId) : "", formatListTime(last ? last.created_at : conversation.last_activity_at),
       shownDraft(conversation),
+      last ? messageSummary(last) : "", // names in a system line arrive later
     ]);
   }
 

@@ -2,13 +2,14 @@
 // the side panel. Marks messages read while the page is visible and scrolled to the newest.
 
 import * as actions from "../actions.js";
-import { api } from "../api.js";
+import { api, serverNow } from "../api.js";
 import { h, isNearBottom, replaceChildren } from "../dom.js";
 import { errorText } from "../errors.js";
+import { formatDateTime, formatTime, sameDay } from "../format.js";
 import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { sendTyping } from "../session.js";
-import { conversationTitle, displayName, on, refreshConversation, rememberUser, state } from "../store.js";
+import { conversationTitle, displayName, on, presenceOf, refreshConversation, rememberUser, state } from "../store.js";
 import { orgState } from "../org.js";
 import { timeline } from "../timeline.js";
 import { conversationAvatar } from "../components/avatar.js";
@@ -23,6 +24,18 @@ import { openDingComposer, orgOfConversation } from "./ding-composer.js";
 import { MessageList } from "./message-list.js";
 
 const MEMBER_PAGE = 1000;
+const ORG_GROUPS = ["org_all", "department"];
+
+/** When a window of `seconds` after the message was sent closes (server time, ms). */
+function deadline(message, seconds) {
+  return typeof seconds === "number" ? message.created_at + seconds * 1000 : Infinity;
+}
+
+/** 14:32:05 for a short window, 14:32 later today, else the date too. */
+function formatDeadline(ms, windowSeconds) {
+  if (!sameDay(ms, serverNow())) return formatDateTime(ms);
+  return formatTime(ms, { seconds: windowSeconds < 3600 });
+}
 
 export function mountConversation(main, conversationId, { seq = null } = {}) {
   const conversation = state.conversations.get(conversationId);
@@ -78,10 +91,11 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       }
     },
     onEditLast: () => {
-      const mine = line.list().filter((m) => m.sender_id === state.me.id && !m.pending && !m.recalled && (m.kind === "text" || m.kind === "markdown"));
+      const mine = line.list().filter((m) => m.sender_id === state.me.id && !m.pending && !m.recalled && (m.kind === "text" || m.kind === "markdown")
+        && deadline(m, current().edit_window_seconds) > serverNow());
       if (mine.length) composer.setEdit(mine[mine.length - 1]);
     },
-    onTyping: () => sendTyping(conversationId),
+    onTyping: (options) => sendTyping(conversationId, options),
   });
 
   const sidePanel = h("aside", { class: "side-panel", hidden: true, "aria-label": t("conv.details") });
@@ -115,7 +129,7 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
         ? t("conv.typing")
         : t("conv.typingNamed", { names: typers.slice(0, 3).map((id) => displayName(id)).join(t("list.separator")) });
     } else if (now.kind === "direct" && now.peer) {
-      const status = state.presence.get(now.peer.id) || "offline";
+      const status = presenceOf(now.peer.id);
       subtitle.textContent = `${t(`presence.${status}`)} · @${now.peer.username}`;
     } else {
       subtitle.textContent = t("conv.members", { n: now.member_count });
@@ -125,19 +139,27 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
   function moreMenu(message, anchor) {
     const mine = message.sender_id === state.me.id;
     const manager = current().kind !== "direct" && ["owner", "admin"].includes(current().role);
+    // Owners and admins of an organization's group recall any message, any time; everyone else
+    // their own, while the conversation's window is open (the server decides; this only
+    // avoids offering what it would refuse).
+    const moderator = manager && ORG_GROUPS.includes(current().kind);
+    const recallBy = deadline(message, current().recall_window_seconds);
+    const editBy = deadline(message, current().edit_window_seconds);
+    const recallable = moderator || (mine && recallBy > serverNow());
     openMenu(anchor, [
       { label: t("msg.react"), icon: "smile", onSelect: () => handlers.onPickReaction(message, anchor) },
       { label: t("msg.reply"), icon: "reply", onSelect: () => composer.setReply(message) },
       { label: t("msg.copy"), icon: "file", hidden: !message.body || !navigator.clipboard,
         onSelect: () => navigator.clipboard.writeText(message.body).then(() => toast(t("msg.copied"))) },
-      { label: t("msg.edit"), icon: "edit", hidden: !mine || !["text", "markdown"].includes(message.kind),
+      { label: t("msg.edit"), icon: "edit", hidden: !mine || !["text", "markdown"].includes(message.kind) || editBy <= serverNow(),
         onSelect: () => composer.setEdit(message) },
       { label: t("msg.readBy"), icon: "users", hidden: !mine || current().kind === "direct",
         onSelect: () => openReceipts(anchor, message) },
       { label: t("ding.thisMessage"), icon: "ding", hidden: !["org_all", "department"].includes(current().kind) || !["text", "markdown"].includes(message.kind),
         onSelect: () => dingMessage(message) },
-      { label: t("msg.recall"), icon: "recall", danger: true, hidden: !mine && !manager,
-        onSelect: () => guard(actions.recallMessage(message)) },
+      { label: moderator || !Number.isFinite(recallBy) ? t("msg.recall") : t("msg.recallUntil", { time: formatDeadline(recallBy, current().recall_window_seconds) }),
+        icon: "recall", danger: true,
+        hidden: !recallable, onSelect: () => guard(actions.recallMessage(message)) },
     ], { label: t("msg.actions") });
   }
 
@@ -225,7 +247,7 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       maybeMarkRead();
     }),
     on(`typing:${conversationId}`, renderSubtitle),
-    on("presence", renderSubtitle),
+    on("presence", renderHeader),
     on("users", renderHeader),
     on("friends", renderHeader),
     on(`members:${conversationId}`, loadMembers),
@@ -257,6 +279,7 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       document.removeEventListener("visibilitychange", maybeMarkRead);
       window.removeEventListener("focus", maybeMarkRead);
       document.removeEventListener("keydown", onKey);
+      composer.stopTyping();
       list.destroy();
       composer.destroy();
       if (panel) panel.destroy();

@@ -9,7 +9,7 @@ import { icon } from "../icons.js";
 import { displayName, on } from "../store.js";
 import { userAvatar } from "../components/avatar.js";
 import { toast } from "../components/toast.js";
-import { confirmDing, dingState, loadPending, pendingDings } from "./ding-state.js";
+import { confirmDing, dingState, pendingDings } from "./ding-state.js";
 
 export function mountDingBanner(shell) {
   const el = h("div", { class: "ding-banner", role: "region", "aria-label": t("ding.bannerLabel"), "aria-live": "polite", hidden: true });
@@ -63,10 +63,11 @@ export function mountDingBanner(shell) {
 
   el.addEventListener("animationend", () => el.classList.remove("flash"));
   const unsubscribe = [on("dings", render), on("users", render)];
+  // ding-state.js loads the pending DINGs whenever the organizations load (at start, too).
   render();
-  loadPending().catch(() => {});
 
   return {
+    el,
     destroy() {
       for (const fn of unsubscribe) fn();
       shell.classList.remove("with-ding-banner");

@@ -19,11 +19,6 @@ import { confirmDing, confirmedDings, dingPath, pendingDings } from "./ding-stat
 const PAGE = 50;
 
 /** The rail badge: DINGs waiting for my confirmation in the current organization. */
-export function dingBadge(orgs) {
-  const org = orgs.orgs.find((item) => item.id === orgs.currentId);
-  return org ? org.pending_dings : 0;
-}
-
 export function dingText(ding) {
   return ding.recalled ? t("ding.recalledText") : ding.body;
 }

@@ -34,7 +34,7 @@ export function roleTag(member) {
 /** One person in a list, linking to their card; `leaderOf` marks a department's leaders. */
 export function personLink(member, { leaderOf = null, href = `#/directory/member/${member.user_id}`, active = false } = {}) {
   const leader = leaderOf !== null && member.departments.some((seat) => seat.id === leaderOf && seat.is_leader);
-  const meta = [member.title, member.departments.map((seat) => seat.name).join("、")].filter(Boolean).join(" · ");
+  const meta = [member.title, member.departments.map((seat) => seat.name).join(t("list.separator"))].filter(Boolean).join(" · ");
   return h("li", {}, h("a", { class: ["person-row person-link", active && "active"], href, dataset: { userId: member.user_id } },
     memberAvatar(member),
     h("div", { class: "person-text" },

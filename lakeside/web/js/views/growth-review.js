@@ -7,7 +7,7 @@ import { h, replaceChildren } from "../dom.js";
 import { errorText } from "../errors.js";
 import { getLang, t } from "../i18n/index.js";
 import { icon } from "../icons.js";
-import { displayName, getUser } from "../store.js";
+import { displayName, ensureUsers, getUser } from "../store.js";
 import { avatar } from "../components/avatar.js";
 import { formatNumber } from "../components/chart.js";
 import { toast } from "../components/toast.js";
@@ -97,6 +97,26 @@ const RULES = () => ({
   invite_chain: t("growth.ruleChain"),
 });
 
+/** A flag's evidence told as sentences: its parameters are the rule's (key, count, minutes…). */
+export function evidenceLines(flag) {
+  const params = flag.params || {};
+  const used = new Set();
+  const has = (...keys) => keys.every((key) => key in params) && keys.every((key) => used.add(key));
+  const lines = [];
+  if (has("key")) {
+    lines.push(flag.rule === "network_burst" ? t("growth.evidenceNetwork", { key: params.key }) : t("growth.evidenceDevice", { key: params.key }));
+  }
+  if (has("count", "minutes")) lines.push(t("growth.evidenceBurst", { n: params.count, minutes: params.minutes }));
+  if (has("messages", "inviter_id")) lines.push(t("growth.evidenceOnlyInviter", { n: params.messages, name: displayName(params.inviter_id) }));
+  if (has("days")) lines.push(t("growth.evidenceDormant", { days: params.days }));
+  if (has("length", "head_id")) lines.push(t("growth.evidenceChain", { n: params.length, name: displayName(params.head_id) }));
+  // A rule newer than this page: still shown, if less well.
+  for (const [key, value] of Object.entries(params)) {
+    if (!used.has(key)) lines.push(t("growth.evidenceOther", { name: key, value: Array.isArray(value) ? value.join(t("list.separator")) : String(value) }));
+  }
+  return lines;
+}
+
 export function mountFlags({ campaign, slot }) {
   let destroyed = false;
   let status = "open";
@@ -121,6 +141,8 @@ export function mountFlags({ campaign, slot }) {
     const asked = status;
     try {
       const body = await api.get(`/campaigns/${campaign.id}/flags`, { status: status === "all" ? null : status });
+      // The evidence names people (the inviter, a chain's first account): fetch them first.
+      await ensureUsers(body.flags.flatMap((flag) => [flag.related_user_id, flag.decided_by, flag.params?.inviter_id, flag.params?.head_id]));
       if (destroyed || asked !== status) return;
       flags = body.flags;
     } catch (error) {
@@ -170,7 +192,7 @@ export function mountFlags({ campaign, slot }) {
       on: { click: (event) => decide(decision, event.currentTarget) },
     });
     const reason = getLang() === "en" ? flag.reason : flag.reason_zh || flag.reason;
-    const evidence = Object.entries(flag.params || {});
+    const evidence = evidenceLines(flag);
     return h("article", { class: ["g-card g-flag", `g-flag-${flag.status}`], dataset: { flagId: flag.id, userId: flag.user_id } },
       h("header", { class: "g-flag-head" },
         avatar({ id: flag.user_id, name: flag.name, url: getUser(flag.user_id)?.avatar_url, size: "md" }),
@@ -180,8 +202,7 @@ export function mountFlags({ campaign, slot }) {
         h("span", { class: "g-rule", text: RULES()[flag.rule] || flag.rule }),
         h("span", { class: ["g-flag-state", `g-flag-state-${flag.status}`], text: { open: t("growth.flagOpen"), confirmed: t("growth.flagConfirmed"), cleared: t("growth.flagCleared") }[flag.status] || flag.status })),
       h("p", { class: "g-flag-reason", text: reason }),
-      evidence.length ? h("dl", { class: "g-evidence" }, evidence.map(([key, value]) => [
-        h("dt", { text: key }), h("dd", { text: Array.isArray(value) ? value.join(", ") : typeof value === "object" && value ? JSON.stringify(value) : String(value) })])) : null,
+      evidence.length ? h("ul", { class: "g-evidence" }, evidence.map((line) => h("li", { text: line }))) : null,
       flag.related_user_id ? h("p", { class: "muted g-related", text: t("growth.related", { name: displayName(flag.related_user_id) }) }) : null,
       flag.decided_at ? h("p", { class: "muted g-decided", text: t("growth.decided", { name: displayName(flag.decided_by), time: dateTime(flag.decided_at), note: flag.note || "—" }) }) : null,
       h("footer", { class: "g-flag-actions" },

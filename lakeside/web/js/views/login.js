@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { errorText } from "../errors.js";
-import { LANGUAGES, getLang, setLang, t } from "../i18n/index.js";
+import { LANGUAGES, getLang, loadFeatureStrings, setLang, t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { onRoute, parseRoute } from "../router.js";
 
@@ -33,6 +33,11 @@ export function mountLogin(root, { reason = null, onLoggedIn }) {
     const showError = (err) => {
       error.textContent = errorText(err);
       error.hidden = false;
+      // Some errors (an invitation's) are told in a feature's strings, loaded with the app.
+      const key = `error.${err && err.code}`;
+      if (err && err.code && t(key) === key) {
+        loadFeatureStrings().then(() => { error.textContent = errorText(err); }).catch(() => {});
+      }
     };
     const tabs = h(
       "div",

@@ -24,6 +24,8 @@ export function messageKey(message) {
 
 /** Everything the element shows depends on this string: same string, same element. */
 export function messageVersion(message, ctx) {
+  // A system line names people: it changes when their names arrive (they may not be cached yet).
+  if (message.kind === "system") return `${message.id}|${message.seq}|${systemText(message)}`;
   return [
     message.id, message.status, message.edited_at, message.recalled, message.body, message.html,
     JSON.stringify(message.reactions || []), message.unread_count, ctx.grouped, ctx.peerRead(message),

@@ -10,8 +10,19 @@ import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { on, state } from "../store.js";
 import { buildMessage, messageKey, messageVersion } from "./message-item.js";
+import { FOLD_MIN, buildFold, foldText, isJoinLine } from "./system-lines.js";
 
 const GROUP_WINDOW_MS = 5 * 60_000;
+
+/** The join lines from `index` on, within one day (empty when that message is not one). */
+function joinRun(messages, index) {
+  const run = [];
+  for (let i = index; i < messages.length && isJoinLine(messages[i]); i += 1) {
+    if (run.length && !sameDay(run[0].created_at, messages[i].created_at)) break;
+    run.push(messages[i]);
+  }
+  return run;
+}
 
 export class MessageList {
   constructor(line, conversation, actions, { onBottom }) {
@@ -20,6 +31,7 @@ export class MessageList {
     this.actions = actions;
     this.onBottom = onBottom;
     this.cache = new Map();
+    this.expanded = new Set(); // folded runs of join lines opened by the reader (by "f:" key)
     this.unseen = 0;
     this.top = h("div", { class: "msg-top" });
     this.inner = h("div", { class: "msg-inner" });
@@ -63,10 +75,28 @@ export class MessageList {
     const children = [this.top];
     let previous = null;
     const seen = new Set();
-    for (const message of this.line.list()) {
+    const messages = this.line.list();
+    for (let index = 0; index < messages.length; index += 1) {
+      const message = messages[index];
       if (!previous || !sameDay(previous.created_at, message.created_at)) {
         children.push(this.cached(`d:${new Date(message.created_at).toDateString()}`, formatDay(message.created_at), () =>
           h("div", { class: "day-sep", role: "separator" }, h("span", { text: formatDay(message.created_at) }))));
+      }
+      const run = joinRun(messages, index);
+      if (run.length >= FOLD_MIN) {
+        // A run of "joined" lines shows as one, which opens to show them all.
+        const key = `f:${messageKey(run[0])}`;
+        const open = this.expanded.has(key);
+        seen.add(key);
+        children.push(this.cached(key, `${open}|${run.length}|${foldText(run)}`, () => buildFold(run, open, () => this.toggleFold(key))));
+        for (const line of open ? run : []) {
+          const ctx = this.context(false);
+          seen.add(messageKey(line));
+          children.push(this.cached(messageKey(line), messageVersion(line, ctx), () => buildMessage(line, ctx, this.actions)));
+        }
+        previous = run[run.length - 1];
+        index += run.length - 1;
+        continue;
       }
       const grouped = Boolean(
         previous && sameDay(previous.created_at, message.created_at) && previous.sender_id === message.sender_id &&
@@ -91,6 +121,13 @@ export class MessageList {
       if (change.kind === "append" && !mine) this.showPill(1);
     }
     if (change.kind === "reset") this.fillScreen();
+  }
+
+  toggleFold(key) {
+    if (!this.expanded.delete(key)) this.expanded.add(key);
+    this.render({ kind: "update" });
+    const fold = this.cache.get(key);
+    if (fold) fold.el.querySelector("button").focus({ preventScroll: true });
   }
 
   cached(key, version, build) {

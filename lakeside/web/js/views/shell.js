@@ -11,40 +11,43 @@ import { currentOrg, isOrgAdmin, onOrgsChange, orgState } from "../org.js";
 import { userAvatar } from "../components/avatar.js";
 import { closePopover } from "../components/popover.js";
 import { mountChats } from "./chats.js";
-import { mountContacts } from "./contacts.js";
-import { mountSearch } from "./search.js";
-import { mountSettings } from "./settings.js";
-import { announcementsBadge, mountAnnouncements } from "./announcements.js";
 import { mountDingBanner } from "./ding-banner.js";
-import { dingBadge, mountDing } from "./ding.js";
-import { mountAdmin } from "./admin.js";
-import { mountDirectory } from "./directory.js";
 import { workbenchTab } from "./workbench.js";
 import { orgRailButton, watchJoinRoute } from "./workspace-switcher.js";
-import { mountCampaigns } from "./growth-campaigns.js";
-import { mountAnalytics } from "./growth-analytics.js";
 
+// Chats is where nearly every visit starts, so it comes with the shell; every other section is
+// loaded the first time it is opened (`load` gives its mount function).
 // `workspace: true` sections sit in the rail's workspace group, shown only to members of an
-// organization; `badge(orgState)` gives the count on their rail item; `visible(orgState)`, when
+// organization; `badge()` gives the count on their rail item; `visible(orgState)`, when
 // given, hides the item (and the section) from those it is not for.
 const SECTIONS = {
-  chats: { mount: mountChats, icon: "chat", label: "nav.chats" },
-  contacts: { mount: mountContacts, icon: "contacts", label: "nav.contacts" },
-  search: { mount: mountSearch, icon: "search", label: "nav.search" },
-  settings: { mount: mountSettings, icon: "settings", label: "nav.settings" },
-  directory: { mount: mountDirectory, icon: "directory", label: "nav.directory", workspace: true },
-  ding: { mount: mountDing, icon: "ding", label: "nav.ding", workspace: true, badge: dingBadge },
-  announcements: { mount: mountAnnouncements, icon: "megaphone", label: "nav.announcements", workspace: true, badge: announcementsBadge },
+  chats: { load: () => mountChats, icon: "chat", label: "nav.chats" },
+  contacts: { load: () => import("./contacts.js").then((m) => m.mountContacts), icon: "contacts", label: "nav.contacts" },
+  search: { load: () => import("./search.js").then((m) => m.mountSearch), icon: "search", label: "nav.search" },
+  settings: { load: () => import("./settings.js").then((m) => m.mountSettings), icon: "settings", label: "nav.settings" },
+  directory: {
+    load: () => import("./directory.js").then((m) => m.mountDirectory), icon: "directory", label: "nav.directory", workspace: true,
+  },
+  ding: {
+    load: () => import("./ding.js").then((m) => m.mountDing), icon: "ding", label: "nav.ding", workspace: true,
+    badge: () => currentOrg()?.pending_dings || 0,
+  },
+  announcements: {
+    load: () => import("./announcements.js").then((m) => m.mountAnnouncements), icon: "megaphone", label: "nav.announcements",
+    workspace: true, badge: () => currentOrg()?.unread_announcements || 0,
+  },
 };
 // The growth engine: the organization's campaigns (leaderboards), and analytics for server admins.
-SECTIONS.campaigns = { mount: mountCampaigns, icon: "trophy", label: "nav.campaigns", workspace: true };
+SECTIONS.campaigns = {
+  load: () => import("./growth-campaigns.js").then((m) => m.mountCampaigns), icon: "trophy", label: "nav.campaigns", workspace: true,
+};
 // Analytics is the server's, not an organization's: its admins see it even in no organization.
 SECTIONS.analytics = {
-  mount: mountAnalytics, icon: "chart", label: "nav.analytics", workspace: true, orgless: true,
-  visible: () => !!state.me?.is_admin,
+  load: () => import("./growth-analytics.js").then((m) => m.mountAnalytics), icon: "chart", label: "nav.analytics",
+  workspace: true, orgless: true, visible: () => !!state.me?.is_admin,
 };
 SECTIONS.admin = {
-  mount: mountAdmin, icon: "shield", label: "nav.admin", workspace: true,
+  load: () => import("./admin.js").then((m) => m.mountAdmin), icon: "shield", label: "nav.admin", workspace: true,
   visible: () => isOrgAdmin(), badge: () => currentOrg()?.pending_join_requests || 0,
 };
 const WORKSPACE = Object.keys(SECTIONS).filter((name) => SECTIONS[name].workspace);
@@ -79,7 +82,7 @@ export function mountShell(root) {
     userAvatar(state.me.id, { size: "sm" }));
   const orgButton = orgRailButton();
   const workbench = workbenchTab(() => WORKSPACE.filter(shown).map((name) => ({
-    name, icon: SECTIONS[name].icon, label: SECTIONS[name].label, count: SECTIONS[name].badge ? SECTIONS[name].badge(orgState) : 0,
+    name, icon: SECTIONS[name].icon, label: SECTIONS[name].label, count: SECTIONS[name].badge ? SECTIONS[name].badge() : 0,
   })));
   const rail = h(
     "nav",
@@ -96,21 +99,39 @@ export function mountShell(root) {
   const banner = h("div", { class: "conn-banner", role: "status", hidden: true });
   const shell = h("div", { class: "shell" }, rail, listPane, mainPane);
   replaceChildren(root, shell, banner);
-  // DINGs waiting for confirmation stay pinned above every section.
+  // DINGs waiting for confirmation stay pinned above every section. The connection banner floats
+  // just below it, never over it (--above: the DING banner's height, 0 while it is hidden).
   const dingBanner = mountDingBanner(shell);
+  const stackBanners = new ResizeObserver(() => {
+    banner.style.setProperty("--above", `${dingBanner.el.hidden ? 0 : dingBanner.el.offsetHeight}px`);
+  });
+  stackBanners.observe(dingBanner.el);
 
   let sectionName = null;
   let controller = null;
+  let destroyed = false;
 
-  function route(current) {
+  // The section shown, and the one being loaded (a later route wins over an earlier one).
+  let routeToken = 0;
+
+  async function route(current) {
+    const token = ++routeToken;
     const name = SECTIONS[current.section] ? current.section : "chats";
     closePopover();
     if (name !== sectionName) {
+      let mount;
+      try {
+        mount = await SECTIONS[name].load();
+      } catch {
+        if (token === routeToken) showLoadFailure(name);
+        return;
+      }
+      if (token !== routeToken || destroyed) return;
       if (controller) controller.destroy();
       replaceChildren(listPane);
       replaceChildren(mainPane);
       sectionName = name;
-      controller = SECTIONS[name].mount({ list: listPane, main: mainPane, shell });
+      controller = mount({ list: listPane, main: mainPane, shell });
     }
     controller.update(current);
     shell.dataset.section = name;
@@ -122,13 +143,26 @@ export function mountShell(root) {
     }
   }
 
+  // A section that cannot load: the network, or a new release whose files replaced this page's.
+  function showLoadFailure(name) {
+    if (controller) controller.destroy();
+    controller = null;
+    sectionName = null;
+    replaceChildren(listPane);
+    replaceChildren(mainPane, h("div", { class: "empty-state", role: "alert" },
+      h("p", { text: t("app.loadFailed") }),
+      h("button", { class: "btn btn-primary", type: "button", text: t("action.reload"), on: { click: () => window.location.reload() } })));
+    shell.dataset.section = name;
+    shell.dataset.detail = "true";
+  }
+
   function updateBadges() {
     setBadge(badges.chats, totalUnread());
     setBadge(badges.contacts, state.requests.incoming.length);
     workbench.update(sectionName);
     for (const name of WORKSPACE) {
       railButtons[name].hidden = !shown(name);
-      if (SECTIONS[name].badge) setBadge(badges[name], shown(name) ? SECTIONS[name].badge(orgState) : 0);
+      if (SECTIONS[name].badge) setBadge(badges[name], shown(name) ? SECTIONS[name].badge() : 0);
     }
   }
 
@@ -149,6 +183,8 @@ export function mountShell(root) {
 
   return {
     destroy() {
+      destroyed = true;
+      stackBanners.disconnect();
       for (const fn of unsubscribe) fn();
       if (controller) controller.destroy();
       dingBanner.destroy();
