@@ -99,23 +99,32 @@ export async function toggleReaction(message, emoji) {
   timeline(stored.conversation_id).applyReactions(stored.id, stored.reactions);
 }
 
+// Conversations whose read request is in flight -> whether another was asked for meanwhile.
 const reading = new Map();
 
-/** Move our read cursor to the newest message (once at a time per conversation). */
+/** Move our read cursor to the newest message. One request at a time per conversation; a call
+ * that arrives while one is in flight (messages caught up, a burst) is not dropped: another
+ * request follows for what arrived meanwhile. */
 export async function markRead(conversationId) {
   const conversation = state.conversations.get(conversationId);
-  if (!conversation || conversation.read_seq >= conversation.last_seq || reading.has(conversationId)) return;
-  const seq = conversation.last_seq;
-  reading.set(conversationId, seq);
+  if (!conversation || conversation.read_seq >= conversation.last_seq) return;
+  if (reading.has(conversationId)) {
+    reading.set(conversationId, true);
+    return;
+  }
+  reading.set(conversationId, false);
+  let again = false;
   try {
-    const result = await api.post(`/conversations/${conversationId}/read`, { seq });
+    const result = await api.post(`/conversations/${conversationId}/read`, { seq: conversation.last_seq });
     const now = state.conversations.get(conversationId);
     if (now) patchConversation(conversationId, { read_seq: Math.max(now.read_seq, result.read_seq) });
+    again = reading.get(conversationId) === true;
   } catch {
     // The next visit or message tries again.
   } finally {
     reading.delete(conversationId);
   }
+  if (again) await markRead(conversationId);
 }
 
 export async function setConversationSettings(conversationId, changes) {

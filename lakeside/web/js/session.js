@@ -43,7 +43,7 @@ export async function startSession(me) {
       if ((status === "live") !== wasLive) emit("presence");
       if (status === "live" && !wasLive) refreshPresence();
     },
-    onAuthLost: () => endSession("expired"),
+    onAuthLost: (reason) => endSession(reason),
     onTooOld: () => startFresh(),
   });
   stream.start(position);

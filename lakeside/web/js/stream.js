@@ -15,14 +15,15 @@ const SILENT_BEFORE_LIVE_MS = 15_000;
 const BACKOFF_MIN_MS = 50;
 const BACKOFF_MAX_MS = 2_000;
 
-const AUTH_CLOSES = new Set([4001, 4003]);
+const SESSION_REVOKED = 4001;
+const AUTH_CLOSES = new Set([SESSION_REVOKED, 4003]);
 const RESUME_TOO_OLD = 4009;
 
 export class Stream {
   /**
    * handlers: onEvent(event) for durable events in order; onEphemeral(frame) for typing and
    * presence; onReply(frame) for the ack or nack of a send; onStatus("connecting" | "live" |
-   * "reconnecting"); onAuthLost(); onTooOld().
+   * "reconnecting"); onAuthLost(reason: "revoked" or "expired"); onTooOld().
    */
   constructor(handlers) {
     this.handlers = handlers;
@@ -151,7 +152,9 @@ export class Stream {
     if (this.stopped) return;
     if (AUTH_CLOSES.has(code)) {
       this.stopped = true;
-      this.handlers.onAuthLost();
+      // 4001: this very session was ended (signed out from another device); 4003: the session
+      // the socket presented is no longer valid.
+      this.handlers.onAuthLost(code === SESSION_REVOKED ? "revoked" : "expired");
       return;
     }
     this.setStatus("reconnecting");
