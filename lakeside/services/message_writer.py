@@ -32,6 +32,7 @@ import orjson
 from lakeside.domain import text
 from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import MessageCreated
+from lakeside.domain.mentions import mentioned_ids
 from lakeside.domain.messages import EDITABLE_KINDS
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Forbidden, LakesideError, NotFound
@@ -44,7 +45,6 @@ from lakeside.store import messages as store
 from lakeside.store import users as user_store
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -61,6 +61,7 @@ class Draft:
     reply_to_id: int | None
     mention_names: frozenset[str] = frozenset()
     mention_everyone: bool = False
+    mention_ids: tuple[int, ...] = ()  # people picked by name (SendMessage.mention_ids)
     file_id: str | None = None
     mentions: list[int] = field(default_factory=list)
     mention_all: bool = False
@@ -249,17 +250,25 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
 async def _resolve_mentions(
     conn: Any, drafts: list[Draft], context: dict[tuple[int, int], tuple[str, str, bool]]
 ) -> None:
-    """The members each body mentions (never the sender), and whether it notifies everyone:
-    two queries for the whole batch, none when nobody is mentioned."""
+    """The members each body mentions (never the sender), by @username or picked by name, and
+    whether it notifies everyone: two queries for the whole batch (the users named, which of them
+    are members), none when nobody is mentioned."""
     names = frozenset().union(*(d.mention_names for d in drafts))
-    ids = await user_store.get_ids_by_usernames(conn, names)
-    wanted = {(d.conversation_id, ids[n]) for d in drafts for n in d.mention_names if n in ids}
+    picked = frozenset().union(*(d.mention_ids for d in drafts))
+    rows = await user_store.mention_candidates(conn, names, picked)
+    people = {row.id: (row.username, row.display_name) for row in rows}
+    found = {
+        id(d): mentioned_ids(d.body, d.mention_names, d.mention_ids, people) if people else set()
+        for d in drafts
+    }
+    wanted = {(d.conversation_id, uid) for d in drafts for uid in found[id(d)]}
     members = await conversation_store.memberships_among(conn, wanted)
     for draft in drafts:
         kind, role, _ = context[(draft.conversation_id, draft.sender_id)]
-        found = {ids[n] for n in draft.mention_names if n in ids}
         draft.mentions = sorted(
-            uid for uid in found if (draft.conversation_id, uid) in members and uid != draft.sender_id
+            uid
+            for uid in found[id(draft)]
+            if (draft.conversation_id, uid) in members and uid != draft.sender_id
         )
         # As in DingTalk, only a group's owner and admins may notify everyone.
         draft.mention_all = draft.mention_everyone and kind != "direct" and role in MANAGERS
