@@ -35,7 +35,7 @@ from lakeside.domain.events.messaging import MessageCreated
 from lakeside.domain.mentions import mentioned_ids
 from lakeside.domain.messages import EDITABLE_KINDS
 from lakeside.domain.tokens import now_ms
-from lakeside.errors import Forbidden, LakesideError, NotFound
+from lakeside.errors import Conflict, Forbidden, LakesideError, NotFound
 from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.conversations import MANAGERS
 from lakeside.services.receipts import unread_counts
@@ -173,8 +173,16 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
     primary: dict[tuple[int, str], Draft] = {}
     fresh: list[Draft] = []
     for draft in admitted:
-        if draft.key in existing or draft.key in primary:
+        stored = existing.get(draft.key)
+        if stored is not None:
+            if not _same_message(draft, stored):
+                outcomes[id(draft)] = _idempotency_conflict(stored.id)
             continue  # a retry: answered below with the original
+        first = primary.get(draft.key)
+        if first is not None:
+            if not _same_message(draft, first):
+                outcomes[id(draft)] = _idempotency_conflict(None)
+            continue  # a duplicate within this batch: answered below as its first copy
         primary[draft.key] = draft
         fresh.append(draft)
     await _resolve_mentions(conn, fresh, context)
@@ -232,7 +240,8 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
             MessageCreated(message_id=view["id"], seq=view["seq"], message=view),
             to_conversation(draft.conversation_id),
         )
-    originals = await _originals(conn, list(existing.values()))
+    retried = {d.key for d in admitted if d.key in existing and id(d) not in outcomes}
+    originals = await _originals(conn, [row for key, row in existing.items() if key in retried])
     results: list[SendResult | Exception] = []
     for draft in batch:
         if id(draft) in outcomes:
@@ -272,6 +281,35 @@ async def _resolve_mentions(
         )
         # As in DingTalk, only a group's owner and admins may notify everyone.
         draft.mention_all = draft.mention_everyone and kind != "direct" and role in MANAGERS
+
+
+def _same_message(draft: Draft, stored: Any) -> bool:
+    """Whether a draft is a retry of ``stored`` (a stored row or the batch's first draft with
+    the same key) rather than another message under a reused client message id: the same
+    conversation, kind, reply target, and, while the original still holds them, body (both
+    normalised by ``check_send``) and file. A recalled original keeps neither its body nor its
+    file, and an edited one not its first body: those are not compared, and the retry is
+    answered with the message as it is now (a recalled one with its tombstone)."""
+    if (draft.conversation_id, draft.kind, draft.reply_to_id) != (
+        stored.conversation_id,
+        stored.kind,
+        stored.reply_to_id,
+    ):
+        return False
+    if getattr(stored, "recalled_at", None) is not None:
+        return True
+    if getattr(stored, "edited_at", None) is None and draft.body != stored.body:
+        return False
+    return bool(draft.file_id == stored.file_id)
+
+
+def _idempotency_conflict(message_id: int | None) -> Conflict:
+    data = {"message_id": message_id} if message_id is not None else {}
+    return Conflict(
+        "This client_msg_id was already used for a different message; use a new id for a new message.",
+        code="IDEMPOTENCY_CONFLICT",
+        **data,
+    )
 
 
 async def _originals(conn: Any, rows: list[Any]) -> dict[tuple[int, str], dict[str, Any]]:
