@@ -44,6 +44,15 @@ def _not_found() -> NotFound:
     return NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
 
 
+def not_friends(other_id: int) -> Forbidden:
+    """Refusal of a direct message (or chat) to someone who is neither a friend nor a colleague."""
+    return Forbidden(
+        "You can only message friends and colleagues directly; send a friend request first.",
+        code="NOT_FRIENDS",
+        user_id=other_id,
+    )
+
+
 def conversation_summary(row: Row[Any]) -> dict[str, Any]:
     """What every member may know of a conversation, the same for all of them."""
     return {
@@ -91,11 +100,7 @@ class Conversations:
         if not await social.are_friends(conn, user_id, other_id) and not await org_store.share_organization(
             conn, user_id, other_id
         ):
-            raise Forbidden(
-                "Only friends can be messaged directly; send a friend request first.",
-                code="NOT_FRIENDS",
-                user_id=other_id,
-            )
+            raise not_friends(other_id)
 
     # -- reading ----------------------------------------------------------------------------
 

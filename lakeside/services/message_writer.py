@@ -2,11 +2,11 @@
 
 ``Messages.check_send`` turns a send command into a draft (checking, for replies and
 attachments, what they point to); the common send (text or markdown) reaches the writer without
-a read of its own. One
-writer task per process drains whatever has gathered and, in ONE transaction, checks the batch
-against the rules with one query each — memberships (with each conversation's kind, the sender's
-role and whether receipts are hidden), blocks between the two people of direct chats, the
-mentioned usernames and which of them are members — then looks up retries by (sender, client
+a read of its own. One writer task per process drains whatever has gathered and, in ONE
+transaction, checks the batch against the rules with one query each — memberships (with each
+conversation's kind, the sender's role and whether receipts are hidden), whether the two people
+of each direct chat may still talk (no block; friends or colleagues), the users mentioned (by
+@username or picked by name) and which of them are members — then looks up retries by (sender, client
 message id), reserves gapless sequence numbers (one UPDATE per batch on SQLite, one per
 conversation on PostgreSQL), inserts the messages, their search tokens and their events (last,
 as every unit of work appends them) with multi-row INSERTs, and moves the senders' read cursors.
@@ -37,7 +37,7 @@ from lakeside.domain.messages import EDITABLE_KINDS
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, LakesideError, NotFound
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.services.conversations import MANAGERS
+from lakeside.services.conversations import MANAGERS, not_friends
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import new_message_view, render_messages
 from lakeside.store import conversations as conversation_store
@@ -158,15 +158,20 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
     # Locked before membership is read: a removal that commits first is then seen here.
     await conversation_store.lock_conversations(conn, {cid for cid, _ in pairs})
     context = await store.send_context(conn, pairs)
-    blocked = await store.blocked_directs(
+    # The rule for opening a direct chat holds for writing in it (``check_can_talk``): no block
+    # between the two, and friends or colleagues. The history stays either way.
+    standing = await store.direct_standing(
         conn, {cid for (cid, _), (kind, _, _) in context.items() if kind == "direct"}
     )
     admitted: list[Draft] = []
     for draft in batch:
+        pair = standing.get(draft.conversation_id)
         if (draft.conversation_id, draft.sender_id) not in context:
             outcomes[id(draft)] = NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
-        elif draft.conversation_id in blocked:
+        elif pair is not None and pair[2]:
             outcomes[id(draft)] = Forbidden("You cannot message this person.", code="BLOCKED")
+        elif pair is not None and not pair[3]:
+            outcomes[id(draft)] = not_friends(pair[1] if pair[0] == draft.sender_id else pair[0])
         else:
             admitted.append(draft)
     existing = await store.find_by_client_ids(conn, {d.key for d in admitted})

@@ -37,7 +37,6 @@ from lakeside.services.message_writer import Draft, MessageWriter, SendResult
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import render_messages
 from lakeside.store import conversations as conversation_store
-from lakeside.store import friends as social
 from lakeside.store import messages as store
 from lakeside.store import organizations as org_store
 from lakeside.store import receipts as receipt_store
@@ -148,10 +147,12 @@ class Messages:
         return sorted(members - {membership.user_id}), everyone
 
     async def _check_direct_open(self, conn: AsyncConnection, user_id: int, conversation_id: int) -> None:
+        """The writer's rule for a direct chat, for the paths that read first (replies,
+        attachments, edits): the rule for opening one (``check_can_talk``)."""
         peers = await conversation_store.member_ids(conn, conversation_id)
         for peer in peers:
-            if peer != user_id and await social.blocked_between(conn, user_id, peer):
-                raise Forbidden("You cannot message this person.", code="BLOCKED")
+            if peer != user_id:
+                await self.conversations.check_can_talk(conn, user_id, peer)
 
     async def _check_file(self, conn: AsyncConnection, user_id: int, file_id: str, kind: str) -> None:
         from lakeside.store import files as file_store
