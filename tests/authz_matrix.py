@@ -220,7 +220,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         with_(ORG_ADMIN, member=D404), prepare="fresh_invitation"
     ),
     # Anyone holding a code sees what it joins; that is what a code is for.
-    ("get", "/api/v1/org-invitations/{code}"): Case(with_(PUBLIC, logged_out=D401), public_data=True),
+    ("get", "/api/v1/org-invitations/{code}"): Case(PUBLIC, public_data=True),
     ("post", "/api/v1/org-invitations/{code}/join"): Case(
         with_(
             PUBLIC,

@@ -38,6 +38,7 @@ from lakeside.store.engine import UniqueViolation
 
 ROLES = ("owner", "admin", "member")
 MANAGERS = ("owner", "admin")
+ORG_GROUP_KINDS = ("org_all", "department")  # an organization's groups (services/org_groups.py)
 
 
 def _not_found() -> NotFound:
@@ -364,6 +365,13 @@ class Conversations:
     async def do_leave(self, user: AuthUser, conversation_id: int) -> None:
         async with self.ctx.transaction() as uow:
             conversation, membership = await self.access(uow.conn, user.id, conversation_id, lock=True)
+            if conversation.kind in ORG_GROUP_KINDS:
+                # Kept in step with the directory (services/org_groups.py): one leaves by leaving.
+                raise Invalid(
+                    "This group follows the organization's directory: it is left by leaving the "
+                    "organization (or, for a department's group, the department).",
+                    code="ORG_GROUP_MEMBERSHIP",
+                )
             if conversation.kind != "group":
                 raise Invalid("A direct chat cannot be left.", code="NOT_A_GROUP")
             if membership.role == "owner" and conversation.member_count > 1:
