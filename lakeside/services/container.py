@@ -27,6 +27,7 @@ class Services:
         self.growth = Growth(ctx)
         self.accounts = Accounts(ctx, self.growth)
         self.friends = Friends(ctx)
+        self.accounts.befriend_in = self.friends.befriend_in  # a referral makes two friends
         self.files = Files(ctx, self.accounts)
         self.conversations = Conversations(ctx)
         self.messages = Messages(ctx, self.conversations, self.files, self.growth.activity)
