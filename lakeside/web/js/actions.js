@@ -2,7 +2,7 @@
 // with the same client message id, edit, recall, react, and moving the read cursor.
 
 import { api, newClientId } from "./api.js";
-import { patchConversation, state, upsertConversation } from "./store.js";
+import { emit, patchConversation, state, upsertConversation } from "./store.js";
 import { timeline } from "./timeline.js";
 
 const MARKDOWN_HINT = /(^|\n)\s{0,3}(#{1,6}\s|[-*+]\s|\d+\.\s|>\s|```)|\*\*[^*\n]+\*\*|`[^`\n]+`|\[[^\]\n]+\]\([^)\s]+\)|~~[^~\n]+~~/;
@@ -42,7 +42,7 @@ export function preview(message) {
 }
 
 /** Show the message now, then deliver it. `file` is a File to upload first (image or file kind). */
-export function sendMessage(conversationId, { body = "", replyTo = null, file = null }) {
+export function sendMessage(conversationId, { body = "", replyTo = null, file = null, mentionIds = [] }) {
   const message = {
     pending: true,
     status: file ? "uploading" : "sending",
@@ -59,7 +59,8 @@ export function sendMessage(conversationId, { body = "", replyTo = null, file = 
     upload: file,
     localUrl: file && file.type.startsWith("image/") ? URL.createObjectURL(file) : null,
     reactions: [],
-    mentions: [],
+    mentions: mentionIds,
+    mention_ids: mentionIds,
     created_at: Date.now(),
     recalled: false,
   };
@@ -106,6 +107,7 @@ async function deliver(message) {
       body: message.body,
       reply_to_id: message.reply_to_id,
       file_id: message.file_id,
+      ...(message.mention_ids && message.mention_ids.length ? { mention_ids: message.mention_ids } : {}),
     });
     noteOwnMessage(stored);
     line.applyMessage(stored);
@@ -113,11 +115,30 @@ async function deliver(message) {
     message.status = "failed";
     message.error = error;
     line.updatePending(message);
+    noteRefusal(message.conversation_id, error);
   }
 }
 
-export async function editMessage(message, body) {
-  const stored = await api.patch(`/messages/${message.id}`, { body });
+// Direct chats the server refused to take messages in because the two are no longer friends
+// (nor colleagues): conversation id -> the other person's id. The chat shows why, with a button
+// for a friend request, until they are friends again.
+export const notFriends = new Map();
+
+/** Remember a NOT_FRIENDS refusal of a send or an edit, and tell the open conversation. */
+export function noteRefusal(conversationId, error) {
+  if (!error || error.code !== "NOT_FRIENDS") return;
+  notFriends.set(conversationId, error.data && error.data.user_id);
+  emit("not-friends", conversationId);
+}
+
+export async function editMessage(message, body, mentionIds = null) {
+  let stored;
+  try {
+    stored = await api.patch(`/messages/${message.id}`, mentionIds === null ? { body } : { body, mention_ids: mentionIds });
+  } catch (error) {
+    noteRefusal(message.conversation_id, error);
+    throw error;
+  }
   timeline(stored.conversation_id).applyMessage(stored);
   return stored;
 }
