@@ -6,10 +6,11 @@ a read of its own. One writer task per process drains whatever has gathered and,
 transaction, checks the batch against the rules with one query each — memberships (with each
 conversation's kind, the sender's role and whether receipts are hidden), whether the two people
 of each direct chat may still talk (no block; friends or colleagues), the users mentioned (by
-@username or picked by name) and which of them are members — then looks up retries by (sender, client
-message id), reserves gapless sequence numbers (one UPDATE per batch on SQLite, one per
-conversation on PostgreSQL), inserts the messages, their search tokens and their events (last,
-as every unit of work appends them) with multi-row INSERTs, and moves the senders' read cursors.
+@username or picked by name) and which of them are members — then looks up retries by (sender,
+client message id; a different message under a used id is a conflict), reserves gapless
+sequence numbers (one UPDATE per batch on SQLite, one per conversation on PostgreSQL), inserts
+the messages, their search tokens and their events (last, as every unit of work appends them)
+with multi-row INSERTs, and moves the senders' read cursors.
 Only after the commit is each sender answered and are the events published. The number of
 statements a batch costs does not grow with its size (tests/test_query_counts.py pins it).
 
