@@ -116,16 +116,20 @@ class LakesideClient:
         kind: str = "text",
         client_msg_id: str | None = None,
         reply_to_id: int | None = None,
+        mention_ids: list[int] | None = None,
         retries: int = 3,
     ) -> dict[str, Any]:
         """Send a message; network errors are retried with the same client message id, so the
-        message is stored once however often the request went out."""
-        payload = {
+        message is stored once however often the request went out. ``mention_ids`` names people
+        picked by name whose ``@display name`` the body carries."""
+        payload: dict[str, Any] = {
             "client_msg_id": client_msg_id or uuid.uuid4().hex,
             "kind": kind,
             "body": body,
             "reply_to_id": reply_to_id,
         }
+        if mention_ids:
+            payload["mention_ids"] = mention_ids
         for attempt in range(retries + 1):
             try:
                 return await self.request(

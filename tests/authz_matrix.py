@@ -166,8 +166,12 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("post", "/api/v1/conversations/{conversation_id}/members"): Case(
         refusing("NOT_A_GROUP"), body=bystander_ids
     ),
-    ("delete", "/api/v1/conversations/{conversation_id}/members/{user_id}"): Case(refusing("NOT_A_GROUP")),
-    ("post", "/api/v1/conversations/{conversation_id}/leave"): Case(refusing("NOT_A_GROUP")),
+    # {user_id} is the member: for them removing themselves is leaving, which for an
+    # organization's group is done by leaving the organization.
+    ("delete", "/api/v1/conversations/{conversation_id}/members/{user_id}"): Case(
+        with_(refusing("NOT_A_GROUP"), member="refused:ORG_GROUP_MEMBERSHIP")
+    ),
+    ("post", "/api/v1/conversations/{conversation_id}/leave"): Case(refusing("ORG_GROUP_MEMBERSHIP")),
     ("put", "/api/v1/conversations/{conversation_id}/members/{user_id}/role"): Case(
         refusing("NOT_GROUP_OWNER"), body={"role": "member"}
     ),
@@ -223,7 +227,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         with_(ORG_ADMIN, member=D404), prepare="fresh_invitation"
     ),
     # Anyone holding a code sees what it joins; that is what a code is for.
-    ("get", "/api/v1/org-invitations/{code}"): Case(with_(PUBLIC, logged_out=D401), public_data=True),
+    ("get", "/api/v1/org-invitations/{code}"): Case(PUBLIC, public_data=True),
     ("post", "/api/v1/org-invitations/{code}/join"): Case(
         with_(
             PUBLIC,

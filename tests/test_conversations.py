@@ -590,6 +590,7 @@ async def test_non_members_see_nothing_anywhere(people: dict[str, Person]) -> No
     gid = (await create_group(zhangsan, [lisi]))["id"]
     cid = await open_direct(zhangsan, lisi)
     for conversation_id in (gid, cid):
+        # A client message id per message: the same id in another conversation is a conflict.
         message = (await send(lisi, conversation_id, "秘密", cid=f"secret-{conversation_id}")).json()
         assert (await zhangsan.put(f"/api/v1/messages/{message['id']}/reactions/👍")).status_code == 200
         before = await history(lisi, conversation_id)

@@ -7,10 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 from fastapi import FastAPI
+from sqlalchemy import select, update
 
 from lakeside.demo.company import seed_company
-from tests.conftest import Person
+from lakeside.domain.pinyin import DEPARTMENT_KEY, name_key, search_key
+from lakeside.store import migrate
+from lakeside.store.tables import org_members
+from tests.conftest import Person, register
 from tests.test_organizations import company, conversation_ids, error_code
 
 
@@ -285,3 +290,90 @@ async def test_demo_company(app: FastAPI, people: dict[str, Person]) -> None:
     assert (await zhangsan.get("/api/v1/orgs")).json()[0]["pending_dings"] == 1
     assert len(await search(zhangsan, org["id"], limit=200)) == 60
     assert len((await zhangsan.get(f"/api/v1/orgs/{org['id']}/contacts")).json()["contacts"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "finds", "misses"),
+    [
+        ("单磊", ["sl", "shanlei", "dl", "danlei", "单磊"], ["zl"]),
+        ("曾丽", ["zl", "zengli", "cl", "cengli"], ["sl"]),
+        ("仇英", ["qy", "qiuying", "cy"], []),
+        ("解缙", ["xj", "xiejin", "jj"], []),
+        ("区志明", ["ozm", "ouzhiming", "qzm"], []),
+        ("朴树", ["ps", "piaoshu"], []),
+        ("查良镛", ["zly", "zhaliangyong", "cly"], []),
+        ("盖聂", ["gn", "genie", "gainie"], []),
+        ("尉迟恭", ["ycg", "yuchigong", "wcg"], []),
+        ("乐嘉", ["yj", "yuejia", "lj"], []),
+        ("张三", ["zs", "zhangsan"], ["ss"]),
+        ("Alice Chen", ["ac", "alicechen", "alice chen"], []),
+    ],
+)
+def test_a_name_key_holds_the_surname_reading_and_the_other_readings(
+    name: str, finds: list[str], misses: list[str]
+) -> None:
+    key = name_key(name)
+    for query in finds:
+        assert query in key, (name, query, key)
+    for query in misses:
+        assert query not in key, (name, query, key)
+    # The surname's reading comes first: it is the key's main spelling.
+    assert key.split()[1] == finds[1] or name.isascii()
+
+
+def test_search_keys_fit_their_columns() -> None:
+    name = "长长长长长长长长长长长长"
+    assert len(search_key(name, limit=DEPARTMENT_KEY)) <= 250
+    key = search_key(name, "changchang", "E-001")
+    assert len(key) <= 500 and "changchang" in key and "e-001" in key  # other readings go first
+
+
+async def test_polyphonic_surnames_are_found_by_either_reading(people: dict[str, Person]) -> None:
+    admin, bob = people["admin"], people["bob"]
+    shan = await register(admin.http, "shanlei", "单磊")
+    zeng = await register(admin.http, "zengli", "曾丽")
+    org = await company(admin, [bob, shan, zeng])
+    for query, expected in [
+        ("sl", [shan.id]),
+        ("dl", [shan.id]),
+        ("zl", [zeng.id]),
+        ("cl", [shan.id, zeng.id]),  # 曾 ceng, and 单 chan (单于)
+        ("shanl", [shan.id]),
+    ]:
+        assert sorted(await search(bob, org["id"], q=query)) == expected, query
+    response = await admin.post(f"/api/v1/orgs/{org['id']}/departments", json={"name": "单县办事处"})
+    assert response.status_code == 201, response.text
+    seated = await admin.put(
+        f"/api/v1/orgs/{org['id']}/departments/{response.json()['id']}/members/{bob.id}", json={}
+    )
+    assert seated.status_code == 200, seated.text
+    assert await search(admin, org["id"], q="sxbsc") == [bob.id]
+
+
+async def test_the_migration_recomputes_stored_keys(app: FastAPI, people: dict[str, Person]) -> None:
+    admin, bob = people["admin"], people["bob"]
+    shan = await register(admin.http, "shanlei", "单磊")
+    org = await company(admin, [bob, shan])
+    db = app.state.services.ctx.db
+    # A key as the old rules stored it: only the most common reading.
+    async with db.transaction() as conn:
+        await conn.execute(
+            update(org_members)
+            .where(org_members.c.user_id == shan.id)
+            .values(search_key="单磊 danlei dl shanlei")
+        )
+    assert await search(bob, org["id"], q="sl") == []
+
+    def downgrade(sync_conn: Any) -> None:
+        from alembic import command
+
+        command.downgrade(migrate.alembic_config(sync_conn), "0008")
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(downgrade)
+    await migrate.upgrade(db)
+    assert await migrate.current_revision(db) == migrate.head_revision() == "0009"
+    assert await search(bob, org["id"], q="sl") == [shan.id]
+    async with db.read() as conn:
+        key = await conn.scalar(select(org_members.c.search_key).where(org_members.c.user_id == shan.id))
+    assert key == search_key("单磊", "shanlei", None)

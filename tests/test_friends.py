@@ -15,6 +15,9 @@ from lakeside.store import friends as friend_store
 from lakeside.store import users as user_store
 from lakeside.store.tables import events, friend_requests, friendships
 from tests.conftest import Person, befriend, error_code
+from tests.test_messages import open_direct, png, timeline, upload
+from tests.test_messages import send as send_message
+from tests.test_organizations import company
 
 SOCIAL_TYPES = ("friend", "friend_request", "block")
 
@@ -479,3 +482,44 @@ async def test_bad_input_is_refused_cleanly_and_writes_nothing(
         assert response.status_code == 401, url
     assert await count_rows(app) == before
     assert await pending(bob) == [] and await pending(alice, "outgoing") == []
+
+
+async def test_after_unfriending_a_direct_chat_keeps_its_history_but_takes_no_new_messages(
+    app: FastAPI, people: dict[str, Person]
+) -> None:
+    alice, bob, mallory = people["alice"], people["bob"], people["mallory"]
+    await befriend(alice, bob)
+    cid = await open_direct(alice, bob)
+    first = await send_message(alice, cid, "还是朋友", cid="f-1")
+    assert first.status_code == 201
+    assert (await alice.delete(f"/api/v1/friends/{bob.id}")).status_code == 200
+
+    # Neither side may write, nor edit, nor reply or attach; the refusal names the other person.
+    for person, other, cid_ in ((alice, bob, "f-2"), (bob, alice, "f-3")):
+        response = await send_message(person, cid, "还在吗", cid=cid_)
+        assert response.status_code == 403 and error_code(response) == "NOT_FRIENDS", response.text
+        assert response.json()["error"]["user_id"] == other.id
+    response = await send_message(alice, cid, "回复", cid="f-4", reply_to_id=first.json()["id"])
+    assert response.status_code == 403 and error_code(response) == "NOT_FRIENDS"
+    image = await upload(alice, png(), "a.png")
+    response = await send_message(alice, cid, "", cid="f-5", kind="image", file_id=image)
+    assert response.status_code == 403 and error_code(response) == "NOT_FRIENDS"
+    response = await alice.patch(f"/api/v1/messages/{first.json()['id']}", json={"body": "改一下"})
+    assert response.status_code == 403 and error_code(response) == "NOT_FRIENDS"
+    # The history stays, and the chat still opens (to read it); a new one with a stranger does not.
+    assert [m["body"] for m in await timeline(bob, cid)] == ["还是朋友"]
+    reopened = await alice.post("/api/v1/conversations/direct", json={"user_id": bob.id})
+    assert reopened.status_code == 200 and reopened.json()["id"] == cid
+    response = await alice.post("/api/v1/conversations/direct", json={"user_id": mallory.id})
+    assert response.status_code == 403 and error_code(response) == "NOT_FRIENDS"
+
+    # Colleagues may talk without being friends (the same rule as for opening a chat) ...
+    org = await company(alice, [bob])
+    assert (await send_message(bob, cid, "同事之间", cid="f-6")).status_code == 201
+    # ... until one of them leaves the organization.
+    assert (await bob.post(f"/api/v1/orgs/{org['id']}/leave")).status_code == 200
+    response = await send_message(bob, cid, "走了", cid="f-7")
+    assert response.status_code == 403 and error_code(response) == "NOT_FRIENDS"
+    # Friends again: the chat is writable again.
+    await befriend(bob, alice)
+    assert (await send_message(bob, cid, "又是朋友了", cid="f-8")).status_code == 201

@@ -8,6 +8,16 @@ import httpx
 from fastapi import FastAPI
 
 from lakeside.config import Settings
+from tests.campaign_support import (
+    active,
+    board,
+    company,
+    create_campaign,
+    forget_activity,
+    scores,
+    settle,
+    spec,
+)
 from tests.conftest import Person, error_code, register
 
 
@@ -208,3 +218,48 @@ async def test_the_invitation_tree_nests_counts_and_pages(app: FastAPI, client: 
     assert (await alice.get("/api/v1/admin/referrals/tree")).status_code == 403
     response = await admin.get("/api/v1/admin/referrals/tree", params={"depth": 9})
     assert response.status_code == 422
+
+
+async def test_signing_up_with_a_friends_code_makes_them_friends(
+    app: FastAPI, client: httpx.AsyncClient, people: dict[str, Person]
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    code = (await my_code(alice))["code"]
+    carol = await register(client, "carol", "Carol", invitation_code=code.lower())
+    for person, other in ((alice, carol), (carol, alice)):
+        listed = (await person.get("/api/v1/friends")).json()
+        assert [f["user"]["id"] for f in listed] == [other.id], listed
+        # Each side was told, as when a request is accepted.
+        changes = (await person.get("/api/v1/sync", params={"since": 0, "limit": 500})).json()["events"]
+        added = [e for e in changes if (e["type"], e["op"]) == ("friend", "added")]
+        assert [e["data"]["user"]["id"] for e in added] == [other.id]
+    # They can talk at once.
+    response = await carol.post("/api/v1/conversations/direct", json={"user_id": alice.id})
+    assert response.status_code == 201, response.text
+
+    # An organization's invitation code makes nobody a friend (it is no referral code).
+    org = (await bob.post("/api/v1/orgs", json={"name": "湖畔科技"})).json()
+    org_code = (await bob.post(f"/api/v1/orgs/{org['id']}/invitations", json={"kind": "code"})).json()["code"]
+    dave = await register(client, "dave", "Dave", invitation_code=org_code)
+    assert (await dave.get("/api/v1/friends")).json() == []
+    assert (await bob.get("/api/v1/friends")).json() == []
+
+
+async def test_a_friends_code_counts_on_the_inviters_campaign_once_the_friend_is_active(
+    app: FastAPI, client: httpx.AsyncClient, people: dict[str, Person]
+) -> None:
+    zhangsan, lisi = people["zhangsan"], people["lisi"]
+    org_id = await company(zhangsan, [lisi])
+    campaign_id = await create_campaign(zhangsan, org_id, spec())
+    await settle(app)
+    assert scores(await board(lisi, campaign_id)).get("lisi", 0) == 0
+    code = (await my_code(lisi))["code"]
+    newcomer = await register(client, "xinren", "新人", invitation_code=code)
+    # Friends, but not yet counted: the campaign counts friends active in the last days.
+    await forget_activity(app, newcomer)
+    await settle(app)
+    assert scores(await board(lisi, campaign_id)).get("lisi", 0) == 0
+    await active(app, newcomer)
+    await settle(app)
+    assert scores(await board(lisi, campaign_id))["lisi"] == 1
+    assert (await lisi.get(f"/api/v1/campaigns/{campaign_id}/me/friends")).status_code == 200

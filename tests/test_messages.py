@@ -7,21 +7,25 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import func, select
+from websockets.asyncio.client import ClientConnection, connect
 
 from lakeside.config import Settings
 from lakeside.domain.markdown import ALLOWED_SCHEMES, ALLOWED_TAGS
 from lakeside.domain.messages import SendMessage
 from lakeside.store.tables import events, message_search, messages, reactions
-from tests.conftest import Person, befriend, error_code
+from tests.conftest import Person, befriend, error_code, register
+from tests.live import running_server
 
 
 async def open_direct(a: Person, b: Person) -> int:
@@ -79,7 +83,7 @@ async def test_retry_returns_the_original(people: dict[str, Person]) -> None:
     await befriend(zhangsan, lisi)
     cid = await open_direct(zhangsan, lisi)
     first = await send(zhangsan, cid, "hello", cid="c-1")
-    retry = await send(zhangsan, cid, "hello again", cid="c-1")
+    retry = await send(zhangsan, cid, "hello", cid="c-1")
     assert first.status_code == 201 and retry.status_code == 200
     assert retry.json()["id"] == first.json()["id"]
     assert retry.json()["body"] == "hello"
@@ -321,6 +325,64 @@ async def test_attachments_belong_to_their_sender_and_leave_with_a_recall(
 # -- retries and history --------------------------------------------------------------------------
 
 
+async def test_a_reused_client_msg_id_with_another_message_is_a_conflict(
+    app: FastAPI, people: dict[str, Person]
+) -> None:
+    zhangsan, lisi = people["zhangsan"], people["lisi"]
+    await befriend(zhangsan, lisi)
+    cid = await open_direct(zhangsan, lisi)
+    first = await sent(zhangsan, cid, "明天开会\r\n九点", cid="k-1")
+    quoted = await sent(zhangsan, cid, "被引用", cid="k-2")
+    # An identical retry, after the same normalisation (CRLF folded, NFC): the original, 200.
+    for body in ("明天开会\r\n九点", "明天开会\n九点"):
+        retry = await send(zhangsan, cid, body, cid="k-1")
+        assert retry.status_code == 200 and retry.json()["id"] == first["id"], retry.text
+    # Anything else under the same id is refused, and nothing is stored.
+    for change in (
+        {"body": "后天开会"},
+        {"body": "明天开会\n九点", "kind": "markdown"},
+        {"body": "明天开会\n九点", "reply_to_id": quoted["id"]},
+    ):
+        response = await zhangsan.post(
+            f"/api/v1/conversations/{cid}/messages", json={"client_msg_id": "k-1", **change}
+        )
+        assert response.status_code == 409, (change, response.text)
+        assert error_code(response) == "IDEMPOTENCY_CONFLICT"
+        assert response.json()["error"]["message_id"] == first["id"]
+    # A file message: another file under the same id is another message.
+    uploads = [await upload(zhangsan, png(), f"{n}.png") for n in ("a", "b")]
+    image = await sent(zhangsan, cid, "", cid="k-img", kind="image", file_id=uploads[0])
+    same = await send(zhangsan, cid, "", cid="k-img", kind="image", file_id=uploads[0])
+    assert same.status_code == 200 and same.json()["id"] == image["id"]
+    other = await send(zhangsan, cid, "", cid="k-img", kind="image", file_id=uploads[1])
+    assert other.status_code == 409 and error_code(other) == "IDEMPOTENCY_CONFLICT"
+    # A message recalled since: its retry gets the tombstone (its text left the server and cannot
+    # be compared), never a second copy; a different kind is still a conflict.
+    assert (await zhangsan.post(f"/api/v1/messages/{quoted['id']}/recall")).status_code == 200
+    tombstone = await send(zhangsan, cid, "被引用", cid="k-2")
+    assert tombstone.status_code == 200 and tombstone.json()["recalled"] is True
+    assert tombstone.json()["id"] == quoted["id"] and tombstone.json()["body"] == ""
+    response = await send(zhangsan, cid, "被引用", cid="k-2", kind="markdown")
+    assert response.status_code == 409 and error_code(response) == "IDEMPOTENCY_CONFLICT"
+    assert [m["seq"] for m in await timeline(lisi, cid)] == [1, 2, 3]
+
+    # Within one batch of the writer: the copy that differs is refused, the identical one is not.
+    services = app.state.services
+    user = await services.accounts.authenticate(zhangsan.token)
+    drafts = [
+        await services.messages.check_send(user, cid, SendMessage(client_msg_id="k-batch", body=body))
+        for body in ("一", "一", "二")
+    ]
+    outcomes = await asyncio.gather(
+        *(services.messages.writer.submit(d) for d in drafts), return_exceptions=True
+    )
+    assert [getattr(o, "created", getattr(o, "code", None)) for o in outcomes] == [
+        True,
+        False,
+        "IDEMPOTENCY_CONFLICT",
+    ]
+
+
 async def test_retries_are_per_sender_and_refused_in_another_conversation(people: dict[str, Person]) -> None:
     zhangsan, lisi = people["zhangsan"], people["lisi"]
     gid = await group_of(zhangsan, lisi)
@@ -328,9 +390,11 @@ async def test_retries_are_per_sender_and_refused_in_another_conversation(people
     mine = await sent(zhangsan, gid, "同一个编号", cid="shared-id")
     theirs = await sent(lisi, gid, "同一个编号", cid="shared-id")  # another sender: another message
     assert theirs["id"] != mine["id"] and theirs["seq"] == mine["seq"] + 1
-    # The id names a message of the group: reused in another conversation it is refused (it
-    # used to answer with the group's message as it is now, even to a sender removed since).
-    elsewhere = await send(zhangsan, cid, "重发到别处", cid="shared-id")
+    again = await send(zhangsan, gid, "同一个编号", cid="shared-id")
+    # The original, as it is now: lisi has read it since (replying moved her cursor).
+    assert again.status_code == 200 and again.json() == mine | {"unread_count": 0}
+    # The same id for the same text in another conversation is another message: refused.
+    elsewhere = await send(zhangsan, cid, "同一个编号", cid="shared-id")
     assert elsewhere.status_code == 409 and error_code(elsewhere) == "IDEMPOTENCY_CONFLICT"
     assert await timeline(zhangsan, cid) == []
     assert (await zhangsan.post(f"/api/v1/messages/{mine['id']}/recall")).status_code == 200
@@ -618,3 +682,31 @@ async def test_a_send_racing_the_writers_shutdown_is_still_answered(
     assert result.created and result.message["seq"] == 2
     assert (await send(lisi, cid, "after")).status_code == 201  # committed inline from now on
     assert [m["body"] for m in await timeline(zhangsan, cid)] == ["before", "late", "after"]
+
+
+async def test_a_reused_client_msg_id_is_nacked_over_the_socket_with_the_same_code(
+    settings: Settings,
+) -> None:
+    async with running_server(settings) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            zhangsan = await register(http, "zhangsan", "张三")
+            lisi = await register(http, "lisi", "李四")
+            await befriend(zhangsan, lisi)
+            cid = await open_direct(zhangsan, lisi)
+        async with connect(url.replace("http", "ws", 1) + "/api/v1/stream") as ws:
+            await ws.send(orjson.dumps({"op": "hello", "token": zhangsan.token}).decode())
+            await _until(ws, lambda frame: frame.get("op") == "live")
+            frame = {"op": "send", "conversation_id": cid, "body": "第一条", "client_msg_id": "ws-1"}
+            for body, expected in (("第一条", True), ("第一条", False), ("另一条", "IDEMPOTENCY_CONFLICT")):
+                await ws.send(orjson.dumps({**frame, "body": body}).decode())
+                reply = await _until(ws, lambda f: f.get("type") in ("ack", "nack"))
+                got = reply["created"] if reply["type"] == "ack" else reply["error"]["code"]
+                assert got == expected, reply
+
+
+async def _until(ws: ClientConnection, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    async with asyncio.timeout(10):
+        while True:
+            frame = orjson.loads(await ws.recv())
+            if match(frame):
+                return dict(frame)

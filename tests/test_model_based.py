@@ -66,6 +66,7 @@ class Msg:
     created: int  # the model's global creation counter, for reconnects
     edited: bool = False
     recalled: bool = False
+    sent_body: str = ""  # the body as first sent, which a retry carries again
 
 
 @dataclass
@@ -231,21 +232,30 @@ class MessagingMachine(RuleBasedStateMachine):
         message = response.json()
         self.counter += 1
         assert message["seq"] == conv.last_seq + 1
-        conv.messages.append(Msg(message["id"], message["seq"], user, "text", cid, body, self.counter))
+        conv.messages.append(
+            Msg(message["id"], message["seq"], user, "text", cid, body, self.counter, sent_body=body)
+        )
         conv.members[user] = max(conv.members[user], message["seq"])
 
     @precondition(lambda self: self.sent())
-    @rule(pick=st.integers(0, 10_000))
-    def retry(self, pick: int) -> None:
+    @rule(pick=st.integers(0, 10_000), same=st.booleans())
+    def retry(self, pick: int, same: bool) -> None:
         conv, msg = self.pick_sent(pick)
+        body = msg.sent_body if same else "another message under the same id"
         response = self.request(
             msg.sender,
             "POST",
             f"/api/v1/conversations/{conv.id}/messages",
-            json={"client_msg_id": msg.client_msg_id, "body": "a retry carries the same id"},
+            json={"client_msg_id": msg.client_msg_id, "body": body},
         )
         if msg.sender not in conv.members:
             assert response.status_code == 404, response.text
+            return
+        if not same and not (msg.edited or msg.recalled):
+            # The same id for another message: refused (an edited or recalled original no longer
+            # holds the body it was sent with, so only its conversation and kind are compared).
+            assert response.status_code == 409, response.text
+            assert response.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT"
             return
         assert response.status_code == 200, response.text
         assert (response.json()["id"], response.json()["body"]) == (msg.id, msg.body)

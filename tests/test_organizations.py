@@ -14,8 +14,11 @@ from alembic.runtime.migration import MigrationContext
 from fastapi import FastAPI
 from sqlalchemy import update
 
+from lakeside.app import build_app
+from lakeside.config import Settings
+from lakeside.domain.limits import check_limits
 from lakeside.store.tables import metadata, org_invitations
-from tests.conftest import Person, register
+from tests.conftest import Person, befriend, register
 
 NOWHERE = 10**12
 
@@ -164,6 +167,7 @@ async def test_invitation_limits_expiry_and_revocation(app: FastAPI, people: dic
         "name": "湖畔科技",
         "logo_url": None,
         "member_count": 1,
+        "inviter_name": "张三",
         "join_approval": False,
         "expires_at": None,
     }
@@ -203,6 +207,86 @@ async def test_invitation_limits_expiry_and_revocation(app: FastAPI, people: dic
     for body in ({"kind": "qr"}, {"kind": "code", "max_uses": 0}, {"kind": "code", "expires_in_hours": 0}):
         response = await zhangsan.post(f"{base}/invitations", json=body)
         assert response.status_code == 422, body
+
+
+async def test_the_invitation_preview_is_public_and_says_only_who_invites(
+    client: httpx.AsyncClient, people: dict[str, Person]
+) -> None:
+    zhangsan, lisi = people["zhangsan"], people["lisi"]
+    org = await company(zhangsan, [lisi])
+    await zhangsan.patch(
+        f"/api/v1/orgs/{org['id']}", json={"invite_policy": "members", "join_approval": True}
+    )
+    code = await invite_code(lisi, org["id"], max_uses=5, expires_in_hours=24)
+    # A newcomer, before registering: the company, its logo and size, and who invites. Nothing more.
+    response = await client.get(f"/api/v1/org-invitations/{code}")
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "name": "湖畔科技",
+        "logo_url": None,
+        "member_count": 2,
+        "inviter_name": "李四",
+        "organization_id": None,
+        "join_approval": None,
+        "expires_at": None,
+    }
+    # A logged-in caller, who may join at once, also learns the id, approval and expiry; an
+    # ended session is served as a visitor, not refused.
+    mine = (await zhangsan.get(f"/api/v1/org-invitations/{code}")).json()
+    assert (mine["organization_id"], mine["join_approval"]) == (org["id"], True) and mine["expires_at"]
+    stale = await client.get(f"/api/v1/org-invitations/{code}", headers={"Authorization": "Bearer nope"})
+    assert stale.status_code == 200 and stale.json()["organization_id"] is None
+    # Dead codes answer as for a logged-in caller.
+    response = await client.get("/api/v1/org-invitations/NOSUCHCODE")
+    assert response.status_code == 404 and error_code(response) == "INVITATION_NOT_FOUND"
+    invitation_id = (await lisi.get(f"/api/v1/orgs/{org['id']}/invitations")).json()[0]["id"]
+    assert (await lisi.delete(f"/api/v1/orgs/{org['id']}/invitations/{invitation_id}")).status_code == 200
+    response = await client.get(f"/api/v1/org-invitations/{code}")
+    assert response.status_code == 422 and error_code(response) == "INVITATION_REVOKED"
+    # Joining still needs an account.
+    response = await client.post(f"/api/v1/org-invitations/{code}/join", json={})
+    assert response.status_code == 401
+
+
+async def test_invitation_previews_are_rate_limited_per_address(settings: Settings) -> None:
+    settings.rate_limits = check_limits({"invitation_previews_per_address": "3/3600"})
+    app = build_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 4242))
+        async with httpx.AsyncClient(transport=transport, base_url="http://lakeside.test") as http:
+            owner = await register(http, "zhangsan", "张三")
+            code = await invite_code(owner, (await create_org(owner))["id"])
+            answers = [
+                (await http.get(f"/api/v1/org-invitations/{guess}")).status_code for guess in ("A1", "B2")
+            ]
+            answers.append((await http.get(f"/api/v1/org-invitations/{code}")).status_code)
+            refused = await http.get(f"/api/v1/org-invitations/{code}")
+    assert answers == [404, 404, 200]
+    assert refused.status_code == 429 and error_code(refused) == "RATE_LIMITED"
+    assert int(refused.headers["retry-after"]) >= 1
+
+
+async def test_organization_groups_are_left_by_leaving_the_organization(people: dict[str, Person]) -> None:
+    zhangsan, lisi = people["zhangsan"], people["lisi"]
+    org = await company(zhangsan, [lisi])
+    response = await lisi.post(f"/api/v1/conversations/{org['all_staff_conversation_id']}/leave")
+    assert response.status_code == 422 and error_code(response) == "ORG_GROUP_MEMBERSHIP"
+    assert "direct chat" not in response.json()["error"]["message"]
+    assert "organization" in response.json()["error"]["message"]
+    await befriend(zhangsan, lisi)
+    direct = (await lisi.post("/api/v1/conversations/direct", json={"user_id": zhangsan.id})).json()
+    response = await lisi.post(f"/api/v1/conversations/{direct['id']}/leave")
+    assert response.status_code == 422 and error_code(response) == "NOT_A_GROUP"
+
+
+async def test_an_unknown_path_under_users_is_not_found(people: dict[str, Person]) -> None:
+    lisi = people["lisi"]
+    for path in ("/api/v1/users/me", "/api/v1/users/search", "/api/v1/users/1abc", "/api/v1/users/-1"):
+        response = await lisi.get(path)
+        assert response.status_code == 404 and error_code(response) == "NOT_FOUND", path
+    assert (await lisi.get(f"/api/v1/users/{lisi.id}")).json()["username"] == "lisi"
+    assert (await lisi.get("/api/v1/users/0")).status_code == 422  # a number, but no id
+    assert (await lisi.get("/api/v1/users/lookup", params={"q": "lisi"})).status_code == 200
 
 
 async def test_join_requests_with_approval(people: dict[str, Person]) -> None:

@@ -172,6 +172,8 @@ async def lookup_users(
     return [UserOut(**row) for row in await services.accounts.find_users(q)]
 
 
-@router.get("/users/{user_id}", response_model=UserOut)
+# ``:int`` makes /users/<not a number> no route at all (404, like any unknown path) rather than
+# this route with a bad id (422).
+@router.get("/users/{user_id:int}", response_model=UserOut)
 async def get_user(user_id: IdPath, user: UserDep, services: ServicesDep) -> UserOut:
     return UserOut(**await services.accounts.get_user(user_id))

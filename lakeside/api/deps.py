@@ -17,7 +17,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from lakeside.domain.tokens import new_token
-from lakeside.errors import Forbidden
+from lakeside.errors import Forbidden, Unauthorized
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
 
@@ -69,6 +69,24 @@ async def get_current_user(
     return user
 
 
+async def get_optional_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    cookie: Annotated[str | None, Depends(session_cookie)],
+) -> AuthUser | None:
+    """The caller of a public route, when they present a live session; anyone else (no session,
+    an ended one) is served as a visitor rather than refused. Reads only: no CSRF check."""
+    token = credentials.credentials if credentials is not None else cookie or ""
+    if not token:
+        return None
+    try:
+        user = await get_services(request).accounts.authenticate(token)
+    except Unauthorized:
+        return None
+    request.state.user = user
+    return user
+
+
 def set_session_cookies(request: Request, response: Response, token: str, max_age: int) -> None:
     secure = request.url.scheme == "https"
     response.set_cookie(
@@ -86,3 +104,4 @@ def clear_session_cookies(response: Response) -> None:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 UserDep = Annotated[AuthUser, Depends(get_current_user)]
+OptionalUserDep = Annotated[AuthUser | None, Depends(get_optional_user)]

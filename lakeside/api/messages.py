@@ -25,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from lakeside.api.deps import ServicesDep, UserDep, client_address
 from lakeside.api.schemas import ERRORS, Strict
 from lakeside.api.views import MAX_ID, IdPath, MessageOut, MessagePage, ReadOut
+from lakeside.domain.mentions import MAX_MENTION_IDS
 from lakeside.domain.messages import MAX_BODY_CHARS, SendMessage
 
 router = APIRouter(prefix="/api/v1", tags=["messages"], responses=ERRORS)
@@ -32,6 +33,14 @@ router = APIRouter(prefix="/api/v1", tags=["messages"], responses=ERRORS)
 
 class EditIn(Strict):
     body: str = Field(max_length=MAX_BODY_CHARS)
+    mention_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        default=None,
+        max_length=MAX_MENTION_IDS,
+        description=(
+            "People picked by name, as in a send. Left out: those the message mentioned before, while "
+            "their name stands in the new text."
+        ),
+    )
 
 
 class ReadIn(Strict):
@@ -195,7 +204,7 @@ async def get_message(message_id: IdPath, user: UserDep, services: ServicesDep) 
 @router.patch("/messages/{message_id}", response_model=MessageOut)
 async def edit_message(message_id: IdPath, body: EditIn, user: UserDep, services: ServicesDep) -> MessageOut:
     """Edit your own text or markdown message within the edit window."""
-    return MessageOut(**await services.messages.do_edit(user, message_id, body.body))
+    return MessageOut(**await services.messages.do_edit(user, message_id, body.body, body.mention_ids))
 
 
 @router.post("/messages/{message_id}/recall", response_model=MessageOut)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
-from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.deps import OptionalUserDep, ServicesDep, UserDep, client_address
 from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
 from lakeside.api.views import IdPath
@@ -96,12 +96,16 @@ class InvitationOut(BaseModel):
 
 
 class InvitationPreviewOut(BaseModel):
-    organization_id: int
+    """What anyone holding the code may see. The last three are for a logged-in caller (who may
+    join anyway) and null for a visitor."""
+
     name: str
     logo_url: str | None
     member_count: int
-    join_approval: bool
-    expires_at: int | None
+    inviter_name: str | None = Field(description="The display name of who made the link or code.")
+    organization_id: int | None = None
+    join_approval: bool | None = None
+    expires_at: int | None = None
 
 
 class JoinIn(Strict):
@@ -264,9 +268,16 @@ async def revoke_invitation(
 
 
 @router.get("/org-invitations/{code}", response_model=InvitationPreviewOut)
-async def preview_invitation(code: str, user: UserDep, services: ServicesDep) -> InvitationPreviewOut:
-    """What an invitation leads to, before joining."""
-    return InvitationPreviewOut(**await services.enterprise.invitations.preview(code))
+async def preview_invitation(
+    code: Annotated[str, Path(max_length=64)],
+    user: OptionalUserDep,
+    services: ServicesDep,
+    request: Request,
+) -> InvitationPreviewOut:
+    """What an invitation leads to, before joining: public, so that a newcomer sees which company
+    invites them before signing up. Rate limited per address (``invitation_previews``)."""
+    preview = await services.enterprise.invitations.preview(code, user, address=client_address(request))
+    return InvitationPreviewOut(**preview)
 
 
 @router.post("/org-invitations/{code}/join", response_model=JoinOut)

@@ -11,13 +11,25 @@ import re
 from dataclasses import dataclass
 
 # What the policies are called in settings: an action, then "_per_user" or "_per_address".
-ACTIONS = ("signup", "friend_requests", "invitations", "sends", "uploads", "dings", "drafts")
+ACTIONS = (
+    "signup",
+    "friend_requests",
+    "invitations",
+    "invitation_previews",
+    "sends",
+    "uploads",
+    "dings",
+    "drafts",
+)
 DEFAULT_LIMITS: dict[str, str] = {
     "signup_per_address": "200/3600",
     "friend_requests_per_user": "100/3600",
     "friend_requests_per_address": "500/3600",
     "invitations_per_user": "200/3600",
     "invitations_per_address": "1000/3600",
+    # Public look-ups of invitation codes (no log-in needed): enough for an office behind one
+    # address opening its links, far too few to find live codes by trying.
+    "invitation_previews_per_address": "300/3600",
     "sends_per_user": "6000/60",
     "sends_per_address": "30000/60",
     "uploads_per_user": "300/3600",

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, ValidationError
 
 from lakeside.domain.inputs import StrictInput
+from lakeside.domain.mentions import MAX_MENTION_IDS
 from lakeside.errors import Invalid, validation_failed
 
 # Ids are 64-bit in storage: a larger number is refused at the edge rather than overflowing a driver.
@@ -34,12 +35,26 @@ class SendMessage(StrictInput):
     client_msg_id: str = Field(
         min_length=1,
         max_length=64,
-        description="Chosen by the client, unique per sender. A retry with the same id returns the original.",
+        description=(
+            "Chosen by the client, unique per sender: the message's idempotency key. A retry with the "
+            "same id and the same message (conversation, kind, body after normalisation, reply_to_id, "
+            "file_id) answers 200 with the original; the same id with a different message is refused "
+            "with 409 IDEMPOTENCY_CONFLICT. A retry of a message recalled since answers its tombstone."
+        ),
     )
     kind: Literal["text", "markdown", "image", "file"] = "text"
     body: str = Field(default="", max_length=MAX_BODY_CHARS, description="Text, markdown, or a caption.")
     reply_to_id: Id | None = None
     file_id: str | None = Field(default=None, max_length=32)
+    mention_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_MENTION_IDS,
+        description=(
+            "People picked by name (e.g. from a member list): each is mentioned when they are a member "
+            "other than the sender and '@' with their display name or username stands in the body, so "
+            "the text can say @张伟 and mean that exact 张伟. @username in the body works without it."
+        ),
+    )
 
 
 SEND_FIELDS = frozenset(SendMessage.model_fields)

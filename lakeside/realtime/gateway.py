@@ -300,7 +300,8 @@ async def _send(connection: Connection, services: Services, user: AuthUser, fram
         reply = {
             "type": "nack",
             "client_msg_id": client_msg_id,
-            "error": {"code": exc.code, "message": exc.message},
+            # The same fields as the HTTP error body (e.g. NOT_FRIENDS names the other person).
+            "error": {**exc.data, "code": exc.code, "message": exc.message},
         }
         if isinstance(exc, LimitExceeded):
             reply["error"]["retry_after_ms"] = exc.retry_after_ms

@@ -7,6 +7,7 @@ address; a success clears the account's counter.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from lakeside.domain.events import to_users
 from lakeside.domain.events.messaging import SessionRevoked, UserUpdated
 from lakeside.domain.tokens import new_token, now_ms, token_hash
 from lakeside.errors import Forbidden, Invalid, NotFound, Unauthorized
-from lakeside.services.context import Context
+from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.growth import Growth
 from lakeside.services.sessions import SessionCache
 from lakeside.store import users as user_store
@@ -66,6 +67,9 @@ class Accounts:
         self._dummy: str | None = None
         # Sessions authenticated in the last few seconds (services/sessions.py).
         self.sessions = SessionCache()
+        # Makes the new user and their inviter friends inside the sign-up's unit of work
+        # (``Friends.befriend_in``, wired by the container: friends import this module).
+        self.befriend_in: Callable[[UnitOfWork, int, int, int], Awaitable[bool]] | None = None
 
     async def start(self) -> None:
         """Follow the bus, so that other nodes' revocations evict cached sessions here too."""
@@ -129,6 +133,11 @@ class Accounts:
                         uow.conn, user_id=user_id, invitation_code=code, ip=address, device=device_id or "",
                         now=now,
                     )  # fmt: skip
+                    # A personal invitation is a friend's: the two become friends, as if a request
+                    # had been accepted (the inviter's campaign counts friends). An organization's
+                    # invitation code is no referral code and makes nobody a friend.
+                    if registered.inviter_id is not None and self.befriend_in is not None:
+                        await self.befriend_in(uow, registered.inviter_id, user_id, now)
         except UniqueViolation as exc:
             raise self._taken(exc.constraint, username, email, phone) from exc
         if self.growth is not None:

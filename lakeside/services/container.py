@@ -28,6 +28,7 @@ class Services:
         self.growth = Growth(ctx)
         self.accounts = Accounts(ctx, self.growth)
         self.friends = Friends(ctx)
+        self.accounts.befriend_in = self.friends.befriend_in  # a referral makes two friends
         self.files = Files(ctx, self.accounts)
         self.conversations = Conversations(ctx)
         self.drafts = Drafts(ctx, self.conversations)

@@ -39,6 +39,7 @@ from lakeside.store.engine import UniqueViolation
 
 ROLES = ("owner", "admin", "member")
 MANAGERS = ("owner", "admin")
+ORG_GROUP_KINDS = ("org_all", "department")  # an organization's groups (services/org_groups.py)
 
 
 def _not_found() -> NotFound:
@@ -56,6 +57,15 @@ def message_windows(
     return (
         settings.recall_window_org_seconds if recall is None else recall,
         settings.edit_window_seconds if edit is None else edit,
+    )
+
+
+def not_friends(other_id: int) -> Forbidden:
+    """Refusal of a direct message (or chat) to someone who is neither a friend nor a colleague."""
+    return Forbidden(
+        "You can only message friends and colleagues directly; send a friend request first.",
+        code="NOT_FRIENDS",
+        user_id=other_id,
     )
 
 
@@ -113,11 +123,7 @@ class Conversations:
         if not await social.are_friends(conn, user_id, other_id) and not await org_store.share_organization(
             conn, user_id, other_id
         ):
-            raise Forbidden(
-                "Only friends can be messaged directly; send a friend request first.",
-                code="NOT_FRIENDS",
-                user_id=other_id,
-            )
+            raise not_friends(other_id)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -391,6 +397,13 @@ class Conversations:
     async def do_leave(self, user: AuthUser, conversation_id: int) -> None:
         async with self.ctx.transaction() as uow:
             conversation, membership = await self.access(uow.conn, user.id, conversation_id, lock=True)
+            if conversation.kind in ORG_GROUP_KINDS:
+                # Kept in step with the directory (services/org_groups.py): one leaves by leaving.
+                raise Invalid(
+                    "This group follows the organization's directory: it is left by leaving the "
+                    "organization (or, for a department's group, the department).",
+                    code="ORG_GROUP_MEMBERSHIP",
+                )
             if conversation.kind != "group":
                 raise Invalid("A direct chat cannot be left.", code="NOT_A_GROUP")
             if membership.role == "owner" and conversation.member_count > 1:

@@ -23,7 +23,7 @@ from lakeside.domain.events.enterprise import (
     DepartmentUpdated,
     OrgMemberUpdated,
 )
-from lakeside.domain.pinyin import like_pattern, search_key
+from lakeside.domain.pinyin import DEPARTMENT_KEY, like_pattern, search_key
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services import audit, org_groups
@@ -129,7 +129,7 @@ class Directory:
                     "organization_id": organization_id,
                     "parent_id": parent_id,
                     "name": name,
-                    "search_key": search_key(name),
+                    "search_key": search_key(name, limit=DEPARTMENT_KEY),
                     "path": "",
                     "depth": depth,
                     "sort_order": sort_order,
@@ -165,7 +165,7 @@ class Directory:
             ):
                 raise Conflict("A department of that name is there already.", code="DEPARTMENT_EXISTS")
             if name != row.name:
-                values.update(name=name, search_key=search_key(name))
+                values.update(name=name, search_key=search_key(name, limit=DEPARTMENT_KEY))
                 if row.conversation_id:
                     await org_groups.rename(uow, row.conversation_id, name, by=user.id, now=now)
             if "sort_order" in changes:

@@ -247,6 +247,21 @@ class Friends:
             if not await self._unfriend(uow, user_id, friend_id):
                 raise NotFound("This user is not your friend.", code="FRIEND_NOT_FOUND")
 
+    async def befriend_in(self, uow: UnitOfWork, a: int, b: int, now: int) -> bool:
+        """Inside the caller's unit of work, make ``a`` and ``b`` friends as an accepted request
+        does (pending requests between them are accepted; both get ``friend.added``), unless
+        one has blocked the other. Whether they are friends now. (A sign-up through a personal
+        invitation: ``Accounts.befriend_in``.)"""
+        people = await store.lock_pair(uow.conn, a, b)
+        if a == b or a not in people or b not in people or not people[a].is_active:
+            return False
+        if await store.blocked_between(uow.conn, a, b):
+            return False
+        for row in await store.pending_requests_between(uow.conn, a, b):
+            await self._accept(uow, row, people, now)
+        await self._befriend(uow, a, b, now)
+        return True
+
     async def do_make_friends(self, a: int, b: int) -> None:
         """Make two users friends directly (the demo seeder, imports). Idempotent; pending requests
         between them count as accepted. Refused when either has blocked the other."""

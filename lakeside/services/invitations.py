@@ -186,20 +186,33 @@ class Invitations:
                 details={"kind": row.kind},
             )
 
-    async def preview(self, code: str) -> dict[str, Any]:
-        """What a link or code shows before joining: the organization's name, logo and size."""
+    async def preview(self, code: str, user: AuthUser | None, *, address: str = "") -> dict[str, Any]:
+        """What a link or code shows before joining, to anyone who holds it, logged in or not:
+        the organization's name, logo and size and who invites. That much is what the holder of
+        a link is meant to see; a logged-in caller (who may join at once) also gets the id,
+        whether admins approve joins, and the expiry. Each look-up spends one of the address's
+        ``invitation_previews``, so that codes cannot be guessed by trying them."""
+        await self.ctx.limits.take("invitation_previews", user_id=user.id if user else None, address=address)
         async with self.ctx.db.read() as conn:
             invitation = await self._open_invitation(conn, code, now_ms())
             organization = await store.get_organization(conn, invitation.organization_id)
+            inviter = None
+            if invitation.created_by is not None:
+                inviter = await user_store.get_user(conn, invitation.created_by)
         assert organization is not None
-        return {
-            "organization_id": organization.id,
+        preview: dict[str, Any] = {
             "name": organization.name,
             "logo_url": logo_url(organization.logo_file_id),
             "member_count": organization.member_count,
-            "join_approval": organization.join_approval,
-            "expires_at": invitation.expires_at,
+            "inviter_name": inviter.display_name if inviter is not None else None,
         }
+        if user is not None:
+            preview.update(
+                organization_id=organization.id,
+                join_approval=organization.join_approval,
+                expires_at=invitation.expires_at,
+            )
+        return preview
 
     @staticmethod
     async def _open_invitation(conn: AsyncConnection, code: str, now: int) -> Row[Any]:

@@ -2,14 +2,15 @@
 
 ``Messages.check_send`` turns a send command into a draft (checking, for replies and
 attachments, what they point to); the common send (text or markdown) reaches the writer without
-a read of its own. One
-writer task per process drains whatever has gathered and, in ONE transaction, checks the batch
-against the rules with one query each — memberships (with each conversation's kind, the sender's
-role and whether receipts are hidden), blocks between the two people of direct chats, the
-mentioned usernames and which of them are members — then looks up retries by (sender, client
-message id), reserves gapless sequence numbers (one UPDATE per batch on SQLite, one per
-conversation on PostgreSQL), inserts the messages, their search tokens and their events (last,
-as every unit of work appends them) with multi-row INSERTs, and moves the senders' read cursors.
+a read of its own. One writer task per process drains whatever has gathered and, in ONE
+transaction, checks the batch against the rules with one query each — memberships (with each
+conversation's kind, the sender's role and whether receipts are hidden), whether the two people
+of each direct chat may still talk (no block; friends or colleagues), the users mentioned (by
+@username or picked by name) and which of them are members — then looks up retries by (sender,
+client message id; a different message under a used id is a conflict), reserves gapless
+sequence numbers (one UPDATE per batch on SQLite, one per conversation on PostgreSQL), inserts
+the messages, their search tokens and their events (last, as every unit of work appends them)
+with multi-row INSERTs, and moves the senders' read cursors.
 Only after the commit is each sender answered and are the events published. The number of
 statements a batch costs does not grow with its size (tests/test_query_counts.py pins it).
 
@@ -32,11 +33,12 @@ import orjson
 from lakeside.domain import text
 from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import MessageCreated
+from lakeside.domain.mentions import mentioned_ids
 from lakeside.domain.messages import EDITABLE_KINDS
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, LakesideError, NotFound
 from lakeside.services.context import Context, UnitOfWork
-from lakeside.services.conversations import MANAGERS
+from lakeside.services.conversations import MANAGERS, not_friends
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import new_message_view, render_messages
 from lakeside.store import conversations as conversation_store
@@ -60,6 +62,7 @@ class Draft:
     reply_to_id: int | None
     mention_names: frozenset[str] = frozenset()
     mention_everyone: bool = False
+    mention_ids: tuple[int, ...] = ()  # people picked by name (SendMessage.mention_ids)
     file_id: str | None = None
     mentions: list[int] = field(default_factory=list)
     mention_all: bool = False
@@ -156,32 +159,39 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
     # Locked before membership is read: a removal that commits first is then seen here.
     await conversation_store.lock_conversations(conn, {cid for cid, _ in pairs})
     context = await store.send_context(conn, pairs)
-    blocked = await store.blocked_directs(
+    # The rule for opening a direct chat holds for writing in it (``check_can_talk``): no block
+    # between the two, and friends or colleagues. The history stays either way.
+    standing = await store.direct_standing(
         conn, {cid for (cid, _), (kind, _, _) in context.items() if kind == "direct"}
     )
     admitted: list[Draft] = []
     for draft in batch:
+        pair = standing.get(draft.conversation_id)
         if (draft.conversation_id, draft.sender_id) not in context:
             outcomes[id(draft)] = NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
-        elif draft.conversation_id in blocked:
+        elif pair is not None and pair[2]:
             outcomes[id(draft)] = Forbidden("You cannot message this person.", code="BLOCKED")
+        elif pair is not None and not pair[3]:
+            outcomes[id(draft)] = not_friends(pair[1] if pair[0] == draft.sender_id else pair[0])
         else:
             admitted.append(draft)
     existing = await store.find_by_client_ids(conn, {d.key for d in admitted})
     primary: dict[tuple[int, str], Draft] = {}
     fresh: list[Draft] = []
     for draft in admitted:
-        original = existing.get(draft.key)
-        if original is not None and original.conversation_id != draft.conversation_id:
-            # The id names a message of another conversation — possibly one the sender has
-            # left, whose message must not be shown to them as it is now.
-            outcomes[id(draft)] = Conflict(
-                "This client_msg_id was used for a message in another conversation.",
-                code="IDEMPOTENCY_CONFLICT",
-            )
-            continue
-        if original is not None or draft.key in primary:
+        stored = existing.get(draft.key)
+        if stored is not None:
+            if not _same_message(draft, stored):
+                # The original's id only where the sender may see it: the id may name a message
+                # of a conversation they have left.
+                same_place = stored.conversation_id == draft.conversation_id
+                outcomes[id(draft)] = _idempotency_conflict(stored.id if same_place else None)
             continue  # a retry: answered below with the original
+        first = primary.get(draft.key)
+        if first is not None:
+            if not _same_message(draft, first):
+                outcomes[id(draft)] = _idempotency_conflict(None)
+            continue  # a duplicate within this batch: answered below as its first copy
         primary[draft.key] = draft
         fresh.append(draft)
     await _resolve_mentions(conn, fresh, context)
@@ -259,20 +269,57 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
 async def _resolve_mentions(
     conn: Any, drafts: list[Draft], context: dict[tuple[int, int], tuple[str, str, bool]]
 ) -> None:
-    """The members each body mentions (never the sender), and whether it notifies everyone:
-    two queries for the whole batch, none when nobody is mentioned."""
+    """The members each body mentions (never the sender), by @username or picked by name, and
+    whether it notifies everyone: two queries for the whole batch (the users named, which of them
+    are members), none when nobody is mentioned."""
     names = frozenset().union(*(d.mention_names for d in drafts))
-    ids = await user_store.get_ids_by_usernames(conn, names)
-    wanted = {(d.conversation_id, ids[n]) for d in drafts for n in d.mention_names if n in ids}
+    picked = frozenset().union(*(d.mention_ids for d in drafts))
+    rows = await user_store.mention_candidates(conn, names, picked)
+    people = {row.id: (row.username, row.display_name) for row in rows}
+    found = {
+        id(d): mentioned_ids(d.body, d.mention_names, d.mention_ids, people) if people else set()
+        for d in drafts
+    }
+    wanted = {(d.conversation_id, uid) for d in drafts for uid in found[id(d)]}
     members = await conversation_store.memberships_among(conn, wanted)
     for draft in drafts:
         kind, role, _ = context[(draft.conversation_id, draft.sender_id)]
-        found = {ids[n] for n in draft.mention_names if n in ids}
         draft.mentions = sorted(
-            uid for uid in found if (draft.conversation_id, uid) in members and uid != draft.sender_id
+            uid
+            for uid in found[id(draft)]
+            if (draft.conversation_id, uid) in members and uid != draft.sender_id
         )
         # As in DingTalk, only a group's owner and admins may notify everyone.
         draft.mention_all = draft.mention_everyone and kind != "direct" and role in MANAGERS
+
+
+def _same_message(draft: Draft, stored: Any) -> bool:
+    """Whether a draft is a retry of ``stored`` (a stored row or the batch's first draft with
+    the same key) rather than another message under a reused client message id: the same
+    conversation, kind, reply target, and, while the original still holds them, body (both
+    normalised by ``check_send``) and file. A recalled original keeps neither its body nor its
+    file, and an edited one not its first body: those are not compared, and the retry is
+    answered with the message as it is now (a recalled one with its tombstone)."""
+    if (draft.conversation_id, draft.kind, draft.reply_to_id) != (
+        stored.conversation_id,
+        stored.kind,
+        stored.reply_to_id,
+    ):
+        return False
+    if getattr(stored, "recalled_at", None) is not None:
+        return True
+    if getattr(stored, "edited_at", None) is None and draft.body != stored.body:
+        return False
+    return bool(draft.file_id == stored.file_id)
+
+
+def _idempotency_conflict(message_id: int | None) -> Conflict:
+    data = {"message_id": message_id} if message_id is not None else {}
+    return Conflict(
+        "This client_msg_id was already used for a different message; use a new id for a new message.",
+        code="IDEMPOTENCY_CONFLICT",
+        **data,
+    )
 
 
 async def _originals(conn: Any, rows: list[Any]) -> dict[tuple[int, str], dict[str, Any]]:

@@ -24,7 +24,7 @@ from lakeside.domain import text
 from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import MessageEdited, MessageRecalled, MessagesRead, ReactionsChanged
 from lakeside.domain.markdown import render_markdown
-from lakeside.domain.mentions import find_mentions
+from lakeside.domain.mentions import find_mentions, mentioned_ids
 from lakeside.domain.messages import EDITABLE_KINDS, SendMessage
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Forbidden, Invalid, NotFound
@@ -37,7 +37,6 @@ from lakeside.services.message_writer import Draft, MessageWriter, SendResult
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import render_messages
 from lakeside.store import conversations as conversation_store
-from lakeside.store import friends as social
 from lakeside.store import messages as store
 from lakeside.store import organizations as org_store
 from lakeside.store import receipts as receipt_store
@@ -118,6 +117,7 @@ class Messages:
                 if file_id is not None:
                     await self._check_file(conn, user.id, file_id, kind)
         mentioned = find_mentions(body) if kind in EDITABLE_KINDS else None
+        picked = tuple(dict.fromkeys(command.mention_ids)) if kind in EDITABLE_KINDS else ()
         return Draft(
             sender_id=user.id,
             conversation_id=conversation_id,
@@ -128,26 +128,31 @@ class Messages:
             reply_to_id=reply_to_id,
             mention_names=mentioned.usernames if mentioned else frozenset(),
             mention_everyone=mentioned.everyone if mentioned else False,
+            mention_ids=picked,
             file_id=file_id,
         )
 
     @staticmethod
     async def _mentions(
-        conn: AsyncConnection, conversation: Any, membership: Any, body: str
+        conn: AsyncConnection, conversation: Any, membership: Any, body: str, picked: tuple[int, ...]
     ) -> tuple[list[int], bool]:
         """The members a body mentions (never the sender), and whether it notifies everyone."""
         mentioned = find_mentions(body)
-        ids = await user_store.get_ids_by_usernames(conn, mentioned.usernames)
-        members = await conversation_store.existing_members(conn, conversation.id, ids.values())
+        rows = await user_store.mention_candidates(conn, mentioned.usernames, frozenset(picked))
+        people = {row.id: (row.username, row.display_name) for row in rows}
+        ids = mentioned_ids(body, mentioned.usernames, picked, people)
+        members = await conversation_store.existing_members(conn, conversation.id, ids)
         # As in DingTalk, only a group's owner and admins may notify everyone.
         everyone = mentioned.everyone and conversation.kind != "direct" and membership.role in MANAGERS
         return sorted(members - {membership.user_id}), everyone
 
     async def _check_direct_open(self, conn: AsyncConnection, user_id: int, conversation_id: int) -> None:
+        """The writer's rule for a direct chat, for the paths that read first (replies,
+        attachments, edits): the rule for opening one (``check_can_talk``)."""
         peers = await conversation_store.member_ids(conn, conversation_id)
         for peer in peers:
-            if peer != user_id and await social.blocked_between(conn, user_id, peer):
-                raise Forbidden("You cannot message this person.", code="BLOCKED")
+            if peer != user_id:
+                await self.conversations.check_can_talk(conn, user_id, peer)
 
     async def _check_file(self, conn: AsyncConnection, user_id: int, file_id: str, kind: str) -> None:
         from lakeside.store import files as file_store
@@ -214,7 +219,12 @@ class Messages:
 
     # -- changing -----------------------------------------------------------------------------
 
-    async def do_edit(self, user: AuthUser, message_id: int, body: str) -> dict[str, Any]:
+    async def do_edit(
+        self, user: AuthUser, message_id: int, body: str, mention_ids: list[int] | None = None
+    ) -> dict[str, Any]:
+        """Edit the text of one's own message. Mentions follow the new text: its @usernames, and
+        the people picked by name (``mention_ids``; when left out, those the message mentioned
+        before) whose name is still written in it."""
         body = text.clean_body(body, max_bytes=self.ctx.settings.max_message_bytes)
         now = now_ms()
         async with self.ctx.transaction() as uow:
@@ -235,7 +245,11 @@ class Messages:
             if conversation.kind == "direct":
                 # An edit reaches the other side like a new message, so a block stops it too.
                 await self._check_direct_open(uow.conn, user.id, conversation.id)
-            mentions, mention_all = await self._mentions(uow.conn, conversation, membership, body)
+            if mention_ids is None:
+                picked = tuple(orjson.loads(row.mentions)) if row.mentions else ()
+            else:
+                picked = tuple(dict.fromkeys(mention_ids))
+            mentions, mention_all = await self._mentions(uow.conn, conversation, membership, body, picked)
             values = {
                 "body": body,
                 "html": render_markdown(body) if row.kind == "markdown" else None,

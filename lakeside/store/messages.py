@@ -47,9 +47,13 @@ async def send_context(
     return await dialect_of(conn).send_context(conn, pairs) if pairs else {}
 
 
-async def blocked_directs(conn: AsyncConnection, conversation_ids: set[int]) -> set[int]:
-    """Those of the (direct) conversations between two people of whom one blocked the other."""
-    return await dialect_of(conn).blocked_directs(conn, conversation_ids) if conversation_ids else set()
+async def direct_standing(
+    conn: AsyncConnection, conversation_ids: set[int]
+) -> dict[int, tuple[int, int, bool, bool]]:
+    """For each of the direct conversations: (the one person, the other, whether one blocked the
+    other, whether they may talk — friends, or colleagues in an organization). One query for a
+    whole batch: what ``Conversations.check_can_talk`` asks of one pair."""
+    return await dialect_of(conn).direct_standing(conn, conversation_ids) if conversation_ids else {}
 
 
 async def insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:

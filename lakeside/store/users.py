@@ -65,6 +65,22 @@ async def get_ids_by_usernames(conn: AsyncConnection, usernames: set[str] | froz
     return {row.username: row.id for row in rows}
 
 
+async def mention_candidates(
+    conn: AsyncConnection, usernames: set[str] | frozenset[str], user_ids: set[int] | frozenset[int]
+) -> list[Row[Any]]:
+    """(id, username, display_name) of the users named by ``usernames`` or ``user_ids``: the
+    @usernames and the picked people of a batch of messages, in one query."""
+    clauses = []
+    if usernames:
+        clauses.append(users.c.username.in_(sorted(usernames)))
+    if user_ids:
+        clauses.append(users.c.id.in_(sorted(user_ids)))
+    if not clauses:
+        return []
+    query = select(users.c.id, users.c.username, users.c.display_name).where(or_(*clauses))
+    return list(await conn.execute(query))
+
+
 async def update_user(conn: AsyncConnection, user_id: int, values: dict[str, Any]) -> None:
     await conn.execute(update(users).where(users.c.id == user_id).values(**values))
 

@@ -94,17 +94,18 @@ async def test_group_unread_count_falls_as_members_read(cast: Cast, open_page) -
     await composer.press_sequentially("@bo")
     await expect(a.get_by_role("option", name="Bob Li")).to_be_visible()
     await composer.press("Enter")
-    await expect(composer).to_have_value("@bob ")
+    # Picked by name: the text says @Bob Li, the send carries his id (DingTalk's way).
+    await expect(composer).to_have_value("@Bob Li ")
     await composer.press_sequentially("standup at 10 in room 3")
     await composer.press("Enter")
     mine = a.locator(".msg.mine", has_text="standup at 10")
-    await expect(mine.locator(".mention")).to_have_text("@bob")
+    await expect(mine.locator(".mention")).to_have_text("@Bob Li")
     receipt = mine.locator(".receipt")
     await expect(receipt).to_have_text("2 unread")
 
     b = await open_page("bob")
     await open_conversation(b, "Launch crew")
-    await expect(b.locator(".msg", has_text="standup at 10").locator(".mention-me")).to_have_text("@bob")
+    await expect(b.locator(".msg", has_text="standup at 10").locator(".mention-me")).to_have_text("@Bob Li")
     await expect(receipt).to_have_text("1 unread")
 
     c = await open_page("carol")

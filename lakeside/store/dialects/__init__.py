@@ -96,8 +96,11 @@ class Dialect(Protocol):
     ) -> dict[tuple[int, int], tuple[str, str, bool]]:
         """For the (conversation, sender) pairs that are memberships: (kind, role, receipts hidden)."""
 
-    async def blocked_directs(self, conn: AsyncConnection, conversation_ids: set[int]) -> set[int]:
-        """Those of the direct conversations whose two people are separated by a block."""
+    async def direct_standing(
+        self, conn: AsyncConnection, conversation_ids: set[int]
+    ) -> dict[int, tuple[int, int, bool, bool]]:
+        """For each direct conversation: (one person, the other, a block stands between them,
+        they may talk — friends or colleagues)."""
 
     async def find_by_client_ids(
         self, conn: AsyncConnection, keys: set[tuple[int, str]]

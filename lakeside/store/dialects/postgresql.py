@@ -22,9 +22,11 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    exists,
     func,
     insert,
     literal_column,
+    or_,
     select,
     text,
     union_all,
@@ -41,8 +43,10 @@ from lakeside.store.tables import (
     conversation_members,
     conversations,
     events,
+    friendships,
     message_search,
     messages,
+    org_members,
     organizations,
 )
 
@@ -87,22 +91,36 @@ def _send_context_statement() -> Any:
     )
 
 
-def _blocked_directs_statement() -> Any:
+def _direct_standing_statement() -> Any:
     peer = conversation_members.alias("peer")
+    member = conversation_members
+    mine = org_members.alias("mine")
+    theirs = org_members.alias("theirs")
+    blocked = exists().where(
+        or_(
+            and_(blocks.c.user_id == member.c.user_id, blocks.c.blocked_id == peer.c.user_id),
+            and_(blocks.c.user_id == peer.c.user_id, blocks.c.blocked_id == member.c.user_id),
+        )
+    )
+    friends = exists().where(
+        friendships.c.user_id == member.c.user_id, friendships.c.friend_id == peer.c.user_id
+    )
+    colleagues = (
+        exists()
+        .select_from(mine.join(theirs, theirs.c.organization_id == mine.c.organization_id))
+        .where(
+            mine.c.user_id == member.c.user_id,
+            mine.c.status == "active",
+            theirs.c.user_id == peer.c.user_id,
+            theirs.c.status == "active",
+        )
+    )
     return (
-        select(conversation_members.c.conversation_id)
+        select(member.c.conversation_id, member.c.user_id, peer.c.user_id, blocked, or_(friends, colleagues))
         .join(
-            peer,
-            and_(
-                peer.c.conversation_id == conversation_members.c.conversation_id,
-                peer.c.user_id != conversation_members.c.user_id,
-            ),
+            peer, and_(peer.c.conversation_id == member.c.conversation_id, peer.c.user_id > member.c.user_id)
         )
-        .join(
-            blocks,
-            and_(blocks.c.user_id == conversation_members.c.user_id, blocks.c.blocked_id == peer.c.user_id),
-        )
-        .where(_in_param(conversation_members.c.conversation_id, "cids", BigInteger))
+        .where(_in_param(member.c.conversation_id, "cids", BigInteger))
     )
 
 
@@ -249,9 +267,11 @@ class PostgreSQL:
             if (cid, uid) in pairs
         }
 
-    async def blocked_directs(self, conn: AsyncConnection, conversation_ids: set[int]) -> set[int]:
-        rows = await conn.execute(_prebuilt(_blocked_directs_statement), {"cids": sorted(conversation_ids)})
-        return {cid for (cid,) in rows}
+    async def direct_standing(
+        self, conn: AsyncConnection, conversation_ids: set[int]
+    ) -> dict[int, tuple[int, int, bool, bool]]:
+        rows = await conn.execute(_prebuilt(_direct_standing_statement), {"cids": sorted(conversation_ids)})
+        return {cid: (a, b, bool(blocked), bool(talk)) for cid, a, b, blocked, talk in rows.all()}
 
     async def find_by_client_ids(
         self, conn: AsyncConnection, keys: set[tuple[int, str]]

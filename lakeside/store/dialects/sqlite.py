@@ -72,11 +72,20 @@ _SEND_CONTEXT = (
     "JOIN conversations AS c ON c.id = m.conversation_id "
     "LEFT JOIN organizations AS o ON o.id = c.organization_id"
 )
-_BLOCKED_DIRECTS = (
-    "SELECT m.conversation_id FROM conversation_members AS m "
+# One row per direct conversation: its two people (the lower id first), whether a block stands
+# between them, and whether they may talk: friends, or colleagues (active in one organization).
+_DIRECT_STANDING = (
+    "SELECT m.conversation_id, m.user_id, peer.user_id, "
+    "EXISTS (SELECT 1 FROM blocks AS b WHERE (b.user_id = m.user_id AND b.blocked_id = peer.user_id) "
+    "OR (b.user_id = peer.user_id AND b.blocked_id = m.user_id)), "
+    "EXISTS (SELECT 1 FROM friendships AS f WHERE f.user_id = m.user_id AND f.friend_id = peer.user_id) "
+    "OR EXISTS (SELECT 1 FROM org_members AS mine JOIN org_members AS theirs "
+    "ON theirs.organization_id = mine.organization_id "
+    "WHERE mine.user_id = m.user_id AND mine.status = 'active' "
+    "AND theirs.user_id = peer.user_id AND theirs.status = 'active') "
+    "FROM conversation_members AS m "
     "JOIN conversation_members AS peer "
-    "ON peer.conversation_id = m.conversation_id AND peer.user_id != m.user_id "
-    "JOIN blocks AS b ON b.user_id = m.user_id AND b.blocked_id = peer.user_id "
+    "ON peer.conversation_id = m.conversation_id AND peer.user_id > m.user_id "
     "WHERE m.conversation_id IN (SELECT value FROM json_each(?))"
 )
 # The increments travel as one JSON object, so the statement's text is the same every time.
@@ -227,11 +236,13 @@ class SQLite:
             for cid, uid, kind, role, see_receipts in rows.all()
         }
 
-    async def blocked_directs(self, conn: AsyncConnection, conversation_ids: set[int]) -> set[int]:
+    async def direct_standing(
+        self, conn: AsyncConnection, conversation_ids: set[int]
+    ) -> dict[int, tuple[int, int, bool, bool]]:
         rows = await conn.exec_driver_sql(
-            _BLOCKED_DIRECTS, (orjson.dumps(sorted(conversation_ids)).decode(),)
+            _DIRECT_STANDING, (orjson.dumps(sorted(conversation_ids)).decode(),)
         )
-        return {cid for (cid,) in rows.all()}
+        return {cid: (a, b, bool(blocked), bool(talk)) for cid, a, b, blocked, talk in rows.all()}
 
     async def find_by_client_ids(
         self, conn: AsyncConnection, keys: set[tuple[int, str]]

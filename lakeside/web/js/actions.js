@@ -4,7 +4,7 @@
 
 import { api, newClientId } from "./api.js";
 import * as outbox from "./outbox.js";
-import { patchConversation, state, upsertConversation } from "./store.js";
+import { emit, patchConversation, state, upsertConversation } from "./store.js";
 import { timeline } from "./timeline.js";
 
 const MARKDOWN_HINT = /(^|\n)\s{0,3}(#{1,6}\s|[-*+]\s|\d+\.\s|>\s|```)|\*\*[^*\n]+\*\*|`[^`\n]+`|\[[^\]\n]+\]\([^)\s]+\)|~~[^~\n]+~~/;
@@ -44,8 +44,9 @@ export function preview(message) {
 }
 
 /** Show the message now; the outbox delivers it. `file` is a File to upload first (image or file
- * kind), also when offline: it waits with the message. */
-export function sendMessage(conversationId, { body = "", replyTo = null, file = null }) {
+ * kind), also when offline: it waits with the message. `mentionIds`: the people picked from the
+ * @ list (the server keeps those whose @name is still in the text). */
+export function sendMessage(conversationId, { body = "", replyTo = null, file = null, mentionIds = [] }) {
   const message = {
     pending: true,
     status: "queued",
@@ -62,7 +63,8 @@ export function sendMessage(conversationId, { body = "", replyTo = null, file = 
     upload: file,
     localUrl: file && file.type.startsWith("image/") ? URL.createObjectURL(file) : null,
     reactions: [],
-    mentions: [],
+    mentions: mentionIds,
+    mention_ids: mentionIds,
     created_at: Date.now(),
     recalled: false,
   };
@@ -78,8 +80,26 @@ export function discard(conversationId, clientMsgId) {
   outbox.discard(conversationId, clientMsgId);
 }
 
-export async function editMessage(message, body) {
-  const stored = await api.patch(`/messages/${message.id}`, { body });
+// Direct chats the server refused to take messages in because the two are no longer friends
+// (nor colleagues): conversation id -> the other person's id. The chat shows why, with a button
+// for a friend request, until they are friends again.
+export const notFriends = new Map();
+
+/** Remember a NOT_FRIENDS refusal of a send or an edit, and tell the open conversation. */
+export function noteRefusal(conversationId, error) {
+  if (!error || error.code !== "NOT_FRIENDS") return;
+  notFriends.set(conversationId, error.data && error.data.user_id);
+  emit("not-friends", conversationId);
+}
+
+export async function editMessage(message, body, mentionIds = null) {
+  let stored;
+  try {
+    stored = await api.patch(`/messages/${message.id}`, mentionIds === null ? { body } : { body, mention_ids: mentionIds });
+  } catch (error) {
+    noteRefusal(message.conversation_id, error);
+    throw error;
+  }
   timeline(stored.conversation_id).applyMessage(stored);
   return stored;
 }

@@ -17,7 +17,7 @@
 // Files and images are queued too: the file itself waits in IndexedDB and is uploaded (HTTP) when
 // its message's turn comes on a live socket; from then on the row keeps the file's id instead.
 
-import { noteOwnMessage } from "./actions.js";
+import { noteOwnMessage, noteRefusal } from "./actions.js";
 import { api } from "./api.js";
 import { deleteOutbox, forgetOutbox, outboxRows, putOutbox } from "./localdb.js";
 import { on, state } from "./store.js";
@@ -93,7 +93,8 @@ export function handleReply(frame) {
     }
     settled(id);
   } else if (frame.type === "nack" && message && !message.gone) {
-    const error = { code: frame.error?.code || "INTERNAL", message: frame.error?.message || "" };
+    const { code = "INTERNAL", message: text = "", ...data } = frame.error || {};
+    const error = { code, message: text, data };
     message.attempts = (message.attempts || 0) + 1;
     if (error.code === "RATE_LIMITED") {
       later(message, frame.error.retry_after_ms || RETRY_MIN_MS);
@@ -201,6 +202,7 @@ async function deliver(message) {
   const frame = {
     op: "send", conversation_id: message.conversation_id, client_msg_id: message.client_msg_id,
     kind: message.kind, body: message.body, reply_to_id: message.reply_to_id, file_id: message.file_id,
+    ...(message.mention_ids && message.mention_ids.length ? { mention_ids: message.mention_ids } : {}),
   };
   if (!live || !transport || !transport(frame)) {
     setStatus(message, "queued");
@@ -227,8 +229,9 @@ function backoff(attempts) {
 }
 
 function fail(message, error) {
-  message.error = { code: error.code, message: error.message };
+  message.error = { code: error.code, message: error.message, data: error.data || {} };
   setStatus(message, "failed");
+  noteRefusal(message.conversation_id, message.error); // e.g. no longer friends: the chat says why
   persist(message); // a reload shows it failed, and does not send it on its own
 }
 
@@ -282,6 +285,7 @@ function persist(message) {
       body: message.body,
       reply_to_id: message.reply_to_id,
       reply_to: message.reply_to,
+      mention_ids: message.mention_ids || [],
       file_id: message.file_id,
       file: message.file,
       blob: message.file_id ? null : message.upload,
@@ -315,7 +319,8 @@ function restore(row) {
     upload: blob,
     localUrl: blob && (blob.type || "").startsWith("image/") ? URL.createObjectURL(blob) : null,
     reactions: [],
-    mentions: [],
+    mentions: row.mention_ids || [],
+    mention_ids: row.mention_ids || [],
     created_at: row.created_at,
     recalled: false,
   };

@@ -1,22 +1,35 @@
-// @mention autocomplete for the composer: typing @ and a few letters lists matching members (by
-// username, name or your remark); arrows choose, Enter or Tab inserts @username, Esc closes.
+// @mention autocomplete for the composer: typing @ (or the full-width ＠ of a Chinese keyboard)
+// and a few letters or characters lists matching members (by display name, your remark, or
+// username); arrows choose, Enter or Tab inserts @display name and remembers who was picked, Esc
+// closes. As in DingTalk, the text keeps a readable @张伟 and the send carries the picked ids
+// (mention_ids), so two members called 张伟 stay apart. No space is needed before the @ in
+// Chinese text (你好@张伟); after a Latin letter or digit one is added, or it would read as an
+// e-mail address.
 
 import { h } from "../dom.js";
-import { t } from "../i18n/index.js";
+import { getLang, t } from "../i18n/index.js";
 import { displayName } from "../store.js";
 import { userAvatar } from "./avatar.js";
 
-const TRIGGER = /(^|[^\w@])@([\w.-]{0,32})$/;
+// What comes before an @ that starts a mention (anything but what an e-mail address holds).
+const TRIGGER = /(^|[^A-Za-z0-9_.+%\-@＠])[@＠]([^\s@＠]{0,32})$/;
 const SHOWN = 8;
 let counter = 0;
 
+/** The text that mentions everyone in the language being written. */
+export function everyoneWord() {
+  return getLang().startsWith("zh") ? "所有人" : "all";
+}
+
 export class MentionPicker {
-  /** getMembers() -> {users: [UserOut], all: boolean (may mention everyone)} */
-  constructor(input, getMembers, onChange) {
+  /** getMembers() -> {users: [UserOut], all: boolean (may mention everyone)};
+   * onPick({id, name}) is told each person picked (id null for everyone). */
+  constructor(input, getMembers, onChange, onPick = () => {}) {
     counter += 1;
     this.input = input;
     this.getMembers = getMembers;
     this.onChange = onChange;
+    this.onPick = onPick;
     this.items = [];
     this.active = 0;
     this.query = null;
@@ -47,7 +60,9 @@ export class MentionPicker {
       })
       .slice(0, SHOWN)
       .map((user) => ({ username: user.username, user }));
-    if (all && "all".startsWith(this.query)) found.unshift({ username: "all", user: null });
+    if (all && (["all", "所有人", t("mention.all").toLowerCase()].some((word) => word.startsWith(this.query)))) {
+      found.unshift({ username: everyoneWord(), user: null });
+    }
     this.items = found;
     this.active = 0;
     this.render();
@@ -107,10 +122,16 @@ export class MentionPicker {
   choose(index) {
     const item = this.items[index];
     if (!item) return;
+    // A person is written by their display name (what everyone sees, never your private remark).
+    const name = item.user ? item.user.display_name : item.username;
     const caret = this.input.selectionStart;
-    const before = this.input.value.slice(0, caret).replace(/@[\w.-]*$/, `@${item.username} `);
+    const typed = this.input.value.slice(0, caret);
+    const at = Math.max(typed.lastIndexOf("@"), typed.lastIndexOf("＠"));
+    const lead = at > 0 && /[A-Za-z0-9_.+%-]/.test(typed[at - 1]) ? " " : "";
+    const before = `${typed.slice(0, at)}${lead}@${name} `;
     this.input.value = before + this.input.value.slice(caret);
     this.input.selectionStart = this.input.selectionEnd = before.length;
+    this.onPick({ id: item.user ? item.user.id : null, name });
     this.close();
     this.input.focus();
     this.onChange();

@@ -7,12 +7,29 @@ import { h } from "../dom.js";
 import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { clearDraft, draftText, setDraft } from "../drafts.js";
-import { displayName, on } from "../store.js";
+import { displayName, getUser, on, state } from "../store.js";
 import { openEmojiPicker } from "../components/emoji.js";
 import { MentionPicker } from "../components/mention.js";
 import { messageSummary } from "../format.js";
 
 const TYPING_EVERY_MS = 2000;
+const pickedDrafts = new Map(); // conversation id -> the people picked in its draft
+
+/** The ids of the picked people whose @name still stands in the text. */
+export function pickedIn(text, picked) {
+  const ids = [];
+  for (const { id, name } of picked) {
+    if ((text.includes(`@${name}`) || text.includes(`＠${name}`)) && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
+/** The name a user goes by for everyone (not your remark for them). */
+function publicName(id) {
+  if (state.me && id === state.me.id) return state.me.display_name;
+  const user = getUser(id);
+  return user ? user.display_name : "";
+}
 
 export class Composer {
   constructor(conversation, handlers) {
@@ -28,7 +45,12 @@ export class Composer {
       placeholder: t("composer.placeholder"), maxlength: 65536,
     });
     this.input.value = draftText(conversation.id);
-    this.mentions = new MentionPicker(this.input, handlers.getMembers, () => this.onInput());
+    // The people picked from the @ list for this draft ({id, name}), kept with the draft.
+    this.picked = pickedDrafts.get(conversation.id) || [];
+    this.mentions = new MentionPicker(this.input, handlers.getMembers, () => this.onInput(), (pick) => {
+      if (pick.id !== null && !this.picked.some((p) => p.id === pick.id)) this.picked.push(pick);
+      if (!this.editing) pickedDrafts.set(this.conversationId, this.picked);
+    });
     this.fileInput = h("input", { type: "file", multiple: true, hidden: true, tabindex: "-1", "aria-hidden": "true" });
     this.fileInput.addEventListener("change", () => {
       if (this.fileInput.files.length) handlers.onSendFiles([...this.fileInput.files]);
@@ -46,7 +68,7 @@ export class Composer {
       class: "icon-btn", type: "button", "aria-label": t("composer.mention"), title: t("composer.mention"),
       hidden: conversation.kind === "direct",
       dataset: { optional: "" },
-      on: { click: () => { this.insert(this.input.selectionStart > 0 && !/\s$/.test(this.input.value.slice(0, this.input.selectionStart)) ? " @" : "@"); this.mentions.update(); } },
+      on: { click: () => { this.insert(/[A-Za-z0-9_.+%-]$/.test(this.input.value.slice(0, this.input.selectionStart)) ? " @" : "@"); this.mentions.update(); } },
     }, icon("at"));
     this.sendButton = h("button", {
       class: "btn btn-primary composer-send", type: "button", text: t("composer.send"),
@@ -146,16 +168,18 @@ export class Composer {
         return;
       }
       this.sendButton.disabled = true;
-      const ok = await this.handlers.onEditSave(message, body);
+      const ok = await this.handlers.onEditSave(message, body, pickedIn(body, this.editPicked));
       this.sendButton.disabled = false;
       if (ok) this.clearContext();
       return;
     }
     if (!body.trim()) return;
-    this.handlers.onSend(body, this.reply);
+    this.handlers.onSend(body, this.reply, pickedIn(body, this.picked));
     this.lastTyping = 0; // the message itself ends "typing…" on the other side
     this.input.value = "";
     clearDraft(this.conversationId);
+    this.picked = [];
+    pickedDrafts.delete(this.conversationId);
     this.reply = null;
     this.renderContext();
     this.autosize();
@@ -173,6 +197,11 @@ export class Composer {
   setEdit(message) {
     this.reply = null;
     this.editing = message;
+    // Who the message mentions now, by the names they are written with, plus whoever is picked
+    // while editing.
+    this.editPicked = (message.mentions || []).map((id) => ({ id, name: publicName(id) })).filter((p) => p.name);
+    this.draftPicked = this.picked;
+    this.picked = this.editPicked;
     this.input.value = message.body;
     this.renderContext();
     this.autosize();
@@ -181,7 +210,10 @@ export class Composer {
   }
 
   clearContext() {
-    if (this.editing) this.input.value = draftText(this.conversationId);
+    if (this.editing) {
+      this.input.value = draftText(this.conversationId);
+      this.picked = this.draftPicked || [];
+    }
     this.reply = null;
     this.editing = null;
     this.renderContext();

@@ -9,7 +9,7 @@ import { formatDateTime, formatTime, sameDay } from "../format.js";
 import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { sendTyping } from "../session.js";
-import { conversationTitle, displayName, on, presenceOf, refreshConversation, rememberUser, state } from "../store.js";
+import { conversationTitle, displayName, loadFriends, loadRequests, on, presenceOf, refreshConversation, rememberUser, state } from "../store.js";
 import { orgState } from "../org.js";
 import { timeline } from "../timeline.js";
 import { conversationAvatar } from "../components/avatar.js";
@@ -79,11 +79,11 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       users: members.map((member) => member.user).filter((user) => user.id !== state.me.id),
       all: conversation.kind !== "direct" && ["owner", "admin"].includes(current().role),
     }),
-    onSend: (body, reply) => actions.sendMessage(conversationId, { body, replyTo: reply }),
+    onSend: (body, reply, mentionIds) => actions.sendMessage(conversationId, { body, replyTo: reply, mentionIds }),
     onSendFiles: (files) => files.forEach((file) => actions.sendMessage(conversationId, { file })),
-    onEditSave: async (message, body) => {
+    onEditSave: async (message, body, mentionIds) => {
       try {
-        await actions.editMessage(message, body);
+        await actions.editMessage(message, body, mentionIds);
         return true;
       } catch (error) {
         toast(errorText(error), "error");
@@ -100,7 +100,9 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
 
   const sidePanel = h("aside", { class: "side-panel", hidden: true, "aria-label": t("conv.details") });
   const dropHint = h("div", { class: "drop-hint", hidden: true, text: t("composer.drop") });
-  const column = h("section", { class: "conv-column", "aria-label": conversationTitle(conversation) }, header, list.root, composer.el, dropHint);
+  // Why a direct chat takes no new messages (no longer friends), with the way back.
+  const notice = h("div", { class: "chat-notice", role: "status", hidden: true });
+  const column = h("section", { class: "conv-column", "aria-label": conversationTitle(conversation) }, header, list.root, notice, composer.el, dropHint);
   const layout = h("div", { class: "conv-layout" }, column, sidePanel);
   replaceChildren(main, layout);
 
@@ -134,6 +136,38 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
     } else {
       subtitle.textContent = t("conv.members", { n: now.member_count });
     }
+  }
+
+  function renderNotice() {
+    const peerId = actions.notFriends.get(conversationId) ?? (current().peer && current().peer.id);
+    if (!actions.notFriends.has(conversationId) || state.friends.has(peerId)) {
+      actions.notFriends.delete(conversationId);
+      notice.hidden = true;
+      replaceChildren(notice);
+      return;
+    }
+    const name = displayName(peerId, current().peer ? current().peer.display_name : "");
+    const sent = state.requests.outgoing.some((request) => request.to_user.id === peerId && request.status === "pending");
+    const button = h("button", {
+      class: "btn btn-primary btn-sm", type: "button",
+      text: sent ? t("conv.friendRequestSent") : t("conv.sendFriendRequest"), disabled: sent,
+      on: { click: () => requestFriend(peerId, button) },
+    });
+    replaceChildren(notice, icon("users", "icon-sm"), h("span", { class: "chat-notice-text", text: t("conv.notFriends", { name }) }), button);
+    notice.hidden = false;
+  }
+
+  async function requestFriend(userId, button) {
+    button.disabled = true;
+    try {
+      const request = await api.post("/friends/requests", { user_id: userId, greeting: null });
+      toast(request.status === "accepted" ? t("contacts.nowFriends") : t("contacts.requestSent"));
+      await Promise.all([loadRequests(), loadFriends()]);
+    } catch (error) {
+      button.disabled = false;
+      toast(errorText(error), "error");
+    }
+    renderNotice();
   }
 
   function moreMenu(message, anchor) {
@@ -183,6 +217,8 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       for (const member of found) rememberUser(member.user);
       members = found;
       if (panel) panel.setMembers(members);
+      // Someone who typed @ before the members arrived sees the list now.
+      if (document.activeElement === composer.input) composer.mentions.update();
     } catch {
       // The panel shows what it has; a later member event asks again.
     }
@@ -250,6 +286,9 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
     on("presence", renderHeader),
     on("users", renderHeader),
     on("friends", renderHeader),
+    on("friends", renderNotice),
+    on("requests", renderNotice),
+    on("not-friends", (id) => { if (id === conversationId) renderNotice(); }),
     on(`members:${conversationId}`, loadMembers),
     on("timelines-reset", () => {
       line = timeline(conversationId);
@@ -263,6 +302,7 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
   document.addEventListener("keydown", onKey);
 
   renderHeader();
+  renderNotice();
   list.render({ kind: "reset" });
   line.loadLatest().then(() => {
     if (seq) jumpTo(seq);

@@ -6,6 +6,7 @@ import { errorText } from "../errors.js";
 import { LANGUAGES, getLang, loadFeatureStrings, setLang, t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { onRoute, parseRoute } from "../router.js";
+import { avatar } from "../components/avatar.js";
 
 export function mountLogin(root, { reason = null, onLoggedIn }) {
   // ?ref= is a person's invitation link (growth engine), ?invite= the server's invitation code.
@@ -13,9 +14,13 @@ export function mountLogin(root, { reason = null, onLoggedIn }) {
     || new URLSearchParams(window.location.search).get("invite") || "";
   const route = parseRoute();
   let invite = codeIn(route);
-  let mode = route.section === "register" || invite ? "register" : "login";
+  // An organization's invitation link (/join/CODE lands on #/join/CODE): show the company before
+  // the forms; once logged in or signed up, the app opens its join dialog from the same route.
+  let joinCode = route.section === "join" ? route.parts[0] || "" : "";
+  let mode = route.section === "register" || invite || joinCode ? "register" : "login";
 
   const card = h("div", { class: "login-card" });
+  const invitation = h("section", { class: "login-invitation", hidden: true, "aria-live": "polite" });
   const page = h(
     "div",
     { class: "login-page" },
@@ -23,10 +28,39 @@ export function mountLogin(root, { reason = null, onLoggedIn }) {
       h("div", { class: "login-logo", "aria-hidden": "true" }, icon("chat", "icon-lg")),
       h("h1", { class: "login-name", text: "lakeside" }),
       h("p", { class: "login-tagline", text: t("login.tagline") })),
+    invitation,
     card,
     languagePicker(),
   );
   replaceChildren(root, page);
+
+  async function showInvitation() {
+    if (!joinCode) {
+      invitation.hidden = true;
+      return;
+    }
+    const code = joinCode;
+    let org;
+    try {
+      org = await api.get(`/org-invitations/${encodeURIComponent(code)}`, null, { quiet401: true });
+    } catch (error) {
+      if (code !== joinCode) return;
+      replaceChildren(invitation, h("p", { class: "form-error", role: "alert", text: errorText(error) }));
+      invitation.hidden = false;
+      return;
+    }
+    if (code !== joinCode) return;
+    replaceChildren(invitation,
+      h("p", { class: "login-invitation-title",
+        text: org.inviter_name ? t("login.invitedBy", { name: org.inviter_name }) : t("login.invitedTitle") }),
+      h("div", { class: "join-card" },
+        avatar({ id: org.name.length, name: org.name, url: org.logo_url, size: "lg", group: true }),
+        h("div", { class: "join-card-text" },
+          h("strong", { class: "join-card-name", text: org.name }),
+          h("span", { class: "muted", text: t("login.invitedMembers", { n: org.member_count }) }))),
+      h("p", { class: "login-invitation-hint", text: t("login.invitedHint") }));
+    invitation.hidden = false;
+  }
 
   function render() {
     const error = h("div", { class: "form-error", role: "alert", hidden: true });
@@ -142,10 +176,16 @@ export function mountLogin(root, { reason = null, onLoggedIn }) {
   }
 
   render();
+  showInvitation();
   // An invitation link opened in this tab while the form shows: switch to signing up with its code.
   const stop = onRoute((next) => {
-    if (next.section !== "register" && !codeIn(next)) return;
+    const nextJoin = next.section === "join" ? next.parts[0] || "" : "";
+    if (next.section !== "register" && !codeIn(next) && !nextJoin) return;
     invite = codeIn(next) || invite;
+    if (nextJoin !== joinCode) {
+      joinCode = nextJoin;
+      showInvitation();
+    }
     mode = "register";
     render();
   });

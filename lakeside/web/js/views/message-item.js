@@ -4,14 +4,20 @@
 // "N unread" in groups, read / unread in direct chats).
 
 import { h } from "../dom.js";
+import { errorText } from "../errors.js";
 import { formatDateTime, formatSize, formatTime, messageSummary, systemText } from "../format.js";
 import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
-import { displayName, state } from "../store.js";
+import { displayName, getUser, state } from "../store.js";
 import { userAvatar } from "../components/avatar.js";
 import { renderMarkdown } from "../components/markdown.js";
 
-const URL_OR_MENTION = /(https?:\/\/[^\s<>"'）)]+[^\s<>"'）).,;:!?。，；：！？])|(^|[^\w@])@([a-z][a-z0-9_.-]{2,31}|all)(?![\w-])/gi;
+const URL = String.raw`(https?:\/\/[^\s<>"'）)]+[^\s<>"'）).,;:!?。，；：！？])`;
+// As the server reads a mention (lakeside/domain/mentions.py): no Latin letter, digit or e-mail
+// character before the @ (Chinese text needs no space), the full-width ＠ too, @all and @所有人.
+const USERNAME = String.raw`(^|[^A-Za-z0-9_.+%\-@＠])[@＠](所有人|[a-z][a-z0-9_.-]{2,31}(?![a-z0-9_-]))`;
+const URL_OR_MENTION = new RegExp(`${URL}|${USERNAME}`, "gi");
+const EVERYONE = new Set(["all", "所有人"]);
 const THUMB_MAX = 240;
 // What a message in the outbox is doing (outbox.js): waiting for its turn or the network, on its
 // way (no ack yet), or its file uploading.
@@ -30,6 +36,8 @@ export function messageVersion(message, ctx) {
     message.id, message.status, message.edited_at, message.recalled, message.body, message.html,
     JSON.stringify(message.reactions || []), message.unread_count, ctx.grouped, ctx.peerRead(message),
     displayName(message.sender_id), message.file ? message.file.thumbnail_url : "", message.error ? message.error.code : "",
+    // The names a mention picked by name is shown with (fetched when unknown, then re-rendered).
+    (message.mentions || []).map((id) => `${id}:${(getUser(id) || {}).display_name || ""}`).join(","),
   ].join("|");
 }
 
@@ -88,33 +96,53 @@ function bubble(message, ctx, actions) {
   if (message.kind === "markdown" && message.html) {
     parts.push(h("div", { class: "msg-text md" }, renderMarkdown(message.html)));
   } else if (message.body && (message.kind !== "image" && message.kind !== "file" ? true : message.body.trim())) {
-    parts.push(h("div", { class: "msg-text" }, richText(message.body)));
+    parts.push(h("div", { class: "msg-text" }, richText(message.body, message)));
   }
   if (message.edited_at) parts.push(h("span", { class: "msg-edited", text: t("msg.edited") }));
   const media = (message.kind === "image" || message.kind === "file") && !message.body;
   return h("div", { class: ["bubble", media && "bubble-media"] }, parts);
 }
 
-/** Plain text with links and @mentions made visible; every piece is a text node. */
-export function richText(text) {
+/** Plain text with links and @mentions made visible; every piece is a text node. A person
+ * picked by name (the message's `mentions`) shows where `@their display name` is written. */
+export function richText(text, message = null) {
+  const named = new Map(); // "@name" as written -> user id
+  for (const id of (message && message.mentions) || []) {
+    const name = id === (state.me && state.me.id) ? state.me.display_name : (getUser(id) || {}).display_name;
+    if (name) named.set(name, id);
+  }
+  const names = [...named.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  const pattern = names.length
+    ? new RegExp(`${URL}|[@＠](${names.join("|")})|${USERNAME}`, "gi")
+    : URL_OR_MENTION;
   const nodes = [];
   let last = 0;
   const myName = state.me ? state.me.username.toLowerCase() : "";
-  for (const match of text.matchAll(URL_OR_MENTION)) {
-    const [whole, url, lead, username] = match;
+  for (const match of text.matchAll(pattern)) {
+    const whole = match[0];
+    const [url, name, lead, username] = names.length ? match.slice(1) : [match[1], undefined, match[2], match[3]];
     if (url) {
       nodes.push(text.slice(last, match.index));
       nodes.push(h("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow", text: url }));
+    } else if (name) {
+      nodes.push(text.slice(last, match.index));
+      const id = named.get(name) ?? [...named].find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
+      const me = state.me && id === state.me.id;
+      nodes.push(h("span", { class: ["mention", me && "mention-me"], text: whole, dataset: { userId: String(id) } }));
     } else {
       nodes.push(text.slice(last, match.index) + lead);
       const lower = username.toLowerCase();
-      const me = lower === myName || lower === "all";
-      nodes.push(h("span", { class: ["mention", me && "mention-me"], text: `@${username}` }));
+      const me = lower === myName || EVERYONE.has(lower);
+      nodes.push(h("span", { class: ["mention", me && "mention-me"], text: whole.slice(lead.length) }));
     }
     last = match.index + whole.length;
   }
   nodes.push(text.slice(last));
   return nodes;
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function quote(reply, actions) {
