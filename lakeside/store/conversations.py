@@ -9,6 +9,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.domain.pinyin import search_key
 from lakeside.store.dialects import dialect_of
 from lakeside.store.tables import conversation_members as members
 from lakeside.store.tables import conversations, messages, users
@@ -19,9 +20,16 @@ def direct_key(a: int, b: int) -> str:
     return f"{low}:{high}"
 
 
+def _with_key(values: dict[str, Any]) -> dict[str, Any]:
+    """The values with the title's search key beside the title, wherever a title is written."""
+    if "title" in values:
+        return {**values, "search_key": search_key(values["title"]) if values["title"] else ""}
+    return values
+
+
 async def insert_conversation(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    result = await conn.execute(insert(conversations).values(**values).returning(conversations.c.id))
-    return result.scalar_one()
+    statement = insert(conversations).values(**_with_key(values)).returning(conversations.c.id)
+    return (await conn.execute(statement)).scalar_one()
 
 
 async def get_conversation(
@@ -141,7 +149,8 @@ async def update_member_settings(
 
 
 async def update_conversation(conn: AsyncConnection, conversation_id: int, values: dict[str, Any]) -> None:
-    await conn.execute(update(conversations).where(conversations.c.id == conversation_id).values(**values))
+    statement = update(conversations).where(conversations.c.id == conversation_id)
+    await conn.execute(statement.values(**_with_key(values)))
 
 
 async def advance_read(conn: AsyncConnection, conversation_id: int, user_id: int, seq: int) -> int:

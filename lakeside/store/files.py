@@ -12,11 +12,14 @@ from sqlalchemy import and_, delete, exists, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.domain.text import index_tokens
 from lakeside.store.tables import conversation_members, conversations, files, messages
 
 
 async def insert_file(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(insert(files).values(**values))
+    """Record an upload, with its name as search tokens beside it (file search reads those)."""
+    words, chars = index_tokens(values["filename"])
+    await conn.execute(insert(files).values(**values, name_words=words, name_chars=chars))
 
 
 async def get_file(conn: AsyncConnection, file_id: str) -> Row[Any] | None:
