@@ -5,9 +5,10 @@ attachments, what they point to); the common send (text or markdown) reaches the
 a read of its own. One
 writer task per process drains whatever has gathered and, in ONE transaction, checks the batch
 against the rules with one query each — memberships (with each conversation's kind, the sender's
-role and whether receipts are hidden), blocks between the two people of direct chats, the
-mentioned usernames and which of them are members — then looks up retries by (sender, client
-message id), reserves gapless sequence numbers (one UPDATE per batch on SQLite, one per
+role, whether receipts are hidden, the sender's mute: domain/mutes.py), blocks between the two
+people of direct chats, the mentioned usernames and which of them are members — then looks up
+retries by (sender, client message id; a retry is answered with its original even if the sender
+was muted since), reserves gapless sequence numbers (one UPDATE per batch on SQLite, one per
 conversation on PostgreSQL), inserts the messages, their search tokens and their events (last,
 as every unit of work appends them) with multi-row INSERTs, and moves the senders' read cursors.
 Only after the commit is each sender answered and are the events published. The number of
@@ -29,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from lakeside.domain import text
+from lakeside.domain import mutes, text
 from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import MessageCreated
 from lakeside.domain.messages import EDITABLE_KINDS
@@ -44,7 +45,6 @@ from lakeside.store import messages as store
 from lakeside.store import users as user_store
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -158,7 +158,7 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
     await conversation_store.lock_conversations(conn, {cid for cid, _ in pairs})
     context = await store.send_context(conn, pairs)
     blocked = await store.blocked_directs(
-        conn, {cid for (cid, _), (kind, _, _) in context.items() if kind == "direct"}
+        conn, {cid for (cid, _), sender in context.items() if sender.kind == "direct"}
     )
     admitted: list[Draft] = []
     for draft in batch:
@@ -173,7 +173,12 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
     fresh: list[Draft] = []
     for draft in admitted:
         if draft.key in existing or draft.key in primary:
-            continue  # a retry: answered below with the original
+            continue  # a retry: answered below with the original, muted or not
+        sender = context[(draft.conversation_id, draft.sender_id)]
+        muted = mutes.refusal(sender.role, sender.mute_all, sender.mute_until, now)
+        if muted is not None:
+            outcomes[id(draft)] = muted
+            continue
         primary[draft.key] = draft
         fresh.append(draft)
     await _resolve_mentions(conn, fresh, context)
@@ -224,7 +229,7 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
             reply=replies.get(row["reply_to_id"]) if row["reply_to_id"] else None,
         )
         # Nobody else has read a message that was just written.
-        _, _, hidden = context[(draft.conversation_id, draft.sender_id)]
+        hidden = context[(draft.conversation_id, draft.sender_id)].receipts_hidden
         view["unread_count"] = None if hidden else max(0, reserved[draft.conversation_id][1] - 1)
         outcomes[id(draft)] = SendResult(view, created=True)
         uow.emit(
@@ -247,7 +252,7 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
 
 
 async def _resolve_mentions(
-    conn: Any, drafts: list[Draft], context: dict[tuple[int, int], tuple[str, str, bool]]
+    conn: Any, drafts: list[Draft], context: dict[tuple[int, int], store.SendContext]
 ) -> None:
     """The members each body mentions (never the sender), and whether it notifies everyone:
     two queries for the whole batch, none when nobody is mentioned."""
@@ -256,13 +261,13 @@ async def _resolve_mentions(
     wanted = {(d.conversation_id, ids[n]) for d in drafts for n in d.mention_names if n in ids}
     members = await conversation_store.memberships_among(conn, wanted)
     for draft in drafts:
-        kind, role, _ = context[(draft.conversation_id, draft.sender_id)]
+        sender = context[(draft.conversation_id, draft.sender_id)]
         found = {ids[n] for n in draft.mention_names if n in ids}
         draft.mentions = sorted(
             uid for uid in found if (draft.conversation_id, uid) in members and uid != draft.sender_id
         )
         # As in DingTalk, only a group's owner and admins may notify everyone.
-        draft.mention_all = draft.mention_everyone and kind != "direct" and role in MANAGERS
+        draft.mention_all = draft.mention_everyone and sender.kind != "direct" and sender.role in MANAGERS
 
 
 async def _originals(conn: Any, rows: list[Any]) -> dict[tuple[int, str], dict[str, Any]]:
