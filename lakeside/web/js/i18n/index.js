@@ -9,10 +9,12 @@ import workspaceEn from "./workspace.en.js";
 import workspaceZhCN from "./workspace.zh-CN.js";
 import dingEn from "./ding.en.js";
 import dingZhCN from "./ding.zh-CN.js";
+import toolsEn from "./tools.en.js";
+import toolsZhCN from "./tools.zh-CN.js";
 
 // One dictionary per language, assembled from the core strings and each feature's own file.
-const en = { ...baseEn, ...workspaceEn, ...dingEn, ...growthEn };
-const zhCN = { ...baseZhCN, ...workspaceZhCN, ...dingZhCN, ...growthZhCN };
+const en = { ...baseEn, ...workspaceEn, ...dingEn, ...growthEn, ...toolsEn };
+const zhCN = { ...baseZhCN, ...workspaceZhCN, ...dingZhCN, ...growthZhCN, ...toolsZhCN };
 const DICTIONARIES = { en, "zh-CN": zhCN };
 const STORAGE_KEY = "lakeside.lang";
 

@@ -17,6 +17,7 @@ import { openEmojiPicker } from "../components/emoji.js";
 import { openMenu } from "../components/popover.js";
 import { openReceipts } from "../components/receipts.js";
 import { toast } from "../components/toast.js";
+import { mountChatTools, muteGuard } from "./chat-tools.js";
 import { Composer } from "./composer.js";
 import { mountPanel } from "./conv-panel.js";
 import { openDingComposer, orgOfConversation } from "./ding-composer.js";
@@ -84,9 +85,13 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
     onTyping: () => sendTyping(conversationId),
   });
 
+  // The group notice and pinned messages above the messages; the composer disabled while muted.
+  const tools = mountChatTools(conversationId, { getConversation: current, onJump: (seq) => jumpTo(seq) });
+  const mute = muteGuard(composer, current);
+
   const sidePanel = h("aside", { class: "side-panel", hidden: true, "aria-label": t("conv.details") });
   const dropHint = h("div", { class: "drop-hint", hidden: true, text: t("composer.drop") });
-  const column = h("section", { class: "conv-column", "aria-label": conversationTitle(conversation) }, header, list.root, composer.el, dropHint);
+  const column = h("section", { class: "conv-column", "aria-label": conversationTitle(conversation) }, header, tools.el, list.root, composer.el, dropHint);
   const layout = h("div", { class: "conv-layout" }, column, sidePanel);
   replaceChildren(main, layout);
 
@@ -128,6 +133,10 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
     openMenu(anchor, [
       { label: t("msg.react"), icon: "smile", onSelect: () => handlers.onPickReaction(message, anchor) },
       { label: t("msg.reply"), icon: "reply", onSelect: () => composer.setReply(message) },
+      { label: t("fav.save"), icon: "star", hidden: !["text", "markdown", "image", "file"].includes(message.kind),
+        onSelect: () => guard(api.post("/favorites", { message_id: message.id }).then(() => toast(t("fav.saved")))) },
+      { label: tools.isPinned(message.id) ? t("pins.unpin") : t("pins.pin"), icon: "pin", hidden: !tools.canPin(),
+        onSelect: () => (tools.isPinned(message.id) ? tools.unpin(message) : tools.pin(message)) },
       { label: t("msg.copy"), icon: "file", hidden: !message.body || !navigator.clipboard,
         onSelect: () => navigator.clipboard.writeText(message.body).then(() => toast(t("msg.copied"))) },
       { label: t("msg.edit"), icon: "edit", hidden: !mine || !["text", "markdown"].includes(message.kind),
@@ -222,6 +231,7 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
         return;
       }
       renderHeader();
+      mute.update();
       maybeMarkRead();
     }),
     on(`typing:${conversationId}`, renderSubtitle),
@@ -258,6 +268,8 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       window.removeEventListener("focus", maybeMarkRead);
       document.removeEventListener("keydown", onKey);
       list.destroy();
+      tools.destroy();
+      mute.destroy();
       if (panel) panel.destroy();
     },
   };

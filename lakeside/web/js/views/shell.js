@@ -21,6 +21,7 @@ import { mountAdmin } from "./admin.js";
 import { mountDirectory } from "./directory.js";
 import { workbenchTab } from "./workbench.js";
 import { orgRailButton, watchJoinRoute } from "./workspace-switcher.js";
+import { watchGroupJoinRoute } from "./group-join.js";
 import { mountCampaigns } from "./growth-campaigns.js";
 import { mountAnalytics } from "./growth-analytics.js";
 
@@ -145,7 +146,7 @@ export function mountShell(root) {
   updateBadges();
   updateBanner(state.connection);
   route(parseRoute());
-  unsubscribe.push(watchJoinRoute(), orgButton.destroy);
+  unsubscribe.push(watchJoinRoute(), watchGroupJoinRoute(), orgButton.destroy);
 
   return {
     destroy() {
