@@ -49,8 +49,8 @@ class GroupNotices:
         self.conversations = conversations
 
     async def get_notice(self, user: AuthUser, conversation_id: int) -> dict[str, Any] | None:
-        """The notice with ``acknowledged_at``: when the caller acknowledged this version (null:
-        not yet, so the chat shows it); None when the group has none."""
+        """The notice with ``acknowledged``: whether the caller has acknowledged this version (if not,
+        the chat shows it); None when the group has none."""
         async with self.ctx.db.read() as conn:
             await self.conversations.access(conn, user.id, conversation_id)
             row = await store.get_notice(conn, conversation_id)

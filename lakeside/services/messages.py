@@ -278,7 +278,8 @@ class Messages:
 
     async def do_recall(self, user: AuthUser, message_id: int) -> dict[str, Any]:
         """撤回: the content leaves storage (body, search tokens, reactions, the attachment's
-        link); a tombstone with who recalled it and when stays in the timeline."""
+        link, its pin); a tombstone with who recalled it and when stays in the timeline. Copies
+        that members saved to their favourites before stay theirs (services/favorites.py)."""
         now = now_ms()
         async with self.ctx.transaction() as uow:
             row, conversation, membership = await self.access_message(uow.conn, user.id, message_id)
