@@ -5,6 +5,7 @@ saving cannot be saved; and one user never reaches another's favourites (404).""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -192,3 +193,13 @@ async def test_newest_first_paged_and_searched_as_messages_are(people: dict[str,
         response = await zhangsan.get("/api/v1/favorites", params={"q": q})
         assert response.status_code == 422 and error_code(response) == code, q
     assert (await favorites(lisi, q="钉钉"))["favorites"] == []  # only one's own
+
+
+async def test_saving_twice_at_once_makes_one_favourite(people: dict[str, Person]) -> None:
+    zhangsan, lisi = people["zhangsan"], people["lisi"]
+    cid = await group(zhangsan, lisi)
+    message = await sent(zhangsan, cid, "两台设备同时收藏")
+    answers = await asyncio.gather(*(save(lisi, message["id"]) for _ in range(4)))
+    assert sorted(r.status_code for r in answers) == [200, 200, 200, 201], [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers}) == 1
+    assert len((await favorites(lisi))["favorites"]) == 1

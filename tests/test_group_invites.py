@@ -284,3 +284,14 @@ def test_the_qr_code_decodes_to_the_url() -> None:
 async def test_the_web_route_of_a_link_opens_the_page_at_its_card(client: httpx.AsyncClient) -> None:
     response = await client.get("/g/abc_DEF-123")
     assert response.status_code == 303 and response.headers["location"] == "/#/g/abc_DEF-123"
+
+
+async def test_asking_twice_at_once_files_one_request(people: dict[str, Person]) -> None:
+    zhangsan, lisi, wangwu = people["zhangsan"], people["lisi"], people["wangwu"]
+    cid = await group(zhangsan, lisi)
+    await ok(await zhangsan.patch(f"/api/v1/conversations/{cid}", json={"join_approval": True}))
+    token = (await link(zhangsan, cid))["token"]
+    answers = await asyncio.gather(*(join(wangwu, token) for _ in range(4)))
+    assert {r.status_code for r in answers} == {200}, [r.text for r in answers]
+    assert len({r.json()["request"]["id"] for r in answers}) == 1
+    assert len(await ok(await zhangsan.get(f"/api/v1/conversations/{cid}/join-requests"))) == 1

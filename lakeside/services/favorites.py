@@ -36,6 +36,7 @@ from lakeside.store import favorites as store
 from lakeside.store import files as file_store
 from lakeside.store import messages as message_store
 from lakeside.store import users as user_store
+from lakeside.store.engine import UniqueViolation
 
 FAVORABLE_KINDS = ("text", "markdown", "image", "file")
 MAX_LIMIT = 100
@@ -87,6 +88,13 @@ class Favorites:
     async def do_add(self, user: AuthUser, message_id: int) -> tuple[dict[str, Any], bool]:
         """Save a message the caller can see; (the favourite, whether it is new). Saving one
         saved already answers the favourite made then."""
+        try:
+            return await self._add(user, message_id)
+        except UniqueViolation:
+            # Saved twice at once (two devices) and the other commit won: it is saved.
+            return await self._add(user, message_id)
+
+    async def _add(self, user: AuthUser, message_id: int) -> tuple[dict[str, Any], bool]:
         now = now_ms()
         async with self.ctx.transaction() as uow:
             existing = await store.get_by_message(uow.conn, user.id, message_id)

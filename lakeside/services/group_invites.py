@@ -32,6 +32,7 @@ from lakeside.services.conversations import Conversations
 from lakeside.services.timeline import append_system_message
 from lakeside.store import conversations as conversation_store
 from lakeside.store import groups as store
+from lakeside.store.engine import UniqueViolation
 
 MAX_LINK_HOURS = 24 * 365
 LIST_LIMIT = 200
@@ -177,6 +178,13 @@ class GroupInvites:
         ``{status: "pending", request}`` when the group asks for approval (asking again answers
         the waiting request)."""
         message = " ".join(message.split())[:256]
+        try:
+            return await self._join(user, token, message)
+        except UniqueViolation:
+            # Asked twice at once and the other request was filed first: answer with it.
+            return await self._join(user, token, message)
+
+    async def _join(self, user: AuthUser, token: str, message: str) -> dict[str, Any]:
         now = now_ms()
         async with self.ctx.transaction() as uow:
             link, conversation = await self._live_group(uow.conn, token, lock=True)
