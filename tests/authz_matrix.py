@@ -49,6 +49,8 @@ ORG_OWNER = {**ORG_ADMIN, "admin": D403}
 MEMBERS_OWN = {**{r: D404 for r in (*IN_ORG, *OUTSIDERS)}, "member": ALLOW, "logged_out": D401}
 NOBODYS = {**{r: D404 for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
 SERVER_ADMIN = {**{r: D403 for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
+# What a group's owner and admins do (pins, the notice, mute, invite links): its members are refused.
+GROUP_MANAGER = {**ORG_MEMBER, "member": D403}
 
 
 def with_(base: dict[str, str], **changes: str) -> dict[str, str]:
@@ -114,6 +116,10 @@ def campaign_spec(world: Any, role: str, caller: Any) -> dict[str, Any]:
     from tests.campaign_support import spec
 
     return spec(name=world.unique("大赛"))
+
+
+def world_message(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"message_id": world.ids["message_id"]}
 
 
 def new_message(world: Any, role: str, caller: Any) -> dict[str, Any]:
@@ -191,6 +197,66 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("delete", "/api/v1/messages/{message_id}/reactions/{emoji}"): Case(ORG_MEMBER),
     # Who has read a message is for its sender.
     ("get", "/api/v1/messages/{message_id}/receipts"): Case(with_(ORG_MEMBER, owner=D404, admin=D404)),
+    # -- group tools on A's all-staff group, whose owner and admins are A's (issue 14) ------------
+    ("get", "/api/v1/conversations/{conversation_id}/pins"): Case(ORG_MEMBER),
+    ("put", "/api/v1/conversations/{conversation_id}/pins/{message_id}"): Case(GROUP_MANAGER),
+    ("delete", "/api/v1/conversations/{conversation_id}/pins/{message_id}"): Case(GROUP_MANAGER),
+    ("get", "/api/v1/conversations/{conversation_id}/notice"): Case(ORG_MEMBER),
+    ("put", "/api/v1/conversations/{conversation_id}/notice"): Case(GROUP_MANAGER, body={"body": "通知"}),
+    ("delete", "/api/v1/conversations/{conversation_id}/notice"): Case(GROUP_MANAGER),
+    ("post", "/api/v1/conversations/{conversation_id}/notice/ack"): Case(
+        ORG_MEMBER, prepare="current_notice"
+    ),
+    ("get", "/api/v1/conversations/{conversation_id}/notice/readers"): Case(
+        GROUP_MANAGER, prepare="current_notice"
+    ),
+    # Off, so that the world's members may still send in the calls after it.
+    ("put", "/api/v1/conversations/{conversation_id}/mute-all"): Case(GROUP_MANAGER, body={"enabled": False}),
+    ("put", "/api/v1/conversations/{conversation_id}/members/{user_id}/mute"): Case(
+        GROUP_MANAGER, body={"duration_seconds": 60}, prepare="fresh_target"
+    ),
+    ("delete", "/api/v1/conversations/{conversation_id}/members/{user_id}/mute"): Case(
+        GROUP_MANAGER, prepare="fresh_target"
+    ),
+    # Invite links and join requests: of the world's plain group (an all-staff group has none),
+    # whose owner is A's owner, whose admin is A's admin and whose member is A's member.
+    ("get", "/api/v1/conversations/{conversation_id}/invite-link"): Case(GROUP_MANAGER, prepare="in_group"),
+    ("post", "/api/v1/conversations/{conversation_id}/invite-link"): Case(
+        GROUP_MANAGER, body={}, prepare="in_group"
+    ),
+    ("delete", "/api/v1/conversations/{conversation_id}/invite-link"): Case(
+        GROUP_MANAGER, prepare="in_group"
+    ),
+    ("get", "/api/v1/conversations/{conversation_id}/invite-link/qr"): Case(
+        GROUP_MANAGER, prepare="in_group_with_link"
+    ),
+    ("get", "/api/v1/conversations/{conversation_id}/join-requests"): Case(GROUP_MANAGER, prepare="in_group"),
+    ("post", "/api/v1/conversations/{conversation_id}/join-requests/{request_id}/approve"): Case(
+        GROUP_MANAGER, prepare="fresh_group_join_request"
+    ),
+    ("post", "/api/v1/conversations/{conversation_id}/join-requests/{request_id}/reject"): Case(
+        GROUP_MANAGER, prepare="fresh_group_join_request"
+    ),
+    # Whoever holds a link sees what it joins and joins (the group's people are in already).
+    ("get", "/api/v1/group-invitations/{token}"): Case(
+        with_(PUBLIC, logged_out=D401), prepare="group_token", public_data=True
+    ),
+    ("post", "/api/v1/group-invitations/{token}/join"): Case(
+        with_(
+            PUBLIC,
+            owner="refused:ALREADY_MEMBER",
+            admin="refused:ALREADY_MEMBER",
+            member="refused:ALREADY_MEMBER",
+            logged_out=D401,
+        ),
+        body={},
+        prepare="group_joiner",
+        public_data=True,
+    ),
+    # -- favourites: each caller's own; {favorite_id} is the member's --------------------------
+    ("get", "/api/v1/favorites"): Case(ANY_USER),
+    ("post", "/api/v1/favorites"): Case(ORG_MEMBER, body=world_message),
+    ("delete", "/api/v1/favorites/{favorite_id}"): Case(MEMBERS_OWN, prepare="members_favorite"),
     # -- files: {file_id} is attached to a message in the all-staff group ------------------------
     ("post", "/api/v1/files"): Case(ANY_USER, upload=True),
     ("get", "/api/v1/files/{file_id}"): Case(ORG_MEMBER),
@@ -198,6 +264,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("put", "/api/v1/me/avatar"): Case(ANY_USER, upload=True),
     # -- search, sync, presence: everyone may ask; answers hold only what the caller may see -----
     ("get", "/api/v1/search/messages"): Case(ANY_USER, query={"q": "机密内容"}),
+    ("get", "/api/v1/search/conversations"): Case(ANY_USER, query={"q": "湖畔"}),
+    ("get", "/api/v1/search/contacts"): Case(ANY_USER, query={"q": "ww"}),
+    ("get", "/api/v1/search/files"): Case(ANY_USER, query={"q": "secret file"}),
     ("get", "/api/v1/sync"): Case(ANY_USER, prepare="sync_since_world"),
     ("get", "/api/v1/presence"): Case(ANY_USER, prepare="presence_of_member"),
     # -- organizations ------------------------------------------------------------------------

@@ -183,6 +183,24 @@ async def build_world(http: httpx.AsyncClient) -> World:
     ids["campaign_id"] = (await ok(await admin.post(f"{base}/campaigns", json=spec())))["id"]
     ids["kind"], ids["flag_id"] = "final", 1
 
+    # A plain group of A's people (issue 14's group tools): the owner owns it, the admin is its
+    # admin, the member a member; it has an invite link. And a favourite of the member's.
+    team = await ok(
+        await owner.post(
+            "/api/v1/conversations", json={"title": "项目群", "member_ids": [admin.id, member.id]}
+        )
+    )
+    ids["group_id"] = team["id"]
+    await ok(
+        await owner.put(f"/api/v1/conversations/{team['id']}/members/{admin.id}/role", json={"role": "admin"})
+    )
+    ids["token"] = (await ok(await owner.post(f"/api/v1/conversations/{team['id']}/invite-link", json={})))[
+        "token"
+    ]
+    ids["favorite_id"] = (
+        await ok(await member.post("/api/v1/favorites", json={"message_id": message["id"]}))
+    )["id"]
+
     bystander = await register(http, "bystander", "Bystander")
     ids["bystander_id"], ids["bystander_username"] = bystander.id, bystander.username
     ids["session_id"], _ = await world.spare_session(member)
@@ -332,6 +350,65 @@ class Preparations:
     async def prep_members_referral_code(self, role: str, caller: Person | None) -> dict[str, Any]:
         code = await ok(await self.world.people["member"].post("/api/v1/me/referral-codes", json={}))
         return {"values": {"code_id": code["id"]}}
+
+    # -- group tools (issue 14) ------------------------------------------------------------------
+
+    @property
+    def group(self) -> str:
+        return f"/api/v1/conversations/{self.world.ids['group_id']}"
+
+    async def prep_current_notice(self, role: str, caller: Person | None) -> dict[str, Any]:
+        """A notice on A's all-staff group (set by its owner); the body acknowledges its version."""
+        cid = self.world.ids["conversation_id"]
+        notice = await ok(
+            await self.world.people["owner"].put(
+                f"/api/v1/conversations/{cid}/notice", json={"body": "请确认"}
+            )
+        )
+        return {"body": {"version": notice["version"]}}
+
+    async def prep_in_group(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"conversation_id": self.world.ids["group_id"]}}
+
+    async def prep_in_group_with_link(self, role: str, caller: Person | None) -> dict[str, Any]:
+        await self._group_token()
+        return {"values": {"conversation_id": self.world.ids["group_id"]}}
+
+    async def _group_token(self) -> str:
+        """The group's live invite link (the matrix's own calls make and revoke links)."""
+        owner = self.world.people["owner"]
+        link = (await ok(await owner.get(f"{self.group}/invite-link")))["link"]
+        if link is None:
+            link = await ok(await owner.post(f"{self.group}/invite-link", json={}))
+        return str(link["token"])
+
+    async def prep_group_token(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"token": await self._group_token()}}
+
+    async def prep_group_joiner(self, role: str, caller: Person | None) -> dict[str, Any]:
+        # As for organizations: outsiders' joins are made by a fresh account standing in for them,
+        # so the world's outsiders stay outside the group.
+        prepared: dict[str, Any] = {"values": {"token": await self._group_token()}}
+        if role in ("external", "non_member", "other_org", "deactivated"):
+            prepared["caller"] = await self.world.fresh_user()
+        return prepared
+
+    async def prep_fresh_group_join_request(self, role: str, caller: Person | None) -> dict[str, Any]:
+        owner = self.world.people["owner"]
+        token = await self._group_token()
+        await ok(await owner.patch(self.group, json={"join_approval": True}))
+        applicant = await self.world.fresh_user()
+        filed = await ok(await applicant.post(f"/api/v1/group-invitations/{token}/join", json={}))
+        await ok(await owner.patch(self.group, json={"join_approval": False}))
+        return {
+            "values": {"conversation_id": self.world.ids["group_id"], "request_id": filed["request"]["id"]}
+        }
+
+    async def prep_members_favorite(self, role: str, caller: Person | None) -> dict[str, Any]:
+        member = self.world.people["member"]
+        message_id = await self.world.fresh_message()
+        favorite = await ok(await member.post("/api/v1/favorites", json={"message_id": message_id}))
+        return {"values": {"favorite_id": favorite["id"]}}
 
     async def prep_friend_to_message(self, role: str, caller: Person | None) -> dict[str, Any]:
         friend = await self.world.fresh_user()

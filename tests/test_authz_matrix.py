@@ -218,6 +218,19 @@ EVENT_RECIPIENTS: dict[tuple[str, str], frozenset[str]] = {
     ("campaign", "leaderboard"): IN_A,
     ("wallet", "credited"): MEMBER,  # the inviter's red packet when someone signs up with their code
     ("wallet", "debited"): MEMBER,  # a ledger transfer out of the member's wallet (no product path)
+    # Group tools (issue 14): in A's all-staff group, and in the world's plain group of A's people.
+    ("message_pin", "added"): IN_A,
+    ("message_pin", "removed"): IN_A,
+    ("group_notice", "updated"): IN_A,
+    ("group_notice", "cleared"): IN_A,
+    ("group_notice", "acknowledged"): frozenset({"owner", "admin"}),  # the admin acknowledged
+    ("conversation", "mute_all"): IN_A,
+    ("member", "muted"): IN_A,
+    ("member", "unmuted"): IN_A,
+    ("group_join_request", "created"): frozenset({"owner", "admin"}),  # the group's owner and admin
+    ("group_join_request", "decided"): frozenset({"owner", "admin"}),  # and the requester
+    ("favorite", "added"): MEMBER,
+    ("favorite", "removed"): MEMBER,
 }
 
 
@@ -332,6 +345,33 @@ async def trigger_every_event(app: FastAPI, w: World) -> None:
     await app.state.services.growth.ledger.transfer(
         from_account=wallet_key(member.id), to_account=budget_key(), amount_fen=1, kind="test"
     )
+    # Group tools: a pin and an unpin, a notice the admin acknowledges, cleared; mute-all and a
+    # member's mute in the plain group, on and off; a join request decided; a favourite.
+    pinned = await ok_json(
+        await member.post(
+            f"/api/v1/conversations/{c}/messages", json={"client_msg_id": "ev-pin", "body": "置顶"}
+        )
+    )
+    await ok_json(await owner.put(f"/api/v1/conversations/{c}/pins/{pinned['id']}"))
+    await ok_json(await admin.delete(f"/api/v1/conversations/{c}/pins/{pinned['id']}"))
+    notice = await ok_json(await owner.put(f"/api/v1/conversations/{c}/notice", json={"body": "事件公告"}))
+    await ok_json(
+        await admin.post(f"/api/v1/conversations/{c}/notice/ack", json={"version": notice["version"]})
+    )
+    await ok_json(await owner.delete(f"/api/v1/conversations/{c}/notice"))
+    team = f"/api/v1/conversations/{ids['group_id']}"
+    await ok_json(await admin.put(f"{team}/mute-all", json={"enabled": True}))
+    await ok_json(await admin.put(f"{team}/mute-all", json={"enabled": False}))
+    await ok_json(await admin.put(f"{team}/members/{member.id}/mute", json={"duration_seconds": 60}))
+    await ok_json(await admin.delete(f"{team}/members/{member.id}/mute"))
+    await ok_json(await owner.patch(team, json={"join_approval": True}))
+    token = (await ok_json(await owner.get(f"{team}/invite-link")))["link"]["token"]
+    requester = await w.fresh_user("申请人")
+    filed = await ok_json(await requester.post(f"/api/v1/group-invitations/{token}/join", json={}))
+    await ok_json(await admin.post(f"{team}/join-requests/{filed['request']['id']}/reject"))
+    await ok_json(await owner.patch(team, json={"join_approval": False}))
+    favorite = await ok_json(await member.post("/api/v1/favorites", json={"message_id": pinned["id"]}))
+    await ok_json(await member.delete(f"/api/v1/favorites/{favorite['id']}"))
 
 
 async def ok_json(response: httpx.Response) -> dict[str, Any]:

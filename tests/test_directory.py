@@ -372,7 +372,7 @@ async def test_the_migration_recomputes_stored_keys(app: FastAPI, people: dict[s
     async with db.engine.begin() as conn:
         await conn.run_sync(downgrade)
     await migrate.upgrade(db)
-    assert await migrate.current_revision(db) == migrate.head_revision() == "0009"
+    assert await migrate.current_revision(db) == migrate.head_revision()
     assert await search(bob, org["id"], q="sl") == [shan.id]
     async with db.read() as conn:
         key = await conn.scalar(select(org_members.c.search_key).where(org_members.c.user_id == shan.id))

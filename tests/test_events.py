@@ -278,6 +278,43 @@ WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
         for op in ("credited", "debited")
     },
     ("fraud_flag", "changed"): ("campaign_id", "user_id"),
+    # Group tools and favourites (issue 14): as declared when they were added.
+    ("message_pin", "added"): ("message_id", "seq", "pinned_by", "pinned_at"),
+    ("message_pin", "removed"): ("message_id", "by"),
+    ("group_notice", "updated"): ("conversation_id", "body", "version", "updated_by", "updated_at"),
+    ("group_notice", "cleared"): ("conversation_id", "by"),
+    ("group_notice", "acknowledged"): ("user_id", "version", "acked_at"),
+    ("conversation", "mute_all"): ("mute_all", "by"),
+    ("member", "muted"): ("user_id", "until", "by"),
+    ("member", "unmuted"): ("user_id", "by"),
+    **{
+        ("group_join_request", op): (
+            "id",
+            "conversation_id",
+            "conversation_title",
+            "user",
+            "message",
+            "status",
+            "decided_by",
+            "created_at",
+            "decided_at",
+        )
+        for op in ("created", "decided")
+    },
+    ("favorite", "added"): (
+        "id",
+        "message_id",
+        "conversation_id",
+        "source",
+        "sender",
+        "kind",
+        "body",
+        "html",
+        "file",
+        "sent_at",
+        "created_at",
+    ),
+    ("favorite", "removed"): ("id", "message_id"),
 }
 NOT_BY_KEYS = {
     ("message", "created"),

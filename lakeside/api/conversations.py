@@ -37,6 +37,9 @@ class GroupIn(Strict):
 class ConversationPatch(Strict):
     title: str | None = Field(default=None, max_length=256)
     avatar_file_id: str | None = Field(default=None, max_length=32)
+    join_approval: bool | None = Field(
+        default=None, description="入群验证: joining through the invite link files a request to approve."
+    )
 
 
 class MembersIn(Strict):
@@ -123,7 +126,7 @@ async def get_conversation(conversation_id: IdPath, user: UserDep, services: Ser
 async def update_conversation(
     conversation_id: IdPath, body: ConversationPatch, user: UserDep, services: ServicesDep
 ) -> ConversationOut:
-    """Rename a group or set its avatar (owner and admins)."""
+    """Rename a group, set its avatar, or whether joining by link needs approval (owner and admins)."""
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
     return ConversationOut(**await services.conversations.do_update(user, conversation_id, changes))
 

@@ -81,6 +81,10 @@ class DraftOut(BaseModel):
     updated_at: int = Field(description="When it was written (ms); the last writer wins. 0: never.")
 
 
+class MuteOut(BaseModel):
+    until: int | None = Field(description="When the mute ends (ms); null: until an owner or admin lifts it.")
+
+
 class ConversationOut(BaseModel):
     id: int
     kind: str
@@ -96,7 +100,10 @@ class ConversationOut(BaseModel):
     read_seq: int
     unread: int
     pinned: bool
-    muted: bool
+    muted: bool = Field(description="Your own notification setting (免打扰).")
+    mute_all: bool = Field(description="全员禁言: only the owner and admins may send.")
+    my_mute: MuteOut | None = Field(description="禁言: whether you may not send here, and until when.")
+    join_approval: bool = Field(description="入群验证: joining through the invite link needs approval.")
     peer: UserOut | None
     peer_read_seq: int | None
     last_message: PreviewOut | None
@@ -118,6 +125,7 @@ class MemberOut(BaseModel):
     user: UserOut
     role: str
     joined_at: int
+    mute: MuteOut | None = Field(description="禁言: the member may not send until then.")
 
 
 class MessagePage(BaseModel):

@@ -212,6 +212,13 @@ async def invitation_link(code: str) -> RedirectResponse:
     return RedirectResponse(f"/#/join/{quote(code, safe='')}", status_code=303, headers=_headers(REVALIDATE))
 
 
+@router.api_route("/g/{token}", methods=["GET", "HEAD"], response_class=RedirectResponse)
+async def group_invite_link(token: str) -> RedirectResponse:
+    """Where a group's invite link and its QR code point (``InviteLinkOut.url``): the page, opened
+    at the group's join card (``#/g/TOKEN``), after logging in or signing up if need be."""
+    return RedirectResponse(f"/#/g/{quote(token, safe='')}", status_code=303, headers=_headers(REVALIDATE))
+
+
 @router.api_route("/static/{name:path}", methods=["GET", "HEAD"], response_class=Response)
 async def static_asset(name: str, request: Request) -> Response:
     """One file of the client, kept for good under its current hashed name. A page from an older

@@ -127,9 +127,7 @@ async def _outside_people(
     async with services.ctx.db.transaction() as conn:
         ids = []
         for row in rows:
-            ids.append(
-                int((await conn.execute(insert(users).values(**row).returning(users.c.id))).scalar_one())
-            )
+            ids.append(await user_store.insert_user(conn, row))
         farmer = staff[-1]
         await conn.execute(
             insert(registrations),

@@ -360,6 +360,10 @@ class Accounts:
         query = query.strip()
         if not query:
             raise Invalid("Say whom to look for.", code="EMPTY_QUERY")
+        if not query.isprintable():
+            # No username, e-mail or phone has control characters (nor a NUL, which PostgreSQL
+            # refuses in text): nobody to find.
+            return []
         email = phone = None
         username = query.lower()
         try:

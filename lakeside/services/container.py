@@ -7,8 +7,11 @@ from lakeside.services.context import Context
 from lakeside.services.conversations import Conversations
 from lakeside.services.drafts import Drafts
 from lakeside.services.enterprise import Enterprise
+from lakeside.services.favorites import Favorites
 from lakeside.services.files import Files
 from lakeside.services.friends import Friends
+from lakeside.services.group_invites import GroupInvites
+from lakeside.services.group_notices import GroupNotices
 from lakeside.services.growth import Growth
 from lakeside.services.growth.campaigns import Campaigns
 from lakeside.services.growth.fraud import Fraud
@@ -16,6 +19,8 @@ from lakeside.services.growth.leaderboard import Leaderboard
 from lakeside.services.health import Health
 from lakeside.services.housekeeping import Housekeeping
 from lakeside.services.messages import Messages
+from lakeside.services.mutes import Mutes
+from lakeside.services.pins import Pins
 from lakeside.services.presence import Presence
 from lakeside.services.receipts import Receipts
 from lakeside.services.search import Search
@@ -36,7 +41,13 @@ class Services:
         self.sync = Sync(ctx)
         self.receipts = Receipts(ctx, self.conversations)
         self.presence = Presence(ctx)
-        self.search = Search(ctx)
+        self.search = Search(ctx, self.conversations)
+        # Group tools and favourites.
+        self.pins = Pins(ctx, self.conversations)
+        self.group_notices = GroupNotices(ctx, self.conversations)
+        self.mutes = Mutes(ctx, self.conversations)
+        self.group_invites = GroupInvites(ctx, self.conversations)
+        self.favorites = Favorites(ctx, self.conversations, self.files)
         self.enterprise = Enterprise(ctx)
         self.leaderboard = Leaderboard(ctx)
         self.campaigns = Campaigns(ctx, self.leaderboard)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.config import Settings
-from lakeside.domain import text
+from lakeside.domain import mutes, text
 from lakeside.domain.events import to_conversation, to_users
 from lakeside.domain.events.messaging import (
     ConversationCreated,
@@ -69,6 +69,12 @@ def not_friends(other_id: int) -> Forbidden:
     )
 
 
+def mute_view(mute_until: int | None, now: int) -> dict[str, int | None] | None:
+    """A member's mute as clients see it: ``{"until": ms or null for until lifted}``, or None."""
+    until = mutes.active_until(mute_until, now)
+    return None if until is None else {"until": mutes.public_until(until)}
+
+
 def conversation_summary(row: Row[Any]) -> dict[str, Any]:
     """What every member may know of a conversation, the same for all of them."""
     return {
@@ -115,6 +121,18 @@ class Conversations:
             raise _not_found()
         return conversation, membership
 
+    async def access_managed(
+        self, conn: AsyncConnection, user_id: int, conversation_id: int, *, lock: bool = False
+    ) -> tuple[Row[Any], Row[Any]]:
+        """``access``, for what only a group's owner and admins do (its notice, mute, invite link):
+        404 for non-members, ``NOT_A_GROUP`` for a direct chat, 403 ``NOT_GROUP_ADMIN`` for members."""
+        conversation, membership = await self.access(conn, user_id, conversation_id, lock=lock)
+        if conversation.kind == "direct":
+            raise Invalid("Only groups have this.", code="NOT_A_GROUP")
+        if membership.role not in MANAGERS:
+            raise Forbidden("Only the owner and admins may do this.", code="NOT_GROUP_ADMIN")
+        return conversation, membership
+
     async def check_can_talk(self, conn: AsyncConnection, user_id: int, other_id: int) -> None:
         """Whether ``user_id`` may open a direct chat with ``other_id`` or add them to a group."""
         if await social.blocked_between(conn, user_id, other_id):
@@ -130,7 +148,7 @@ class Conversations:
     async def get_conversation(self, user: AuthUser, conversation_id: int) -> dict[str, Any]:
         async with self.ctx.db.read() as conn:
             await self.access(conn, user.id, conversation_id)
-            views = await self._views(conn, user.id, [conversation_id])
+            views = await self.views_of(conn, user.id, [conversation_id])
         return views[0]
 
     async def list_conversations(
@@ -144,7 +162,11 @@ class Conversations:
         cursor = f"{rows[-1].last_activity_at}.{rows[-1].id}" if more and rows else None
         return views, cursor
 
-    async def _views(self, conn: AsyncConnection, user_id: int, ids: list[int]) -> list[dict[str, Any]]:
+    async def views_of(self, conn: AsyncConnection, user_id: int, ids: list[int]) -> list[dict[str, Any]]:
+        """The user's views of these conversations of theirs (as the list shows them), most
+        recent activity first."""
+        if not ids:
+            return []
         rows = await store.list_for_user(conn, user_id, limit=len(ids), before=None, only=ids)
         return await self._render(conn, user_id, rows)
 
@@ -152,6 +174,7 @@ class Conversations:
         self, conn: AsyncConnection, user_id: int, rows: list[Row[Any]]
     ) -> list[dict[str, Any]]:
         peers = await store.direct_peers(conn, [r.id for r in rows if r.kind == "direct"], user_id)
+        now = now_ms()
         views = []
         for row in rows:
             view = conversation_summary(row)
@@ -168,6 +191,9 @@ class Conversations:
                 unread=max(0, row.last_seq - row.read_seq),
                 pinned=row.pinned,
                 muted=row.muted,
+                mute_all=row.mute_all,
+                my_mute=mute_view(row.mute_until, now),
+                join_approval=row.join_approval,
                 peer=public_user(peer) if peer is not None else None,
                 # In a direct chat: how far the other person has read (read / unread ticks).
                 peer_read_seq=peer.read_seq if peer is not None else None,
@@ -186,6 +212,7 @@ class Conversations:
         async with self.ctx.db.read() as conn:
             await self.access(conn, user.id, conversation_id)
             rows = await store.list_members(conn, conversation_id, after_user_id=after_user_id, limit=limit)
+        now = now_ms()
         return [
             {
                 "user": public_user(
@@ -193,6 +220,7 @@ class Conversations:
                 ),
                 "role": row.role,
                 "joined_at": row.joined_at,
+                "mute": mute_view(row.mute_until, now),
             }
             for row in rows
         ]
@@ -210,7 +238,7 @@ class Conversations:
             # serialises writers): the second attempt finds its conversation.
             conversation_id, created = await self._open_direct(user, other_id)
         async with self.ctx.db.read() as conn:
-            view = (await self._views(conn, user.id, [conversation_id]))[0]
+            view = (await self.views_of(conn, user.id, [conversation_id]))[0]
         return view, created
 
     async def _open_direct(self, user: AuthUser, other_id: int) -> tuple[int, bool]:
@@ -293,7 +321,7 @@ class Conversations:
                 now,
             )
         async with self.ctx.db.read() as conn:
-            return (await self._views(conn, user.id, [conversation_id]))[0]
+            return (await self.views_of(conn, user.id, [conversation_id]))[0]
 
     async def _check_addable(self, conn: AsyncConnection, adder_id: int, user_ids: list[int]) -> None:
         active = await store.active_user_ids(conn, user_ids)
@@ -317,6 +345,9 @@ class Conversations:
             if "avatar_file_id" in changes:
                 await self._check_avatar(uow.conn, user.id, changes["avatar_file_id"])
                 values["avatar_file_id"] = changes["avatar_file_id"]
+            if "join_approval" in changes:
+                # 入群验证: whether joining through the invite link needs an owner's or admin's yes.
+                values["join_approval"] = bool(changes["join_approval"])
             if values:
                 now = now_ms()
                 await store.update_conversation(uow.conn, conversation_id, {**values, "updated_at": now})

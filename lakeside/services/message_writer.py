@@ -4,13 +4,14 @@
 attachments, what they point to); the common send (text or markdown) reaches the writer without
 a read of its own. One writer task per process drains whatever has gathered and, in ONE
 transaction, checks the batch against the rules with one query each — memberships (with each
-conversation's kind, the sender's role and whether receipts are hidden), whether the two people
-of each direct chat may still talk (no block; friends or colleagues), the users mentioned (by
-@username or picked by name) and which of them are members — then looks up retries by (sender,
-client message id; a different message under a used id is a conflict), reserves gapless
-sequence numbers (one UPDATE per batch on SQLite, one per conversation on PostgreSQL), inserts
-the messages, their search tokens and their events (last, as every unit of work appends them)
-with multi-row INSERTs, and moves the senders' read cursors.
+conversation's kind, the sender's role, whether receipts are hidden, the sender's mute:
+domain/mutes.py), whether the two people of each direct chat may still talk (no block; friends or
+colleagues), the users mentioned (by @username or picked by name) and which of them are members —
+then looks up retries by (sender, client message id; a different message under a used id is a
+conflict; a retry is answered with its original even if the sender was muted since), reserves
+gapless sequence numbers (one UPDATE per batch on SQLite, one per conversation on PostgreSQL),
+inserts the messages, their search tokens and their events (last, as every unit of work appends
+them) with multi-row INSERTs, and moves the senders' read cursors.
 Only after the commit is each sender answered and are the events published. The number of
 statements a batch costs does not grow with its size (tests/test_query_counts.py pins it).
 
@@ -30,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from lakeside.domain import text
+from lakeside.domain import mutes, text
 from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import MessageCreated
 from lakeside.domain.mentions import mentioned_ids
@@ -162,7 +163,7 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
     # The rule for opening a direct chat holds for writing in it (``check_can_talk``): no block
     # between the two, and friends or colleagues. The history stays either way.
     standing = await store.direct_standing(
-        conn, {cid for (cid, _), (kind, _, _) in context.items() if kind == "direct"}
+        conn, {cid for (cid, _), sender in context.items() if sender.kind == "direct"}
     )
     admitted: list[Draft] = []
     for draft in batch:
@@ -186,12 +187,17 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
                 # of a conversation they have left.
                 same_place = stored.conversation_id == draft.conversation_id
                 outcomes[id(draft)] = _idempotency_conflict(stored.id if same_place else None)
-            continue  # a retry: answered below with the original
+            continue  # a retry: answered below with the original, muted or not
         first = primary.get(draft.key)
         if first is not None:
             if not _same_message(draft, first):
                 outcomes[id(draft)] = _idempotency_conflict(None)
             continue  # a duplicate within this batch: answered below as its first copy
+        sender = context[(draft.conversation_id, draft.sender_id)]
+        muted = mutes.refusal(sender.role, sender.mute_all, sender.mute_until, now)
+        if muted is not None:
+            outcomes[id(draft)] = muted
+            continue
         primary[draft.key] = draft
         fresh.append(draft)
     await _resolve_mentions(conn, fresh, context)
@@ -247,7 +253,7 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
             MessageCreated(message_id=view["id"], seq=view["seq"], message=view),
             to_conversation(draft.conversation_id),
         )
-        _, _, hidden = context[(draft.conversation_id, draft.sender_id)]
+        hidden = context[(draft.conversation_id, draft.sender_id)].receipts_hidden
         unread = None if hidden else max(0, reserved[draft.conversation_id][1] - 1)
         outcomes[id(draft)] = SendResult({**view, "unread_count": unread}, created=True)
     retried = {d.key for d in admitted if d.key in existing and id(d) not in outcomes}
@@ -267,7 +273,7 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
 
 
 async def _resolve_mentions(
-    conn: Any, drafts: list[Draft], context: dict[tuple[int, int], tuple[str, str, bool]]
+    conn: Any, drafts: list[Draft], context: dict[tuple[int, int], store.SendContext]
 ) -> None:
     """The members each body mentions (never the sender), by @username or picked by name, and
     whether it notifies everyone: two queries for the whole batch (the users named, which of them
@@ -283,14 +289,14 @@ async def _resolve_mentions(
     wanted = {(d.conversation_id, uid) for d in drafts for uid in found[id(d)]}
     members = await conversation_store.memberships_among(conn, wanted)
     for draft in drafts:
-        kind, role, _ = context[(draft.conversation_id, draft.sender_id)]
+        sender = context[(draft.conversation_id, draft.sender_id)]
         draft.mentions = sorted(
             uid
             for uid in found[id(draft)]
             if (draft.conversation_id, uid) in members and uid != draft.sender_id
         )
         # As in DingTalk, only a group's owner and admins may notify everyone.
-        draft.mention_all = draft.mention_everyone and kind != "direct" and role in MANAGERS
+        draft.mention_all = draft.mention_everyone and sender.kind != "direct" and sender.role in MANAGERS
 
 
 def _same_message(draft: Draft, stored: Any) -> bool:

@@ -20,9 +20,15 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.domain import text
+from lakeside.domain import mutes, text
 from lakeside.domain.events import to_conversation
-from lakeside.domain.events.messaging import MessageEdited, MessageRecalled, MessagesRead, ReactionsChanged
+from lakeside.domain.events.messaging import (
+    MessageEdited,
+    MessageRecalled,
+    MessagesRead,
+    MessageUnpinned,
+    ReactionsChanged,
+)
 from lakeside.domain.markdown import render_markdown
 from lakeside.domain.mentions import find_mentions, mentioned_ids
 from lakeside.domain.messages import EDITABLE_KINDS, SendMessage
@@ -37,6 +43,7 @@ from lakeside.services.message_writer import Draft, MessageWriter, SendResult
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import render_messages
 from lakeside.store import conversations as conversation_store
+from lakeside.store import groups as group_store
 from lakeside.store import messages as store
 from lakeside.store import organizations as org_store
 from lakeside.store import receipts as receipt_store
@@ -231,6 +238,10 @@ class Messages:
             row, conversation, membership = await self.access_message(uow.conn, user.id, message_id)
             if row.sender_id != user.id:
                 raise Forbidden("Only the sender may edit a message.", code="NOT_SENDER")
+            # An edit says something new: a muted member may not (domain/mutes.py).
+            muted = mutes.refusal(membership.role, conversation.mute_all, membership.mute_until, now)
+            if muted is not None:
+                raise muted
             if row.recalled_at is not None:
                 raise Invalid("A recalled message cannot be edited.", code="MESSAGE_RECALLED")
             if row.kind not in EDITABLE_KINDS:
@@ -276,7 +287,8 @@ class Messages:
 
     async def do_recall(self, user: AuthUser, message_id: int) -> dict[str, Any]:
         """撤回: the content leaves storage (body, search tokens, reactions, the attachment's
-        link); a tombstone with who recalled it and when stays in the timeline."""
+        link, its pin); a tombstone with who recalled it and when stays in the timeline. Copies
+        that members saved to their favourites before stay theirs (services/favorites.py)."""
         now = now_ms()
         async with self.ctx.transaction() as uow:
             row, conversation, membership = await self.access_message(uow.conn, user.id, message_id)
@@ -310,6 +322,11 @@ class Messages:
             )
             await store.delete_search_row(uow.conn, message_id)
             await store.delete_reactions(uow.conn, message_id)
+            # A recalled message leaves the pinned list too (services/pins.py).
+            if await group_store.remove_pin(uow.conn, row.conversation_id, message_id):
+                uow.emit(
+                    MessageUnpinned(message_id=message_id, by=user.id), to_conversation(row.conversation_id)
+                )
             updated = await store.get_message(uow.conn, message_id)
             assert updated is not None  # the row is locked by this transaction's update
             view = (await render_messages(uow.conn, [updated]))[0]

@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.domain.pinyin import search_key
 from lakeside.store.dialects import dialect_of
 from lakeside.store.tables import conversation_drafts as drafts
 from lakeside.store.tables import conversation_members as members
@@ -20,9 +21,16 @@ def direct_key(a: int, b: int) -> str:
     return f"{low}:{high}"
 
 
+def _with_key(values: dict[str, Any]) -> dict[str, Any]:
+    """The values with the title's search key beside the title, wherever a title is written."""
+    if "title" in values:
+        return {**values, "search_key": search_key(values["title"]) if values["title"] else ""}
+    return values
+
+
 async def insert_conversation(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    result = await conn.execute(insert(conversations).values(**values).returning(conversations.c.id))
-    return result.scalar_one()
+    statement = insert(conversations).values(**_with_key(values)).returning(conversations.c.id)
+    return (await conn.execute(statement)).scalar_one()
 
 
 async def get_conversation(
@@ -153,7 +161,8 @@ async def update_member_settings(
 
 
 async def update_conversation(conn: AsyncConnection, conversation_id: int, values: dict[str, Any]) -> None:
-    await conn.execute(update(conversations).where(conversations.c.id == conversation_id).values(**values))
+    statement = update(conversations).where(conversations.c.id == conversation_id)
+    await conn.execute(statement.values(**_with_key(values)))
 
 
 async def advance_read(conn: AsyncConnection, conversation_id: int, user_id: int, seq: int) -> int:
@@ -191,6 +200,7 @@ async def list_for_user(
             members.c.read_seq,
             members.c.pinned,
             members.c.muted,
+            members.c.mute_until,
             last.c.id.label("last_id"),
             last.c.sender_id.label("last_sender_id"),
             last.c.kind.label("last_kind"),
@@ -256,6 +266,7 @@ async def list_members(
             members.c.role,
             members.c.joined_at,
             members.c.read_seq,
+            members.c.mute_until,
             users.c.username,
             users.c.display_name,
             users.c.avatar_file_id,

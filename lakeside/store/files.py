@@ -12,11 +12,14 @@ from sqlalchemy import and_, delete, exists, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.store.tables import conversation_members, conversations, files, messages
+from lakeside.domain.text import index_tokens
+from lakeside.store.tables import conversation_members, conversations, favorites, files, messages
 
 
 async def insert_file(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(insert(files).values(**values))
+    """Record an upload, with its name as search tokens beside it (file search reads those)."""
+    words, chars = index_tokens(values["filename"])
+    await conn.execute(insert(files).values(**values, name_words=words, name_chars=chars))
 
 
 async def get_file(conn: AsyncConnection, file_id: str) -> Row[Any] | None:
@@ -27,7 +30,8 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
     """The file if ``user_id`` may download it, else None (missing and forbidden look the same).
 
     Allowed: the uploader; anyone logged in for an avatar; a current member of a conversation in
-    which a message that has not been recalled carries the file, or whose group avatar it is.
+    which a message that has not been recalled carries the file, or whose group avatar it is; a
+    user with a favourite that names the file (the saver keeps what they saved).
     """
     shared_with_user = exists().where(
         messages.c.file_id == files.c.id,
@@ -40,9 +44,16 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
         conversation_members.c.conversation_id == conversations.c.id,
         conversation_members.c.user_id == user_id,
     )
+    saved_by_user = exists().where(favorites.c.file_id == files.c.id, favorites.c.user_id == user_id)
     query = select(files).where(
         files.c.id == file_id,
-        or_(files.c.owner_id == user_id, files.c.purpose == "avatar", shared_with_user, group_avatar),
+        or_(
+            files.c.owner_id == user_id,
+            files.c.purpose == "avatar",
+            shared_with_user,
+            group_avatar,
+            saved_by_user,
+        ),
     )
     return (await conn.execute(query)).first()
 
@@ -56,10 +67,12 @@ async def get_owned_attachment(conn: AsyncConnection, file_id: str, owner_id: in
 
 
 async def delete_if_unused(conn: AsyncConnection, file_id: str) -> bool:
-    """Delete a file's row when no message and no conversation refers to it any more."""
+    """Delete a file's row when no message, no conversation and no favourite refers to it any more."""
     in_use = select(messages.c.id).where(messages.c.file_id == file_id).limit(1)
     as_avatar = select(conversations.c.id).where(conversations.c.avatar_file_id == file_id).limit(1)
-    if (await conn.execute(in_use)).first() or (await conn.execute(as_avatar)).first():
-        return False
+    saved = select(favorites.c.id).where(favorites.c.file_id == file_id).limit(1)
+    for reference in (in_use, as_avatar, saved):
+        if (await conn.execute(reference)).first():
+            return False
     result = await conn.execute(delete(files).where(files.c.id == file_id))
     return result.rowcount > 0

@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.domain.pinyin import search_key
 from lakeside.store.tables import blocks, friend_requests, friendships, users
 from lakeside.store.users import PUBLIC_COLUMNS
 
@@ -188,7 +189,7 @@ async def set_remark(conn: AsyncConnection, user_id: int, friend_id: int, remark
     query = (
         update(friendships)
         .where(friendships.c.user_id == user_id, friendships.c.friend_id == friend_id)
-        .values(remark=remark)
+        .values(remark=remark, remark_key=search_key(remark) if remark else "")
     )
     return (await conn.execute(query)).rowcount > 0
 

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.store.dialects import dialect_of
+from lakeside.store.dialects import SendContext, dialect_of
 from lakeside.store.tables import files, message_search, messages, reactions
 
 
@@ -40,10 +40,11 @@ async def reserve_seqs_many(
 
 async def send_context(
     conn: AsyncConnection, pairs: set[tuple[int, int]]
-) -> dict[tuple[int, int], tuple[str, str, bool]]:
-    """For the (conversation, sender) pairs that are current memberships: (conversation kind,
-    the sender's role, whether the conversation's organization hides read receipts). One query
-    for a whole batch of sends: what ``access`` and ``receipts_hidden`` read per message."""
+) -> dict[tuple[int, int], SendContext]:
+    """For the (conversation, sender) pairs that are current memberships: the conversation's kind,
+    the sender's role, whether the conversation's organization hides read receipts, and whether
+    the sender is muted (mute-all, their own mute). One query for a whole batch of sends: what
+    ``access`` and ``receipts_hidden`` read per message."""
     return await dialect_of(conn).send_context(conn, pairs) if pairs else {}
 
 

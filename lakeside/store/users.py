@@ -8,13 +8,22 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.domain.pinyin import search_key
 from lakeside.store.tables import sessions, users
 
 PUBLIC_COLUMNS = (users.c.id, users.c.username, users.c.display_name, users.c.avatar_file_id)
 
 
+def _with_key(values: dict[str, Any]) -> dict[str, Any]:
+    """The values with the display name's search key beside the name, wherever a name is written."""
+    if "display_name" in values:
+        return {**values, "search_key": search_key(values["display_name"] or "")}
+    return values
+
+
 async def insert_user(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    return (await conn.execute(insert(users).values(**values).returning(users.c.id))).scalar_one()
+    statement = insert(users).values(**_with_key(values)).returning(users.c.id)
+    return (await conn.execute(statement)).scalar_one()
 
 
 async def count_users(conn: AsyncConnection) -> int:
@@ -82,7 +91,7 @@ async def mention_candidates(
 
 
 async def update_user(conn: AsyncConnection, user_id: int, values: dict[str, Any]) -> None:
-    await conn.execute(update(users).where(users.c.id == user_id).values(**values))
+    await conn.execute(update(users).where(users.c.id == user_id).values(**_with_key(values)))
 
 
 async def insert_session(conn: AsyncConnection, values: dict[str, Any]) -> int:

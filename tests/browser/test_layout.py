@@ -37,8 +37,8 @@ async def test_chinese_interface_search_and_switching_language(cast: Cast, open_
 
     # Search in Chinese: both messages with 周报, the query marked; a hit opens the conversation there.
     await page.locator(".rail-item[href='#/search']").click()
-    await page.get_by_role("searchbox", name="搜索聊天记录").fill("周报")
-    await page.get_by_role("searchbox", name="搜索聊天记录").press("Enter")
+    await page.get_by_role("searchbox", name="搜索聊天、联系人、文件和消息").fill("周报")
+    await page.get_by_role("searchbox", name="搜索聊天、联系人、文件和消息").press("Enter")
     hits = page.locator(".search-hit")
     await expect(hits).to_have_count(2)
     await expect(page.locator(".search-status")).to_have_text("共 2 条结果")

@@ -21,7 +21,7 @@ from lakeside.services.audit import ACTIONS as AUDIT_ACTIONS
 JS_FILES = sorted((WEB_DIR / "js").rglob("*.js"))
 I18N_DIR = WEB_DIR / "js" / "i18n"
 # The core dictionary and one per feature (i18n/index.js merges them), in each language.
-FEATURES = ("", "workspace.", "ding.", "growth.")
+FEATURES = ("", "workspace.", "ding.", "growth.", "tools.")
 DICTIONARIES = {lang: [I18N_DIR / f"{feature}{lang}.js" for feature in FEATURES] for lang in ("en", "zh-CN")}
 # Keys built at run time, e.g. t(`presence.${status}`): every value they can take.
 DYNAMIC_KEYS = {
@@ -36,12 +36,15 @@ DYNAMIC_KEYS = {
         "member_left",
         "member_joined",
         "owner_changed",
+        # The group tools' (issue 14).
+        *["notice_updated", "notice_cleared", "mute_all_on", "mute_all_off", "joined_by_link"],
     ],
     "nav.": [
         *["chats", "contacts", "search", "settings", "ding", "announcements", "directory", "admin"],
         *["campaigns", "analytics"],
     ],
     "msg.": ["sending", "uploading", "waiting"],
+    "mute.": ["for10m", "for1h", "for1d", "forever"],  # a member's mute, for how long
     "receipt.": ["readTab", "unreadTab", "noneRead", "noneUnread"],
     # The admin pages' navigation, DING escalation steps, invitation expiries and states.
     "admin.": [

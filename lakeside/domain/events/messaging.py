@@ -171,3 +171,147 @@ class SessionRevoked(Event):
     """`{session_id}`; the socket of that session is closed (4001)"""
 
     session_id: int
+
+
+# -- group tools: pinned messages, the group notice, mute, joining by link ---------------------
+
+MANAGERS_AND_ACTOR = "the group's owner and admins"
+
+
+@declare("message_pin", "added", to="conversation", addressed_to=CONVERSATION)
+class MessagePinned(Event):
+    """`{message_id, seq, pinned_by, pinned_at}`: a message pinned at the top of the chat (read the
+    list from `GET /api/v1/conversations/{id}/pins`)"""
+
+    message_id: int
+    seq: int
+    pinned_by: int
+    pinned_at: int
+
+
+@declare("message_pin", "removed", to="conversation", addressed_to=CONVERSATION)
+class MessageUnpinned(Event):
+    """`{message_id, by}`: unpinned, or recalled (`by` the one who recalled it)"""
+
+    message_id: int
+    by: int | None
+
+
+@declare("group_notice", "updated", to="conversation", addressed_to=CONVERSATION)
+class GroupNoticeUpdated(Event):
+    """the notice `{conversation_id, body, version, updated_by, updated_at}`: a new `version` asks
+    every member to acknowledge it again"""
+
+    conversation_id: int
+    body: str
+    version: int
+    updated_by: int | None
+    updated_at: int
+
+
+@declare("group_notice", "cleared", to="conversation", addressed_to=CONVERSATION)
+class GroupNoticeCleared(Event):
+    """`{conversation_id, by}`: the group has no notice any more"""
+
+    conversation_id: int
+    by: int
+
+
+@declare(
+    "group_notice",
+    "acknowledged",
+    to="conversation",
+    addressed_to=f"{MANAGERS_AND_ACTOR}, and the member who acknowledged",
+)
+class GroupNoticeAcknowledged(Event):
+    """`{user_id, version, acked_at}`"""
+
+    user_id: int
+    version: int
+    acked_at: int
+
+
+@declare("conversation", "mute_all", to="conversation", addressed_to=CONVERSATION)
+class MuteAllChanged(Event):
+    """`{mute_all, by}`: 全员禁言 on or off; the owner and admins may still send"""
+
+    mute_all: bool
+    by: int
+
+
+@declare("member", "muted", to="conversation", addressed_to=CONVERSATION)
+class MemberMuted(Event):
+    """`{user_id, until, by}`: the member may not send until `until` (ms; null: until lifted); no
+    event marks a mute running out"""
+
+    user_id: int
+    until: int | None
+    by: int
+
+
+@declare("member", "unmuted", to="conversation", addressed_to=CONVERSATION)
+class MemberUnmuted(Event):
+    """`{user_id, by}`: the member's mute was lifted"""
+
+    user_id: int
+    by: int
+
+
+@shared
+class GroupJoinRequest(Event):
+    """A request to join a group through its invite link (``group_invites.request_view``)."""
+
+    id: int
+    conversation_id: int
+    conversation_title: str | None
+    user: dict[str, Any]
+    message: str
+    status: str
+    decided_by: int | None
+    created_at: int
+    decided_at: int | None
+
+
+@declare("group_join_request", "created", to="conversation", addressed_to=MANAGERS_AND_ACTOR)
+class GroupJoinRequestCreated(GroupJoinRequest):
+    """the request `{id, conversation_id, conversation_title, user, message, status, decided_by,
+    created_at, decided_at}`, `status` pending"""
+
+
+@declare(
+    "group_join_request",
+    "decided",
+    to=("users", "conversation"),
+    addressed_to=f"the requester, and {MANAGERS_AND_ACTOR}",
+)
+class GroupJoinRequestDecided(GroupJoinRequest):
+    """the request, `status` approved or rejected (an approved requester also gets `member.added`
+    with the group)"""
+
+
+# -- favourites ------------------------------------------------------------------------------
+
+
+@declare("favorite", "added", to="users", addressed_to="the user")
+class FavoriteAdded(Event):
+    """the favourite, as `GET /api/v1/favorites` lists it (your other devices)"""
+
+    id: int
+    message_id: int
+    conversation_id: int
+    source: dict[str, Any]
+    sender: dict[str, Any]
+    kind: str
+    body: str
+    html: str | None
+    file: dict[str, Any] | None
+    sent_at: int
+    created_at: int
+
+
+@declare("favorite", "removed", to="users", addressed_to="the user")
+class FavoriteRemoved(Event):
+    """`{id, message_id}` (your other devices)"""
+
+    id: int
+    message_id: int

@@ -19,7 +19,7 @@ SQLite go as driver SQL with flat parameters (Core binds every value of every ro
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, Select, Table
 from sqlalchemy.engine import Row
@@ -29,6 +29,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 EVENT_FIELDS = ("id", "type", "op", "conversation_id", "user_id", "data", "created_at", "audience")
 # The fields of a row to append (store.events.LogRow).
 LOG_FIELDS = ("type", "op", "conversation_id", "user_id", "data", "audience", "created_at")
+
+
+class SendContext(NamedTuple):
+    """What the send path knows of one (conversation, sender) membership, read for a whole batch
+    in one query (``Dialect.send_context``)."""
+
+    kind: str  # the conversation's
+    role: str  # the sender's
+    receipts_hidden: bool  # the conversation's organization turned read receipts off
+    mute_all: bool  # 全员禁言 is on (domain/mutes.py)
+    mute_until: int | None  # the sender's own mute, if any
 
 
 class Dialect(Protocol):
@@ -93,8 +104,8 @@ class Dialect(Protocol):
 
     async def send_context(
         self, conn: AsyncConnection, pairs: set[tuple[int, int]]
-    ) -> dict[tuple[int, int], tuple[str, str, bool]]:
-        """For the (conversation, sender) pairs that are memberships: (kind, role, receipts hidden)."""
+    ) -> dict[tuple[int, int], SendContext]:
+        """For the (conversation, sender) pairs that are memberships: their ``SendContext``."""
 
     async def direct_standing(
         self, conn: AsyncConnection, conversation_ids: set[int]

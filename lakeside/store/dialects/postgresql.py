@@ -37,7 +37,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain.text import SearchTerm
-from lakeside.store.dialects import EVENT_FIELDS, LOG_FIELDS
+from lakeside.store.dialects import EVENT_FIELDS, LOG_FIELDS, SendContext
 from lakeside.store.tables import (
     blocks,
     conversation_members,
@@ -81,6 +81,8 @@ def _send_context_statement() -> Any:
             conversations.c.kind,
             conversation_members.c.role,
             organizations.c.members_see_read_receipts,
+            conversations.c.mute_all,
+            conversation_members.c.mute_until,
         )
         .join(conversations, conversations.c.id == conversation_members.c.conversation_id)
         .outerjoin(organizations, organizations.c.id == conversations.c.organization_id)
@@ -254,14 +256,16 @@ class PostgreSQL:
 
     async def send_context(
         self, conn: AsyncConnection, pairs: set[tuple[int, int]]
-    ) -> dict[tuple[int, int], tuple[str, str, bool]]:
+    ) -> dict[tuple[int, int], SendContext]:
         parameters = {
             "cids": sorted({cid for cid, _ in pairs}),
             "uids": sorted({uid for _, uid in pairs}),
         }
         return {
-            (cid, uid): (kind, role, see_receipts is not None and not see_receipts)
-            for cid, uid, kind, role, see_receipts in (
+            (cid, uid): SendContext(
+                kind, role, see_receipts is not None and not see_receipts, mute_all, mute_until
+            )
+            for cid, uid, kind, role, see_receipts, mute_all, mute_until in (
                 await conn.execute(_prebuilt(_send_context_statement), parameters)
             ).all()
             if (cid, uid) in pairs

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain.text import SearchTerm
-from lakeside.store.dialects import EVENT_FIELDS, LOG_FIELDS
+from lakeside.store.dialects import EVENT_FIELDS, LOG_FIELDS, SendContext
 from lakeside.store.tables import message_search, messages
 
 NAME = "sqlite"
@@ -65,7 +65,8 @@ _MESSAGES_BY_ID = (
 # (conversation, user) pairs as a JSON array of two-element arrays, joined to the members' key:
 # one index probe per pair (with two IN lists SQLite probes their product).
 _SEND_CONTEXT = (
-    "SELECT m.conversation_id, m.user_id, c.kind, m.role, o.members_see_read_receipts "
+    "SELECT m.conversation_id, m.user_id, c.kind, m.role, o.members_see_read_receipts, "
+    "c.mute_all, m.mute_until "
     "FROM json_each(?) AS p "
     "JOIN conversation_members AS m "
     "ON m.conversation_id = json_extract(p.value, '$[0]') AND m.user_id = json_extract(p.value, '$[1]') "
@@ -229,11 +230,13 @@ class SQLite:
 
     async def send_context(
         self, conn: AsyncConnection, pairs: set[tuple[int, int]]
-    ) -> dict[tuple[int, int], tuple[str, str, bool]]:
+    ) -> dict[tuple[int, int], SendContext]:
         rows = await conn.exec_driver_sql(_SEND_CONTEXT, (orjson.dumps(sorted(pairs)).decode(),))
         return {
-            (cid, uid): (kind, role, see_receipts is not None and not see_receipts)
-            for cid, uid, kind, role, see_receipts in rows.all()
+            (cid, uid): SendContext(
+                kind, role, see_receipts is not None and not see_receipts, bool(mute_all), mute_until
+            )
+            for cid, uid, kind, role, see_receipts, mute_all, mute_until in rows.all()
         }
 
     async def direct_standing(

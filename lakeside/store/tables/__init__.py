@@ -7,11 +7,13 @@ friendships, blocks), ``conversation`` (conversations, their members, the member
 ``message`` (messages, reactions, search tokens), ``file``, ``event`` (the event log),
 ``organization`` (organizations, members, invitations, join requests), ``directory``
 (departments, external contacts), ``ding``, ``announcement``, ``audit``, ``growth`` (activity,
-referrals, the wallet ledger) and ``campaign`` (campaigns, the leaderboard's state, fraud flags).
-This package imports every area, so ``metadata`` is complete whatever one imports from here
-(Alembic's environment and the tests compare the migrations with it), and re-exports every
-table: ``from lakeside.store.tables import messages`` names one. A module is named after its
-area in the singular, so that none shares its name with a table.
+referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state, fraud flags),
+``group`` (pinned messages, group notices, group invite links and join requests) and
+``favorite`` (each user's saved messages). This package imports every area, so ``metadata`` is
+complete whatever one imports from here (Alembic's environment and the tests compare the
+migrations with it), and re-exports every table: ``from lakeside.store.tables import messages``
+names one. A module is named after its area in the singular, so that none shares its name with a
+table.
 """
 
 from __future__ import annotations
@@ -32,8 +34,16 @@ from lakeside.store.tables.conversation import conversation_drafts, conversation
 from lakeside.store.tables.ding import ding_attempts, ding_policies, ding_recipients, dings
 from lakeside.store.tables.directory import department_members, departments, external_contacts
 from lakeside.store.tables.event import events
+from lakeside.store.tables.favorite import favorites
 from lakeside.store.tables.file import files
 from lakeside.store.tables.friend import blocks, friend_requests, friendships
+from lakeside.store.tables.group import (
+    group_invitations,
+    group_join_requests,
+    group_notice_acks,
+    group_notices,
+    message_pins,
+)
 from lakeside.store.tables.growth import (
     activity_daily,
     ledger_accounts,
@@ -76,13 +86,19 @@ __all__ = [
     "dings",
     "events",
     "external_contacts",
+    "favorites",
     "files",
     "fraud_flags",
     "friend_requests",
     "friendships",
+    "group_invitations",
+    "group_join_requests",
+    "group_notice_acks",
+    "group_notices",
     "ledger_accounts",
     "ledger_entries",
     "ledger_transactions",
+    "message_pins",
     "message_search",
     "messages",
     "metadata",

@@ -20,6 +20,9 @@ users = Table(
     Column("is_active", Boolean, nullable=False, server_default=text("true")),
     Column("invitation_code", String(64)),
     Column("last_seen_at", Ms),
+    # The display name's search key (lower case, full pinyin, initials: domain/pinyin.py), written
+    # with the name by store/users.py.
+    Column("search_key", String(512), nullable=False, server_default=""),
     Column("created_at", Ms, nullable=False),
     Column("updated_at", Ms, nullable=False),
 )

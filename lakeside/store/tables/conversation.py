@@ -38,6 +38,13 @@ conversations = Table(
     Column("updated_at", Ms, nullable=False),
     # Set for organization groups (kinds org_all and department); see the enterprise section.
     Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE")),
+    # The title's search key (lower case, full pinyin, initials: domain/pinyin.py), written with
+    # the title by store/conversations.py; '' for direct chats, found by their people instead.
+    Column("search_key", String(512), nullable=False, server_default=""),
+    # 全员禁言: only the owner and admins may send while it is on.
+    Column("mute_all", Boolean, nullable=False, server_default=text("false")),
+    # 入群验证: joining through the group's invite link files a request the owner or an admin decides.
+    Column("join_approval", Boolean, nullable=False, server_default=text("false")),
     Index("ix_conversations_organization_id", "organization_id"),
 )
 
@@ -57,6 +64,9 @@ conversation_members = Table(
     Column("joined_event_id", BigInteger, nullable=False, server_default=text("0")),
     Column("pinned", Boolean, nullable=False, server_default=text("false")),
     Column("muted", Boolean, nullable=False, server_default=text("false")),
+    # 禁言, not to be confused with ``muted`` above (the member's own 免打扰): an owner or admin
+    # stopped this member from sending until then (ms; 2^63 - 1: until lifted); null: not muted.
+    Column("mute_until", BigInteger),
     Index("ix_conversation_members_user_id", "user_id"),
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table, text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table, Text, text
 
 from lakeside.store.tables.base import Id, Ms, metadata
 
@@ -20,4 +20,7 @@ files = Table(
     Column("height", Integer),
     Column("has_thumbnail", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", Ms, nullable=False),
+    # The file name as search tokens (domain/text.py index_tokens), for finding files by name.
+    Column("name_words", Text, nullable=False, server_default=""),
+    Column("name_chars", Text, nullable=False, server_default=""),
 )

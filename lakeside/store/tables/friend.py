@@ -38,6 +38,8 @@ friendships = Table(
     Column("friend_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("remark", String(64)),
     Column("created_at", Ms, nullable=False),
+    # The remark's search key (as users.search_key), written with the remark; '' without one.
+    Column("remark_key", String(512), nullable=False, server_default=""),
     Index("ix_friendships_friend_id", "friend_id"),
 )
 

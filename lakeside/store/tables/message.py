@@ -47,6 +47,14 @@ messages = Table(
         sqlite_where=text("file_id IS NOT NULL"),
         postgresql_where=text("file_id IS NOT NULL"),
     ),
+    # File search reads the files of the caller's conversations, newest first, through this.
+    Index(
+        "ix_messages_conversation_id_id_files",
+        "conversation_id",
+        "id",
+        sqlite_where=text("file_id IS NOT NULL"),
+        postgresql_where=text("file_id IS NOT NULL"),
+    ),
     sqlite_autoincrement=True,
 )
 

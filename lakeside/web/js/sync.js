@@ -60,6 +60,16 @@ const HANDLERS = {
     else memberChange(event.conversation_id);
   },
   "member.role": (data, event) => memberChange(event.conversation_id),
+  // 禁言: the conversation says whether you may send (views/chat-tools.js); the panel lists who is muted.
+  "conversation.mute_all": (data, event) => patchConversation(event.conversation_id, { mute_all: data.mute_all }),
+  "member.muted": (data, event) => {
+    if (state.me && data.user_id === state.me.id) patchConversation(event.conversation_id, { my_mute: { until: data.until } });
+    emit(`members:${event.conversation_id}`);
+  },
+  "member.unmuted": (data, event) => {
+    if (state.me && data.user_id === state.me.id) patchConversation(event.conversation_id, { my_mute: null });
+    emit(`members:${event.conversation_id}`);
+  },
   "receipt.read": (data, event) => onReceipt(event.conversation_id, data.user_id, data.read_seq),
   "friend_request.created": () => loadRequests(),
   "friend_request.accepted": () => Promise.all([loadRequests(), loadFriends()]),

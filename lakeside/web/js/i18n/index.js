@@ -12,15 +12,17 @@ const FILES = {
     workspace: () => import("./workspace.en.js"),
     ding: () => import("./ding.en.js"),
     growth: () => import("./growth.en.js"),
+    tools: () => import("./tools.en.js"),
   },
   "zh-CN": {
     core: () => import("./zh-CN.js"),
     workspace: () => import("./workspace.zh-CN.js"),
     ding: () => import("./ding.zh-CN.js"),
     growth: () => import("./growth.zh-CN.js"),
+    tools: () => import("./tools.zh-CN.js"),
   },
 };
-const FEATURES = ["workspace", "ding", "growth"];
+const FEATURES = ["workspace", "ding", "growth", "tools"];
 const STORAGE_KEY = "lakeside.lang";
 
 // One dictionary per language, assembled from the parts loaded so far.

@@ -221,6 +221,15 @@ export class Composer {
     this.input.focus();
   }
 
+  /** Disable writing, saying why (a mute: views/chat-tools.js), or enable it again with null. */
+  setBlocked(reason) {
+    this.el.classList.toggle("composer-blocked", Boolean(reason));
+    this.input.disabled = Boolean(reason);
+    this.input.placeholder = reason || t("composer.placeholder");
+    this.input.title = reason || "";
+    for (const button of this.el.querySelectorAll(".composer-tools button, .composer-send")) button.disabled = Boolean(reason);
+  }
+
   renderContext() {
     const target = this.editing || this.reply;
     this.context.hidden = !target;

@@ -14,12 +14,15 @@ import { confirmDialog, openModal, promptDialog } from "../components/modal.js";
 import { openMenu } from "../components/popover.js";
 import { toast } from "../components/toast.js";
 import { userPicker } from "../components/user-picker.js";
+import { groupPanel } from "./group-admin.js";
 
 export function mountPanel(root, conversationId, { onClose }) {
   let members = [];
   const unsubscribe = [];
   const conversation = () => state.conversations.get(conversationId);
   const guard = (promise) => promise.catch((error) => toast(errorText(error), "error"));
+  // The group notice, mute, invite link and join requests (views/group-admin.js).
+  const tools = groupPanel(conversationId, { getConversation: conversation, rerender: () => render() });
 
   function render() {
     const now = conversation();
@@ -43,7 +46,7 @@ export function mountPanel(root, conversationId, { onClose }) {
     const toggles = h("div", { class: "panel-section" },
       toggle(t("chats.pin"), now.pinned, (value) => guard(setConversationSettings(conversationId, { pinned: value }))),
       toggle(t("chats.muteLong"), now.muted, (value) => guard(setConversationSettings(conversationId, { muted: value }))));
-    const sections = [head, h("div", { class: "panel-body scroll" }, profile, toggles, now.kind === "group" ? memberSection(now) : null,
+    const sections = [head, h("div", { class: "panel-body scroll" }, profile, toggles, ...tools.sections(), now.kind === "group" ? memberSection(now) : null,
       now.kind === "group" ? h("div", { class: "panel-section" }, h("button", { class: "btn btn-danger btn-block", type: "button", text: t("group.leave"), on: { click: leave } })) : null,
       now.kind === "direct" && now.peer ? h("div", { class: "panel-section" }, h("a", { class: "btn btn-block", href: `#/contacts/user/${now.peer.id}`, text: t("contacts.profile") })) : null)];
     replaceChildren(root, ...sections);
@@ -61,12 +64,12 @@ export function mountPanel(root, conversationId, { onClose }) {
       const roleLabel = member.role === "member" ? null : h("span", { class: ["role-tag", member.role], text: t(`role.${member.role}`) });
       const canRemove = member.user.id !== state.me.id && (mine === "owner" || (mine === "admin" && member.role === "member"));
       const canRole = mine === "owner" && member.user.id !== state.me.id;
-      const more = canRemove || canRole ? h("button", {
+      const more = canRemove || canRole || tools.canMute(member) ? h("button", {
         class: "icon-btn member-more", type: "button", "aria-label": t("group.memberOptions", { name: displayName(member.user.id, member.user.display_name) }),
         on: { click: (event) => memberMenu(member, event.currentTarget, canRemove, canRole) },
       }, icon("more", "icon-sm")) : null;
       return h("li", { class: "member-row" }, userAvatar(member.user.id, { size: "sm", presence: true }),
-        h("span", { class: "member-name ellipsis", text: displayName(member.user.id, member.user.display_name) }), roleLabel, more);
+        h("span", { class: "member-name ellipsis", text: displayName(member.user.id, member.user.display_name) }), tools.muteTag(member), roleLabel, more);
     });
     if (now.member_count > members.length && members.length) rows.push(h("li", { class: "muted member-more-note", text: t("group.moreMembers", { n: now.member_count - members.length }) }));
     return h("div", { class: "panel-section" },
@@ -89,6 +92,7 @@ export function mountPanel(root, conversationId, { onClose }) {
         const ok = await confirmDialog({ title: t("group.remove"), message: t("group.removeConfirm", { name: displayName(id) }), confirmLabel: t("group.remove"), danger: true });
         if (ok) guard(api.del(`${base}/members/${id}`));
       } },
+      ...tools.muteItems(member, anchor),
     ], { label: t("group.memberOptions", { name: displayName(id) }) });
   }
 
@@ -152,6 +156,7 @@ export function mountPanel(root, conversationId, { onClose }) {
     },
     destroy() {
       for (const fn of unsubscribe) fn();
+      tools.destroy();
     },
   };
 }

@@ -18,6 +18,7 @@ import { openEmojiPicker } from "../components/emoji.js";
 import { openMenu } from "../components/popover.js";
 import { openReceipts } from "../components/receipts.js";
 import { toast } from "../components/toast.js";
+import { mountChatTools, muteGuard } from "./chat-tools.js";
 import { Composer } from "./composer.js";
 import { mountPanel } from "./conv-panel.js";
 import { openDingComposer, orgOfConversation } from "./ding-composer.js";
@@ -98,11 +99,15 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
     onTyping: (options) => sendTyping(conversationId, options),
   });
 
+  // The group notice and pinned messages above the messages; the composer disabled while muted.
+  const tools = mountChatTools(conversationId, { getConversation: current, onJump: (seq) => jumpTo(seq) });
+  const mute = muteGuard(composer, current);
+
   const sidePanel = h("aside", { class: "side-panel", hidden: true, "aria-label": t("conv.details") });
   const dropHint = h("div", { class: "drop-hint", hidden: true, text: t("composer.drop") });
   // Why a direct chat takes no new messages (no longer friends), with the way back.
   const notice = h("div", { class: "chat-notice", role: "status", hidden: true });
-  const column = h("section", { class: "conv-column", "aria-label": conversationTitle(conversation) }, header, list.root, notice, composer.el, dropHint);
+  const column = h("section", { class: "conv-column", "aria-label": conversationTitle(conversation) }, header, tools.el, list.root, notice, composer.el, dropHint);
   const layout = h("div", { class: "conv-layout" }, column, sidePanel);
   replaceChildren(main, layout);
 
@@ -183,6 +188,10 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
     openMenu(anchor, [
       { label: t("msg.react"), icon: "smile", onSelect: () => handlers.onPickReaction(message, anchor) },
       { label: t("msg.reply"), icon: "reply", onSelect: () => composer.setReply(message) },
+      { label: t("fav.save"), icon: "star", hidden: !["text", "markdown", "image", "file"].includes(message.kind),
+        onSelect: () => guard(api.post("/favorites", { message_id: message.id }).then(() => toast(t("fav.saved")))) },
+      { label: tools.isPinned(message.id) ? t("pins.unpin") : t("pins.pin"), icon: "pin", hidden: !tools.canPin(),
+        onSelect: () => (tools.isPinned(message.id) ? tools.unpin(message) : tools.pin(message)) },
       { label: t("msg.copy"), icon: "file", hidden: !message.body || !navigator.clipboard,
         onSelect: () => navigator.clipboard.writeText(message.body).then(() => toast(t("msg.copied"))) },
       { label: t("msg.edit"), icon: "edit", hidden: !mine || !["text", "markdown"].includes(message.kind) || editBy <= serverNow(),
@@ -280,6 +289,7 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
         return;
       }
       renderHeader();
+      mute.update();
       maybeMarkRead();
     }),
     on(`typing:${conversationId}`, renderSubtitle),
@@ -322,6 +332,8 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       composer.stopTyping();
       list.destroy();
       composer.destroy();
+      tools.destroy();
+      mute.destroy();
       if (panel) panel.destroy();
     },
   };

@@ -1,5 +1,5 @@
-// Settings: your profile (name, avatar, contact details, password), the devices logged in to your
-// account (revoke any), language and notifications, and logging out.
+// Settings: your profile (name, avatar, contact details, password), your favourites (收藏), the
+// devices logged in to your account (revoke any), language and notifications, and logging out.
 
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
@@ -13,10 +13,12 @@ import { emit, on, rememberUser, state } from "../store.js";
 import { userAvatar } from "../components/avatar.js";
 import { confirmDialog } from "../components/modal.js";
 import { toast } from "../components/toast.js";
+import { mountFavorites } from "./favorites.js";
 import { mountInvite } from "./growth-invite.js";
 
 const PAGES = [
   { name: "profile", icon: "user", label: "settings.profile" },
+  { name: "favorites", icon: "star", label: "fav.page" },
   { name: "sessions", icon: "monitor", label: "settings.sessions" },
   { name: "preferences", icon: "globe", label: "settings.preferences" },
   { name: "invite", icon: "gift", label: "growth.invitePage" },
@@ -25,6 +27,7 @@ const PAGES = [
 export function mountSettings({ list, main }) {
   const unsubscribe = [];
   let current = null;
+  let favorites = null; // the favourites page, while shown (it follows live events)
   const nav = h("ul", { class: "contact-nav" });
   replaceChildren(list,
     h("header", { class: "pane-head" }, h("h1", { class: "pane-title", text: t("settings.title") })),
@@ -164,7 +167,10 @@ export function mountSettings({ list, main }) {
   function show(name) {
     current = name;
     renderNav();
+    if (favorites) favorites.destroy();
+    favorites = null;
     if (name === "profile") profilePage();
+    else if (name === "favorites") page(t("fav.page"), h("div", { class: "fav-page", ref: (el) => { favorites = mountFavorites(el); } }));
     else if (name === "sessions") sessionsPage();
     else if (name === "preferences") preferencesPage();
     else if (name === "invite") page(t("growth.invitePage"), h("div", { class: "g-invite", ref: mountInvite }));
@@ -179,6 +185,7 @@ export function mountSettings({ list, main }) {
     },
     destroy() {
       for (const fn of unsubscribe) fn();
+      if (favorites) favorites.destroy();
     },
   };
 }

@@ -14,6 +14,7 @@ import { mountChats } from "./chats.js";
 import { mountDingBanner } from "./ding-banner.js";
 import { workbenchTab } from "./workbench.js";
 import { orgRailButton, watchJoinRoute } from "./workspace-switcher.js";
+import { watchGroupJoinRoute } from "./group-join.js";
 
 // Chats is where nearly every visit starts, so it comes with the shell; every other section is
 // loaded the first time it is opened (`load` gives its mount function).
@@ -179,7 +180,7 @@ export function mountShell(root) {
   updateBadges();
   updateBanner(state.connection);
   route(parseRoute());
-  unsubscribe.push(watchJoinRoute(), orgButton.destroy);
+  unsubscribe.push(watchJoinRoute(), watchGroupJoinRoute(), orgButton.destroy);
 
   return {
     destroy() {
