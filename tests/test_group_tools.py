@@ -231,7 +231,8 @@ async def test_notice_bodies_are_checked(people: dict[str, Person]) -> None:
     base = f"/api/v1/conversations/{cid}/notice"
     for body, code in (
         ("   ", "EMPTY_MESSAGE"),
-        ("a\x00b", "CONTROL_CHARACTERS"),
+        ("a\x07b", "CONTROL_CHARACTERS"),
+        ("a\x00b", "VALIDATION_FAILED"),  # refused at the parse, as everywhere (domain/inputs.py)
         ("长" * 3000, "MESSAGE_TOO_LONG"),
     ):
         response = await zhangsan.put(base, json={"body": body})

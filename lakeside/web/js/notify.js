@@ -3,7 +3,7 @@
 
 import { t } from "./i18n/index.js";
 import { conversationTitle, displayName, on, state, totalUnread } from "./store.js";
-import { messageSummary } from "./format.js";
+import { messageSummary } from "./summary.js";
 
 const PREF_KEY = "lakeside.notifications";
 const DISMISS_KEY = "lakeside.notifications.asked";

@@ -8,9 +8,10 @@
 // each confirms the pending copy by its client_msg_id).
 //
 // Each conversation's queue goes one message at a time, in the order written: the next goes when
-// the one before is acknowledged. A refusal (a nack such as BLOCKED or MESSAGE_TOO_LONG) marks the
-// message failed, with the reason, and holds that conversation's queue until the user retries or
-// deletes it. Everything else waits and goes again with the same id: a socket that is not live
+// the one before is acknowledged. A refusal (a nack such as NOT_FRIENDS or MESSAGE_TOO_LONG) marks
+// the message failed, with the reason, and steps it out of the line: what the user writes next still
+// goes (as in WeChat, each message is refused or sent on its own), and a retry sends the failed one
+// again, next. Everything else waits and goes again with the same id: a socket that is not live
 // (offline, reconnecting, the server restarting), a send whose socket closed before its ack, an
 // ack that does not come, RATE_LIMITED (after retry_after_ms), a server error (backing off).
 //
@@ -107,7 +108,7 @@ export function handleReply(frame) {
   pump();
 }
 
-/** Send a failed message again (same client_msg_id); its conversation's queue goes on after it. */
+/** Send a failed message again (same client_msg_id), before what is still waiting behind it. */
 export function retry(conversationId, clientMsgId) {
   const message = find(conversationId, clientMsgId);
   if (!message || message.status !== "failed") return;
@@ -162,14 +163,15 @@ function setLive(now) {
   pump();
 }
 
-/** Send the head of every conversation's queue that is ready to go. */
+/** Send the first message of every conversation's queue that is ready to go (failed ones wait for
+ * the user, out of the line). */
 function pump() {
   clearTimeout(wakeTimer);
   if (!live) return;
   const now = Date.now();
   let next = Infinity;
   for (const queue of queues.values()) {
-    const head = queue[0];
+    const head = queue.find((message) => message.status !== "failed");
     if (!head || head.status !== "queued") continue;
     if (head.notBefore > now) next = Math.min(next, head.notBefore);
     else deliver(head);

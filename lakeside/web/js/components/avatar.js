@@ -1,33 +1,10 @@
-// Avatars: the picture when there is one, else initials on a colour chosen by id, with an
-// optional presence dot.
+// Users' and conversations' avatars, from what the store knows of them (components/picture.js
+// draws one).
 
-import { h } from "../dom.js";
-import { colorIndex, initials } from "../format.js";
-import { t } from "../i18n/index.js";
+import { avatar } from "./picture.js";
 import { conversationTitle, displayName, getUser, presenceOf, state } from "../store.js";
 
-export function avatar({ id, name, url, size = "md", status = null, group = false }) {
-  const colour = `c${(colorIndex(id) + (group ? 3 : 0)) % 8}`;
-  const box = h("span", { class: ["avatar", `avatar-${size}`, colour], "aria-hidden": "true" });
-  if (url) {
-    const img = h("img", { src: url, alt: "", loading: "lazy", decoding: "async" });
-    img.addEventListener("error", () => {
-      img.remove();
-      box.textContent = initials(name);
-    });
-    box.append(img);
-  } else {
-    box.textContent = initials(name);
-  }
-  if (!status) return box;
-  return h(
-    "span",
-    { class: "avatar-wrap" },
-    box,
-    h("span", { class: `presence presence-${status}`, title: t(`presence.${status}`) },
-      h("span", { class: "sr-only", text: t(`presence.${status}`) })),
-  );
-}
+export { avatar };
 
 export function userAvatar(userId, { size = "md", presence = false } = {}) {
   const user = getUser(userId);

@@ -7,18 +7,20 @@
 // e-mail address.
 
 import { h } from "../dom.js";
-import { getLang, t } from "../i18n/index.js";
+import { t } from "../i18n/index.js";
 import { displayName } from "../store.js";
 import { userAvatar } from "./avatar.js";
 
 // What comes before an @ that starts a mention (anything but what an e-mail address holds).
 const TRIGGER = /(^|[^A-Za-z0-9_.+%\-@＠])[@＠]([^\s@＠]{0,32})$/;
 const SHOWN = 8;
+// The full-width ＠ a Chinese keyboard types.
+export const FULL_WIDTH_AT = "\uFF20";
 let counter = 0;
 
-/** The text that mentions everyone in the language being written. */
+/** The text that mentions everyone in the language being written (the server reads both). */
 export function everyoneWord() {
-  return getLang().startsWith("zh") ? "所有人" : "all";
+  return t("composer.mentionEveryone");
 }
 
 export class MentionPicker {
@@ -126,7 +128,7 @@ export class MentionPicker {
     const name = item.user ? item.user.display_name : item.username;
     const caret = this.input.selectionStart;
     const typed = this.input.value.slice(0, caret);
-    const at = Math.max(typed.lastIndexOf("@"), typed.lastIndexOf("＠"));
+    const at = Math.max(typed.lastIndexOf("@"), typed.lastIndexOf(FULL_WIDTH_AT));
     const lead = at > 0 && /[A-Za-z0-9_.+%-]/.test(typed[at - 1]) ? " " : "";
     const before = `${typed.slice(0, at)}${lead}@${name} `;
     this.input.value = before + this.input.value.slice(caret);

@@ -92,6 +92,7 @@ export default {
   "composer.emoji": "Emoji",
   "composer.attach": "Send a file or image",
   "composer.mention": "Mention someone",
+  "composer.mentionEveryone": "all",
   "composer.drop": "Drop files to send",
   "composer.editing": "Editing message",
   "composer.replyingTo": "Replying to {name}",

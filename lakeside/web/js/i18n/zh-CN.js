@@ -92,6 +92,7 @@ export default {
   "composer.emoji": "表情",
   "composer.attach": "发送文件或图片",
   "composer.mention": "@ 某人",
+  "composer.mentionEveryone": "所有人",
   "composer.drop": "松开即可发送文件",
   "composer.editing": "正在编辑消息",
   "composer.replyingTo": "回复 {name}",

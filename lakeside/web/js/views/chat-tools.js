@@ -5,7 +5,8 @@
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { errorText } from "../errors.js";
-import { formatDateTime, messageSummary } from "../format.js";
+import { formatDateTime } from "../format.js";
+import { messageSummary } from "../summary.js";
 import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { displayName, on } from "../store.js";

@@ -9,8 +9,8 @@ import { icon } from "../icons.js";
 import { clearDraft, draftText, setDraft } from "../drafts.js";
 import { displayName, getUser, on, state } from "../store.js";
 import { openEmojiPicker } from "../components/emoji.js";
-import { MentionPicker } from "../components/mention.js";
-import { messageSummary } from "../format.js";
+import { FULL_WIDTH_AT, MentionPicker } from "../components/mention.js";
+import { messageSummary } from "../summary.js";
 
 const TYPING_EVERY_MS = 2000;
 const pickedDrafts = new Map(); // conversation id -> the people picked in its draft
@@ -19,7 +19,7 @@ const pickedDrafts = new Map(); // conversation id -> the people picked in its d
 export function pickedIn(text, picked) {
   const ids = [];
   for (const { id, name } of picked) {
-    if ((text.includes(`@${name}`) || text.includes(`＠${name}`)) && !ids.includes(id)) ids.push(id);
+    if ((text.includes(`@${name}`) || text.includes(`${FULL_WIDTH_AT}${name}`)) && !ids.includes(id)) ids.push(id);
   }
   return ids;
 }

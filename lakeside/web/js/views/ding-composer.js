@@ -4,7 +4,8 @@
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { errorText } from "../errors.js";
-import { formatDateTime, messageSummary } from "../format.js";
+import { formatDateTime } from "../format.js";
+import { messageSummary } from "../summary.js";
 import { t } from "../i18n/index.js";
 import { displayName, rememberUser, state } from "../store.js";
 import { openModal } from "../components/modal.js";

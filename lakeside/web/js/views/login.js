@@ -6,7 +6,7 @@ import { errorText } from "../errors.js";
 import { LANGUAGES, getLang, loadFeatureStrings, setLang, t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { onRoute, parseRoute } from "../router.js";
-import { avatar } from "../components/avatar.js";
+import { avatar } from "../components/picture.js";
 
 export function mountLogin(root, { reason = null, onLoggedIn }) {
   // ?ref= is a person's invitation link (growth engine), ?invite= the server's invitation code.

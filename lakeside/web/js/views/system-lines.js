@@ -3,7 +3,7 @@
 // (expandable to every line) instead of 58 lines.
 
 import { h } from "../dom.js";
-import { nameOrYou, systemData } from "../format.js";
+import { nameOrYou, systemData } from "../summary.js";
 import { t } from "../i18n/index.js";
 
 /** Shortest run that is folded: one or two lines read well as they are. */
