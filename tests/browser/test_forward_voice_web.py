@@ -112,7 +112,7 @@ async def test_forwarding_as_chat_history_on_a_phone_in_chinese(cast: Cast, open
 
     await open_conversation(w, "产品组")
     card = w.get_by_role("button", name="打开张三和李四的聊天记录")
-    await expect(card).to_contain_text("张三: 明天几点开会？")
+    await expect(card).to_contain_text("张三：明天几点开会？")
     await expect(card).to_contain_text("共 2 条")
     await screenshot(w, "forward-card-phone-zh")
     await card.click()
@@ -121,7 +121,7 @@ async def test_forwarding_as_chat_history_on_a_phone_in_chinese(cast: Cast, open
     await screenshot(w, "forward-transcript-phone-zh")
 
 
-async def test_a_voice_message_recorded_played_and_its_dot_cleared_on_a_desktop(cast: Cast, open_page) -> None:
+async def test_a_voice_message_recorded_and_played_on_a_desktop(cast: Cast, open_page) -> None:
     alice = await cast.person("alice", "Alice Chen")
     bob = await cast.person("bob", "Bob Li")
     await cast.befriend(alice, bob)
@@ -197,7 +197,8 @@ async def test_hold_to_talk_on_a_phone_in_chinese(cast: Cast, open_page) -> None
     [
         (
             "en-US",
-            "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('no', 'NotAllowedError'));",
+            "navigator.mediaDevices.getUserMedia = () =>"
+            " Promise.reject(new DOMException('no', 'NotAllowedError'));",
             "Microphone access is blocked",
         ),
         ("zh-CN", "delete window.MediaRecorder;", "当前浏览器不支持录音。"),

@@ -25,6 +25,7 @@ export default {
   "record.count": "{n} messages",
   "record.count.one": "1 message",
   "record.open": "Open {title}",
+  "record.line": "{name}: {text}",
 
   // Voice messages
   "voice.record": "Record a voice message",

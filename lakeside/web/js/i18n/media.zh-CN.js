@@ -24,6 +24,7 @@ export default {
   "record.count": "共 {n} 条",
   "record.count.one": "共 1 条",
   "record.open": "打开{title}",
+  "record.line": "{name}：{text}",
 
   // 语音消息
   "voice.record": "录制语音",

@@ -121,7 +121,7 @@ export function recordTitle(source) {
 
 export function recordLine(line) {
   const what = line.text || (PREVIEW_KINDS[line.kind] ? t(PREVIEW_KINDS[line.kind]) : "");
-  return `${line.name}: ${what}`;
+  return t("record.line", { name: line.name, text: what });
 }
 
 export function recordCard(record, onOpen) {
@@ -130,7 +130,7 @@ export function recordCard(record, onOpen) {
     class: "msg-record", type: "button", "aria-label": t("record.open", { title }),
     on: { click: () => onOpen() },
   },
-  h("span", { class: "record-title ellipsis", text: title }),
+  h("span", { class: "record-title", text: title }),
   h("span", { class: "record-lines" }, (record.preview || []).map((line) => h("span", { class: "record-line ellipsis", text: recordLine(line) }))),
   h("span", { class: "record-foot" }, h("span", { text: t("record.label") }), h("span", { text: tn("record.count", record.count) })));
 }
