@@ -46,6 +46,8 @@ DYNAMIC_KEYS = {
     "msg.": ["sending", "uploading", "waiting"],
     "mute.": ["for10m", "for1h", "for1d", "forever"],  # a member's mute, for how long
     "receipt.": ["readTab", "unreadTab", "noneRead", "noneUnread"],
+    # tn("record.count", n): the singular where the language has one.
+    "record.count.": ["one"],
     # The admin pages' navigation, DING escalation steps, invitation expiries and states.
     "admin.": [
         *["settings", "members", "departments", "invitations", "requests", "ding"],

@@ -77,7 +77,8 @@ export class Composer {
     }, icon("at"));
     // 语音: with a mouse, click to record; on a touch screen, hold to talk.
     const micButton = h("button", {
-      class: "icon-btn composer-mic", type: "button", "aria-label": t("voice.record"), title: t("voice.record"),
+      class: "icon-btn composer-mic", type: "button", "aria-label": t("voice.record"),
+      title: coarse() ? t("voice.hold") : t("voice.record"),
       on: {
         click: () => { if (!coarse()) handlers.onVoice({ button: micButton }); },
         pointerdown: (event) => {
