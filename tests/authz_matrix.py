@@ -122,6 +122,14 @@ def world_message(world: Any, role: str, caller: Any) -> dict[str, Any]:
     return {"message_id": world.ids["message_id"]}
 
 
+def forward_world_message(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {
+        "client_msg_id": world.unique("fw"),
+        "message_ids": [world.ids["message_id"]],
+        "conversation_ids": [world.ids["conversation_id"]],
+    }
+
+
 def new_message(world: Any, role: str, caller: Any) -> dict[str, Any]:
     return {"client_msg_id": world.unique("c"), "body": "hello"}
 
@@ -193,6 +201,11 @@ MATRIX: dict[tuple[str, str], Case] = {
         with_(ORG_MEMBER, owner=D403, admin=D403), body={"body": "机密内容 alpha"}
     ),
     ("post", "/api/v1/messages/{message_id}/recall"): Case(ORG_MEMBER, prepare="fresh_message"),
+    # Forwarding (issue 14): the world's message into its own group; the world's merged record and
+    # voice message, opened and played by those who see the group.
+    ("post", "/api/v1/messages/forward"): Case(ORG_MEMBER, body=forward_world_message),
+    ("get", "/api/v1/messages/{message_id}/record"): Case(ORG_MEMBER, prepare="world_record"),
+    ("post", "/api/v1/messages/{message_id}/played"): Case(ORG_MEMBER, prepare="world_voice"),
     ("put", "/api/v1/messages/{message_id}/reactions/{emoji}"): Case(ORG_MEMBER),
     ("delete", "/api/v1/messages/{message_id}/reactions/{emoji}"): Case(ORG_MEMBER),
     # Who has read a message is for its sender.

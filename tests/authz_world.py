@@ -32,6 +32,11 @@ SECRET_MARKERS = (
 ROLES = ("owner", "admin", "member", "external", "non_member", "other_org", "deactivated", "logged_out")
 
 
+def ogg() -> bytes:
+    """The start of an Ogg/Opus recording: sniffed as audio/ogg."""
+    return b"OggS\x00\x02" + b"\x00" * 60 + b"OpusHead" + b"\x00" * 400
+
+
 def png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), "red").save(buffer, "PNG")
@@ -160,6 +165,22 @@ async def build_world(http: httpx.AsyncClient) -> World:
     )
     ids["message_id"] = message["id"]
     await ok(await owner.post(conversation, json={"client_msg_id": "m2", "body": "机密内容 from the owner"}))
+    # Issue 14: a merged forward of that message in the same group, and a voice message.
+    forwarded = await ok(
+        await member.post(
+            "/api/v1/messages/forward",
+            json={
+                "client_msg_id": "fw1",
+                "message_ids": [message["id"]],
+                "conversation_ids": [ids["conversation_id"]],
+                "mode": "merged",
+            },
+        )
+    )
+    ids["record_id"] = forwarded["messages"][0]["id"]
+    recording = await ok(await member.post("/api/v1/files", files={"file": ("v.ogg", ogg(), "audio/ogg")}))
+    voice = {"client_msg_id": "v1", "kind": "voice", "file_id": recording["id"], "duration_ms": 3000}
+    ids["voice_id"] = (await ok(await member.post(conversation, json=voice)))["id"]
 
     ids["contact_id"] = (await ok(await admin.post(f"{base}/contacts", json={"name": "周总"})))["id"]
     ids["invitation_id"] = (await ok(await admin.post(f"{base}/invitations", json={"kind": "link"})))["id"]
@@ -403,6 +424,12 @@ class Preparations:
         return {
             "values": {"conversation_id": self.world.ids["group_id"], "request_id": filed["request"]["id"]}
         }
+
+    async def prep_world_record(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"message_id": self.world.ids["record_id"]}}
+
+    async def prep_world_voice(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"message_id": self.world.ids["voice_id"]}}
 
     async def prep_members_favorite(self, role: str, caller: Person | None) -> dict[str, Any]:
         member = self.world.people["member"]

@@ -29,7 +29,7 @@ from lakeside.services.growth.ledger import budget_key, wallet_key
 from lakeside.store import migrate
 from lakeside.store.engine import Database
 from tests.authz_matrix import ALLOW, MATRIX, OUTSIDERS, Case
-from tests.authz_world import ORG_NAME, ROLES, SECRET_MARKERS, Preparations, World, build_world, png
+from tests.authz_world import ORG_NAME, ROLES, SECRET_MARKERS, Preparations, World, build_world, ogg, png
 from tests.conftest import BACKENDS, PG_DSN, befriend, register, report_figures, service_missing
 from tests.live import running_server
 
@@ -231,6 +231,7 @@ EVENT_RECIPIENTS: dict[tuple[str, str], frozenset[str]] = {
     ("group_join_request", "decided"): frozenset({"owner", "admin"}),  # and the requester
     ("favorite", "added"): MEMBER,
     ("favorite", "removed"): MEMBER,
+    ("message", "played"): MEMBER,  # the listener's own devices
 }
 
 
@@ -372,6 +373,12 @@ async def trigger_every_event(app: FastAPI, w: World) -> None:
     await ok_json(await owner.patch(team, json={"join_approval": False}))
     favorite = await ok_json(await member.post("/api/v1/favorites", json={"message_id": pinned["id"]}))
     await ok_json(await member.delete(f"/api/v1/favorites/{favorite['id']}"))
+    recording = await ok_json(
+        await owner.post("/api/v1/files", files={"file": ("v.ogg", ogg(), "audio/ogg")})
+    )
+    voice = {"client_msg_id": "ev-voice", "kind": "voice", "file_id": recording["id"], "duration_ms": 2000}
+    voice_message = await ok_json(await owner.post(f"/api/v1/conversations/{c}/messages", json=voice))
+    await ok_json(await member.post(f"/api/v1/messages/{voice_message['id']}/played"))
 
 
 async def ok_json(response: httpx.Response) -> dict[str, Any]:

@@ -315,6 +315,7 @@ WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
         "created_at",
     ),
     ("favorite", "removed"): ("id", "message_id"),
+    ("message", "played"): ("message_id", "conversation_id", "played_at"),
 }
 NOT_BY_KEYS = {
     ("message", "created"),

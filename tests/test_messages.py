@@ -190,6 +190,9 @@ async def test_a_text_message_as_everyone_sees_it(people: dict[str, Person]) -> 
         "recalled_at": None,
         "recalled_by": None,
         "unread_count": 1,  # to its sender: nobody else has read it yet
+        "duration_ms": None,  # a voice message's length
+        "record": None,  # a chat record's card
+        "played": None,  # whether you played someone else's voice message
     }
     as_others_see_it = message | {"unread_count": None}
     assert await fetch(lisi, message["id"]) == as_others_see_it

@@ -133,7 +133,15 @@ async def test_the_send_route_is_in_the_openapi_document(client: httpx.AsyncClie
     body = send["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/SendMessage"}
     fields = document["components"]["schemas"]["SendMessage"]["properties"]
-    assert set(fields) == {"client_msg_id", "kind", "body", "reply_to_id", "file_id", "mention_ids"}
+    assert set(fields) == {
+        "client_msg_id",
+        "kind",
+        "body",
+        "reply_to_id",
+        "file_id",
+        "mention_ids",
+        "duration_ms",
+    }
     assert fields["client_msg_id"]["maxLength"] == 64
     assert {"201", "200"} <= set(send["responses"])
     assert send["responses"]["201"]["content"]["application/json"]["schema"] == {

@@ -42,6 +42,23 @@ class ReactionOut(BaseModel):
     user_ids: list[int]
 
 
+class RecordSourceOut(BaseModel):
+    kind: str = Field(description="direct: a chat of the two people named; group: a group chat (unnamed).")
+    names: list[str] | None = None
+
+
+class RecordLineOut(BaseModel):
+    name: str
+    kind: str
+    text: str = Field(description="A text's first characters; empty for other kinds (the client names them).")
+
+
+class RecordCardOut(BaseModel):
+    source: RecordSourceOut
+    count: int
+    preview: list[RecordLineOut]
+
+
 class MessageOut(BaseModel):
     id: int
     conversation_id: int
@@ -63,6 +80,17 @@ class MessageOut(BaseModel):
     recalled_by: int | None
     unread_count: int | None = Field(
         default=None, description="On your own messages in history: how many members have not read it yet."
+    )
+    duration_ms: int | None = Field(default=None, description="A voice message's length in milliseconds.")
+    record: RecordCardOut | None = Field(
+        default=None, description="A merged forward's card; open it with GET /api/v1/messages/{id}/record."
+    )
+    played: bool | None = Field(
+        default=None,
+        description=(
+            "A voice message someone else sent, in history and GET /api/v1/messages/{id}: whether you "
+            "have played it (the red dot). Absent elsewhere (live events are the same for everyone)."
+        ),
     )
 
 

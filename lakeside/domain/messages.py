@@ -24,6 +24,11 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 EDITABLE_KINDS = ("text", "markdown")
+# Kinds whose body is the server's JSON, not the sender's text: a voice message's duration, a
+# merged forward's card (services/forwards.py). Never indexed for search, never edited.
+STRUCTURED_KINDS = ("voice", "forward")
+MIN_VOICE_MS = 1_000
+MAX_VOICE_MS = 60_000
 MAX_BODY_CHARS = 65_536  # the byte limit (settings.max_message_bytes) is applied by the service
 
 
@@ -38,14 +43,26 @@ class SendMessage(StrictInput):
         description=(
             "Chosen by the client, unique per sender: the message's idempotency key. A retry with the "
             "same id and the same message (conversation, kind, body after normalisation, reply_to_id, "
-            "file_id) answers 200 with the original; the same id with a different message is refused "
-            "with 409 IDEMPOTENCY_CONFLICT. A retry of a message recalled since answers its tombstone."
+            "file_id, duration_ms) answers 200 with the original; the same id with a different message is "
+            "refused with 409 IDEMPOTENCY_CONFLICT. A retry of a message recalled since answers its "
+            "tombstone."
         ),
     )
-    kind: Literal["text", "markdown", "image", "file"] = "text"
-    body: str = Field(default="", max_length=MAX_BODY_CHARS, description="Text, markdown, or a caption.")
+    kind: Literal["text", "markdown", "image", "file", "voice"] = "text"
+    body: str = Field(
+        default="", max_length=MAX_BODY_CHARS, description="Text, markdown, or a caption (none for voice)."
+    )
     reply_to_id: Id | None = None
     file_id: str | None = Field(default=None, max_length=32)
+    duration_ms: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_ID,
+        description=(
+            f"A voice message's length in milliseconds, {MIN_VOICE_MS} to {MAX_VOICE_MS} (1 to 60 seconds); "
+            "required for kind voice, refused for every other kind."
+        ),
+    )
     mention_ids: list[Id] = Field(
         default_factory=list,
         max_length=MAX_MENTION_IDS,

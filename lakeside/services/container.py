@@ -9,6 +9,7 @@ from lakeside.services.drafts import Drafts
 from lakeside.services.enterprise import Enterprise
 from lakeside.services.favorites import Favorites
 from lakeside.services.files import Files
+from lakeside.services.forwards import Forwards
 from lakeside.services.friends import Friends
 from lakeside.services.group_invites import GroupInvites
 from lakeside.services.group_notices import GroupNotices
@@ -25,6 +26,7 @@ from lakeside.services.presence import Presence
 from lakeside.services.receipts import Receipts
 from lakeside.services.search import Search
 from lakeside.services.sync import Sync
+from lakeside.services.voice import Voice
 
 
 class Services:
@@ -38,6 +40,8 @@ class Services:
         self.conversations = Conversations(ctx)
         self.drafts = Drafts(ctx, self.conversations)
         self.messages = Messages(ctx, self.conversations, self.files, self.growth.activity)
+        self.forwards = Forwards(self.messages)
+        self.voice = Voice(self.messages)
         self.sync = Sync(ctx)
         self.receipts = Receipts(ctx, self.conversations)
         self.presence = Presence(ctx)

@@ -49,6 +49,14 @@ Purpose = Literal["attachment", "avatar"]
 IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
 # An animated PNG is a PNG to browsers and to Pillow.
 SNIFFED_ALIASES = {"image/apng": "image/png"}
+# What a voice message may be (services/messages.py): what browsers' MediaRecorder writes — WebM
+# with Opus (Chrome, Firefox), MP4/AAC (Safari) — and Ogg, AAC and MP3 from elsewhere. An MP4
+# container is sniffed as video/mp4 unless its brand says M4A; its audio plays either way.
+AUDIO_FORMATS = ("audio/webm", "audio/ogg", "audio/mp4", "video/mp4", "audio/aac", "audio/mpeg")
+MAX_VOICE_BYTES = 4 * 1024 * 1024  # a minute of 128 kbit/s AAC is ~1 MiB; Opus at 32 kbit/s ~240 KiB
+# A WebM file's track codecs (EBML CodecID, element 0x86, then its size): audio only is audio/webm.
+_WEBM_VIDEO = re.compile(rb"\x86[\x81-\x8f]V_")
+_WEBM_AUDIO = re.compile(rb"\x86[\x81-\x8f]A_(OPUS|VORBIS)")
 OCTET_STREAM = "application/octet-stream"
 SNIFF_BYTES = 8192  # filetype never looks further than this
 WRITE_BUFFER = 1024 * 1024
@@ -114,6 +122,8 @@ def sniff(head: bytes) -> str:
     kind = filetype.guess(head)
     if kind is None:
         return OCTET_STREAM
+    if kind.mime == "video/webm" and _WEBM_AUDIO.search(head) and not _WEBM_VIDEO.search(head):
+        return "audio/webm"
     return SNIFFED_ALIASES.get(kind.mime, kind.mime)
 
 
@@ -368,7 +378,7 @@ class Files:
             path=path,
             content_type=row.content_type,
             filename=row.filename,
-            inline=row.content_type in IMAGE_FORMATS,
+            inline=row.content_type in IMAGE_FORMATS or row.content_type in AUDIO_FORMATS,
             etag=f'"{row.sha256}"',
         )
 

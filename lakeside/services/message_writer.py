@@ -43,6 +43,7 @@ from lakeside.services.conversations import MANAGERS, not_friends
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import new_message_view, render_messages
 from lakeside.store import conversations as conversation_store
+from lakeside.store import forwards as forward_store
 from lakeside.store import messages as store
 from lakeside.store import users as user_store
 
@@ -67,6 +68,8 @@ class Draft:
     file_id: str | None = None
     mentions: list[int] = field(default_factory=list)
     mention_all: bool = False
+    # A merged forward's transcript (domain/forwards.py), stored with the message in its transaction.
+    record: dict[str, Any] | None = None
     future: asyncio.Future[SendResult] | None = field(default=None, repr=False)
 
     @property
@@ -233,6 +236,9 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
                 }
             )
     await store.insert_search_rows(conn, search_rows)
+    records = [(row["id"], d.record) for d, row in zip(written, rows, strict=True) if d.record is not None]
+    if records:
+        await forward_store.insert_records(conn, records)
     await store.advance_read_cursors(
         conn, [{"cid": cid, "uid": uid, "seq": seq} for (cid, uid), seq in cursors.items()]
     )

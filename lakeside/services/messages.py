@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.domain import mutes, text
+from lakeside.domain import forwards, mutes, text
 from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import (
     MessageEdited,
@@ -31,18 +31,19 @@ from lakeside.domain.events.messaging import (
 )
 from lakeside.domain.markdown import render_markdown
 from lakeside.domain.mentions import find_mentions, mentioned_ids
-from lakeside.domain.messages import EDITABLE_KINDS, SendMessage
+from lakeside.domain.messages import EDITABLE_KINDS, MAX_VOICE_MS, MIN_VOICE_MS, SendMessage
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Forbidden, Invalid, NotFound
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context
 from lakeside.services.conversations import MANAGERS, Conversations, message_windows
-from lakeside.services.files import Files
+from lakeside.services.files import AUDIO_FORMATS, MAX_VOICE_BYTES, Files
 from lakeside.services.growth.activity import Activity
 from lakeside.services.message_writer import Draft, MessageWriter, SendResult
 from lakeside.services.receipts import unread_counts
 from lakeside.services.timeline import render_messages
 from lakeside.store import conversations as conversation_store
+from lakeside.store import forwards as forward_store
 from lakeside.store import groups as group_store
 from lakeside.store import messages as store
 from lakeside.store import organizations as org_store
@@ -56,8 +57,33 @@ __all__ = ["Draft", "MessageWriter", "Messages", "SendResult"]
 MAX_PAGE = 200
 
 
+async def played_flags(conn: AsyncConnection, user_id: int, views: list[dict[str, Any]]) -> None:
+    """Mark each voice message someone else sent with whether ``user_id`` has played it."""
+    theirs = [v for v in views if v["kind"] == "voice" and not v["recalled"] and v["sender_id"] != user_id]
+    played = await forward_store.played_among(conn, user_id, [v["id"] for v in theirs])
+    for view in theirs:
+        view["played"] = view["id"] in played
+
+
 def _message_not_found() -> NotFound:
     return NotFound("No such message.", code="MESSAGE_NOT_FOUND")
+
+
+def _voice_body(command: SendMessage) -> str:
+    """A voice message's body: its duration, as the server's JSON (the sender writes no text)."""
+    if command.body.strip():
+        raise Invalid("A voice message carries no text.", code="UNEXPECTED_BODY")
+    duration = command.duration_ms
+    if duration is None:
+        raise Invalid("A voice message needs its duration_ms.", code="DURATION_REQUIRED")
+    if not MIN_VOICE_MS <= duration <= MAX_VOICE_MS:
+        raise Invalid(
+            f"A voice message lasts {MIN_VOICE_MS // 1000} to {MAX_VOICE_MS // 1000} seconds.",
+            code="INVALID_DURATION",
+            min=MIN_VOICE_MS,
+            max=MAX_VOICE_MS,
+        )
+    return forwards.encode({"duration_ms": duration})
 
 
 def _duration(seconds: int) -> str:
@@ -98,7 +124,15 @@ class Messages:
             raise Invalid("client_msg_id is 1 to 64 printable characters.", code="INVALID_CLIENT_MSG_ID")
         kind, body, file_id, reply_to_id = command.kind, command.body, command.file_id, command.reply_to_id
         max_bytes = self.ctx.settings.max_message_bytes
-        if kind in EDITABLE_KINDS:
+        if kind == "voice":
+            body = _voice_body(command)
+            if file_id is None:
+                raise Invalid(
+                    "A voice message needs a file_id from POST /api/v1/files.", code="FILE_REQUIRED"
+                )
+        elif command.duration_ms is not None:
+            raise Invalid("Only voice messages have a duration.", code="UNEXPECTED_DURATION")
+        elif kind in EDITABLE_KINDS:
             body = text.clean_body(body, max_bytes=max_bytes)
             if file_id is not None:
                 raise Invalid("Text messages carry no file; use kind image or file.", code="UNEXPECTED_FILE")
@@ -114,7 +148,7 @@ class Messages:
             async with self.ctx.db.read() as conn:
                 conversation, _ = await self.conversations.access(conn, user.id, conversation_id)
                 if conversation.kind == "direct":
-                    await self._check_direct_open(conn, user.id, conversation_id)
+                    await self.check_direct_open(conn, user.id, conversation_id)
                 if reply_to_id is not None:
                     target = await store.get_message(conn, reply_to_id)
                     if target is None or target.conversation_id != conversation_id:
@@ -153,7 +187,7 @@ class Messages:
         everyone = mentioned.everyone and conversation.kind != "direct" and membership.role in MANAGERS
         return sorted(members - {membership.user_id}), everyone
 
-    async def _check_direct_open(self, conn: AsyncConnection, user_id: int, conversation_id: int) -> None:
+    async def check_direct_open(self, conn: AsyncConnection, user_id: int, conversation_id: int) -> None:
         """The writer's rule for a direct chat, for the paths that read first (replies,
         attachments, edits): the rule for opening one (``check_can_talk``)."""
         peers = await conversation_store.member_ids(conn, conversation_id)
@@ -169,6 +203,15 @@ class Messages:
             raise NotFound("No such file of yours.", code="FILE_NOT_FOUND")
         if kind == "image" and row.width is None:
             raise Invalid("That file is not an image; send it as kind file.", code="NOT_AN_IMAGE")
+        if kind == "voice":
+            if row.content_type not in AUDIO_FORMATS:
+                raise Invalid(
+                    "A voice message is WebM/Opus, Ogg, MP4/AAC or MP3 audio.",
+                    code="NOT_AUDIO",
+                    accepted=AUDIO_FORMATS,
+                )
+            if row.size > MAX_VOICE_BYTES:
+                raise Invalid("The recording is too large for a voice message.", code="VOICE_TOO_LARGE")
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -195,6 +238,7 @@ class Messages:
                 more = False
             views = await render_messages(conn, rows)
             await unread_counts(conn, user.id, views)
+            await played_flags(conn, user.id, views)
             return views, more
 
     async def access_message(self, conn: AsyncConnection, user_id: int, message_id: int) -> Any:
@@ -218,6 +262,7 @@ class Messages:
         (Views shared by everyone, such as live event payloads, carry no count.)"""
         mine = dict(view)
         await unread_counts(conn, user_id, [mine])
+        await played_flags(conn, user_id, [mine])
         return mine
 
     async def _own_view(self, user_id: int, view: dict[str, Any]) -> dict[str, Any]:
@@ -255,7 +300,7 @@ class Messages:
                 )
             if conversation.kind == "direct":
                 # An edit reaches the other side like a new message, so a block stops it too.
-                await self._check_direct_open(uow.conn, user.id, conversation.id)
+                await self.check_direct_open(uow.conn, user.id, conversation.id)
             if mention_ids is None:
                 picked = tuple(orjson.loads(row.mentions)) if row.mentions else ()
             else:
@@ -322,6 +367,9 @@ class Messages:
             )
             await store.delete_search_row(uow.conn, message_id)
             await store.delete_reactions(uow.conn, message_id)
+            # A merged forward's transcript goes with it; the copies forwarded from a message
+            # recalled later are their forwarders' own and stay (docs/api.md, forwarding).
+            shown = await forward_store.delete_record(uow.conn, message_id) if row.kind == "forward" else []
             # A recalled message leaves the pinned list too (services/pins.py).
             if await group_store.remove_pin(uow.conn, row.conversation_id, message_id):
                 uow.emit(
@@ -333,8 +381,8 @@ class Messages:
             uow.emit(
                 MessageRecalled(message_id=message_id, message=view), to_conversation(row.conversation_id)
             )
-        if row.file_id:
-            await self.files.do_forget(row.file_id)
+        for file_id in dict.fromkeys([*([row.file_id] if row.file_id else []), *shown]):
+            await self.files.do_forget(file_id)
         return view
 
     async def do_react(self, user: AuthUser, message_id: int, emoji: str, *, add: bool) -> dict[str, Any]:

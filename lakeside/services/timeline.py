@@ -13,8 +13,10 @@ import orjson
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.domain import forwards
 from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import MessageCreated
+from lakeside.domain.messages import STRUCTURED_KINDS
 from lakeside.store import messages as store
 from lakeside.store.tables import messages
 
@@ -43,11 +45,13 @@ def file_view(row: Row[Any] | None) -> dict[str, Any] | None:
 def preview(row: Row[Any]) -> dict[str, Any]:
     """The last-message line of a conversation list entry."""
     recalled = row.last_recalled_at is not None
+    # A voice message's or a merged forward's body is the server's JSON: the kind says it all.
+    hidden = recalled or row.last_kind in STRUCTURED_KINDS
     return {
         "id": row.last_id,
         "sender_id": row.last_sender_id,
         "kind": row.last_kind,
-        "body": "" if recalled else (row.last_body or "")[:PREVIEW_CHARS],
+        "body": "" if hidden else (row.last_body or "")[:PREVIEW_CHARS],
         "recalled": recalled,
         "created_at": row.last_created_at,
     }
@@ -134,7 +138,17 @@ def _view(
             "recalled": True,
             "recalled_at": recalled_at,
             "recalled_by": recalled_by,
+            "duration_ms": None,
+            "record": None,
         }
+    duration_ms = record = None
+    if kind in STRUCTURED_KINDS:
+        structured = forwards.decode(body) or {}
+        body = ""
+        if kind == "voice":
+            duration_ms = structured.get("duration_ms")
+        else:
+            record = structured or None
     return {
         "id": message_id,
         "conversation_id": conversation_id,
@@ -154,6 +168,8 @@ def _view(
         "recalled": False,
         "recalled_at": None,
         "recalled_by": recalled_by,
+        "duration_ms": duration_ms,
+        "record": record,
     }
 
 
@@ -163,12 +179,13 @@ def quote_view(reply: Row[Any] | None, reply_to_id: int | None) -> dict[str, Any
     if reply is None:
         return {"id": reply_to_id, "seq": None, "sender_id": None, "kind": None, "body": "", "recalled": True}
     recalled = reply.recalled_at is not None
+    hidden = recalled or reply.kind in STRUCTURED_KINDS
     return {
         "id": reply.id,
         "seq": reply.seq,
         "sender_id": reply.sender_id,
         "kind": reply.kind,
-        "body": "" if recalled else reply.body[:QUOTE_CHARS],
+        "body": "" if hidden else reply.body[:QUOTE_CHARS],
         "recalled": recalled,
     }
 

@@ -13,7 +13,14 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain.text import index_tokens
-from lakeside.store.tables import conversation_members, conversations, favorites, files, messages
+from lakeside.store.tables import (
+    conversation_members,
+    conversations,
+    favorites,
+    files,
+    merged_record_files,
+    messages,
+)
 
 
 async def insert_file(conn: AsyncConnection, values: dict[str, Any]) -> None:
@@ -30,11 +37,20 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
     """The file if ``user_id`` may download it, else None (missing and forbidden look the same).
 
     Allowed: the uploader; anyone logged in for an avatar; a current member of a conversation in
-    which a message that has not been recalled carries the file, or whose group avatar it is; a
-    user with a favourite that names the file (the saver keeps what they saved).
+    which a message that has not been recalled carries the file, or shows it in a merged forward's
+    transcript, or whose group avatar it is; a user with a favourite that names the file (the
+    saver keeps what they saved). A forward opens a file to the conversation it was sent to, and
+    nothing else of the conversation it came from.
     """
     shared_with_user = exists().where(
         messages.c.file_id == files.c.id,
+        messages.c.recalled_at.is_(None),
+        conversation_members.c.conversation_id == messages.c.conversation_id,
+        conversation_members.c.user_id == user_id,
+    )
+    in_record = exists().where(
+        merged_record_files.c.file_id == files.c.id,
+        messages.c.id == merged_record_files.c.message_id,
         messages.c.recalled_at.is_(None),
         conversation_members.c.conversation_id == messages.c.conversation_id,
         conversation_members.c.user_id == user_id,
@@ -51,6 +67,7 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
             files.c.owner_id == user_id,
             files.c.purpose == "avatar",
             shared_with_user,
+            in_record,
             group_avatar,
             saved_by_user,
         ),
@@ -67,11 +84,15 @@ async def get_owned_attachment(conn: AsyncConnection, file_id: str, owner_id: in
 
 
 async def delete_if_unused(conn: AsyncConnection, file_id: str) -> bool:
-    """Delete a file's row when no message, no conversation and no favourite refers to it any more."""
+    """Delete a file's row when no message, no merged forward, no conversation and no favourite
+    refers to it any more."""
     in_use = select(messages.c.id).where(messages.c.file_id == file_id).limit(1)
     as_avatar = select(conversations.c.id).where(conversations.c.avatar_file_id == file_id).limit(1)
     saved = select(favorites.c.id).where(favorites.c.file_id == file_id).limit(1)
-    for reference in (in_use, as_avatar, saved):
+    in_record = (
+        select(merged_record_files.c.message_id).where(merged_record_files.c.file_id == file_id).limit(1)
+    )
+    for reference in (in_use, in_record, as_avatar, saved):
         if (await conn.execute(reference)).first():
             return False
     result = await conn.execute(delete(files).where(files.c.id == file_id))

@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-component-update",
     "--disable-sync",
+    # A fake microphone that needs no prompt (voice messages); getUserMedia is all it changes.
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP = {"width": 1360, "height": 820}
@@ -215,9 +218,14 @@ async def open_page(browser: Browser, server: LiveServer) -> AsyncIterator[Any]:
             errors.append(text)
 
     async def opener(
-        username: str | None, *, locale: str = "en-US", viewport: dict[str, int] | None = None
+        username: str | None,
+        *,
+        locale: str = "en-US",
+        viewport: dict[str, int] | None = None,
+        touch: bool = False,
     ) -> Page:
-        context = await browser.new_context(locale=locale, viewport=viewport or DESKTOP)
+        options: dict[str, Any] = {"has_touch": True, "is_mobile": True} if touch else {}
+        context = await browser.new_context(locale=locale, viewport=viewport or DESKTOP, **options)
         contexts.append(context)
         page = await context.new_page()
         page.on("dialog", lambda dialog: dialogs.append(dialog.message))

@@ -21,7 +21,7 @@ from lakeside.services.audit import ACTIONS as AUDIT_ACTIONS
 JS_FILES = sorted((WEB_DIR / "js").rglob("*.js"))
 I18N_DIR = WEB_DIR / "js" / "i18n"
 # The core dictionary and one per feature (i18n/index.js merges them), in each language.
-FEATURES = ("", "workspace.", "ding.", "growth.", "tools.")
+FEATURES = ("", "workspace.", "ding.", "growth.", "tools.", "media.")
 DICTIONARIES = {lang: [I18N_DIR / f"{feature}{lang}.js" for feature in FEATURES] for lang in ("en", "zh-CN")}
 # Keys built at run time, e.g. t(`presence.${status}`): every value they can take.
 DYNAMIC_KEYS = {
@@ -46,6 +46,8 @@ DYNAMIC_KEYS = {
     "msg.": ["sending", "uploading", "waiting"],
     "mute.": ["for10m", "for1h", "for1d", "forever"],  # a member's mute, for how long
     "receipt.": ["readTab", "unreadTab", "noneRead", "noneUnread"],
+    # tn("record.count", n): the singular where the language has one.
+    "record.count.": ["one"],
     # The admin pages' navigation, DING escalation steps, invitation expiries and states.
     "admin.": [
         *["settings", "members", "departments", "invitations", "requests", "ding"],

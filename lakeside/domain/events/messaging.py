@@ -315,3 +315,16 @@ class FavoriteRemoved(Event):
 
     id: int
     message_id: int
+
+
+# -- voice messages --------------------------------------------------------------------------
+
+
+@declare("message", "played", to="users", addressed_to="the user")
+class VoicePlayed(Event):
+    """`{message_id, conversation_id, played_at}`: you played a voice message (your other devices
+    clear its red dot); nobody else learns who listened"""
+
+    message_id: int
+    conversation_id: int
+    played_at: int

@@ -9,7 +9,8 @@ friendships, blocks), ``conversation`` (conversations, their members, the member
 (departments, external contacts), ``ding``, ``announcement``, ``audit``, ``growth`` (activity,
 referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state, fraud flags),
 ``group`` (pinned messages, group notices, group invite links and join requests) and
-``favorite`` (each user's saved messages). This package imports every area, so ``metadata`` is
+``favorite`` (each user's saved messages) and ``forward`` (merged forwards' transcripts, voice
+messages' played state). This package imports every area, so ``metadata`` is
 complete whatever one imports from here (Alembic's environment and the tests compare the
 migrations with it), and re-exports every table: ``from lakeside.store.tables import messages``
 names one. A module is named after its area in the singular, so that none shares its name with a
@@ -36,6 +37,7 @@ from lakeside.store.tables.directory import department_members, departments, ext
 from lakeside.store.tables.event import events
 from lakeside.store.tables.favorite import favorites
 from lakeside.store.tables.file import files
+from lakeside.store.tables.forward import merged_record_files, merged_records, voice_plays
 from lakeside.store.tables.friend import blocks, friend_requests, friendships
 from lakeside.store.tables.group import (
     group_invitations,
@@ -98,6 +100,8 @@ __all__ = [
     "ledger_accounts",
     "ledger_entries",
     "ledger_transactions",
+    "merged_record_files",
+    "merged_records",
     "message_pins",
     "message_search",
     "messages",
@@ -112,4 +116,5 @@ __all__ = [
     "registrations",
     "sessions",
     "users",
+    "voice_plays",
 ]

@@ -39,21 +39,22 @@ export function preview(message) {
   return {
     id: message.id, sender_id: message.sender_id, kind: message.kind,
     body: message.recalled ? "" : message.body, recalled: message.recalled, created_at: message.created_at,
-    file_name: message.file ? message.file.filename : undefined,
+    file_name: message.file && message.kind !== "voice" ? message.file.filename : undefined,
   };
 }
 
 /** Show the message now; the outbox delivers it. `file` is a File to upload first (image or file
  * kind), also when offline: it waits with the message. `mentionIds`: the people picked from the
  * @ list (the server keeps those whose @name is still in the text). */
-export function sendMessage(conversationId, { body = "", replyTo = null, file = null, mentionIds = [] }) {
+export function sendMessage(conversationId, { body = "", replyTo = null, file = null, mentionIds = [], durationMs = null }) {
   const message = {
     pending: true,
     status: "queued",
     client_msg_id: newClientId(),
     conversation_id: conversationId,
     sender_id: state.me.id,
-    kind: file ? (file.type.startsWith("image/") ? "image" : "file") : kindForText(body),
+    kind: durationMs ? "voice" : file ? (file.type.startsWith("image/") ? "image" : "file") : kindForText(body),
+    duration_ms: durationMs,
     body,
     html: null,
     reply_to: quoteOf(replyTo),

@@ -198,12 +198,13 @@ async function deliver(message) {
     if (message.gone || started !== session) return;
     message.file_id = uploaded.id;
     message.file = uploaded;
-    message.kind = uploaded.content_type.startsWith("image/") && uploaded.thumbnail_url ? "image" : "file";
+    if (message.kind !== "voice") message.kind = uploaded.content_type.startsWith("image/") && uploaded.thumbnail_url ? "image" : "file";
     persist(message); // the row keeps the file's id from now on, no longer the file
   }
   const frame = {
     op: "send", conversation_id: message.conversation_id, client_msg_id: message.client_msg_id,
     kind: message.kind, body: message.body, reply_to_id: message.reply_to_id, file_id: message.file_id,
+    ...(message.kind === "voice" ? { duration_ms: message.duration_ms } : {}),
     ...(message.mention_ids && message.mention_ids.length ? { mention_ids: message.mention_ids } : {}),
   };
   if (!live || !transport || !transport(frame)) {
@@ -284,6 +285,7 @@ function persist(message) {
       conversation_id: message.conversation_id,
       client_msg_id: message.client_msg_id,
       kind: message.kind,
+      duration_ms: message.duration_ms || null,
       body: message.body,
       reply_to_id: message.reply_to_id,
       reply_to: message.reply_to,
@@ -312,6 +314,7 @@ function restore(row) {
     conversation_id: row.conversation_id,
     sender_id: row.user_id,
     kind: row.kind,
+    duration_ms: row.duration_ms || null,
     body: row.body,
     html: null,
     reply_to: row.reply_to || null,

@@ -49,6 +49,10 @@ export function messageSummary(message) {
       return t("msg.imageSummary");
     case "file":
       return `${t("msg.fileSummary")} ${message.file ? message.file.filename : message.file_name || message.body || ""}`.trim();
+    case "voice":
+      return t("msg.voiceSummary");
+    case "forward":
+      return t("msg.recordSummary");
     case "system":
       return systemText(message);
     case "markdown":

@@ -41,6 +41,7 @@ const HANDLERS = {
   "message.created": (message) => onMessage(message, true),
   "message.edited": (message) => onMessage(message, false),
   "message.recalled": (message) => onMessage(message, false),
+  "message.played": (data) => existingTimeline(data.conversation_id)?.applyPlayed(data.message_id),
   "message.reaction": (data, event) => {
     existingTimeline(event.conversation_id)?.applyReactions(data.message_id, data.reactions);
   },

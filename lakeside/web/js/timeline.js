@@ -180,6 +180,16 @@ export class Timeline {
     if (!this.loaded) this.changed("update");
   }
 
+  /** A voice message you played (here or on another device): its red dot goes. */
+  applyPlayed(messageId) {
+    this.whenLoaded(() => {
+      const message = this.findById(messageId);
+      if (!message || message.played === true) return;
+      message.played = true;
+      this.changed("update", { message });
+    });
+  }
+
   applyReactions(messageId, reactions) {
     this.whenLoaded(() => {
       const message = this.findById(messageId);
@@ -287,6 +297,9 @@ export function isOwnCountable(message) {
 
 /** An edit or a reaction event carries no receipt count: keep the one we have. */
 function keepReceipt(known, incoming) {
+  // Events are the same for everyone: what is the reader's own (their "N unread", whether they
+  // played a voice message) stays as the history page told it.
+  if (known.played === true && incoming.played !== true) incoming = { ...incoming, played: true };
   if (typeof incoming.unread_count !== "number" && typeof known.unread_count === "number") {
     return { ...incoming, unread_count: known.unread_count, read_count: known.read_count };
   }

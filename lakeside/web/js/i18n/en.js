@@ -116,6 +116,8 @@ export default {
   "msg.imageSummary": "[Image]",
   "msg.file": "File",
   "msg.fileSummary": "[File]",
+  "msg.voiceSummary": "[Voice]",
+  "msg.recordSummary": "[Chat history]",
   "msg.openImage": "Open image {name}",
   "msg.reactionLabel": "{emoji} {n}",
   "msg.sending": "Sending…",

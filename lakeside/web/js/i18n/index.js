@@ -13,6 +13,7 @@ const FILES = {
     ding: () => import("./ding.en.js"),
     growth: () => import("./growth.en.js"),
     tools: () => import("./tools.en.js"),
+    media: () => import("./media.en.js"),
   },
   "zh-CN": {
     core: () => import("./zh-CN.js"),
@@ -20,9 +21,10 @@ const FILES = {
     ding: () => import("./ding.zh-CN.js"),
     growth: () => import("./growth.zh-CN.js"),
     tools: () => import("./tools.zh-CN.js"),
+    media: () => import("./media.zh-CN.js"),
   },
 };
-const FEATURES = ["workspace", "ding", "growth", "tools"];
+const FEATURES = ["workspace", "ding", "growth", "tools", "media"];
 const STORAGE_KEY = "lakeside.lang";
 
 // One dictionary per language, assembled from the parts loaded so far.

@@ -116,6 +116,8 @@ export default {
   "msg.imageSummary": "[图片]",
   "msg.file": "文件",
   "msg.fileSummary": "[文件]",
+  "msg.voiceSummary": "[语音]",
+  "msg.recordSummary": "[聊天记录]",
   "msg.openImage": "查看图片 {name}",
   "msg.reactionLabel": "{emoji} {n}",
   "msg.sending": "发送中…",

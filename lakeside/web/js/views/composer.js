@@ -13,6 +13,11 @@ import { FULL_WIDTH_AT, MentionPicker } from "../components/mention.js";
 import { messageSummary } from "../summary.js";
 
 const TYPING_EVERY_MS = 2000;
+
+/** A touch screen (hold to talk) rather than a mouse (click to record). */
+function coarse() {
+  return window.matchMedia("(pointer: coarse)").matches;
+}
 const pickedDrafts = new Map(); // conversation id -> the people picked in its draft
 
 /** The ids of the picked people whose @name still stands in the text. */
@@ -70,6 +75,20 @@ export class Composer {
       dataset: { optional: "" },
       on: { click: () => { this.insert(/[A-Za-z0-9_.+%-]$/.test(this.input.value.slice(0, this.input.selectionStart)) ? " @" : "@"); this.mentions.update(); } },
     }, icon("at"));
+    // 语音: with a mouse, click to record; on a touch screen, hold to talk.
+    const micButton = h("button", {
+      class: "icon-btn composer-mic", type: "button", "aria-label": t("voice.record"),
+      title: coarse() ? t("voice.hold") : t("voice.record"),
+      on: {
+        click: () => { if (!coarse()) handlers.onVoice({ button: micButton }); },
+        pointerdown: (event) => {
+          if (!coarse()) return;
+          event.preventDefault();
+          handlers.onVoice({ button: micButton, hold: event });
+        },
+        contextmenu: (event) => event.preventDefault(),
+      },
+    }, icon("mic"));
     this.sendButton = h("button", {
       class: "btn btn-primary composer-send", type: "button", text: t("composer.send"),
       on: { click: () => this.submit() },
@@ -78,7 +97,7 @@ export class Composer {
       "div",
       { class: "composer" },
       this.context,
-      h("div", { class: "composer-tools" }, emojiButton, mentionButton, attachButton, this.fileInput),
+      h("div", { class: "composer-tools" }, emojiButton, mentionButton, attachButton, micButton, this.fileInput),
       h("div", { class: "composer-field" }, this.input, this.mentions.el),
       h("div", { class: "composer-foot" }, h("span", { class: "composer-hint", text: t("composer.hint") }), this.sendButton),
     );

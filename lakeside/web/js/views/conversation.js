@@ -27,6 +27,11 @@ import { MessageList } from "./message-list.js";
 const MEMBER_PAGE = 1000;
 const ORG_GROUPS = ["org_all", "department"];
 
+/** Whether a message can be forwarded (the server says the same: views/forward.js). */
+function forwardable(message) {
+  return !message.pending && !message.recalled && ["text", "markdown", "image", "file", "voice", "forward"].includes(message.kind);
+}
+
 /** When a window of `seconds` after the message was sent closes (server time, ms). */
 function deadline(message, seconds) {
   return typeof seconds === "number" ? message.created_at + seconds * 1000 : Infinity;
@@ -73,7 +78,11 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
     onOpenImage: (message) => openLightbox(message.file.url, message.file.filename),
     onReceipts: (message, anchor) => openReceipts(anchor, message),
     onMore: (message, anchor) => moreMenu(message, anchor),
+    onOpenRecord: (message) => forwarding().then((m) => m.openTranscript(message)),
   };
+  // Forwarding and recording load on first use.
+  const forwarding = () => import("./forward.js");
+  let selecting = null;
   const list = new MessageList(line, conversation, handlers, { onBottom: () => maybeMarkRead() });
   const composer = new Composer(conversation, {
     getMembers: () => ({
@@ -97,6 +106,10 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       if (mine.length) composer.setEdit(mine[mine.length - 1]);
     },
     onTyping: (options) => sendTyping(conversationId, options),
+    onVoice: ({ button, hold }) => import("./voice-recorder.js").then((m) => m.recordVoice({
+      composerEl: composer.el, button, hold,
+      onSend: (file, durationMs) => actions.sendMessage(conversationId, { file, durationMs }),
+    })),
   });
 
   // The group notice and pinned messages above the messages; the composer disabled while muted.
@@ -190,6 +203,12 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       { label: t("msg.reply"), icon: "reply", onSelect: () => composer.setReply(message) },
       { label: t("fav.save"), icon: "star", hidden: !["text", "markdown", "image", "file"].includes(message.kind),
         onSelect: () => guard(api.post("/favorites", { message_id: message.id }).then(() => toast(t("fav.saved")))) },
+      { label: t("fwd.forward"), icon: "forward", hidden: !forwardable(message),
+        onSelect: () => forwarding().then((m) => m.openForwardPicker({ messageIds: [message.id], mode: "single" })) },
+      { label: t("fwd.select"), icon: "select", hidden: !forwardable(message),
+        onSelect: () => forwarding().then((m) => {
+          selecting = m.startSelecting({ listEl: list.el, composerEl: composer.el, line, first: message, onEnd: () => { selecting = null; } });
+        }) },
       { label: tools.isPinned(message.id) ? t("pins.unpin") : t("pins.pin"), icon: "pin", hidden: !tools.canPin(),
         onSelect: () => (tools.isPinned(message.id) ? tools.unpin(message) : tools.pin(message)) },
       { label: t("msg.copy"), icon: "file", hidden: !message.body || !navigator.clipboard,
@@ -330,6 +349,7 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       window.removeEventListener("focus", maybeMarkRead);
       document.removeEventListener("keydown", onKey);
       composer.stopTyping();
+      if (selecting) selecting.end();
       list.destroy();
       composer.destroy();
       tools.destroy();

@@ -12,6 +12,7 @@ import { icon } from "../icons.js";
 import { displayName, getUser, state } from "../store.js";
 import { userAvatar } from "../components/avatar.js";
 import { renderMarkdown } from "../components/markdown.js";
+import { recordCard, voiceBubble } from "./media-bubbles.js";
 
 const URL = String.raw`(https?:\/\/[^\s<>"'）)]+[^\s<>"'）).,;:!?。，；：！？])`;
 // As the server reads a mention (lakeside/domain/mentions.py): no Latin letter, digit or e-mail
@@ -38,6 +39,7 @@ export function messageVersion(message, ctx) {
     message.id, message.status, message.edited_at, message.recalled, message.body, message.html,
     JSON.stringify(message.reactions || []), message.unread_count, ctx.grouped, ctx.peerRead(message),
     displayName(message.sender_id), message.file ? message.file.thumbnail_url : "", message.error ? message.error.code : "",
+    message.file ? message.file.url : "", message.played, message.duration_ms,
     // The names a mention picked by name is shown with (fetched when unknown, then re-rendered).
     (message.mentions || []).map((id) => `${id}:${(getUser(id) || {}).display_name || ""}`).join(","),
   ].join("|");
@@ -59,7 +61,7 @@ export function buildMessage(message, ctx, actions) {
     {
       class: ["msg", mine && "mine", ctx.grouped && "grouped", message.pending && "pending", message.status === "failed" && "failed"],
       tabindex: "-1",
-      dataset: { seq: message.seq ?? "", key: messageKey(message) },
+      dataset: { seq: message.seq ?? "", key: messageKey(message), ...(message.id ? { id: message.id } : {}) },
       "aria-label": `${name} ${formatTime(message.created_at)}`,
       // A long press on a phone (or the context-menu key) opens the message's actions.
       on: message.pending ? {} : {
@@ -94,14 +96,18 @@ function bubble(message, ctx, actions) {
     parts.push(image(message, actions));
   } else if (message.kind === "file" && message.file) {
     parts.push(fileCard(message));
+  } else if (message.kind === "voice") {
+    parts.push(voiceBubble(message));
+  } else if (message.kind === "forward" && message.record) {
+    parts.push(recordCard(message.record, () => actions.onOpenRecord(message)));
   }
   if (message.kind === "markdown" && message.html) {
     parts.push(h("div", { class: "msg-text md" }, renderMarkdown(message.html)));
-  } else if (message.body && (message.kind !== "image" && message.kind !== "file" ? true : message.body.trim())) {
+  } else if (message.body && !["voice", "forward"].includes(message.kind) && (message.kind !== "image" && message.kind !== "file" ? true : message.body.trim())) {
     parts.push(h("div", { class: "msg-text" }, richText(message.body, message)));
   }
   if (message.edited_at) parts.push(h("span", { class: "msg-edited", text: t("msg.edited") }));
-  const media = (message.kind === "image" || message.kind === "file") && !message.body;
+  const media = ["image", "file", "voice", "forward"].includes(message.kind) && !(message.body && ["image", "file"].includes(message.kind));
   return h("div", { class: ["bubble", media && "bubble-media"] }, parts);
 }
 

@@ -1,0 +1,53 @@
+// 转发（单条、逐条、合并为聊天记录）、聊天记录的查看，以及语音消息的文字。
+export default {
+  // 转发
+  "fwd.forward": "转发",
+  "fwd.select": "多选",
+  "fwd.selected": "已选择 {n} 条",
+  "fwd.oneByOne": "逐条转发",
+  "fwd.merged": "合并转发",
+  "fwd.pickTitle": "发送给",
+  "fwd.search": "搜索会话",
+  "fwd.comment": "给对方留言（可选）",
+  "fwd.send": "发送（{n}）",
+  "fwd.limit": "最多只能选择 {n} 个会话。",
+  "fwd.tooMany": "一次最多转发 {n} 条消息。",
+  "fwd.none": "没有找到会话。",
+  "fwd.done": "已转发",
+  "fwd.nothing": "请先选择要转发的消息。",
+
+  // 聊天记录（合并转发）
+  "record.label": "聊天记录",
+  "record.titleDirect": "{a}和{b}的聊天记录",
+  "record.titleOne": "{a}的聊天记录",
+  "record.titleGroup": "群聊的聊天记录",
+  "record.count": "共 {n} 条",
+  "record.count.one": "共 1 条",
+  "record.open": "打开{title}",
+  "record.line": "{name}：{text}",
+
+  // 语音消息
+  "voice.record": "录制语音",
+  "voice.hold": "按住 说话",
+  "voice.release": "松开 发送，移开 取消",
+  "voice.recording": "正在录音 {time}",
+  "voice.left": "还可以说 {s} 秒",
+  "voice.send": "发送",
+  "voice.tooShort": "说话时间太短。",
+  "voice.denied": "无法使用麦克风：请在浏览器的网站设置中允许本站使用麦克风。",
+  "voice.unsupported": "当前浏览器不支持录音。",
+  "voice.failed": "录音失败。",
+  "voice.play": "播放语音（{s} 秒）",
+  "voice.pause": "暂停播放",
+  "voice.unplayed": "未播放",
+  "voice.seconds": "{s}\u2033",
+
+  "error.NOT_FORWARDABLE": "这条消息不能转发。",
+  "error.MIXED_CONVERSATIONS": "一次只能转发同一个会话中的消息。",
+  "error.FORWARD_TOO_LARGE": "内容太多，无法合并为一条聊天记录，请少选几条。",
+  "error.FORWARD_TOO_DEEP": "聊天记录最多只能嵌套几层。",
+  "error.RECORD_NOT_FOUND": "这条聊天记录已不存在。",
+  "error.NOT_AUDIO": "录音格式不受支持。",
+  "error.INVALID_DURATION": "语音消息时长为 1 到 60 秒。",
+  "error.VOICE_TOO_LARGE": "录音文件太大。",
+};
