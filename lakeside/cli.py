@@ -65,10 +65,11 @@ class LogFormat(StrEnum):
 # Query parameters whose values never reach a log line. lakeside's own tokens travel in headers
 # and WebSocket frames, but uvicorn logs URLs with their query strings, and a client or an
 # integration (a DingTalk-style robot URL carries ?access_token=...) may put a secret there.
-SECRET_PARAMS = re.compile(
-    r"(?<=[?&])((?:access_|refresh_)?token|ticket|session|password|secret|api_key|key|sig|signature)=[^&\s\"]*",
-    re.IGNORECASE,
+SECRET_NAMES = (
+    "access_token|refresh_token|id_token|token|auth|authorization|bearer|lakeside_session|lakeside_csrf"
+    "|session|ticket|password|passwd|secret|client_secret|api_key|apikey|key|sig|sign|signature|code"
 )
+SECRET_PARAMS = re.compile(rf"(?<=[?&])({SECRET_NAMES})=[^&\s\"]*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
