@@ -131,6 +131,13 @@ class Verification:
             raise Invalid("This link is not valid any more; send a new one.", code="LINK_EXPIRED")
         return await self._prove(proof)
 
+    async def do_mark_proved(self, user_id: int) -> None:
+        """Server administration (the demo workspace, ``lakeside user verify``): take the account's
+        current e-mail address and phone number as proved, without sending anything."""
+        async with self.ctx.transaction() as uow:
+            await store.mark_current_verified(uow.conn, user_id, now_ms())
+            await store.delete_proofs(uow.conn, user_id)
+
     async def _prove(self, proof: Any) -> dict[str, Any]:
         async with self.ctx.transaction() as uow:
             proved = await store.mark_verified(
