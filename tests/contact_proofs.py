@@ -23,7 +23,7 @@ from aiosmtpd.controller import Controller
 from lakeside.config import Settings
 
 SMS_SECRET = "sms-webhook-secret-0123456789"
-LINK = re.compile(r"/#/verify-email/([A-Za-z0-9_-]+)")
+LINK = re.compile(r"/#/settings/profile\?verify_email=([A-Za-z0-9_-]+)")
 
 
 def free_port() -> int:

@@ -42,10 +42,6 @@ class Verification:
     async def do_send(self, user: AuthUser, channel: str, *, address: str = "") -> dict[str, Any]:
         """Send a proof to the caller's current address on ``channel``."""
         settings = self.ctx.settings
-        if channel == "email" and not settings.smtp_host:
-            raise Unavailable("This server cannot send e-mail.", code="VERIFICATION_UNAVAILABLE")
-        if channel == "phone" and not (settings.sms_webhook_url and settings.sms_webhook_secret):
-            raise Unavailable("This server cannot send text messages.", code="VERIFICATION_UNAVAILABLE")
         async with self.ctx.db.read() as conn:
             row = await user_store.get_user(conn, user.id)
         assert row is not None
@@ -55,6 +51,10 @@ class Verification:
                           code="NO_ADDRESS")  # fmt: skip
         if getattr(row, f"{channel}_verified_at") is not None:
             raise Conflict("That address is verified already.", code="ALREADY_VERIFIED")
+        if channel == "email" and not settings.smtp_host:
+            raise Unavailable("This server cannot send e-mail.", code="VERIFICATION_UNAVAILABLE")
+        if channel == "phone" and not (settings.sms_webhook_url and settings.sms_webhook_secret):
+            raise Unavailable("This server cannot send text messages.", code="VERIFICATION_UNAVAILABLE")
         await self.ctx.limits.take("verifications", user_id=user.id, address=address)
         now = now_ms()
         if channel == "email":
@@ -85,7 +85,7 @@ class Verification:
     ) -> tuple[str, str]:
         settings = self.ctx.settings
         if channel == "email":
-            link = f"{settings.public_url.rstrip('/')}/#/verify-email/{secret}"
+            link = f"{settings.public_url.rstrip('/')}/#/settings/profile?verify_email={secret}"
             body = (
                 f"{row.display_name}，请打开下面的链接验证你的邮箱地址 / Open this link to verify your "
                 f"e-mail address:\n\n{link}\n\n如果不是你本人操作，请忽略本邮件。 / If it was not you, "
