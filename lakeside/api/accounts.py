@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
@@ -14,11 +14,13 @@ from lakeside.api.deps import (
     client_address,
     set_session_cookies,
 )
-from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
+from lakeside.api.schemas import ERRORS, ErrorOut, Ok, Strict, UserOut
 from lakeside.api.views import IdPath
 from lakeside.services.accounts import NewSession
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=ERRORS)
+# No SMTP server or SMS webhook configured, or the message could not be handed over.
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"model": ErrorOut}}
 
 
 class RegisterIn(Strict):
@@ -186,7 +188,7 @@ async def change_password(body: PasswordIn, request: Request, user: UserDep, ser
     return Ok()
 
 
-@router.post("/me/email/verify", response_model=VerificationSentOut)
+@router.post("/me/email/verify", response_model=VerificationSentOut, responses=UNAVAILABLE)
 async def send_email_verification(
     request: Request, user: UserDep, services: ServicesDep
 ) -> VerificationSentOut:
@@ -203,7 +205,7 @@ async def confirm_email(body: EmailTokenIn, request: Request, services: Services
     return ProfileOut(**profile)
 
 
-@router.post("/me/phone/verify", response_model=VerificationSentOut)
+@router.post("/me/phone/verify", response_model=VerificationSentOut, responses=UNAVAILABLE)
 async def send_phone_verification(
     request: Request, user: UserDep, services: ServicesDep
 ) -> VerificationSentOut:
