@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_timeout_seconds: float = 10.0
+    sms_webhook_url: str = Field(
+        default="",
+        description="The SMS provider webhook (as DING's) that sends phone verification codes; empty: off.",
+    )
+    sms_webhook_secret: str = Field(default="", description="Signs the verification webhook's requests.")
+    verification_code_ttl_seconds: int = Field(
+        default=600, ge=60, description="How long an SMS code is good."
+    )
+    verification_link_ttl_hours: int = Field(default=24, ge=1, description="How long an e-mail link is good.")
+    verification_max_attempts: int = Field(default=5, ge=1, description="Wrong codes allowed per code sent.")
     egress_allow_private: bool = Field(
         default=False,
         description="Let the webhook client reach private and loopback addresses (tests, closed networks).",

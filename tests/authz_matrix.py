@@ -53,6 +53,11 @@ SERVER_ADMIN = {**{r: D403 for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
 GROUP_MANAGER = {**ORG_MEMBER, "member": D403}
 
 
+def everyone_refused(code: str) -> dict[str, str]:
+    """Everyone, logged in or not, meets the business rule ``code`` (about their own account)."""
+    return {role: f"refused:{code}" for role in (*IN_ORG, *OUTSIDERS, "logged_out")}
+
+
 def with_(base: dict[str, str], **changes: str) -> dict[str, str]:
     return {**base, **changes}
 
@@ -147,6 +152,14 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("post", "/api/v1/me/password"): Case(
         ANY_USER, body={"current_password": "correct horse battery", "new_password": "correct horse battery"}
     ),
+    # Proving one's own address: the world's people have none on file, so each meets that rule.
+    ("post", "/api/v1/me/email/verify"): Case(with_(everyone_refused("NO_ADDRESS"), logged_out=D401)),
+    ("post", "/api/v1/me/phone/verify"): Case(with_(everyone_refused("NO_ADDRESS"), logged_out=D401)),
+    ("post", "/api/v1/me/phone/confirm"): Case(
+        with_(everyone_refused("CODE_EXPIRED"), logged_out=D401), body={"code": "000000"}
+    ),
+    # The e-mailed link's token is the credential: anyone may present one.
+    ("post", "/api/v1/auth/verify-email"): Case(everyone_refused("LINK_EXPIRED"), body={"token": "forged"}),
     ("get", "/api/v1/users/lookup"): Case(ANY_USER, query={"q": "wangwu"}),
     ("get", "/api/v1/users/{user_id}"): Case(ANY_USER),
     # -- friends and blocks (each caller's own) -------------------------------------------------

@@ -23,6 +23,7 @@ from lakeside.config import Settings
 from lakeside.store import migrate
 from lakeside.store.engine import Database
 from lakeside.store.tables import metadata
+from tests.contact_proofs import Proofs, contact_channels
 
 # Figures that tests measure (crash seeds and messages, fuzz cases, matrix cells) are written here by
 # whichever process ran the test and printed at the end of the run, also under pytest-xdist.
@@ -140,6 +141,14 @@ async def settings(
         password_hash_time_cost=1,
         password_hash_memory_kib=1024,
     )
+
+
+@pytest.fixture
+async def proofs(settings: Settings) -> AsyncIterator[Proofs]:
+    """A live SMTP server and SMS receiver the settings point at: ``await proofs.prove_email(p)``
+    proves a person's e-mail address through the real link (tests/contact_proofs.py)."""
+    async with contact_channels(settings) as channels:
+        yield channels
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import PASSWORD, Person, error_code, register
+from tests.contact_proofs import Proofs
 
 
 async def test_first_account_is_admin_and_later_ones_are_not(client: httpx.AsyncClient) -> None:
@@ -57,8 +58,14 @@ async def test_username_email_and_phone_are_unique(client: httpx.AsyncClient) ->
         assert error_code(response) == code
 
 
-async def test_login_by_username_email_or_phone(client: httpx.AsyncClient) -> None:
-    await register(client, "lisi", "李四", email="lisi@example.com", phone="13900000000")
+async def test_login_by_username_email_or_phone(client: httpx.AsyncClient, proofs: Proofs) -> None:
+    lisi = await register(client, "lisi", "李四", email="lisi@example.com", phone="13900000000")
+    # An address logs in only once proved: anyone can type any address into a profile.
+    for login in ("lisi@example.com", "13900000000"):
+        response = await client.post("/api/v1/auth/login", json={"login": login, "password": PASSWORD})
+        assert response.status_code == 401 and error_code(response) == "BAD_CREDENTIALS", login
+    await proofs.prove_email(lisi)
+    await proofs.prove_phone(lisi)
     for login in ("lisi", "LISI", "lisi@example.com", "13900000000"):
         response = await client.post("/api/v1/auth/login", json={"login": login, "password": PASSWORD})
         assert response.status_code == 200, (login, response.text)
@@ -153,9 +160,14 @@ async def test_profile_edit_and_password_change(client: httpx.AsyncClient) -> No
     assert response.status_code == 200
 
 
-async def test_lookup_is_exact_and_public_fields_only(client: httpx.AsyncClient) -> None:
+async def test_lookup_is_exact_and_public_fields_only(client: httpx.AsyncClient, proofs: Proofs) -> None:
     me = await register(client, "erin", "Erin")
-    await register(client, "frank", "Frank", email="frank@example.com", phone="+8613700000001")
+    frank = await register(client, "frank", "Frank", email="frank@example.com", phone="+8613700000001")
+    # Unproved addresses find nobody.
+    for query in ("frank@example.com", "+8613700000001"):
+        assert (await me.get("/api/v1/users/lookup", params={"q": query})).json() == [], query
+    await proofs.prove_email(frank)
+    await proofs.prove_phone(frank)
     for query in ("frank", "FRANK", "frank@example.com", "+8613700000001"):
         found = (await me.get("/api/v1/users/lookup", params={"q": query})).json()
         assert [u["username"] for u in found] == ["frank"], query

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from websockets.asyncio.client import connect
 
+from lakeside.cli import redact
 from lakeside.observability import JsonFormatter, accept_request_id
 from tests.conftest import Person
 from tests.test_crash_durability import ServerProcess, server_env
@@ -74,6 +75,9 @@ async def test_a_session_of_activity_leaves_no_secret_in_the_logs(tmp_path: Path
             assert too_long.status_code in (413, 422)
             leaked = await http.get("/healthz", params={"access_token": token})
             assert leaked.status_code == 200
+            # Every token-like parameter name a client or an integration might use.
+            leaked = await http.get("/healthz", params={name: token for name in TOKEN_LIKE} | {"page": "2"})
+            assert leaked.status_code == 200
         async with connect(server.url.replace("http://", "ws://") + "/api/v1/stream") as ws:
             await ws.send(orjson.dumps({"op": "hello", "token": token, "since": None}).decode())
             while orjson.loads(await ws.recv()).get("type") != "sync":
@@ -104,6 +108,22 @@ async def test_a_session_of_activity_leaves_no_secret_in_the_logs(tmp_path: Path
     assert any(e["request_id"] == "client-trace-42" and e["path"] == "/api/v1/auth/login" for e in access)
     assert any(e["request_id"] in traced and e["method"] == "POST" and e["status"] == 201 for e in access)
     assert any("access_token=[redacted]" in e["path"] for e in access)
+    assert any(all(f"{name}=[redacted]" in e["path"] for name in TOKEN_LIKE) for e in access)
+
+
+TOKEN_LIKE = (
+    "auth", "bearer", "lakeside_session", "token", "access_token", "sign", "key", "secret", "password",
+    "code", "Authorization", "API_KEY", "signature", "ticket", "refresh_token", "client_secret",
+)  # fmt: skip
+
+
+def test_token_like_query_parameters_are_redacted_and_others_kept() -> None:
+    for name in TOKEN_LIKE:
+        line = f'"GET /api/v1/x?page=2&{name}=s3cr3t-value&sort=asc HTTP/1.1" 200'
+        assert redact(line) == f'"GET /api/v1/x?page=2&{name}=[redacted]&sort=asc HTTP/1.1" 200', name
+        assert redact(f"/x?{name}=s3cr3t-value") == f"/x?{name}=[redacted]"
+    # Names that merely contain one of them are not secrets; values are never taken for names.
+    assert redact("/x?keyboard=qwerty&q=token=abc") == "/x?keyboard=qwerty&q=token=abc"
 
 
 def test_tracebacks_lose_the_database_drivers_bound_parameters() -> None:

@@ -19,6 +19,7 @@ from lakeside.config import Settings
 from lakeside.domain.limits import check_limits
 from lakeside.store.tables import metadata, org_invitations
 from tests.conftest import Person, befriend, register
+from tests.contact_proofs import Proofs
 
 NOWHERE = 10**12
 
@@ -332,7 +333,9 @@ async def test_join_requests_with_approval(people: dict[str, Person]) -> None:
     assert response.status_code == 422
 
 
-async def test_invitations_by_phone_and_email(client: httpx.AsyncClient, people: dict[str, Person]) -> None:
+async def test_invitations_by_phone_and_email(
+    client: httpx.AsyncClient, people: dict[str, Person], proofs: Proofs
+) -> None:
     zhangsan, lisi = people["zhangsan"], people["lisi"]
     org = await company(zhangsan, [lisi])
     base = f"/api/v1/orgs/{org['id']}"
@@ -349,8 +352,10 @@ async def test_invitations_by_phone_and_email(client: httpx.AsyncClient, people:
     response = await lisi.post(f"{base}/contact-invitations", json={"phone": "+8613800000009"})
     assert response.status_code == 403
 
-    # Whoever registers with that address sees the invitation and accepts it.
+    # Whoever registers with that address and proves it sees the invitation and accepts it.
     zhaoliu = await register(client, "zhaoliu", "赵六", email="zhao.liu@example.com")
+    assert (await zhaoliu.get("/api/v1/me/org-invitations")).json() == []
+    await proofs.prove_email(zhaoliu)
     mine = (await zhaoliu.get("/api/v1/me/org-invitations")).json()
     assert [(i["organization_id"], i["organization_name"]) for i in mine] == [(org["id"], "湖畔科技")]
     assert (await lisi.get("/api/v1/me/org-invitations")).json() == []
@@ -364,6 +369,7 @@ async def test_invitations_by_phone_and_email(client: httpx.AsyncClient, people:
 
     # An existing account holding the phone number; declining; revoking.
     sunqi = await register(client, "sunqi", "孙七", phone="+8613800000007")
+    await proofs.prove_phone(sunqi)
     response = await zhangsan.post(f"{base}/contact-invitations", json={"phone": "138 0000 0007"})
     assert response.status_code == 409 or response.json()["phone"] == "13800000007"
     response = await zhangsan.post(f"{base}/contact-invitations", json={"phone": "+8613800000007"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
@@ -14,11 +14,13 @@ from lakeside.api.deps import (
     client_address,
     set_session_cookies,
 )
-from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
+from lakeside.api.schemas import ERRORS, ErrorOut, Ok, Strict, UserOut
 from lakeside.api.views import IdPath
 from lakeside.services.accounts import NewSession
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=ERRORS)
+# No SMTP server or SMS webhook configured, or the message could not be handed over.
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"model": ErrorOut}}
 
 
 class RegisterIn(Strict):
@@ -48,7 +50,13 @@ class LoginIn(Strict):
 
 class ProfileOut(UserOut):
     phone: str | None
+    phone_verified: bool = Field(
+        description="The phone number was proved (an SMS code); only then it counts."
+    )
+    phone_verified_at: int | None
     email: str | None
+    email_verified: bool = Field(description="The e-mail address was proved (a link followed).")
+    email_verified_at: int | None
     is_admin: bool
     created_at: int
 
@@ -75,6 +83,20 @@ class ProfileIn(Strict):
     display_name: str | None = Field(default=None, max_length=256)
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=320)
+
+
+class VerificationSentOut(BaseModel):
+    channel: Literal["email", "phone"]
+    sent_to: str
+    expires_at: int
+
+
+class CodeIn(Strict):
+    code: str = Field(max_length=16, examples=["482913"])
+
+
+class EmailTokenIn(Strict):
+    token: str = Field(max_length=128)
 
 
 class PasswordIn(Strict):
@@ -157,9 +179,44 @@ async def update_me(body: ProfileIn, user: UserDep, services: ServicesDep) -> Pr
 
 
 @router.post("/me/password", response_model=Ok)
-async def change_password(body: PasswordIn, user: UserDep, services: ServicesDep) -> Ok:
-    await services.accounts.do_change_password(user, body.current_password, body.new_password)
+async def change_password(body: PasswordIn, request: Request, user: UserDep, services: ServicesDep) -> Ok:
+    """Wrong current passwords count as failed log-ins (429 ``LOGIN_RATE_LIMITED``); a common new
+    one is refused (``PASSWORD_TOO_COMMON``). Every other session ends."""
+    await services.accounts.do_change_password(
+        user, body.current_password, body.new_password, address=client_address(request)
+    )
     return Ok()
+
+
+@router.post("/me/email/verify", response_model=VerificationSentOut, responses=UNAVAILABLE)
+async def send_email_verification(
+    request: Request, user: UserDep, services: ServicesDep
+) -> VerificationSentOut:
+    """E-mail a link that proves the address (valid 24 hours). Until then it does not log in,
+    receive organization invitations or find you."""
+    sent = await services.verification.do_send(user, "email", address=client_address(request))
+    return VerificationSentOut(**sent)
+
+
+@router.post("/auth/verify-email", response_model=ProfileOut)
+async def confirm_email(body: EmailTokenIn, request: Request, services: ServicesDep) -> ProfileOut:
+    """Follow the e-mailed link's token (no session needed). Answers the account's profile."""
+    profile = await services.verification.do_confirm_email(body.token, address=client_address(request))
+    return ProfileOut(**profile)
+
+
+@router.post("/me/phone/verify", response_model=VerificationSentOut, responses=UNAVAILABLE)
+async def send_phone_verification(
+    request: Request, user: UserDep, services: ServicesDep
+) -> VerificationSentOut:
+    """Text a six-digit code to the phone number (valid 10 minutes, 5 tries)."""
+    sent = await services.verification.do_send(user, "phone", address=client_address(request))
+    return VerificationSentOut(**sent)
+
+
+@router.post("/me/phone/confirm", response_model=ProfileOut)
+async def confirm_phone(body: CodeIn, user: UserDep, services: ServicesDep) -> ProfileOut:
+    return ProfileOut(**await services.verification.do_confirm_phone(user, body.code))
 
 
 @router.get("/users/lookup", response_model=list[UserOut])

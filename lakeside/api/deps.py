@@ -3,9 +3,12 @@
 Two ways to present a session. Scripts and bots send ``Authorization: Bearer <token>``. The web
 client holds its token in an HttpOnly cookie that page scripts cannot read; because a browser
 attaches cookies to cross-site requests too, a cookie-authenticated request that changes
-anything must also carry the ``X-CSRF-Token`` header matching the ``lakeside_csrf`` cookie
-(double submit): a page on another site can make the browser send the cookies, but cannot read
-the CSRF cookie to copy it into the header.
+anything must also carry the ``X-CSRF-Token`` header with the value of the ``lakeside_csrf``
+cookie (double submit): a page on another site can make the browser send the cookies, but cannot
+read the CSRF cookie to copy it into the header. The value is bound to the session (an HMAC of the
+session token under the server's secret, ``domain/tokens.py:csrf_token``) and checked against the
+session cookie, not against the CSRF cookie: a CSRF token of another session — or a cookie planted
+by a sibling subdomain — is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from lakeside.domain.tokens import new_token
+from lakeside.domain.tokens import csrf_token
 from lakeside.errors import Forbidden, Unauthorized
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
@@ -43,12 +46,15 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def check_csrf(request: Request) -> None:
+def _csrf_for(request: Request, session_token: str) -> str:
+    return csrf_token(get_services(request).ctx.settings.ensure_secret(), session_token)
+
+
+def check_csrf(request: Request, session_token: str) -> None:
     if request.method in SAFE_METHODS:
         return
-    expected = request.cookies.get(CSRF_COOKIE, "")
     given = request.headers.get(CSRF_HEADER, "")
-    if not expected or not hmac.compare_digest(expected, given):
+    if not given or not hmac.compare_digest(_csrf_for(request, session_token), given):
         raise Forbidden("Missing or wrong X-CSRF-Token header.", code="CSRF_FAILED")
 
 
@@ -60,7 +66,7 @@ async def get_current_user(
     if credentials is not None:
         token = credentials.credentials
     elif cookie:
-        check_csrf(request)
+        check_csrf(request, cookie)
         token = cookie
     else:
         token = ""
@@ -92,8 +98,9 @@ def set_session_cookies(request: Request, response: Response, token: str, max_ag
     response.set_cookie(
         SESSION_COOKIE, token, max_age=max_age, httponly=True, secure=secure, samesite="lax", path="/"
     )
+    csrf = _csrf_for(request, token)
     response.set_cookie(
-        CSRF_COOKIE, new_token(), max_age=max_age, httponly=False, secure=secure, samesite="strict", path="/"
+        CSRF_COOKIE, csrf, max_age=max_age, httponly=False, secure=secure, samesite="strict", path="/"
     )
 
 

@@ -281,9 +281,13 @@ async def preview_invitation(
 
 
 @router.post("/org-invitations/{code}/join", response_model=JoinOut)
-async def join_by_invitation(code: str, body: JoinIn, user: UserDep, services: ServicesDep) -> JoinOut:
-    """Join through a link or code: ``joined`` at once, or ``pending`` when admins approve joins."""
-    return JoinOut(**await services.enterprise.invitations.do_join(user, code, body.message))
+async def join_by_invitation(
+    code: str, body: JoinIn, request: Request, user: UserDep, services: ServicesDep
+) -> JoinOut:
+    """Join through a link or code: ``joined`` at once, or ``pending`` when admins approve joins.
+    Rate limited per user and address, with look-ups (``invitation_previews``)."""
+    invitations = services.enterprise.invitations
+    return JoinOut(**await invitations.do_join(user, code, body.message, address=client_address(request)))
 
 
 # -- invitations by phone or e-mail ---------------------------------------------------------------

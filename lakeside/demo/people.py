@@ -124,8 +124,14 @@ async def register_people(services: Services, password: str) -> dict[str, AuthUs
 
     async def register(username: str, name: str) -> tuple[str, AuthUser]:
         session = await services.accounts.do_register(
-            username=username, password=password, display_name=name, user_agent="lakeside demo"
+            username=username,
+            password=password,
+            display_name=name,
+            email=f"{username}@example.com",
+            user_agent="lakeside demo",
         )
+        # Proved, as a real workspace's people would have: they log in and are invited by e-mail.
+        await services.verification.do_mark_proved(session.user_id)
         return username, await services.accounts.authenticate(session.token)
 
     users = dict([await register(*USERS[0])])

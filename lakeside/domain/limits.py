@@ -16,6 +16,7 @@ ACTIONS = (
     "friend_requests",
     "invitations",
     "invitation_previews",
+    "verifications",
     "sends",
     "uploads",
     "dings",
@@ -27,9 +28,13 @@ DEFAULT_LIMITS: dict[str, str] = {
     "friend_requests_per_address": "500/3600",
     "invitations_per_user": "200/3600",
     "invitations_per_address": "1000/3600",
-    # Public look-ups of invitation codes (no log-in needed): enough for an office behind one
-    # address opening its links, far too few to find live codes by trying.
+    # Look-ups of organization invitation codes (public) and joins with them: enough for an office
+    # behind one address opening its links, far too few to find live codes by trying.
+    "invitation_previews_per_user": "60/3600",
     "invitation_previews_per_address": "300/3600",
+    # Proofs of e-mail addresses and phone numbers: each sends an e-mail or an SMS.
+    "verifications_per_user": "10/3600",
+    "verifications_per_address": "100/3600",
     "sends_per_user": "6000/60",
     "sends_per_address": "30000/60",
     "uploads_per_user": "300/3600",

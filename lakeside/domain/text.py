@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,7 +25,34 @@ RESERVED_USERNAMES = frozenset({"all", "system", "here", "everyone", "lakeside"}
 # Allowed in message bodies: tab, newline. Everything else below 0x20, DEL, C1 controls and the
 # bidirectional overrides (used to disguise text) is refused.
 _FORBIDDEN_IN_BODY = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_FORBIDDEN_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+# Characters that draw nothing, or reorder what they stand among, and so let one name pass for
+# another or look empty: besides every control and format character (Unicode's Cc and Cf: soft
+# hyphen, the Arabic letter mark, zero-width spaces and joiners, direction marks, embeddings and
+# isolates, the Mongolian vowel separator, the byte-order mark, tag characters), line and paragraph
+# separators and lone surrogates, these letters and marks that render blank.
+_BLANK_LOOKING = frozenset(
+    "\u034f"  # combining grapheme joiner
+    "\u115f\u1160\u3164\uffa0"  # Hangul fillers
+    "\u17b4\u17b5"  # Khmer inherent vowels
+    "\u2800"  # Braille blank
+)
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def is_invisible(char: str) -> bool:
+    """True for a character that must not stand in a name (see ``_BLANK_LOOKING``)."""
+    return char in _BLANK_LOOKING or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+
+
+def strip_invisible(value: str) -> str:
+    """``value`` without its invisible characters (file names: kept, but cleaned)."""
+    return "".join(char for char in value if not is_invisible(char))
+
+
+def _has_visible(value: str) -> bool:
+    """At least one letter, digit, punctuation mark or symbol (not just spaces and marks)."""
+    return any(unicodedata.category(char)[0] in "LNPS" and not is_invisible(char) for char in value)
 
 
 def normalize_username(value: str) -> str:
@@ -57,25 +85,47 @@ def normalize_phone(value: str | None) -> str | None:
     return phone
 
 
-def check_password(password: str, username: str) -> None:
-    """Password policy: at least 8 characters, not the username, not one repeated character."""
+def check_password(
+    password: str,
+    username: str,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    common: Container[str] = frozenset(),
+) -> None:
+    """Password policy (NIST SP 800-63B 5.1.1.2): at least 8 characters, not one of the ``common``
+    passwords (lower-cased), not the account's username, e-mail address (or its part before the
+    ``@``) or phone number, not one repeated character."""
     if len(password) < 8:
         raise Invalid("A password needs at least 8 characters.", code="WEAK_PASSWORD")
     if len(password) > 256:
         raise Invalid("A password may have at most 256 characters.", code="INVALID_PASSWORD")
-    if password.lower() == username.lower() or len(set(password)) < 3:
-        raise Invalid("That password is too easy to guess.", code="WEAK_PASSWORD")
     if _FORBIDDEN_IN_BODY.search(password):
         raise Invalid("A password may not contain control characters.", code="INVALID_PASSWORD")
+    folded = password.strip().lower()
+    own = {username.lower(), phone or ""}
+    if email:
+        own |= {email.lower(), email.lower().split("@")[0]}
+    if folded in own - {""} or len(set(password)) < 3:
+        raise Invalid("That password is too easy to guess.", code="WEAK_PASSWORD")
+    if folded in common or password.lower() in common:
+        raise Invalid(
+            "That password is one of the most common ones; choose another.", code="PASSWORD_TOO_COMMON"
+        )
 
 
 def clean_name(value: str, *, field: str, max_length: int = 64) -> str:
-    """A display name, group title or remark: trimmed, NFC, no control or invisible characters."""
+    """A display name, group title or remark: trimmed, NFC, no control, invisible or
+    direction-changing characters, and something visible in it."""
     name = unicodedata.normalize("NFC", value).strip()
     if not name:
         raise Invalid(f"The {field} may not be empty.", code="INVALID_NAME", field=field)
-    if _FORBIDDEN_IN_NAME.search(name):
-        raise Invalid(f"The {field} contains control characters.", code="INVALID_NAME", field=field)
+    if any(is_invisible(char) for char in name):
+        raise Invalid(
+            f"The {field} contains control or invisible characters.", code="INVALID_NAME", field=field
+        )
+    if not _has_visible(name):
+        raise Invalid(f"The {field} has nothing visible in it.", code="INVALID_NAME", field=field)
     if len(name) > max_length:
         raise Invalid(
             f"The {field} may have at most {max_length} characters.", code="INVALID_NAME", field=field

@@ -1,8 +1,12 @@
 """Accounts and sessions: register, log in and out, sessions, profiles, finding people.
 
 Passwords are argon2id hashes. A session is an opaque random token; only its SHA-256 is stored,
-so a stolen database yields no usable token. Failed log-ins are limited per account and per
-address; a success clears the account's counter.
+so a stolen database yields no usable token. Failed log-ins (and wrong current passwords when
+changing the password) are limited per account — the account the login names, whichever of its
+names is typed; a login that names nobody counts under that login, so the limit looks the same —
+and per address. Each attempt reserves its unit before the password is checked, so concurrent
+guesses cannot all slip through; a success gives the address's unit back and clears the account's.
+An e-mail address or phone number logs in only once proved (services/verification.py).
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from lakeside.domain.tokens import new_token, now_ms, token_hash
 from lakeside.errors import Forbidden, Invalid, NotFound, Unauthorized
 from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.growth import Growth
+from lakeside.services.passwords import common_passwords
 from lakeside.services.sessions import SessionCache
 from lakeside.store import users as user_store
+from lakeside.store import verification as verification_store
 from lakeside.store.engine import UniqueViolation
 
 SESSION_TOUCH_MS = 60_000
@@ -54,10 +60,26 @@ def own_profile(row: Any) -> dict[str, Any]:
     return {
         **public_user(row),
         "phone": row.phone,
+        "phone_verified": row.phone_verified_at is not None,
+        "phone_verified_at": row.phone_verified_at,
         "email": row.email,
+        "email_verified": row.email_verified_at is not None,
+        "email_verified_at": row.email_verified_at,
         "is_admin": row.is_admin,
         "created_at": row.created_at,
     }
+
+
+def proved_contacts(row: Any) -> tuple[str | None, str | None]:
+    """The account's phone and e-mail, each only if proved (None otherwise): what invitations and
+    look-ups may match."""
+    return (
+        row.phone if row.phone_verified_at is not None else None,
+        row.email if row.email_verified_at is not None else None,
+    )
+
+
+LOGIN_LIMITED = "Too many failed log-ins; wait before trying again."
 
 
 class Accounts:
@@ -102,10 +124,10 @@ class Accounts:
         """Create an account and its first session. The first account on an empty server is
         its administrator."""
         username = text.normalize_username(username)
-        text.check_password(password, username)
         name = text.clean_name(display_name or username, field="display name")
         email = text.normalize_email(email)
         phone = text.normalize_phone(phone)
+        text.check_password(password, username, email=email, phone=phone, common=common_passwords())
         code = text.clean_name(invitation_code, field="invitation code") if invitation_code else None
         await self.ctx.limits.take("signup", address=address)
         password_hash = await self.ctx.hasher.hash(password)
@@ -174,25 +196,12 @@ class Accounts:
         self, *, login: str, password: str, address: str = "", user_agent: str = ""
     ) -> NewSession:
         key = login.strip().lower()
-        limited = "Too many failed log-ins; wait before trying again."
-        limits = self.ctx.limits
-        await limits.check("login_failures_per_account", key, code="LOGIN_RATE_LIMITED", message=limited)
-        await limits.check("login_failures_per_address", address, code="LOGIN_RATE_LIMITED", message=limited)
         async with self.ctx.db.read() as conn:
             row = await user_store.get_user_by_login(conn, key)
-        if row is None:
-            # Spend the same time as a real check so that timing does not reveal accounts.
-            await self.ctx.hasher.verify(await self._dummy_hash(), password)
-            ok = False
-        else:
-            ok = await self.ctx.hasher.verify(row.password_hash, password)
-        if not ok or row is None:
-            await limits.hit("login_failures_per_account", key)
-            await limits.hit("login_failures_per_address", address)
-            raise Unauthorized("The login or the password is wrong.", code="BAD_CREDENTIALS")
+        await self._check_password(row, f"login:{key}", password, address)
+        assert row is not None
         if not row.is_active:
             raise Forbidden("This account is deactivated.", code="ACCOUNT_DEACTIVATED")
-        await limits.reset("login_failures_per_account", key)
         now = now_ms()
         async with self.ctx.transaction() as uow:
             if self.ctx.hasher.needs_rehash(row.password_hash):
@@ -202,6 +211,25 @@ class Accounts:
         if self.growth is not None:
             self.growth.activity.record(row.id, "login", at=now)
         return NewSession(row.id, token, session_id)
+
+    async def _check_password(self, row: Any, unknown_key: str, password: str, address: str) -> None:
+        """Check ``password`` against the account ``row`` (None: no such account, checked against a
+        dummy hash so that timing does not reveal accounts), spending one failure of the account's
+        and the address's budgets first; raise BAD_CREDENTIALS or LOGIN_RATE_LIMITED."""
+        limits = self.ctx.limits
+        account_key = f"user:{row.id}" if row is not None else unknown_key
+        reservation = await limits.reserve(
+            [("login_failures_per_address", address), ("login_failures_per_account", account_key)],
+            code="LOGIN_RATE_LIMITED",
+            message=LOGIN_LIMITED,
+        )
+        if row is None:
+            await self.ctx.hasher.verify(await self._dummy_hash(), password)
+            raise Unauthorized("The login or the password is wrong.", code="BAD_CREDENTIALS")
+        if not await self.ctx.hasher.verify(row.password_hash, password):
+            raise Unauthorized("The login or the password is wrong.", code="BAD_CREDENTIALS")
+        await limits.refund(reservation)
+        await limits.reset("login_failures_per_account", account_key)
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -323,6 +351,13 @@ class Accounts:
         values["updated_at"] = now_ms()
         try:
             async with self.ctx.transaction() as uow:
+                current = await user_store.get_user(uow.conn, user.id)
+                assert current is not None
+                # A new address is unproved, and a proof sent to the old one is void.
+                for channel in ("email", "phone"):
+                    if channel in values and values[channel] != getattr(current, channel):
+                        values[f"{channel}_verified_at"] = None
+                        await verification_store.delete_proofs(uow.conn, user.id, channel)
                 await user_store.update_user(uow.conn, user.id, values)
                 row = await user_store.get_user(uow.conn, user.id)
                 uow.emit(UserUpdated(**public_user(row)), to_users(user.id))
@@ -334,12 +369,18 @@ class Accounts:
             self.sessions.forget_user(user.id)  # the cached caller carries the display name
         return own_profile(row)
 
-    async def do_change_password(self, user: AuthUser, current: str, new: str) -> None:
+    async def do_change_password(self, user: AuthUser, current: str, new: str, *, address: str = "") -> None:
+        """Wrong current passwords spend the same budgets as failed log-ins: a stolen session must
+        not become a way to guess the password."""
         async with self.ctx.db.read() as conn:
             row = await user_store.get_user(conn, user.id)
-        if row is None or not await self.ctx.hasher.verify(row.password_hash, current):
-            raise Forbidden("The current password is wrong.", code="BAD_CREDENTIALS")
-        text.check_password(new, user.username)
+        if row is None:
+            raise Unauthorized("The session has ended; log in again.", code="SESSION_INVALID")
+        try:
+            await self._check_password(row, "", current, address)
+        except Unauthorized as exc:
+            raise Forbidden("The current password is wrong.", code="BAD_CREDENTIALS") from exc
+        text.check_password(new, user.username, email=row.email, phone=row.phone, common=common_passwords())
         new_hash = await self.ctx.hasher.hash(new)
         try:
             async with self.ctx.transaction() as uow:

@@ -26,6 +26,7 @@ from lakeside.services.presence import Presence
 from lakeside.services.receipts import Receipts
 from lakeside.services.search import Search
 from lakeside.services.sync import Sync
+from lakeside.services.verification import Verification
 from lakeside.services.voice import Voice
 
 
@@ -36,6 +37,7 @@ class Services:
         self.accounts = Accounts(ctx, self.growth)
         self.friends = Friends(ctx)
         self.accounts.befriend_in = self.friends.befriend_in  # a referral makes two friends
+        self.verification = Verification(ctx)
         self.files = Files(ctx, self.accounts)
         self.conversations = Conversations(ctx)
         self.drafts = Drafts(ctx, self.conversations)

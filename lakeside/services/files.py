@@ -29,6 +29,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 import filetype
 from sqlalchemy.engine import Row
 
+from lakeside.domain import text
 from lakeside.domain.tokens import new_file_id, now_ms
 from lakeside.errors import Invalid, LakesideError, NotFound, TooLarge
 from lakeside.services.accounts import Accounts, AuthUser
@@ -68,9 +69,6 @@ IMAGE_CONCURRENCY = 2
 MAX_FILENAME = 255
 MAX_EXTENSION = 16
 FILE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-# Controls, zero-width characters and bidirectional overrides: the last make "gpj.exe" look like
-# "exe.jpg" in a file list.
-_FORBIDDEN_IN_FILENAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 @dataclass
@@ -101,10 +99,11 @@ class _Received:
 
 
 def clean_filename(raw: str) -> str:
-    """A name safe to store and to offer on download: no directories, no control or invisible
-    characters, at most 255 characters with the extension kept."""
+    """A name safe to store and to offer on download: no directories, no control, invisible or
+    direction-changing characters (these are dropped: bidirectional overrides make "gpj.exe" look
+    like "exe.jpg" in a file list), at most 255 characters with the extension kept."""
     name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
-    name = _FORBIDDEN_IN_FILENAME.sub("", name).strip()
+    name = text.strip_invisible(name).strip()
     if not name.strip("."):
         return "file"
     if len(name) > MAX_FILENAME:

@@ -1,5 +1,6 @@
 """Housekeeping: prune the event log past its retention (``event_retention_days``) and drop
-expired sessions, in one transaction; the housekeeping worker calls it every hour on every node.
+expired sessions and expired proofs of addresses, in one transaction; the housekeeping worker
+calls it every hour on every node.
 
 Pruning keeps the log (and so resume) bounded; a client whose position falls off the end is
 told RESUME_TOO_OLD and starts fresh. The deletes are idempotent, so nodes need not agree on
@@ -12,6 +13,7 @@ from lakeside.domain.tokens import now_ms
 from lakeside.services.context import Context
 from lakeside.store import stream
 from lakeside.store import users as user_store
+from lakeside.store import verification as verification_store
 
 DAY_MS = 86_400_000
 
@@ -26,4 +28,5 @@ class Housekeeping:
         async with self.ctx.db.transaction() as conn:
             events = await stream.prune_before(conn, now - self.ctx.settings.event_retention_days * DAY_MS)
             sessions = await user_store.delete_expired_sessions(conn, now)
+            await verification_store.delete_expired(conn, now)
         return events, sessions

@@ -2,11 +2,14 @@
 requests that an admin approves when the organization asks for approval.
 
 Links and codes are the same object: a link carries a long unguessable token, a code eight
-characters that are easy to read out. Both may expire and have a use limit, and both are
-revocable; a use is counted by a conditional UPDATE, so a limit holds however many join at once.
-An invitation by phone or e-mail is shown to the account that holds that phone or e-mail
-(lakeside does not verify contacts, so acceptance is that account's explicit act, never
-automatic). With approval on, joining through a link or code, or accepting a plain member's
+characters that are easy to read out. Looking one up and joining with one each spend a unit of
+``invitation_previews`` per user and per address, so that codes cannot be found by trying them.
+Both may expire and have a use limit, and both are revocable; a use is counted by a conditional
+UPDATE, so a limit holds however many join at once.
+An invitation by phone or e-mail is shown to the account that holds that phone or e-mail *and
+proved it* (services/verification.py: anyone can type any address into a profile, and an
+invitation accepted is a membership an admin approved), and acceptance is that account's explicit
+act, never automatic. With approval on, joining through a link or code, or accepting a plain member's
 invitation, files a join request for the admins; an admin's own invitation admits directly.
 """
 
@@ -24,7 +27,7 @@ from lakeside.domain.events.enterprise import JoinRequestCreated, JoinRequestDec
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services import audit
-from lakeside.services.accounts import AuthUser
+from lakeside.services.accounts import AuthUser, proved_contacts
 from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.orgaccess import access_org, is_manager, logo_url
 from lakeside.services.organizations import Organizations
@@ -227,9 +230,10 @@ class Invitations:
             raise Invalid("This invitation has been used up.", code="INVITATION_USED_UP")
         return invitation
 
-    async def do_join(self, user: AuthUser, code: str, message: str) -> dict[str, Any]:
+    async def do_join(self, user: AuthUser, code: str, message: str, *, address: str = "") -> dict[str, Any]:
         """Join through a link or code: at once, or as a join request when approval is on."""
         message = text.clean_body(message, max_bytes=256) if message.strip() else ""
+        await self.ctx.limits.take("invitation_previews", user_id=user.id, address=address)
         now = now_ms()
         async with self.ctx.transaction() as uow:
             invitation = await self._open_invitation(uow.conn, code, now)
@@ -306,7 +310,7 @@ class Invitations:
             _check_invite_right(organization, member)
             if await store.pending_contact_invitation(uow.conn, organization_id, phone, email) is not None:
                 raise Conflict("That person has a pending invitation already.", code="INVITATION_EXISTS")
-            holder = await user_store.get_user_by_login(uow.conn, phone or email or "")
+            holder = await user_store.get_user_by_contact(uow.conn, phone, email)
             if holder is not None:
                 existing = await store.get_member(uow.conn, organization_id, holder.id)
                 if existing is not None and existing.status == "active":
@@ -370,7 +374,7 @@ class Invitations:
         async with self.ctx.db.read() as conn:
             account = await user_store.get_user(conn, user.id)
             assert account is not None
-            rows = await store.contact_invitations_for(conn, account.phone, account.email)
+            rows = await store.contact_invitations_for(conn, *proved_contacts(account))
         return [contact_invitation_view(row) for row in rows]
 
     async def do_answer(self, user: AuthUser, invitation_id: int, *, accept: bool) -> dict[str, Any]:
@@ -378,13 +382,11 @@ class Invitations:
         async with self.ctx.transaction() as uow:
             account = await user_store.get_user(uow.conn, user.id)
             row = await store.get_contact_invitation(uow.conn, invitation_id)
+            phone, email = proved_contacts(account) if account is not None else (None, None)
             if (
-                account is None
-                or row is None
+                row is None
                 or row.status != "pending"
-                or not (
-                    (row.phone and row.phone == account.phone) or (row.email and row.email == account.email)
-                )
+                or not ((row.phone and row.phone == phone) or (row.email and row.email == email))
             ):
                 raise NotFound("No such invitation.", code="INVITATION_NOT_FOUND")
             organization = await store.get_organization(uow.conn, row.organization_id, for_update=True)

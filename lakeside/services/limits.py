@@ -4,8 +4,9 @@ Every policy comes from settings (``rate_limits``, and the log-in failure settin
 defaults and ``COUNT/SECONDS`` syntax are in ``domain/limits.py``) and is counted under a key — a
 user id or a client address. ``take`` spends one unit of an action from both its per-user and
 per-address policies and raises ``LimitExceeded`` (429 ``RATE_LIMITED`` with a ``Retry-After``)
-when either is used up; ``check``/``hit``/``reset`` serve counters that only failures spend
-(log-in).
+when either is used up. Log-in failures use ``reserve``/``refund``/``reset``: an attempt spends
+its unit *before* the slow password check (in one step: a check and a spend with an await between
+them would let forty concurrent guesses all pass the check), and a success gives it back.
 
 Counters live in the process (a token bucket per key: N units, refilled evenly over S seconds),
 or, when the bus is Redis, in Redis (fixed windows of S seconds: ``INCR`` + ``EXPIRE``), so
@@ -25,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from lakeside.domain.limits import Policy, check_limits, parse_policy
@@ -78,6 +80,24 @@ class MemoryCounters:
     def reset(self, key: str) -> None:
         self._buckets.pop(key, None)
 
+    def refund(self, policy: Policy, key: str) -> None:
+        if key in self._buckets:
+            tokens = self._tokens(policy, key, time.monotonic())
+            self._buckets[key] = (min(float(policy.limit), tokens + 1), time.monotonic())
+
+
+_REFUND_SCRIPT = """
+if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass
+class Reservation:
+    """Units spent by ``Limits.reserve``, to be given back by ``Limits.refund`` (a success)."""
+
+    units: list[tuple[Policy, str, str | None]] = field(default_factory=list)  # policy, key, Redis key
+
 
 class RedisCounters:
     """Fixed windows in Redis shared by every node: one key per (policy, key, window)."""
@@ -93,22 +113,26 @@ class RedisCounters:
         start = math.floor(now / policy.window) * policy.window
         return f"{self.prefix}{key}:{int(start)}", start + policy.window - now
 
-    async def wait(self, policy: Policy, key: str) -> float:
-        name, left = self._key(policy, key)
-        count = int(await self._client.get(name) or 0)
-        return left if count >= policy.limit else 0.0
-
     async def spend(self, policy: Policy, key: str) -> float:
         """Count one use; the seconds to wait when that use was over the limit, else 0."""
+        return (await self.spend_named(policy, key))[0]
+
+    async def spend_named(self, policy: Policy, key: str) -> tuple[float, str]:
+        """``spend``, with the window's key (for a refund)."""
         name, left = self._key(policy, key)
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.incr(name)
             pipe.expire(name, math.ceil(left) + 1)
             count, _ = await pipe.execute()
-        return left if int(count) > policy.limit else 0.0
+        return (left if int(count) > policy.limit else 0.0), name
 
     async def reset(self, policy: Policy, key: str) -> None:
         await self._client.delete(self._key(policy, key)[0])
+
+    async def refund(self, name: str) -> None:
+        """Give back one use counted under ``name`` (a window's key), if that window still exists:
+        a DECR on an expired key would create one without an expiry."""
+        await self._client.eval(_REFUND_SCRIPT, 1, name)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -150,15 +174,6 @@ class Limits:
             log.warning("rate limit counters in Redis unavailable; counting in process", exc_info=True)
         self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
 
-    async def _wait(self, policy: Policy, key: str) -> float:
-        full = f"{policy.name}:{key}"
-        if (redis := self._shared()) is not None:
-            try:
-                return await redis.wait(policy, full)
-            except Exception:
-                self._redis_failed()
-        return self.memory.wait(policy, full)
-
     async def _spend(self, policy: Policy, key: str, *, shared: bool = True) -> float:
         full = f"{policy.name}:{key}"
         if shared and (redis := self._shared()) is not None:
@@ -186,18 +201,48 @@ class Limits:
         if any(waits):
             raise LimitExceeded(MESSAGE, wait=max(waits), code="RATE_LIMITED")
 
-    async def check(self, name: str, key: str, *, code: str, message: str) -> None:
-        """Raise if ``key`` has used up policy ``name`` (without spending anything)."""
-        policy = self._active(name, key)
-        if policy is not None:
-            wait = await self._wait(policy, key)
-            if wait:
-                raise LimitExceeded(message, wait=wait, code=code)
+    async def reserve(self, names: list[tuple[str, str]], *, code: str, message: str) -> Reservation:
+        """Spend one unit of each policy ``name`` under its ``key`` *now*, before the work they
+        guard, or raise LimitExceeded and spend nothing. Atomic per counter: in process no await
+        separates the look from the spend; in Redis the INCR is the look (a refused attempt's
+        increments are given back at once)."""
+        reservation = Reservation()
+        active = [(policy, key) for name, key in names if (policy := self._active(name, key))]
+        if (redis := self._shared()) is not None:
+            try:
+                waits = []
+                for policy, key in active:
+                    wait, window = await redis.spend_named(policy, f"{policy.name}:{key}")
+                    reservation.units.append((policy, key, window))
+                    waits.append(wait)
+            except Exception:
+                self._redis_failed()
+                await self.refund(reservation)
+                reservation = Reservation()
+            else:
+                if any(waits):
+                    await self.refund(reservation)
+                    raise LimitExceeded(message, wait=max(waits), code=code)
+                return reservation
+        waits = [self.memory.wait(policy, f"{policy.name}:{key}") for policy, key in active]
+        if any(waits):
+            raise LimitExceeded(message, wait=max(waits), code=code)
+        for policy, key in active:
+            self.memory.spend(policy, f"{policy.name}:{key}")
+            reservation.units.append((policy, key, None))
+        return reservation
 
-    async def hit(self, name: str, key: str) -> None:
-        policy = self._active(name, key)
-        if policy is not None:
-            await self._spend(policy, key)
+    async def refund(self, reservation: Reservation) -> None:
+        """Give back what ``reserve`` spent (the attempt turned out not to count)."""
+        for policy, key, window in reservation.units:
+            if window is None:
+                self.memory.refund(policy, f"{policy.name}:{key}")
+            elif self.redis is not None:
+                try:
+                    await self.redis.refund(window)
+                except Exception:
+                    log.warning("could not refund a rate limit counter in Redis", exc_info=True)
+        reservation.units.clear()
 
     async def reset(self, name: str, key: str) -> None:
         policy = self._active(name, key)

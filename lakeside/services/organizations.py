@@ -29,7 +29,7 @@ from lakeside.domain.pinyin import search_key
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Conflict, Forbidden, Invalid, NotFound
 from lakeside.services import audit, org_groups
-from lakeside.services.accounts import AuthUser
+from lakeside.services.accounts import AuthUser, proved_contacts
 from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.orgaccess import access_org, emit_to_org, logo_url
 from lakeside.store import announcements as announcement_store
@@ -373,7 +373,7 @@ class Organizations:
                 },
             )
             await store.close_contact_invitations(
-                uow.conn, organization.id, account.phone, account.email, user_id, now
+                uow.conn, organization.id, *proved_contacts(account), user_id, now
             )
         await self._welcome(uow, organization, user_id, role, by=by, now=now)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,12 +41,34 @@ async def get_users(conn: AsyncConnection, user_ids: set[int] | list[int]) -> di
     return {row.id: row for row in rows}
 
 
+# An e-mail address or phone number identifies its holder only once proved: anyone may type any
+# address into their profile.
+_EMAIL_PROVED = users.c.email_verified_at.is_not(None)
+_PHONE_PROVED = users.c.phone_verified_at.is_not(None)
+
+
 async def get_user_by_login(conn: AsyncConnection, login: str) -> Row[Any] | None:
-    """A user by username, e-mail or phone (already normalised by the caller)."""
+    """A user by username, proved e-mail or proved phone (already normalised by the caller)."""
     query = select(users).where(
-        or_(users.c.username == login, users.c.email == login, users.c.phone == login)
+        or_(
+            users.c.username == login,
+            and_(users.c.email == login, _EMAIL_PROVED),
+            and_(users.c.phone == login, _PHONE_PROVED),
+        )
     )
     return (await conn.execute(query)).first()
+
+
+async def get_user_by_contact(conn: AsyncConnection, phone: str | None, email: str | None) -> Row[Any] | None:
+    """The user whose proved phone or e-mail this is."""
+    clauses = []
+    if phone:
+        clauses.append(and_(users.c.phone == phone, _PHONE_PROVED))
+    if email:
+        clauses.append(and_(users.c.email == email, _EMAIL_PROVED))
+    if not clauses:
+        return None
+    return (await conn.execute(select(users).where(or_(*clauses)))).first()
 
 
 async def find_users(
@@ -56,9 +78,9 @@ async def find_users(
     if username:
         clauses.append(users.c.username == username)
     if email:
-        clauses.append(users.c.email == email)
+        clauses.append(and_(users.c.email == email, _EMAIL_PROVED))
     if phone:
-        clauses.append(users.c.phone == phone)
+        clauses.append(and_(users.c.phone == phone, _PHONE_PROVED))
     if not clauses:
         return []
     query = select(*PUBLIC_COLUMNS).where(or_(*clauses), users.c.is_active.is_(True)).limit(20)

@@ -19,7 +19,7 @@ table.
 
 from __future__ import annotations
 
-from lakeside.store.tables.account import sessions, users
+from lakeside.store.tables.account import contact_verifications, sessions, users
 from lakeside.store.tables.announcement import announcement_departments, announcement_reads, announcements
 from lakeside.store.tables.audit import audit_log
 from lakeside.store.tables.base import Id, Ms, metadata
@@ -77,6 +77,7 @@ __all__ = [
     "campaign_participants",
     "campaign_snapshots",
     "campaigns",
+    "contact_verifications",
     "conversation_drafts",
     "conversation_members",
     "conversations",

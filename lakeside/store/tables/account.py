@@ -1,8 +1,9 @@
-"""Accounts: the users (log-in names, profile, password hash, the server-admin flag) and their sessions."""
+"""Accounts: the users (log-in names, profile, password hash, the server-admin flag), their sessions,
+and the pending proofs that they hold their e-mail address and phone number."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, text
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, UniqueConstraint, text
 
 from lakeside.store.tables.base import Id, Ms, metadata
 
@@ -14,6 +15,11 @@ users = Table(
     Column("display_name", String(64), nullable=False),
     Column("phone", String(16), unique=True),
     Column("email", String(320), unique=True),
+    # When the address was proved to be the user's (a link followed, a code typed); null until
+    # then, and again whenever the address changes. Only proved addresses log in, receive
+    # organization invitations and find people (services/verification.py).
+    Column("email_verified_at", Ms),
+    Column("phone_verified_at", Ms),
     Column("password_hash", String(256), nullable=False),
     Column("avatar_file_id", String(32)),
     Column("is_admin", Boolean, nullable=False, server_default=text("false")),
@@ -38,4 +44,20 @@ sessions = Table(
     Column("created_at", Ms, nullable=False),
     Column("last_seen_at", Ms, nullable=False),
     Column("expires_at", Ms, nullable=False),
+)
+
+# One pending proof per user and channel: the e-mail link's token or the SMS code, as a keyed hash,
+# for the address it was sent to (a changed address no longer matches it).
+contact_verifications = Table(
+    "contact_verifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("expires_at", Ms, nullable=False),
+    Column("created_at", Ms, nullable=False),
+    UniqueConstraint("user_id", "channel"),
 )

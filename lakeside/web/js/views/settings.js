@@ -1,4 +1,4 @@
-// Settings: your profile (name, avatar, contact details, password), your favourites (收藏), the
+// Settings: your profile (name, avatar, contact details and their proofs, password), your favourites (收藏), the
 // devices logged in to your account (revoke any), language and notifications, and logging out.
 
 import { api } from "../api.js";
@@ -75,7 +75,9 @@ export function mountSettings({ list, main }) {
           h("button", { class: "btn btn-sm", type: "button", on: { click: () => fileInput.click() } }, icon("image", "icon-sm"), t("settings.changeAvatar")), fileInput)),
       field("me-name", t("login.displayName"), name),
       field("me-email", t("settings.email"), email),
+      me.email ? proofRow("email") : null,
       field("me-phone", t("settings.phone"), phone),
+      me.phone ? proofRow("phone") : null,
       h("button", { class: "btn btn-primary", type: "submit", text: t("action.save") }));
     profile.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -104,6 +106,49 @@ export function mountSettings({ list, main }) {
       }
     });
     page(t("settings.profile"), profile, password);
+  }
+
+  // Whether an address is proved; if not, a button that sends the link (e-mail) or the code (SMS,
+  // then a field for it). Until proved, an address neither logs in nor receives invitations.
+  function proofRow(channel) {
+    const me = state.me;
+    const proved = me[`${channel}_verified`];
+    const row = h("div", { class: "proof-row", "data-channel": channel },
+      h("span", { class: ["role-tag", proved ? "verified" : "unverified"], text: t(proved ? "settings.verified" : "settings.unverified") }));
+    if (proved) return row;
+    const code = h("input", { class: "input input-sm", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6, "aria-label": t("settings.code"), placeholder: t("settings.code") });
+    const confirm = h("form", { class: "proof-code", hidden: true },
+      code, h("button", { class: "btn btn-sm btn-primary", type: "submit", text: t("settings.confirmCode") }));
+    confirm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        updateMe(await api.post("/me/phone/confirm", { code: code.value.trim() }));
+        toast(t("settings.verifiedNow"));
+      } catch (error) {
+        toast(errorText(error), "error");
+      }
+    });
+    const send = h("button", { class: "btn btn-sm", type: "button", text: t("settings.verify"), on: { click: async () => {
+      try {
+        const sent = await api.post(`/me/${channel}/verify`, {});
+        toast(t(channel === "email" ? "settings.linkSent" : "settings.codeSent", { address: sent.sent_to }));
+        if (channel === "phone") { confirm.hidden = false; code.focus(); }
+      } catch (error) {
+        toast(errorText(error), "error");
+      }
+    } } });
+    row.append(send, confirm);
+    return row;
+  }
+
+  // The e-mailed link opens #/settings/profile?verify_email=TOKEN.
+  async function followLink(token) {
+    try {
+      updateMe(await api.post("/auth/verify-email", { token }));
+      toast(t("settings.verifiedNow"));
+    } catch (error) {
+      toast(errorText(error), "error");
+    }
   }
 
   function updateMe(profile) {
@@ -182,6 +227,7 @@ export function mountSettings({ list, main }) {
   return {
     update(route) {
       show(route.parts[0] || null);
+      if (route.query.verify_email) followLink(route.query.verify_email);
     },
     destroy() {
       for (const fn of unsubscribe) fn();
