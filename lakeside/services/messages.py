@@ -26,7 +26,6 @@ from lakeside.domain.events.messaging import (
     MessageEdited,
     MessageRecalled,
     MessagesRead,
-    MessageUnpinned,
     ReactionsChanged,
 )
 from lakeside.domain.markdown import render_markdown
@@ -41,9 +40,9 @@ from lakeside.services.files import Files
 from lakeside.services.growth.activity import Activity
 from lakeside.services.message_writer import Draft, MessageWriter, SendResult
 from lakeside.services.receipts import unread_counts
+from lakeside.services.scrub import scrub_messages
 from lakeside.services.timeline import render_messages
 from lakeside.store import conversations as conversation_store
-from lakeside.store import groups as group_store
 from lakeside.store import messages as store
 from lakeside.store import organizations as org_store
 from lakeside.store import receipts as receipt_store
@@ -286,9 +285,9 @@ class Messages:
         return message_windows(self.ctx.settings, organization_id, recall, edit)
 
     async def do_recall(self, user: AuthUser, message_id: int) -> dict[str, Any]:
-        """撤回: the content leaves storage (body, search tokens, reactions, the attachment's
-        link, its pin); a tombstone with who recalled it and when stays in the timeline. Copies
-        that members saved to their favourites before stay theirs (services/favorites.py)."""
+        """撤回: the content leaves storage — every copy the scrub knows (services/scrub.py:
+        search tokens, reactions, the pin, favourites, DINGs, stored event payloads) — and the
+        attachment is deleted; a tombstone with who recalled it and when stays in the timeline."""
         now = now_ms()
         async with self.ctx.transaction() as uow:
             row, conversation, membership = await self.access_message(uow.conn, user.id, message_id)
@@ -307,34 +306,17 @@ class Messages:
                     f"Messages can be recalled for {_duration(window)} after sending.",
                     code="RECALL_WINDOW_PASSED",
                 )
-            await store.update_message(
-                uow.conn,
-                message_id,
-                {
-                    "body": "",
-                    "html": None,
-                    "mentions": None,
-                    "mention_all": False,
-                    "file_id": None,
-                    "recalled_at": now,
-                    "recalled_by": user.id,
-                },
-            )
-            await store.delete_search_row(uow.conn, message_id)
-            await store.delete_reactions(uow.conn, message_id)
-            # A recalled message leaves the pinned list too (services/pins.py).
-            if await group_store.remove_pin(uow.conn, row.conversation_id, message_id):
-                uow.emit(
-                    MessageUnpinned(message_id=message_id, by=user.id), to_conversation(row.conversation_id)
-                )
+            # Every stored copy goes: the row, search, reactions, the pin, favourites, DINGs, the
+            # event log's payloads (services/scrub.py).
+            scrubbed = await scrub_messages(uow, [message_id], by=user.id, now=now)
             updated = await store.get_message(uow.conn, message_id)
             assert updated is not None  # the row is locked by this transaction's update
             view = (await render_messages(uow.conn, [updated]))[0]
             uow.emit(
                 MessageRecalled(message_id=message_id, message=view), to_conversation(row.conversation_id)
             )
-        if row.file_id:
-            await self.files.do_forget(row.file_id)
+        for file_id in sorted(scrubbed.files):
+            await self.files.do_forget(file_id)
         return view
 
     async def do_react(self, user: AuthUser, message_id: int, emoji: str, *, add: bool) -> dict[str, Any]:

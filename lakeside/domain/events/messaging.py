@@ -303,6 +303,7 @@ class FavoriteAdded(Event):
     sender: dict[str, Any]
     kind: str
     body: str
+    recalled: bool
     html: str | None
     file: dict[str, Any] | None
     sent_at: int

@@ -8,9 +8,10 @@ friendships, blocks), ``conversation`` (conversations, their members, the member
 ``organization`` (organizations, members, invitations, join requests), ``directory``
 (departments, external contacts), ``ding``, ``announcement``, ``audit``, ``growth`` (activity,
 referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state, fraud flags),
-``group`` (pinned messages, group notices, group invite links and join requests) and
-``favorite`` (each user's saved messages). This package imports every area, so ``metadata`` is
-complete whatever one imports from here (Alembic's environment and the tests compare the
+``group`` (pinned messages, group notices, group invite links and join requests),
+``favorite`` (each user's saved messages) and ``privacy`` (data-export jobs). This package
+imports every area, so ``metadata`` is complete whatever one imports from here (Alembic's
+environment and the tests compare the
 migrations with it), and re-exports every table: ``from lakeside.store.tables import messages``
 names one. A module is named after its area in the singular, so that none shares its name with a
 table.
@@ -60,6 +61,7 @@ from lakeside.store.tables.organization import (
     org_members,
     organizations,
 )
+from lakeside.store.tables.privacy import export_jobs
 
 __all__ = [
     "Id",
@@ -85,6 +87,7 @@ __all__ = [
     "ding_recipients",
     "dings",
     "events",
+    "export_jobs",
     "external_contacts",
     "favorites",
     "files",
