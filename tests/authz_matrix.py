@@ -160,6 +160,12 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # The e-mailed link's token is the credential: anyone may present one.
     ("post", "/api/v1/auth/verify-email"): Case(everyone_refused("LINK_EXPIRED"), body={"token": "forged"}),
+    # Deleting one's account: checked with a wrong password, so that the world stays (the deletion
+    # itself: tests/test_privacy.py).
+    ("post", "/api/v1/me/deletion"): Case(
+        {**{r: "refused:BAD_CREDENTIALS" for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401},
+        body={"password": "not the password"},
+    ),
     ("get", "/api/v1/users/lookup"): Case(ANY_USER, query={"q": "wangwu"}),
     ("get", "/api/v1/users/{user_id}"): Case(ANY_USER),
     # -- friends and blocks (each caller's own) -------------------------------------------------
@@ -417,6 +423,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/readers"): Case(ORG_ADMIN),
     # -- audit log ----------------------------------------------------------------------------
     ("get", "/api/v1/orgs/{org_id}/audit-log"): Case(ORG_ADMIN),
+    ("get", "/api/v1/orgs/{org_id}/retention"): Case(ORG_ADMIN),
+    ("put", "/api/v1/orgs/{org_id}/retention"): Case(ORG_ADMIN, body={"days": None}),
     ("get", "/api/v1/orgs/{org_id}/audit-log/export"): Case(ORG_ADMIN),
     # -- growth: campaigns ({campaign_id} belongs to A), the caller's own codes and activity -------
     ("post", "/api/v1/orgs/{org_id}/campaigns"): Case(ORG_ADMIN, body=campaign_spec),

@@ -122,7 +122,7 @@ WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("member", "added"): ("user_ids", "by"),
     ("member", "removed"): ("user_id", "by"),
     ("member", "role"): ("user_id", "role"),
-    ("user", "updated"): ("id", "username", "display_name", "avatar_url"),
+    ("user", "updated"): ("id", "username", "display_name", "avatar_url", "deleted"),
     ("session", "revoked"): ("session_id",),
     **{
         ("friend_request", op): (
@@ -309,6 +309,7 @@ WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
         "sender",
         "kind",
         "body",
+        "recalled",
         "html",
         "file",
         "sent_at",

@@ -75,6 +75,7 @@ async def test_request_and_accept(app: FastAPI, people: dict[str, Person]) -> No
         "username": "alice",
         "display_name": "Alice Chen",
         "avatar_url": None,
+        "deleted": False,
     }
     assert request["to_user"]["id"] == bob.id
     assert request["greeting"] == "我是Alice，一起钓鱼吧"

@@ -36,6 +36,7 @@ class FavoriteOut(BaseModel):
     sender: SenderOut
     kind: str
     body: str
+    recalled: bool = Field(description="The message was recalled or deleted since: the copy is gone")
     html: str | None
     file: FileOut | None
     sent_at: int

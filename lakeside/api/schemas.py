@@ -22,6 +22,7 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     avatar_url: str | None
+    deleted: bool = False
 
 
 class ErrorDetail(BaseModel):

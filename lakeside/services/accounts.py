@@ -53,6 +53,8 @@ def public_user(row: Any) -> dict[str, Any]:
         "username": row.username,
         "display_name": row.display_name,
         "avatar_url": f"/api/v1/files/{row.avatar_file_id}" if row.avatar_file_id else None,
+        # A deleted account (services/account_deletion.py): clients show 已注销用户 / "Deleted user".
+        "deleted": getattr(row, "deleted_at", None) is not None,
     }
 
 
@@ -332,7 +334,8 @@ class Accounts:
     async def get_user(self, user_id: int) -> dict[str, Any]:
         async with self.ctx.db.read() as conn:
             row = await user_store.get_user(conn, user_id)
-        if row is None or not row.is_active:
+        # A deleted account still answers, anonymised, so that clients can name it "Deleted user".
+        if row is None or (not row.is_active and row.deleted_at is None):
             raise NotFound("No such user.", code="USER_NOT_FOUND")
         return public_user(row)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lakeside.services.account_deletion import AccountDeletion
 from lakeside.services.accounts import Accounts
 from lakeside.services.context import Context
 from lakeside.services.conversations import Conversations
@@ -24,6 +25,7 @@ from lakeside.services.mutes import Mutes
 from lakeside.services.pins import Pins
 from lakeside.services.presence import Presence
 from lakeside.services.receipts import Receipts
+from lakeside.services.retention import Retention
 from lakeside.services.search import Search
 from lakeside.services.sync import Sync
 from lakeside.services.verification import Verification
@@ -59,6 +61,11 @@ class Services:
         self.campaigns = Campaigns(ctx, self.leaderboard)
         self.fraud = Fraud(ctx, self.campaigns)
         self.housekeeping = Housekeeping(ctx)
+        # Privacy: account deletion, data exports, retention.
+        self.account_deletion = AccountDeletion(
+            ctx, self.accounts, self.enterprise.organizations, self.conversations, self.friends, self.files
+        )
+        self.retention = Retention(ctx, self.files)
         self.health = Health(ctx)
 
     async def start(self) -> None:

@@ -3,11 +3,11 @@ images and files — listed newest first, searchable, and kept as copies.
 
 Saving copies what the message says, who sent it and where (the group's title, or the other
 person's name in a direct chat) at that moment, so a favourite stays readable after the saver
-leaves the conversation, and after the sender recalls the message: the copy is the saver's, as
-in WeChat. A message recalled before saving cannot be saved (its content is gone). An attached
-file stays downloadable for the saver: ``store/files.py`` lets a user read a file one of their
-favourites names, and a file's bytes are deleted only once no message and no favourite refers to
-it (removing the last favourite of a recalled message's file deletes the file).
+leaves the conversation. A recall reaches the copies too (services/scrub.py): the entry stays,
+shown as recalled (``recalled``, no body, no file), because 撤回 deletes the content from the
+server, copies included. A message recalled before saving cannot be saved. An attached file stays
+downloadable for the saver while the message stands: ``store/files.py`` lets a user read a file
+one of their favourites names.
 
 Search matches the saved text, the file name, the sender's and the source's names with the
 tokeniser and the query rules of message search (``services/search.check_query``): ``钉钉``
@@ -55,6 +55,7 @@ def favorite_view(row: Row[Any]) -> dict[str, Any]:
         "sender": {"id": row.sender_id, "name": row.sender_name},
         "kind": row.kind,
         "body": row.body,
+        "recalled": row.recalled_at is not None,
         "html": row.html,
         "file": _file(row),
         "sent_at": row.sent_at,

@@ -1,6 +1,6 @@
 """Housekeeping: prune the event log past its retention (``event_retention_days``) and drop
-expired sessions and expired proofs of addresses, in one transaction; the housekeeping worker
-calls it every hour on every node.
+expired sessions and expired proofs of addresses, in one transaction, and compact the search
+index; the housekeeping worker calls it every hour on every node.
 
 Pruning keeps the log (and so resume) bounded; a client whose position falls off the end is
 told RESUME_TOO_OLD and starts fresh. The deletes are idempotent, so nodes need not agree on
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from lakeside.domain.tokens import now_ms
 from lakeside.services.context import Context
+from lakeside.store import search as search_store
 from lakeside.store import stream
 from lakeside.store import users as user_store
 from lakeside.store import verification as verification_store
@@ -30,3 +31,9 @@ class Housekeeping:
             sessions = await user_store.delete_expired_sessions(conn, now)
             await verification_store.delete_expired(conn, now)
         return events, sessions
+
+    async def do_compact_search(self) -> None:
+        """Merge the full-text index so that the tokens of recalled and deleted messages leave it
+        (SQLite's FTS5 keeps them in its segments until a merge; services/scrub.py)."""
+        async with self.ctx.db.transaction() as conn:
+            await search_store.compact_index(conn)

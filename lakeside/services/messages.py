@@ -26,7 +26,6 @@ from lakeside.domain.events.messaging import (
     MessageEdited,
     MessageRecalled,
     MessagesRead,
-    MessageUnpinned,
     ReactionsChanged,
 )
 from lakeside.domain.markdown import render_markdown
@@ -41,10 +40,10 @@ from lakeside.services.files import AUDIO_FORMATS, MAX_VOICE_BYTES, Files
 from lakeside.services.growth.activity import Activity
 from lakeside.services.message_writer import Draft, MessageWriter, SendResult
 from lakeside.services.receipts import unread_counts
+from lakeside.services.scrub import scrub_messages
 from lakeside.services.timeline import render_messages
 from lakeside.store import conversations as conversation_store
 from lakeside.store import forwards as forward_store
-from lakeside.store import groups as group_store
 from lakeside.store import messages as store
 from lakeside.store import organizations as org_store
 from lakeside.store import receipts as receipt_store
@@ -331,9 +330,9 @@ class Messages:
         return message_windows(self.ctx.settings, organization_id, recall, edit)
 
     async def do_recall(self, user: AuthUser, message_id: int) -> dict[str, Any]:
-        """撤回: the content leaves storage (body, search tokens, reactions, the attachment's
-        link, its pin); a tombstone with who recalled it and when stays in the timeline. Copies
-        that members saved to their favourites before stay theirs (services/favorites.py)."""
+        """撤回: the content leaves storage — every copy the scrub knows (services/scrub.py:
+        search tokens, reactions, the pin, favourites, DINGs, stored event payloads) — and the
+        attachment is deleted; a tombstone with who recalled it and when stays in the timeline."""
         now = now_ms()
         async with self.ctx.transaction() as uow:
             row, conversation, membership = await self.access_message(uow.conn, user.id, message_id)
@@ -352,36 +351,16 @@ class Messages:
                     f"Messages can be recalled for {_duration(window)} after sending.",
                     code="RECALL_WINDOW_PASSED",
                 )
-            await store.update_message(
-                uow.conn,
-                message_id,
-                {
-                    "body": "",
-                    "html": None,
-                    "mentions": None,
-                    "mention_all": False,
-                    "file_id": None,
-                    "recalled_at": now,
-                    "recalled_by": user.id,
-                },
-            )
-            await store.delete_search_row(uow.conn, message_id)
-            await store.delete_reactions(uow.conn, message_id)
-            # A merged forward's transcript goes with it; the copies forwarded from a message
-            # recalled later are their forwarders' own and stay (docs/api.md, forwarding).
-            shown = await forward_store.delete_record(uow.conn, message_id) if row.kind == "forward" else []
-            # A recalled message leaves the pinned list too (services/pins.py).
-            if await group_store.remove_pin(uow.conn, row.conversation_id, message_id):
-                uow.emit(
-                    MessageUnpinned(message_id=message_id, by=user.id), to_conversation(row.conversation_id)
-                )
+            # Every stored copy goes: the row, search, reactions, the pin, favourites, DINGs, the
+            # event log's payloads (services/scrub.py).
+            scrubbed = await scrub_messages(uow, [message_id], by=user.id, now=now)
             updated = await store.get_message(uow.conn, message_id)
             assert updated is not None  # the row is locked by this transaction's update
             view = (await render_messages(uow.conn, [updated]))[0]
             uow.emit(
                 MessageRecalled(message_id=message_id, message=view), to_conversation(row.conversation_id)
             )
-        for file_id in dict.fromkeys([*([row.file_id] if row.file_id else []), *shown]):
+        for file_id in sorted(scrubbed.files):
             await self.files.do_forget(file_id)
         return view
 

@@ -246,3 +246,8 @@ async def files_by_name(
     if before is not None:
         query = query.where(messages.c.id < before)
     return list(await conn.execute(query))
+
+
+async def compact_index(conn: AsyncConnection) -> None:
+    """Let the engine's full-text index forget deleted rows (``Dialect.compact_search``)."""
+    await dialect_of(conn).compact_search(conn)

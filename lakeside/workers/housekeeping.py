@@ -1,4 +1,6 @@
-"""Periodic housekeeping: prune the event log past its retention and drop expired sessions.
+"""Periodic housekeeping: prune the event log past its retention, drop expired sessions, and
+apply organizations' retention policies (services/retention.py), and compact the search index
+(the tokens of recalled and deleted messages leave SQLite's FTS5 segments).
 
 Once an hour the worker asks ``services.housekeeping`` (services/housekeeping.py) to prune. Every
 node runs it; the deletes are idempotent.
@@ -20,6 +22,10 @@ INTERVAL_SECONDS = 3600.0
 async def run_once(services: Services) -> tuple[int, int]:
     """Prune once; returns (events pruned, sessions dropped)."""
     events, sessions = await services.housekeeping.do_prune()
+    expired = await services.retention.do_apply()
+    if expired:
+        log.info("retention: deleted %d messages past their organizations' policies", expired)
+    await services.housekeeping.do_compact_search()
     if events or sessions:
         log.info("housekeeping: pruned %d events, %d expired sessions", events, sessions)
     return events, sessions

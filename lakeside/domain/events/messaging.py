@@ -158,12 +158,13 @@ class MemberRoleChanged(Event):
 
 @declare("user", "updated", to="users", addressed_to="the user")
 class UserUpdated(Event):
-    """the public profile `{id, username, display_name, avatar_url}`"""
+    """the public profile `{id, username, display_name, avatar_url, deleted}`"""
 
     id: int
     username: str
     display_name: str
     avatar_url: str | None
+    deleted: bool = False
 
 
 @declare("session", "revoked", to="users", addressed_to="the user")
@@ -303,6 +304,7 @@ class FavoriteAdded(Event):
     sender: dict[str, Any]
     kind: str
     body: str
+    recalled: bool
     html: str | None
     file: dict[str, Any] | None
     sent_at: int

@@ -133,6 +133,9 @@ class Dialect(Protocol):
         """``query`` (over ``message_search``) narrowed to rows matching every term, and the
         column to order and page by, newest first."""
 
+    async def compact_search(self, conn: AsyncConnection) -> None:
+        """Drop what the full-text index still keeps of deleted rows (recalled messages' tokens)."""
+
 
 def dialect_of(conn: Any) -> Dialect:
     """The dialect of a connection (an ``AsyncConnection`` or the inline ``SyncBridge``)."""

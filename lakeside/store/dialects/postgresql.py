@@ -313,3 +313,7 @@ class PostgreSQL:
     def match_search(self, query: Select[Any], terms: Sequence[SearchTerm]) -> tuple[Select[Any], Any]:
         """Two GIN indexes over ``to_tsvector('simple', …)``, one per token stream."""
         return query.where(*tsvector_conditions(terms)), message_search.c.message_id
+
+    async def compact_search(self, conn: AsyncConnection) -> None:
+        """Nothing to do through SQL: GIN entries of deleted rows are never returned, and their
+        dead row versions leave the data files with (auto)vacuum (docs/security.md)."""

@@ -272,6 +272,11 @@ class SQLite:
     async def advance_read_cursors(self, conn: AsyncConnection, cursors: list[dict[str, int]]) -> None:
         await conn.exec_driver_sql(_ADVANCE_READ, [(c["seq"], c["cid"], c["uid"], c["seq"]) for c in cursors])
 
+    async def compact_search(self, conn: AsyncConnection) -> None:
+        """FTS5 deletes by appending delete markers: the tokens of a deleted row stay in the index's
+        segments until they are merged. ``optimize`` merges them all into one, dropping them."""
+        await conn.execute(text("INSERT INTO message_fts(message_fts) VALUES ('optimize')"))
+
     def match_search(self, query: Select[Any], terms: Sequence[SearchTerm]) -> tuple[Select[Any], Any]:
         """FTS5 over the external-content table; ordering and paging on its rowid lets FTS5 hand
         rows over newest first itself."""

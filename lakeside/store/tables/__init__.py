@@ -8,13 +8,13 @@ friendships, blocks), ``conversation`` (conversations, their members, the member
 ``organization`` (organizations, members, invitations, join requests), ``directory``
 (departments, external contacts), ``ding``, ``announcement``, ``audit``, ``growth`` (activity,
 referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state, fraud flags),
-``group`` (pinned messages, group notices, group invite links and join requests) and
-``favorite`` (each user's saved messages) and ``forward`` (merged forwards' transcripts, voice
-messages' played state). This package imports every area, so ``metadata`` is
-complete whatever one imports from here (Alembic's environment and the tests compare the
-migrations with it), and re-exports every table: ``from lakeside.store.tables import messages``
-names one. A module is named after its area in the singular, so that none shares its name with a
-table.
+``group`` (pinned messages, group notices, group invite links and join requests),
+``favorite`` (each user's saved messages), ``forward`` (merged forwards' transcripts, voice
+messages' played state) and ``privacy`` (data-export jobs). This package imports every area, so
+``metadata`` is complete whatever one imports from here (Alembic's environment and the tests
+compare the migrations with it), and re-exports every table: ``from lakeside.store.tables import
+messages`` names one. A module is named after its area in the singular, so that none shares its
+name with a table.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ from lakeside.store.tables.organization import (
     org_members,
     organizations,
 )
+from lakeside.store.tables.privacy import export_jobs
 
 __all__ = [
     "Id",
@@ -88,6 +89,7 @@ __all__ = [
     "ding_recipients",
     "dings",
     "events",
+    "export_jobs",
     "external_contacts",
     "favorites",
     "files",

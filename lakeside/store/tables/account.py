@@ -29,6 +29,8 @@ users = Table(
     # The display name's search key (lower case, full pinyin, initials: domain/pinyin.py), written
     # with the name by store/users.py.
     Column("search_key", String(512), nullable=False, server_default=""),
+    # The account was deleted (anonymised) at: see services/account_deletion.py.
+    Column("deleted_at", Ms),
     Column("created_at", Ms, nullable=False),
     Column("updated_at", Ms, nullable=False),
 )

@@ -31,6 +31,8 @@ favorites = Table(
     Column("file_id", String(32)),
     Column("sent_at", Ms, nullable=False),
     Column("created_at", Ms, nullable=False),
+    # The message was recalled (or deleted) since: the copy is scrubbed, the entry stays as a tombstone.
+    Column("recalled_at", Ms),
     # Search tokens (domain/text.py) of the body, the file name, the sender and the source.
     Column("words", Text, nullable=False, server_default=""),
     Column("chars", Text, nullable=False, server_default=""),

@@ -34,6 +34,8 @@ organizations = Table(
     # Null: the server's defaults for organization conversations.
     Column("recall_window_seconds", Integer),
     Column("edit_window_seconds", Integer),
+    # Messages of the organization's conversations older than this many days are deleted (null: kept).
+    Column("retention_days", Integer),
     Column("members_see_read_receipts", Boolean, nullable=False, server_default=text("true")),
     # The all-staff group (no foreign key: conversations already point here).
     Column("all_staff_conversation_id", BigInteger),
