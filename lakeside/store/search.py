@@ -15,11 +15,12 @@ as the full-text index would, inside the caller's conversations).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -118,6 +119,18 @@ def token_conditions(words: Any, chars: Any, terms: Sequence[SearchTerm]) -> lis
 # -- conversations, contacts and files: what the search view shows above messages ------------------
 
 
+def _match_rank(conn: AsyncConnection, pattern: str, *keys: Any) -> Any:
+    """Where the name query (a ``like_pattern``, ``%term%``) first stands in the best of ``keys``:
+    a key holds the name and its main reading first and a name's rare readings last
+    (domain/pinyin.py), so ordering by it lists the person meant before one whose rare reading
+    happens to match (``shan`` finds 单小山 before 邓晓明, 邓 read ``shan``)."""
+    term = re.sub(r"\\(.)", r"\1", pattern[1:-1])
+    dialect = dialect_of(conn)
+    far = literal(1_000_000)
+    found = [func.coalesce(func.nullif(dialect.position(key, literal(term)), 0), far) for key in keys]
+    return dialect.least(*found) if len(found) > 1 else found[0]
+
+
 async def conversations_by_name(conn: AsyncConnection, user_id: int, pattern: str, limit: int) -> list[int]:
     """Ids of the user's conversations whose title, or (in a direct chat) whose other person's
     name, username or the user's remark for them, matches the LIKE ``pattern`` on its search key
@@ -176,7 +189,10 @@ async def friends_by_name(conn: AsyncConnection, user_id: int, pattern: str, lim
                 friendships.c.remark_key.like(pattern, escape="\\"),
             ),
         )
-        .order_by(users.c.id)
+        .order_by(
+            _match_rank(conn, pattern, users.c.search_key, users.c.username, friendships.c.remark_key),
+            users.c.id,
+        )
         .limit(limit)
     )
     return list(await conn.execute(query))
@@ -210,7 +226,11 @@ async def colleagues_by_name(conn: AsyncConnection, user_id: int, pattern: str, 
             users.c.is_active.is_(True),
             org_members.c.search_key.like(pattern, escape="\\"),
         )
-        .order_by(org_members.c.user_id, org_members.c.organization_id)
+        .order_by(
+            _match_rank(conn, pattern, org_members.c.search_key),
+            org_members.c.user_id,
+            org_members.c.organization_id,
+        )
         .limit(limit)
     )
     return list(await conn.execute(query))

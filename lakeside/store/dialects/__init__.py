@@ -69,6 +69,9 @@ class Dialect(Protocol):
     def greatest(self, *values: Any) -> Any:
         """The largest of the values."""
 
+    def position(self, text: Any, part: Any) -> Any:
+        """Where ``part`` first occurs in ``text``, from 1; 0 when it does not."""
+
     # -- locks (SQLite: the write transaction is the only writer; nothing more to lock) ----------
 
     async def lock(self, conn: AsyncConnection, key: int) -> None:

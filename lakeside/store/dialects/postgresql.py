@@ -188,6 +188,9 @@ class PostgreSQL:
     def greatest(self, *values: Any) -> Any:
         return func.greatest(*values)
 
+    def position(self, text: Any, part: Any) -> Any:
+        return func.strpos(text, part)
+
     async def lock(self, conn: AsyncConnection, key: int) -> None:
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 

@@ -184,6 +184,9 @@ class SQLite:
     def greatest(self, *values: Any) -> Any:
         return func.max(*values)
 
+    def position(self, text: Any, part: Any) -> Any:
+        return func.instr(text, part)
+
     # The transaction is the only writer (``BEGIN IMMEDIATE``): every lock is held already.
 
     async def lock(self, conn: AsyncConnection, key: int) -> None:

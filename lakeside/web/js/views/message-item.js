@@ -137,6 +137,9 @@ export function richText(text, message = null) {
       const id = named.get(name) ?? [...named].find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
       const me = state.me && id === state.me.id;
       nodes.push(h("span", { class: ["mention", me && "mention-me"], text: whole, dataset: { userId: String(id) } }));
+    } else if (EVERYONE.has(username.toLowerCase()) && message && !message.mention_all) {
+      // @all from a plain member notifies nobody (only the owner and admins may): plain text.
+      nodes.push(text.slice(last, match.index + whole.length));
     } else {
       nodes.push(text.slice(last, match.index) + lead);
       const lower = username.toLowerCase();
