@@ -2,7 +2,8 @@
 the transcript opens read-only for the target's members; a forwarded file becomes readable by
 the new audience and nothing else of the source does; recalled and system messages cannot be
 forwarded; the send pipeline's rules (membership, mute, friends, idempotency) hold; a recall of
-the source leaves the forward, a recall of the forward takes its transcript and files with it."""
+the source reaches every copy (services/scrub.py), a recall of the forward takes its transcript
+and files with it."""
 
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ async def test_merged_forward_is_one_record_with_a_read_only_transcript(people: 
     assert inner["kind"] == "forward" and inner["record"]["items"][2]["file"]["id"] == picture["file"]["id"]
 
 
-async def test_recalls_on_either_side(people: dict[str, Person]) -> None:
+async def test_a_recalled_forward_takes_its_transcript_and_files(people: dict[str, Person]) -> None:
     zhangsan, lisi, wangwu = people["zhangsan"], people["lisi"], people["wangwu"]
     source = await group(zhangsan, lisi, title="源")
     picture = await image(zhangsan, source)
@@ -131,17 +132,62 @@ async def test_recalls_on_either_side(people: dict[str, Person]) -> None:
     merged = (await ok(await forward(zhangsan, [picture["id"]], [target], mode="merged")))["messages"][0]
     copy = (await ok(await forward(zhangsan, [picture["id"]], [target])))["messages"][0]
     url = picture["file"]["url"]
-    # The source recalled: both forwards are their forwarder's own and stay (WeChat's way).
-    await ok(await zhangsan.post(f"/api/v1/messages/{picture['id']}/recall"))
-    assert (await wangwu.get(url)).status_code == 200
-    assert (await ok(await wangwu.get(f"/api/v1/messages/{merged['id']}/record")))["items"][0]["file"]
     # The copy recalled: the record still shows the file. The record recalled: it goes.
     await ok(await zhangsan.post(f"/api/v1/messages/{copy['id']}/recall"))
     assert (await wangwu.get(url)).status_code == 200
     await ok(await zhangsan.post(f"/api/v1/messages/{merged['id']}/recall"))
     assert (await wangwu.get(f"/api/v1/messages/{merged['id']}/record")).status_code == 404
-    assert (await wangwu.get(url)).status_code == 404
+    assert (await wangwu.get(url)).status_code == 404  # nothing wangwu sees shows it now
+    assert (await lisi.get(url)).status_code == 200  # the source still does
+    await ok(await zhangsan.post(f"/api/v1/messages/{picture['id']}/recall"))
     assert (await zhangsan.get(url)).status_code == 404  # no one refers to it: deleted
+
+
+async def test_a_recalled_source_reaches_every_copy(people: dict[str, Person]) -> None:
+    """Issue 21: a recall scrubs every stored copy. Copies forwarded one by one (and copies of
+    those) are recalled with it; records that show it among others keep its place as recalled,
+    nested records too; a record forwarded again whole goes whole."""
+    zhangsan, lisi, wangwu = people["zhangsan"], people["lisi"], people["wangwu"]
+    source = await group(zhangsan, lisi, title="源")
+    secret = await image(zhangsan, source)
+    kept = await sent(lisi, source, "这条留着")
+    target = await group(zhangsan, wangwu, title="目标")
+    other = await group(lisi, wangwu, title="另一个")
+    copy = (await ok(await forward(zhangsan, [secret["id"]], [target])))["messages"][0]
+    copy_of_copy = (await ok(await forward(wangwu, [copy["id"]], [other])))["messages"][0]
+    pair = [secret["id"], kept["id"]]
+    merged = (await ok(await forward(lisi, pair, [other], mode="merged")))["messages"][0]
+    nested = (await ok(await forward(wangwu, [merged["id"]], [target], mode="merged")))["messages"][0]
+    whole = (await ok(await forward(wangwu, [merged["id"]], [target])))["messages"][0]
+    url = secret["file"]["url"]
+    assert (await wangwu.get(url)).status_code == 200
+    since = await position(wangwu)
+
+    await ok(await zhangsan.post(f"/api/v1/messages/{secret['id']}/recall"))
+
+    for cid, message in ((target, copy), (other, copy_of_copy)):
+        seen = {m["id"]: m for m in await history(wangwu, cid)}[message["id"]]
+        assert seen["recalled"] is True and seen["file"] is None and seen["body"] == ""
+    items = (await ok(await wangwu.get(f"/api/v1/messages/{merged['id']}/record")))["items"]
+    shown = [(i["kind"], i["body"], i["file"]) for i in items]
+    assert shown == [("recalled", "", None), ("text", "这条留着", None)]
+    card = {m["id"]: m for m in await history(wangwu, other)}[merged["id"]]
+    assert [line["kind"] for line in card["record"]["preview"]] == ["recalled", "text"]
+    inner = (await ok(await wangwu.get(f"/api/v1/messages/{nested['id']}/record")))["items"][0]["record"]
+    assert [i["kind"] for i in inner["items"]] == ["recalled", "text"]
+    # A copy of the whole record copies the secret too; it shows the rest, the secret recalled.
+    again = (await ok(await wangwu.get(f"/api/v1/messages/{whole['id']}/record")))["items"]
+    assert [i["kind"] for i in again] == ["recalled", "text"]
+    assert (await wangwu.get(url)).status_code == 404
+    # Every place the copies live heard it: recalled copies, edited records.
+    events = await events_since(wangwu, since)
+    by_kind: dict[str, set[int]] = {"recalled": set(), "edited": set()}
+    for event in events:
+        if event["type"] == "message" and event["op"] in by_kind:
+            by_kind[event["op"]].add(event["data"]["id"])  # the message as it is now
+    recalled, edited = by_kind["recalled"], by_kind["edited"]
+    assert {copy["id"], copy_of_copy["id"]} <= recalled
+    assert {merged["id"], nested["id"], whole["id"]} <= edited
 
 
 async def test_what_cannot_be_forwarded_and_where(people: dict[str, Person]) -> None:

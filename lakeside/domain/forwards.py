@@ -10,7 +10,9 @@ chat it was without saying which (``{"kind": "direct", "names": ["张三", "李�
 ``{"kind": "group"}`` — a group's name stays in the group), an ITEM is a message as it was
 (``sender_name``, ``sent_at``, ``kind``, ``body``, ``file_id``, ``duration_ms``, and for a record
 forwarded inside a record its own payload as ``record``). Nothing else of the source conversation
-— its id, its members, the messages' ids or senders' ids — is copied. The card the chat shows (the
+— its id, its members, the messages' ids or senders' ids — is shown. Each item keeps its message's
+id as ``source_id``, on the server only (never rendered), so that a recall of that message reaches
+the copy (``without``). The card the chat shows (the
 message's body) is ``summary(payload)``: the source, the count and the first lines.
 """
 
@@ -100,6 +102,33 @@ def summary(payload: dict[str, Any]) -> dict[str, Any]:
         text = item["body"] if item["kind"] in ("text", "markdown") else ""
         lines.append({"name": item["sender_name"], "kind": item["kind"], "text": text[:PREVIEW_CHARS]})
     return {"source": payload["source"], "count": len(payload["items"]), "preview": lines}
+
+
+def without(payload: dict[str, Any], recalled: set[int]) -> dict[str, Any] | None:
+    """The payload with the items copied from ``recalled`` messages emptied (shown as recalled,
+    kept in their place with their sender's name and time), nested records included; None when
+    nothing of theirs is in it."""
+    changed = False
+    items = []
+    for item in payload["items"]:
+        if item.get("source_id") in recalled:
+            item = {
+                "source_id": item["source_id"],
+                "sender_name": item["sender_name"],
+                "sent_at": item["sent_at"],
+                "kind": "recalled",
+                "body": "",
+                "file_id": None,
+                "duration_ms": None,
+            }
+            changed = True
+        elif item.get("record"):
+            inner = without(item["record"], recalled)
+            if inner is not None:
+                item = {**item, "record": inner}
+                changed = True
+        items.append(item)
+    return {**payload, "items": items} if changed else None
 
 
 def encode(value: dict[str, Any]) -> str:

@@ -67,12 +67,15 @@ class Forwards:
         async with self.ctx.db.read() as conn:
             sources = await self._sources(conn, user.id, list(dict.fromkeys(command.message_ids)))
             await self._check_targets(conn, user.id, targets)
+            # What each copy copies, transitively: a recall of the original reaches copies of copies.
+            inherited = await store.sources_of(conn, [m.id for m in sources])
+            copied = {m.id: frozenset({m.id, *inherited.get(m.id, ())}) for m in sources}
             if command.mode == "merged":
                 payload = await self._snapshot(conn, sources)
-                contents = [_record_draft(user.id, payload)]
+                contents = [_record_draft(user.id, payload, frozenset().union(*copied.values()))]
             else:
                 records = await store.get_records(conn, [m.id for m in sources if m.kind == "forward"])
-                contents = [_copy(user.id, m, records.get(m.id)) for m in sources]
+                contents = [_copy(user.id, m, records.get(m.id), copied[m.id]) for m in sources]
         for _ in targets:
             await self.ctx.limits.take("sends", user_id=user.id, address=address)
         drafts = []
@@ -143,6 +146,7 @@ class Forwards:
         for message in sources:
             sender = people.get(message.sender_id) if message.sender_id else None
             item: dict[str, Any] = {
+                "source_id": message.id,  # never rendered: lets a recall reach this copy
                 "sender_name": sender.display_name if sender else "",
                 "sent_at": message.created_at,
                 "kind": message.kind,
@@ -199,7 +203,7 @@ def _render(payload: dict[str, Any], files: dict[str, Any]) -> dict[str, Any]:
     return {"source": payload["source"], "items": items}
 
 
-def _record_draft(sender_id: int, payload: dict[str, Any]) -> Draft:
+def _record_draft(sender_id: int, payload: dict[str, Any], sources: frozenset[int] = frozenset()) -> Draft:
     return Draft(
         sender_id=sender_id,
         conversation_id=0,
@@ -209,14 +213,15 @@ def _record_draft(sender_id: int, payload: dict[str, Any]) -> Draft:
         html=None,
         reply_to_id=None,
         record=payload,
+        sources=sources,
     )
 
 
-def _copy(sender_id: int, message: Any, record: dict[str, Any] | None) -> Draft:
+def _copy(sender_id: int, message: Any, record: dict[str, Any] | None, sources: frozenset[int]) -> Draft:
     """A message forwarded on its own: the forwarder's new message with the same content. Its
     mentions are not resolved again: forwarding "@张三" does not notify a 张三 of the target."""
     if message.kind == "forward":
-        return _record_draft(sender_id, record or {"source": {"kind": "group"}, "items": []})
+        return _record_draft(sender_id, record or {"source": {"kind": "group"}, "items": []}, sources)
     return Draft(
         sender_id=sender_id,
         conversation_id=0,
@@ -226,6 +231,7 @@ def _copy(sender_id: int, message: Any, record: dict[str, Any] | None) -> Draft:
         html=render_markdown(message.body) if message.kind == "markdown" else None,
         reply_to_id=None,
         file_id=message.file_id,
+        sources=sources,
     )
 
 
@@ -259,4 +265,5 @@ def _to(part: Draft, conversation_id: int, client_msg_id: str) -> Draft:
         mention_everyone=part.mention_everyone,
         file_id=part.file_id,
         record=part.record,
+        sources=part.sources,
     )

@@ -70,6 +70,8 @@ class Draft:
     mention_all: bool = False
     # A merged forward's transcript (domain/forwards.py), stored with the message in its transaction.
     record: dict[str, Any] | None = None
+    # The messages a forwarded copy copies (services/scrub.py reaches the copy through them).
+    sources: frozenset[int] = frozenset()
     future: asyncio.Future[SendResult] | None = field(default=None, repr=False)
 
     @property
@@ -239,6 +241,10 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
     records = [(row["id"], d.record) for d, row in zip(written, rows, strict=True) if d.record is not None]
     if records:
         await forward_store.insert_records(conn, records)
+    await forward_store.link_sources(
+        conn,
+        [(row["id"], source) for d, row in zip(written, rows, strict=True) for source in sorted(d.sources)],
+    )
     await store.advance_read_cursors(
         conn, [{"cid": cid, "uid": uid, "seq": seq} for (cid, uid), seq in cursors.items()]
     )

@@ -7,6 +7,12 @@ message content somewhere (a forward, a merged forward's snapshot, a notificatio
 its store to that list, and ``tests/adversarial/test_scrub_everywhere.py`` greps every column of
 every table of both engines for the recalled text, so a copy left behind fails it.
 
+Forwards (转发) are copies too: ``forward_sources`` links every copy to the messages it copies,
+transitively, so ``scrub_messages`` first widens its set by the copies — a message forwarded one
+by one, or a whole record forwarded again, is scrubbed with its original (its conversation hears
+``message.recalled``) — and a merged record that shows the message among others keeps its place
+in the record as "recalled" (its conversation hears ``message.edited`` with the new card).
+
 Places that need no step, because they hold no copy: reply quotes and conversation previews
 (rendered from the quoted or last message as it is now), message events in the log (they keep
 only ids and are rendered on read), edit history (an edit overwrites: nothing older is kept),
@@ -26,10 +32,13 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.domain import text
+from lakeside.domain import forwards, text
 from lakeside.domain.events import to_conversation
-from lakeside.domain.events.messaging import MessageUnpinned
+from lakeside.domain.events.messaging import MessageEdited, MessageRecalled, MessageUnpinned
 from lakeside.services.context import UnitOfWork
+from lakeside.services.timeline import render_messages
+from lakeside.store import forwards as forward_store
+from lakeside.store import messages as message_store
 from lakeside.store import scrub as store
 
 
@@ -105,6 +114,12 @@ async def _favorites(uow: UnitOfWork, rows: list[Any], out: Scrubbed, now: int, 
             out.files.add(fav.file_id)
 
 
+async def _records(uow: UnitOfWork, rows: list[Any], out: Scrubbed, now: int, by: int | None) -> None:
+    for row in rows:
+        if row.kind == "forward":
+            out.files.update(await forward_store.delete_record(uow.conn, row.id))
+
+
 async def _dings(uow: UnitOfWork, rows: list[Any], out: Scrubbed, now: int, by: int | None) -> None:
     await store.empty_ding_bodies(uow.conn, [row.id for row in rows])
 
@@ -119,6 +134,7 @@ STORES: tuple[Store, ...] = (
     Store("reactions", "reactions to it", _reactions),
     Store("message_pins", "its pin (members hear message_pin.removed)", _pins),
     Store("favorites", "members' saved copies: body, HTML, file, search tokens (entry stays)", _favorites),
+    Store("merged_records", "a merged forward's transcript and the files it shows", _records),
     Store("dings", "the body of a DING made from it", _dings),
     Store("events", "stored payloads that copy it (EVENT_SCRUBBERS: ding.*, favorite.added)", _events),
 )
@@ -148,9 +164,51 @@ async def scrub_messages(
     """Empty every store of the messages' content inside ``uow``; the caller emits what the
     action means (``message.recalled``…) and, after the commit, forgets ``Scrubbed.files``."""
     out = Scrubbed()
-    rows = await store.message_rows(uow.conn, list(message_ids))
+    ids = set(message_ids)
+    copies, records = await _copies(uow, ids)
+    rows = await store.message_rows(uow.conn, sorted(ids | {c.id for c in copies}))
     if not rows:
         return out
     for entry in STORES:
         await entry.step(uow, rows, out, now, by)
+    await _rewrite_records(uow, records, ids | {c.id for c in copies}, out)
+    if copies:
+        tombstones = await message_store.get_messages(uow.conn, [c.id for c in copies])
+        for view in await render_messages(uow.conn, tombstones):
+            uow.emit(
+                MessageRecalled(message_id=view["id"], message=view), to_conversation(view["conversation_id"])
+            )
     return out
+
+
+async def _copies(uow: UnitOfWork, ids: set[int]) -> tuple[list[Any], list[tuple[Any, dict[str, Any]]]]:
+    """The forwarded copies of ``ids`` to scrub whole, and the merged records (with their
+    transcripts) that show them among other messages."""
+    whole: list[Any] = []
+    shown: list[tuple[Any, dict[str, Any]]] = []
+    found = [c for c in await forward_store.copies_of(uow.conn, sorted(ids)) if c.id not in ids]
+    payloads = await forward_store.get_records(uow.conn, [c.id for c in found if c.kind == "forward"])
+    for copy in found:
+        payload = payloads.get(copy.id)
+        # A record forwarded again whole copies no item of the original one by one: it goes whole.
+        if payload is None or forwards.without(payload, ids) is None:
+            whole.append(copy)
+        else:
+            shown.append((copy, payload))
+    return whole, shown
+
+
+async def _rewrite_records(
+    uow: UnitOfWork, records: list[tuple[Any, dict[str, Any]]], ids: set[int], out: Scrubbed
+) -> None:
+    for copy, payload in records:
+        clean = forwards.without(payload, ids)
+        assert clean is not None  # _copies kept only records that show one of ids
+        out.files.update(forwards.record_files(payload) - forwards.record_files(clean))
+        await forward_store.replace_record(uow.conn, copy.id, clean, forwards.encode(forwards.summary(clean)))
+    if records:
+        rows = await message_store.get_messages(uow.conn, [copy.id for copy, _ in records])
+        for view in await render_messages(uow.conn, rows):
+            uow.emit(
+                MessageEdited(message_id=view["id"], message=view), to_conversation(view["conversation_id"])
+            )

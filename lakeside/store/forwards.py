@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain.forwards import record_files
 from lakeside.store.dialects import dialect_of
 from lakeside.store.messages import id_in
-from lakeside.store.tables import merged_record_files, merged_records, voice_plays
+from lakeside.store.tables import forward_sources, merged_record_files, merged_records, messages, voice_plays
 
 
 async def insert_records(conn: AsyncConnection, records: list[tuple[int, dict[str, Any]]]) -> None:
@@ -23,6 +23,57 @@ async def insert_records(conn: AsyncConnection, records: list[tuple[int, dict[st
         [{"message_id": mid, "payload": orjson.dumps(payload).decode()} for mid, payload in records],
     )
     shown = [{"message_id": mid, "file_id": fid} for mid, payload in records for fid in record_files(payload)]
+    if shown:
+        await conn.execute(insert(merged_record_files), shown)
+
+
+async def link_sources(conn: AsyncConnection, links: list[tuple[int, int]]) -> None:
+    """Record which messages each new copy copies (copy id, source id)."""
+    if links:
+        await conn.execute(
+            insert(forward_sources), [{"copy_id": copy, "source_id": source} for copy, source in links]
+        )
+
+
+async def sources_of(conn: AsyncConnection, message_ids: list[int]) -> dict[int, set[int]]:
+    """For each of these messages that is itself a copy, the messages it copies."""
+    if not message_ids:
+        return {}
+    rows = await conn.execute(
+        select(forward_sources.c.copy_id, forward_sources.c.source_id).where(
+            id_in(conn, forward_sources.c.copy_id, message_ids)
+        )
+    )
+    found: dict[int, set[int]] = {}
+    for copy, source in rows:
+        found.setdefault(copy, set()).add(source)
+    return found
+
+
+async def copies_of(conn: AsyncConnection, message_ids: list[int]) -> list[Any]:
+    """Every message that copies one of these (links are transitive: one look-up finds copies of
+    copies): id, conversation id, kind."""
+    if not message_ids:
+        return []
+    copies = select(forward_sources.c.copy_id).where(id_in(conn, forward_sources.c.source_id, message_ids))
+    rows = await conn.execute(
+        select(messages.c.id, messages.c.conversation_id, messages.c.kind)
+        .where(messages.c.id.in_(copies), messages.c.recalled_at.is_(None))
+        .order_by(messages.c.id)
+    )
+    return list(rows.all())
+
+
+async def replace_record(conn: AsyncConnection, message_id: int, payload: dict[str, Any], body: str) -> None:
+    """A record rewritten (an item in it was recalled): its transcript, its card, the files it shows."""
+    await conn.execute(
+        update(merged_records)
+        .where(merged_records.c.message_id == message_id)
+        .values(payload=orjson.dumps(payload).decode())
+    )
+    await conn.execute(update(messages).where(messages.c.id == message_id).values(body=body))
+    await conn.execute(delete(merged_record_files).where(merged_record_files.c.message_id == message_id))
+    shown = [{"message_id": message_id, "file_id": fid} for fid in record_files(payload)]
     if shown:
         await conn.execute(insert(merged_record_files), shown)
 

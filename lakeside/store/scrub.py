@@ -29,7 +29,12 @@ def _in(conn: AsyncConnection, target: Any, ids: Sequence[int]) -> Any:
 
 async def message_rows(conn: AsyncConnection, message_ids: Sequence[int]) -> list[Row[Any]]:
     query = select(
-        messages.c.id, messages.c.conversation_id, messages.c.seq, messages.c.file_id, messages.c.sender_id
+        messages.c.id,
+        messages.c.conversation_id,
+        messages.c.seq,
+        messages.c.file_id,
+        messages.c.sender_id,
+        messages.c.kind,
     ).where(_in(conn, messages.c.id, message_ids))
     return list((await conn.execute(query)).all())
 

@@ -1,6 +1,7 @@
 """A recalled message leaves no copy anywhere: the standing adversarial case of the scrub
 (services/scrub.py). A message is edited, DINGed, saved by two members, pinned, quoted by a reply,
-found by search and delivered live, over sync and on a socket resume — then recalled. Afterwards
+forwarded one by one and as a merged record (and that record forwarded again), found by search
+and delivered live, over sync and on a socket resume — then recalled. Afterwards
 the whole database (every table the engine has, every text and binary column, on SQLite and
 PostgreSQL, after the hourly housekeeping has merged SQLite's full-text index) holds none of its
 text, and neither ``GET /sync?since=0`` nor a socket resume
@@ -21,6 +22,7 @@ from lakeside.workers.housekeeping import run_once as run_housekeeping
 from tests.adversarial.db_grep import grep_database
 from tests.conftest import Person, register
 from tests.live import SERVED, running_server
+from tests.test_group_tools import group
 from tests.test_organizations import company
 
 FIRST = "初稿 quokkafirst 并购意向书"  # the body before the edit
@@ -103,16 +105,27 @@ async def test_a_recalled_message_leaves_no_copy_anywhere(server: str, settings:
         )
         for saver in (lisi, wangwu):
             await ok(await saver.post("/api/v1/favorites", json={"message_id": mid}))
+        elsewhere = await group(lisi, wangwu, title="转发群")
+        for mode in ("separate", "merged"):
+            body = {"client_msg_id": f"fw-{mode}", "message_ids": [mid], "conversation_ids": [elsewhere]}
+            forwarded = await ok(await lisi.post("/api/v1/messages/forward", json={**body, "mode": mode}))
+        again = {"client_msg_id": "fw-again", "message_ids": [forwarded["messages"][0]["id"]]}
+        await ok(
+            await wangwu.post(
+                "/api/v1/messages/forward", json={**again, "conversation_ids": [elsewhere], "mode": "merged"}
+            )
+        )
         await ok(await zhangsan.put(f"/api/v1/conversations/{cid}/pins/{mid}"))
         await ok(await zhangsan.put(f"/api/v1/messages/{mid}/reactions/👍"))
         found = await ok(await lisi.get("/api/v1/search/messages", params={"q": "zebraquux7"}))
-        assert [hit["message"]["id"] if "message" in hit else hit["id"] for hit in found["results"]] == [mid]
+        hits = [hit["message"]["id"] if "message" in hit else hit["id"] for hit in found["results"]]
+        assert mid in hits and len(hits) == 2  # the message and its copy forwarded one by one
 
         # Before the recall every copy is there: the grep sees them (so it can see them at all),
         # and sync and resume carry the DING's text.
         before = await grep_database(settings.database_url, NEEDLES)
         tables = {hit.split(".", 1)[0] for hit in before}
-        assert {"messages", "message_search", "favorites", "events"} <= tables, before
+        assert {"messages", "message_search", "favorites", "events", "merged_records"} <= tables, before
         assert mentions(await sync_all(lisi)) and mentions(await resume_frames(server, lisi))
 
         await ok(await zhangsan.post(f"/api/v1/messages/{mid}/recall"))

@@ -37,7 +37,7 @@ from lakeside.store.tables.directory import department_members, departments, ext
 from lakeside.store.tables.event import events
 from lakeside.store.tables.favorite import favorites
 from lakeside.store.tables.file import files
-from lakeside.store.tables.forward import merged_record_files, merged_records, voice_plays
+from lakeside.store.tables.forward import forward_sources, merged_record_files, merged_records, voice_plays
 from lakeside.store.tables.friend import blocks, friend_requests, friendships
 from lakeside.store.tables.group import (
     group_invitations,
@@ -93,6 +93,7 @@ __all__ = [
     "external_contacts",
     "favorites",
     "files",
+    "forward_sources",
     "fraud_flags",
     "friend_requests",
     "friendships",

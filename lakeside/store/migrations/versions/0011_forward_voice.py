@@ -52,6 +52,23 @@ def upgrade() -> None:
     with op.batch_alter_table("merged_record_files", schema=None) as batch_op:
         batch_op.create_index("ix_merged_record_files_file_id", ["file_id"], unique=False)
     op.create_table(
+        "forward_sources",
+        sa.Column("copy_id", ID, nullable=False),
+        sa.Column("source_id", ID, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["copy_id"], ["messages.id"], name=op.f("fk_forward_sources_copy_id_messages"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["messages.id"],
+            name=op.f("fk_forward_sources_source_id_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("copy_id", "source_id", name=op.f("pk_forward_sources")),
+    )
+    with op.batch_alter_table("forward_sources", schema=None) as batch_op:
+        batch_op.create_index("ix_forward_sources_source_id", ["source_id"], unique=False)
+    op.create_table(
         "voice_plays",
         sa.Column("message_id", ID, nullable=False),
         sa.Column("user_id", ID, nullable=False),
@@ -71,6 +88,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("voice_plays")
+    op.drop_index("ix_forward_sources_source_id", table_name="forward_sources")
+    op.drop_table("forward_sources")
     op.drop_index("ix_merged_record_files_file_id", table_name="merged_record_files")
     op.drop_table("merged_record_files")
     op.drop_table("merged_records")

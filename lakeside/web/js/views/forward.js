@@ -200,6 +200,8 @@ function content(entry) {
         h("span", { class: "file-size", text: formatSize(entry.file.size) }))));
   } else if (entry.kind === "voice" && entry.file) {
     parts.push(voiceBubble({ id: null, kind: "voice", file: entry.file, duration_ms: entry.duration_ms, played: true }));
+  } else if (entry.kind === "recalled") {
+    parts.push(h("div", { class: "msg-text msg-recalled-line", text: t("msg.quoteRecalled") }));
   } else if (entry.kind === "forward" && entry.record) {
     const nested = entry.record;
     const preview = nested.items.slice(0, PREVIEW_LINES).map((i) => ({

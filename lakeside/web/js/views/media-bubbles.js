@@ -12,7 +12,7 @@ import { timeline } from "../timeline.js";
 
 const SHORTEST_BUBBLE = 64; // px, for a one-second message
 const WIDEST_BUBBLE = 220; // px, for a minute
-const PREVIEW_KINDS = { image: "msg.imageSummary", file: "msg.fileSummary", voice: "msg.voiceSummary", forward: "msg.recordSummary" };
+const PREVIEW_KINDS = { image: "msg.imageSummary", file: "msg.fileSummary", voice: "msg.voiceSummary", forward: "msg.recordSummary", recalled: "msg.quoteRecalled" };
 
 let playing = null; // { audio, el, message }
 
