@@ -16,6 +16,7 @@ from lakeside.api.deps import (
 )
 from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
 from lakeside.api.views import IdPath
+from lakeside.domain.inputs import Text
 from lakeside.services.accounts import NewSession
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=ERRORS)
@@ -164,7 +165,7 @@ async def change_password(body: PasswordIn, user: UserDep, services: ServicesDep
 
 @router.get("/users/lookup", response_model=list[UserOut])
 async def lookup_users(
-    q: Annotated[str, Query(max_length=320, description="Exact username, e-mail or phone.")],
+    q: Annotated[Text, Query(max_length=320, description="Exact username, e-mail or phone.")],
     user: UserDep,
     services: ServicesDep,
 ) -> list[UserOut]:
