@@ -22,6 +22,7 @@ from lakeside.api import (
     accounts,
     analytics,
     announcements,
+    apidocs,
     audit,
     campaigns,
     conversations,
@@ -66,6 +67,7 @@ log = logging.getLogger("lakeside")
 # goes first.
 ROUTERS = [
     messages.router,
+    apidocs.router,
     health.router,
     accounts.router,
     friends.router,
@@ -212,6 +214,8 @@ def build_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Self-hosted messaging and collaboration. See docs/api.md for a walk-through.",
         lifespan=lifespan,
+        docs_url=None,  # served by lakeside.api.apidocs: local files under a CSP, not a CDN's
+        redoc_url=None,
         # FastAPI's own OpenTelemetry hooks are unused (lakeside.metrics serves Prometheus); off, a
         # request no longer asks the OpenTelemetry globals whether they are configured.
         telemetry={"tracing": False, "metrics": False, "logs": False},

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     max_message_bytes: int = 16 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
     max_avatar_bytes: int = 5 * 1024 * 1024
+    image_max_pixels: int = Field(
+        default=24_000_000,
+        ge=1,
+        description="Most pixels an uploaded image may decode to for its thumbnail (JPEG after scaling down "
+        "in the decoder); a larger image is refused with IMAGE_TOO_LARGE. Two decode at once.",
+    )
     group_member_cap: int = 10_000
     edit_window_seconds: int = 24 * 3600
     recall_window_social_seconds: int = 120
@@ -68,6 +74,18 @@ class Settings(BaseSettings):
     session_ttl_days: int = 30
     event_retention_days: int = 30
     ws_queue_max: int = 4096
+    ws_queue_max_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Most bytes of frames queued for one WebSocket connection; past it the socket is "
+        "closed with 4008 and the client resumes from its position.",
+    )
+    ws_max_connections_per_user: int = Field(
+        default=20,
+        ge=1,
+        description="Most WebSocket connections one account may hold open on one node; one more is "
+        "refused with an error frame TOO_MANY_CONNECTIONS and close code 4010.",
+    )
     ws_idle_timeout_seconds: int = 75
     ws_allowed_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to open the WebSocket besides public_url's."

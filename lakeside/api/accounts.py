@@ -16,6 +16,7 @@ from lakeside.api.deps import (
 )
 from lakeside.api.schemas import ERRORS, ErrorOut, Ok, Strict, UserOut
 from lakeside.api.views import IdPath
+from lakeside.domain.inputs import Text
 from lakeside.services.accounts import NewSession
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=ERRORS)
@@ -221,7 +222,7 @@ async def confirm_phone(body: CodeIn, user: UserDep, services: ServicesDep) -> P
 
 @router.get("/users/lookup", response_model=list[UserOut])
 async def lookup_users(
-    q: Annotated[str, Query(max_length=320, description="Exact username, e-mail or phone.")],
+    q: Annotated[Text, Query(max_length=320, description="Exact username, e-mail or phone.")],
     user: UserDep,
     services: ServicesDep,
 ) -> list[UserOut]:

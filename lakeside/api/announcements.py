@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict
-from lakeside.api.views import IdPath
+from lakeside.api.views import IdPath, IdQuery
+from lakeside.domain.inputs import Id
 
 router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["announcements"], responses=ERRORS)
 
@@ -18,7 +19,7 @@ class AnnouncementIn(Strict):
     title: str = Field(max_length=256)
     body: str = Field(max_length=65536)
     pinned: bool = False
-    department_ids: list[int] = Field(
+    department_ids: list[Id] = Field(
         default_factory=list, max_length=100, description="Empty: the whole organization."
     )
     as_ding: bool = Field(default=False, description="Also DING everyone it is for.")
@@ -90,7 +91,7 @@ async def list_announcements(
     everything: Annotated[
         bool, Query(alias="all", description="Admins: include those meant for others.")
     ] = False,
-    before: Annotated[int | None, Query()] = None,
+    before: IdQuery | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> AnnouncementPage:
     """Announcements meant for you, pinned first, then newest, with the unread count."""

@@ -11,11 +11,12 @@ from starlette.responses import Response
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS
 from lakeside.api.views import MAX_ID, IdPath
+from lakeside.domain.inputs import Text
 
 router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["audit"], responses=ERRORS)
 
 ActionQuery = Annotated[
-    str | None,
+    Text | None,
     Query(max_length=64, description="One action (`member.role`) or a family (`member`)."),
 ]
 ActorQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only entries by this user.")]
@@ -56,7 +57,7 @@ async def list_audit_log(
     actor_id: ActorQuery = None,
     since: SinceQuery = None,
     until: UntilQuery = None,
-    cursor: Annotated[str | None, Query(max_length=32)] = None,
+    cursor: Annotated[Text | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPage:
     """Admin actions in the organization, newest first (owner and admins only)."""

@@ -18,6 +18,7 @@ from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict
 from lakeside.api.views import IdPath
 from lakeside.domain.campaigns import CampaignSpec
+from lakeside.domain.inputs import Text
 from lakeside.errors import Invalid
 from lakeside.services.growth.campaign_views import quota_csv
 from lakeside.services.growth.campaigns import templates
@@ -198,7 +199,7 @@ async def campaign_templates(
     user: UserDep,
     services: ServicesDep,
     start: Annotated[
-        str | None,
+        Text | None,
         Query(
             pattern=r"^\d{4}-\d{2}-\d{2}$",
             description="Start each on this day, YYYY-MM-DD (default today).",

@@ -19,6 +19,7 @@ from lakeside.api.views import (
     IdPath,
     MemberOut,
 )
+from lakeside.domain.inputs import Text
 from lakeside.domain.messages import MAX_BODY_CHARS
 from lakeside.errors import Invalid
 
@@ -90,7 +91,7 @@ async def list_conversations(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[
-        str | None, Query(max_length=64, description="next_cursor of the previous page")
+        Text | None, Query(max_length=64, description="next_cursor of the previous page")
     ] = None,
 ) -> ConversationPage:
     """The caller's conversations, most recent activity first, with unread counts and previews."""

@@ -12,15 +12,16 @@ from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS, Ok, Strict
 from lakeside.api.views import IdPath
+from lakeside.domain.inputs import MAX_ID, Id, Int32, Int64
 
 router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["ding"], responses=ERRORS)
 
 
 class DingIn(Strict):
-    recipient_ids: list[int] = Field(min_length=1, max_length=1000)
+    recipient_ids: list[Id] = Field(min_length=1, max_length=1000)
     body: str | None = Field(default=None, max_length=16384, description="The text; or give message_id.")
-    message_id: int | None = Field(default=None, description="Turn this message into a DING.")
-    send_at: int | None = Field(default=None, description="Epoch ms to send later; null: now.")
+    message_id: Id | None = Field(default=None, description="Turn this message into a DING.")
+    send_at: Int64 | None = Field(default=None, description="Epoch ms to send later; null: now.")
 
 
 class RecipientOut(BaseModel):
@@ -69,10 +70,12 @@ class RedingOut(BaseModel):
 
 
 class PolicyIn(Strict):
-    app_after_minutes: int | None = Field(default=None, description="Re-notify in the app (≥ 5), null: off.")
-    email_after_minutes: int | None = None
-    sms_after_minutes: int | None = None
-    voice_after_minutes: int | None = None
+    app_after_minutes: Int32 | None = Field(
+        default=None, description="Re-notify in the app (≥ 5), null: off."
+    )
+    email_after_minutes: Int32 | None = None
+    sms_after_minutes: Int32 | None = None
+    voice_after_minutes: Int32 | None = None
     webhook_url: str | None = Field(
         default=None, max_length=2048, description="The SMS/voice provider webhook."
     )
@@ -118,7 +121,7 @@ async def received_dings(
     org_id: IdPath,
     user: UserDep,
     services: ServicesDep,
-    before: Annotated[int | None, Query(description="Page back from this DING id.")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Page back from this DING id.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[DingOut]:
     """DINGs sent to you, confirmed or not, newest first; ``confirmed_at`` says when you confirmed."""
@@ -131,7 +134,7 @@ async def sent_dings(
     org_id: IdPath,
     user: UserDep,
     services: ServicesDep,
-    before: Annotated[int | None, Query(description="Page back from this DING id.")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Page back from this DING id.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[DingOut]:
     """DINGs you sent, newest first, with confirmation counts."""

@@ -9,21 +9,22 @@ from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict
-from lakeside.api.views import IdPath
+from lakeside.api.views import AfterQuery, IdPath
+from lakeside.domain.inputs import MAX_ID, Id, Int32, Text
 
 router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["directory"], responses=ERRORS)
 
 
 class DepartmentIn(Strict):
     name: str = Field(max_length=256, examples=["研发中心"])
-    parent_id: int | None = Field(default=None, description="Null: a top-level department.")
-    sort_order: int = 0
+    parent_id: Id | None = Field(default=None, description="Null: a top-level department.")
+    sort_order: Int32 = 0
 
 
 class DepartmentPatch(Strict):
     name: str | None = Field(default=None, max_length=256)
-    parent_id: int | None = Field(default=None, description="Move below this department; null: to the top.")
-    sort_order: int | None = None
+    parent_id: Id | None = Field(default=None, description="Move below this department; null: to the top.")
+    sort_order: Int32 | None = None
 
 
 class DepartmentOut(BaseModel):
@@ -43,8 +44,8 @@ class SeatIn(Strict):
 
 
 class DepartmentsIn(Strict):
-    department_ids: list[int] = Field(max_length=100)
-    leader_of: list[int] = Field(default_factory=list, max_length=100)
+    department_ids: list[Id] = Field(max_length=100)
+    leader_of: list[Id] = Field(default_factory=list, max_length=100)
 
 
 class SeatOut(BaseModel):
@@ -206,13 +207,13 @@ async def search_members(
     user: UserDep,
     services: ServicesDep,
     q: Annotated[
-        str | None, Query(max_length=64, description="Name, pinyin, initials, username, department.")
+        Text | None, Query(max_length=64, description="Name, pinyin, initials, username, department.")
     ] = None,
     department_id: Annotated[
-        int | None, Query(description="Only people in this department or below it.")
+        int | None, Query(ge=1, le=MAX_ID, description="Only people in this department or below it.")
     ] = None,
     include_deactivated: Annotated[bool, Query(description="Admins: list deactivated members too.")] = False,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: AfterQuery = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> MemberPage:
     """The directory: everyone, or a search (``zs``, ``zhangsan`` and ``张三`` all find 张三)."""
@@ -265,9 +266,9 @@ async def list_contacts(
     org_id: IdPath,
     user: UserDep,
     services: ServicesDep,
-    q: Annotated[str | None, Query(max_length=64)] = None,
-    tag: Annotated[str | None, Query(max_length=32)] = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    q: Annotated[Text | None, Query(max_length=64)] = None,
+    tag: Annotated[Text | None, Query(max_length=32)] = None,
+    after: AfterQuery = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ContactPage:
     """The organization's external contacts, optionally searched or filtered by a tag."""

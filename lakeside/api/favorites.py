@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict
 from lakeside.api.views import MAX_ID, FileOut, IdField, IdPath
+from lakeside.domain.inputs import Text
 
 router = APIRouter(prefix="/api/v1/favorites", tags=["favorites"], responses=ERRORS)
 
@@ -53,7 +54,7 @@ async def list_favorites(
     user: UserDep,
     services: ServicesDep,
     q: Annotated[
-        str | None, Query(max_length=200, description="Words or Chinese text; all must match.")
+        Text | None, Query(max_length=200, description="Words or Chinese text; all must match.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 30,
     cursor: Annotated[

@@ -9,19 +9,25 @@ and ``attachment`` for everything but plain images.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 from fastapi import APIRouter, Request, status
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.responses import FileResponse, Response
+from starlette.datastructures import Headers
+from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable, Response
+from starlette.types import Receive, Scope, Send
 
 from lakeside.api.accounts import ProfileOut
 from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.errors import error_body
 from lakeside.api.limits import limited
-from lakeside.api.schemas import ERRORS
+from lakeside.api.responses import JSONResponse
+from lakeside.api.schemas import ERRORS, ErrorOut
 from lakeside.api.views import FileOut as AttachedFileOut
 from lakeside.errors import Invalid
 from lakeside.services.files import Download, Upload
@@ -48,7 +54,9 @@ UPLOAD_BODY: dict[str, Any] = {
 }
 BYTES_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}, "description": "The stored bytes."},
+    206: {"content": {"application/octet-stream": {}}, "description": "The bytes of the Range asked for."},
     304: {"description": "Not modified (If-None-Match matched the ETag)."},
+    416: {"model": ErrorOut, "description": "RANGE_NOT_SATISFIABLE; `Content-Range: bytes */size`."},
 }
 
 
@@ -174,6 +182,39 @@ def content_disposition(kind: str, filename: str) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+class StoredFileResponse(FileResponse):
+    """A download whose ``Range`` errors are the API's JSON errors: Starlette answers a malformed
+    range (400) and one past the end (416, with ``Content-Range: bytes */size``) in plain text."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_headers = Headers(scope=scope)
+        http_range = request_headers.get("range")
+        if http_range is not None and scope["method"].upper() in ("GET", "HEAD") and self.status_code == 200:
+            if self.stat_result is None:
+                self.stat_result = await anyio.to_thread.run_sync(os.stat, self.path)
+                self.set_stat_headers(self.stat_result)
+            if_range = request_headers.get("if-range")
+            if if_range is None or self._should_use_range(if_range):
+                refusal = _range_refusal(http_range, self.stat_result.st_size)
+                if refusal is not None:
+                    await refusal(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
+
+
+def _range_refusal(http_range: str, size: int) -> Response | None:
+    try:
+        FileResponse._parse_range_header(http_range, size)
+    except MalformedRangeHeader as exc:
+        message = exc.content if exc.content else "Malformed Range header."
+        return JSONResponse(error_body("INVALID_RANGE", message), status.HTTP_400_BAD_REQUEST)
+    except RangeNotSatisfiable:
+        body = error_body("RANGE_NOT_SATISFIABLE", f"The file has {size} bytes.", size=size)
+        headers = {"Content-Range": f"bytes */{size}"}
+        return JSONResponse(body, status.HTTP_416_RANGE_NOT_SATISFIABLE, headers=headers)
+    return None
+
+
 def _send(request: Request, download: Download) -> Response:
     # ``no-cache`` with an ETag: a browser may keep the bytes but asks again before each use, so
     # the access check still runs every time (a member who left loses access) at the cost of a 304.
@@ -189,7 +230,7 @@ def _send(request: Request, download: Download) -> Response:
     headers["Content-Disposition"] = content_disposition(
         "inline" if download.inline else "attachment", download.filename
     )
-    return FileResponse(download.path, media_type=download.content_type, headers=headers)
+    return StoredFileResponse(download.path, media_type=download.content_type, headers=headers)
 
 
 @router.post(

@@ -11,12 +11,13 @@ from pydantic import BaseModel, Field
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
 from lakeside.api.views import ConversationOut, IdPath
+from lakeside.domain.inputs import Text
 from lakeside.services.group_invites import MAX_LINK_HOURS
 
 router = APIRouter(prefix="/api/v1", tags=["groups"], responses=ERRORS)
 
 BASE = "/conversations/{conversation_id}"
-TokenPath = Annotated[str, Path(min_length=1, max_length=64, description="The token of the invite link.")]
+TokenPath = Annotated[Text, Path(min_length=1, max_length=64, description="The token of the invite link.")]
 
 
 # -- invite links and join requests ---------------------------------------------------------------

@@ -25,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from lakeside.api.deps import ServicesDep, UserDep, client_address
 from lakeside.api.schemas import ERRORS, Strict
 from lakeside.api.views import MAX_ID, IdPath, MessageOut, MessagePage, ReadOut
+from lakeside.domain.inputs import Text
 from lakeside.domain.mentions import MAX_MENTION_IDS
 from lakeside.domain.messages import MAX_BODY_CHARS, SendMessage
 
@@ -213,7 +214,7 @@ async def recall_message(message_id: IdPath, user: UserDep, services: ServicesDe
     return MessageOut(**await services.messages.do_recall(user, message_id))
 
 
-Emoji = Annotated[str, Path(min_length=1, max_length=32)]
+Emoji = Annotated[Text, Path(min_length=1, max_length=32)]
 
 
 @router.put("/messages/{message_id}/reactions/{emoji}", response_model=MessageOut)

@@ -16,6 +16,7 @@ from lakeside.api.deps import OptionalUserDep, ServicesDep, UserDep, client_addr
 from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS, Ok, Strict, UserOut
 from lakeside.api.views import IdPath
+from lakeside.domain.inputs import Id, Int32, Text
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"], responses=ERRORS)
 
@@ -31,8 +32,8 @@ class OrgSettingsIn(Strict):
     )
     invite_policy: Literal["admins", "members"] | None = None
     join_approval: bool | None = None
-    recall_window_seconds: int | None = Field(default=None, description="Null: the server default.")
-    edit_window_seconds: int | None = Field(default=None, description="Null: the server default.")
+    recall_window_seconds: Int32 | None = Field(default=None, description="Null: the server default.")
+    edit_window_seconds: Int32 | None = Field(default=None, description="Null: the server default.")
     members_see_read_receipts: bool | None = None
 
 
@@ -64,7 +65,7 @@ class RoleIn(Strict):
 
 
 class TransferIn(Strict):
-    user_id: int
+    user_id: Id
 
 
 class MemberStateOut(BaseModel):
@@ -77,8 +78,8 @@ class InvitationIn(Strict):
     kind: Literal["link", "code"] = Field(
         default="link", description="A long link token or an 8-character code."
     )
-    expires_in_hours: int | None = Field(default=None, description="Null: never expires.")
-    max_uses: int | None = Field(default=None, description="Null: no limit.")
+    expires_in_hours: Int32 | None = Field(default=None, description="Null: never expires.")
+    max_uses: Int32 | None = Field(default=None, description="Null: no limit.")
 
 
 class InvitationOut(BaseModel):
@@ -269,7 +270,7 @@ async def revoke_invitation(
 
 @router.get("/org-invitations/{code}", response_model=InvitationPreviewOut)
 async def preview_invitation(
-    code: Annotated[str, Path(max_length=64)],
+    code: Annotated[Text, Path(max_length=64)],
     user: OptionalUserDep,
     services: ServicesDep,
     request: Request,
@@ -355,7 +356,7 @@ async def list_join_requests(
     user: UserDep,
     services: ServicesDep,
     status_filter: Annotated[
-        str | None, Query(alias="status", description="pending, approved, rejected, cancelled")
+        Text | None, Query(alias="status", description="pending, approved, rejected, cancelled")
     ] = "pending",
 ) -> list[JoinRequestOut]:
     """Requests to join (admins), pending ones by default."""

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, UserOut
 from lakeside.api.views import MAX_ID, ConversationOut, FileOut, MessageOut
+from lakeside.domain.inputs import Text
 
 router = APIRouter(prefix="/api/v1", tags=["search"], responses=ERRORS)
 
@@ -30,7 +31,7 @@ class SearchPage(BaseModel):
 async def search_messages(
     user: UserDep,
     services: ServicesDep,
-    q: Annotated[str, Query(description="Words or Chinese text, at most 200 characters; all must match.")],
+    q: Annotated[Text, Query(description="Words or Chinese text, at most 200 characters; all must match.")],
     conversation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     sender_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     after: Annotated[
@@ -58,7 +59,7 @@ async def search_messages(
 
 
 NameQuery = Annotated[
-    str,
+    Text,
     Query(max_length=200, description="A name as written, in full pinyin, or by initials (zs finds 张三)."),
 ]
 
@@ -122,7 +123,7 @@ async def search_contacts(
 async def search_files(
     user: UserDep,
     services: ServicesDep,
-    q: Annotated[str, Query(description="Words of the file name, Chinese included; all must match.")],
+    q: Annotated[Text, Query(description="Words of the file name, Chinese included; all must match.")],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="next_cursor of the previous page.")

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS
+from lakeside.domain.inputs import MAX_ID, Text
 from lakeside.errors import Invalid
 
 router = APIRouter(prefix="/api/v1", tags=["sync"], responses=ERRORS)
@@ -45,7 +46,9 @@ class PresenceOut(BaseModel):
 async def sync(
     user: UserDep,
     services: ServicesDep,
-    since: Annotated[int | None, Query(ge=0, description="The last event id the client has")] = None,
+    since: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="The last event id the client has")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> Any:
     """Events after ``since`` in order, a page at a time (follow ``position`` while ``has_more``).
@@ -70,7 +73,7 @@ async def presence(
     user: UserDep,
     services: ServicesDep,
     user_ids: Annotated[
-        str, Query(max_length=4000, description="Comma-separated user ids", examples=["2,3,5"])
+        Text, Query(max_length=4000, description="Comma-separated user ids", examples=["2,3,5"])
     ],
 ) -> list[PresenceOut]:
     """Online / away / offline and last seen, for friends and direct-chat partners only;

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
 from lakeside.api.schemas import UserOut
+from lakeside.domain.inputs import MAX_ID, Id
 
-# Ids are 64-bit in storage: a larger number is refused at the edge rather than overflowing a driver.
-MAX_ID = 2**63 - 1
+# Ids are 64-bit in storage (lakeside.domain.inputs): a larger number is refused at the edge.
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
-IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int, Query(ge=1, le=MAX_ID)]
+IdField = Id
+AfterQuery = Annotated[int, Query(ge=0, le=MAX_ID, description="The last id of the previous page")]
 
 
 class FileOut(BaseModel):

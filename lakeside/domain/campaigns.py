@@ -22,10 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from lakeside.domain.inputs import StrictInput
+from lakeside.domain.inputs import INT32_MAX, MAX_ID, StrictInput
 
 DAY_MS = 86_400_000
-MAX_ID = 2**63 - 1
 EPOCH = date(1970, 1, 1)
 
 # Why a friend does not count; "" means it does (when active in the window).
@@ -89,7 +88,7 @@ class Teams(_Strict):
     by: Literal["department"] = "department"
     level: Literal["top", "direct"] = "top"
     aggregate: Literal["sum", "average"] = "sum"
-    min_members: int = Field(default=1, ge=1)
+    min_members: int = Field(default=1, ge=1, le=INT32_MAX)
     prizes: list[PrizeTier] = Field(default_factory=list, max_length=50)
 
 
@@ -109,11 +108,11 @@ class FraudRules(_Strict):
     rules: list[Literal["device_burst", "network_burst", "only_inviter", "dormant", "invite_chain"]] = Field(
         default_factory=lambda: ["device_burst", "network_burst", "only_inviter", "dormant", "invite_chain"]
     )
-    burst_signups: int = Field(default=5, ge=2)
-    burst_minutes: int = Field(default=10, ge=1)
-    dormant_after_days: int = Field(default=3, ge=1)
-    chain_length: int = Field(default=4, ge=3)
-    chain_minutes: int = Field(default=30, ge=1)
+    burst_signups: int = Field(default=5, ge=2, le=INT32_MAX)
+    burst_minutes: int = Field(default=10, ge=1, le=INT32_MAX)
+    dormant_after_days: int = Field(default=3, ge=1, le=INT32_MAX)
+    chain_length: int = Field(default=4, ge=3, le=INT32_MAX)
+    chain_minutes: int = Field(default=30, ge=1, le=INT32_MAX)
 
 
 class CampaignSpec(_Strict):
@@ -126,7 +125,7 @@ class CampaignSpec(_Strict):
     participants: Participants = Field(default_factory=Participants)
     metric: Metric = Field(default_factory=Metric)
     prizes: list[PrizeTier] = Field(default_factory=list, max_length=50)
-    min_score_for_prize: int = Field(default=1, ge=0)
+    min_score_for_prize: int = Field(default=1, ge=0, le=INT32_MAX)
     teams: Teams | None = None
     tie_break: list[Literal["reached_at", "user_id"]] = Field(
         default_factory=lambda: ["reached_at", "user_id"]

@@ -11,17 +11,15 @@ the command whichever way it came.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from lakeside.domain.inputs import StrictInput
+from lakeside.domain.inputs import MAX_ID, Id, StrictInput
 from lakeside.domain.mentions import MAX_MENTION_IDS
 from lakeside.errors import Invalid, validation_failed
 
-# Ids are 64-bit in storage: a larger number is refused at the edge rather than overflowing a driver.
-MAX_ID = 2**63 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+__all__ = ["MAX_ID", "Id"]  # re-exported: ids are declared once, in lakeside.domain.inputs
 
 EDITABLE_KINDS = ("text", "markdown")
 # Kinds whose body is the server's JSON, not the sender's text: a voice message's duration, a

@@ -5,6 +5,10 @@ The hub offers events in stream order. Until the connection has replayed what it
 position already sent is a duplicate from the seam and is dropped. A connection whose queue
 fills up is closed with a reason, never waited for: one slow client cannot slow the others or
 make the server's memory grow, and it resumes from its last position when it comes back.
+
+The queue is bounded twice: by frames (``queue_max``) and by bytes (``queue_max_bytes``, the
+length of the queued frames' text), so a reader that never reads holds at most a few MiB
+however large the frames are. The same two bounds apply to the buffer kept while catching up.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ CLOSE_SESSION_REVOKED = 4001
 CLOSE_IDLE = 4000
 CLOSE_PROTOCOL = 4002
 CLOSE_RESUME_TOO_OLD = 4009
+CLOSE_TOO_MANY_CONNECTIONS = 4010
 REPLAY_WINDOW = 4  # batch frames of a replay queued at most (see send_backlog_batch)
 
 AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
@@ -36,11 +41,14 @@ class Connection:
     # per burst rather than once per frame.
     __slots__ = (
         "_buffer",
+        "_buffer_bytes",
         "_buffer_max",
+        "_bytes",
         "_closing",
         "_frames",
         "_loop",
         "_max",
+        "_max_bytes",
         "_room",
         "_send",
         "_wakeup",
@@ -66,6 +74,7 @@ class Connection:
         session_id: int,
         conversations: set[int],
         queue_max: int,
+        queue_max_bytes: int = 4 * 1024 * 1024,
         send: AsgiSend | None = None,
     ) -> None:
         self.websocket = websocket
@@ -83,9 +92,12 @@ class Connection:
         self.registered = False
         self._frames: deque[str | None] = deque()
         self._max = queue_max
+        self._bytes = 0  # the length of the frames in _frames
+        self._max_bytes = queue_max_bytes
         self._wakeup: asyncio.Future[None] | None = None  # the writer's, while it waits for frames
         self._room: asyncio.Future[None] | None = None  # replies and replays waiting for room
         self._buffer: list[tuple[int, str]] = []
+        self._buffer_bytes = 0
         self._buffer_max = queue_max
         self._writer: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
@@ -104,6 +116,8 @@ class Connection:
                     self._wakeup = self._loop.create_future()
                     await self._wakeup
                 frame = frames.popleft()
+                if frame is not None:
+                    self._bytes -= len(frame)
                 if self._room is not None:
                     _wake(self._room)
                     self._room = None
@@ -121,6 +135,8 @@ class Connection:
 
     def _push(self, frame: str | None) -> None:
         self._frames.append(frame)
+        if frame is not None:
+            self._bytes += len(frame)
         if self._wakeup is not None:
             _wake(self._wakeup)
             self._wakeup = None
@@ -130,10 +146,11 @@ class Connection:
         if self.closed:
             return
         if not self.live:
-            if len(self._buffer) >= self._buffer_max:
+            if len(self._buffer) >= self._buffer_max or self._buffer_bytes + len(frame) > self._max_bytes:
                 self.abort(CLOSE_SLOW_CONSUMER, "too far behind while catching up; resume")
                 return
             self._buffer.append((event_id, frame))
+            self._buffer_bytes += len(frame)
             return
         if event_id and event_id <= self.position:
             return
@@ -141,11 +158,18 @@ class Connection:
 
     def offer_ephemeral(self, frame: str) -> None:
         """Typing and presence: delivered if live, never replayed, dropped when the queue is full."""
-        if self.live and not self.closed and len(self._frames) < self._max:
+        if self.live and not self.closed and not self._full(len(frame)):
             self._push(frame)
 
-    def _put(self, event_id: int, frame: str) -> None:
+    def _full(self, incoming: int = 0) -> bool:
+        """No room for one more frame of ``incoming`` characters (0: any frame at all). A frame
+        larger than the whole budget still goes into an empty queue."""
         if len(self._frames) >= self._max:
+            return True
+        return self._bytes > 0 and self._bytes + incoming > self._max_bytes
+
+    def _put(self, event_id: int, frame: str) -> None:
+        if self._full(len(frame)):
             self.abort(CLOSE_SLOW_CONSUMER, "too slow to keep up; resume from your last position")
             return
         self._push(frame)
@@ -155,7 +179,7 @@ class Connection:
     async def _wait_for_room(self) -> None:
         # Rare (a replay or a reply meeting a full queue), and possibly several at once: they
         # share one future, shielded so that one waiter's cancellation does not wake the others.
-        while len(self._frames) >= self._max and not self.closed:
+        while (len(self._frames) >= self._max or self._bytes >= self._max_bytes) and not self.closed:
             if self._room is None:
                 self._room = self._loop.create_future()
             await asyncio.shield(self._room)
@@ -193,6 +217,7 @@ class Connection:
         self.position = max(self.position, position)
         self.live = True
         buffered, self._buffer = self._buffer, []
+        self._buffer_bytes = 0
         for event_id, frame in buffered:
             if event_id > self.position:
                 self._put(event_id, frame)
@@ -200,6 +225,10 @@ class Connection:
     @property
     def queue_depth(self) -> int:
         return len(self._frames)
+
+    @property
+    def queued_bytes(self) -> int:
+        return self._bytes
 
     def abort(self, code: int, reason: str) -> None:
         """Close now, without waiting for the queue to drain."""

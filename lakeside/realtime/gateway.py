@@ -32,6 +32,7 @@ from lakeside.realtime.connection import (
     CLOSE_IDLE,
     CLOSE_PROTOCOL,
     CLOSE_RESUME_TOO_OLD,
+    CLOSE_TOO_MANY_CONNECTIONS,
     Connection,
 )
 from lakeside.realtime.hub import Hub
@@ -73,6 +74,28 @@ def _frame(message: dict[str, Any]) -> str:
     return orjson.dumps(message).decode()
 
 
+class ProtocolError(ValueError):
+    """A frame the protocol does not allow at all (binary, too large): close 4002."""
+
+
+async def _receive_text(websocket: WebSocket) -> str:
+    """The next text frame. A binary frame, or one over ``MAX_FRAME`` bytes of UTF-8, is a
+    ``ProtocolError``; the peer leaving is ``WebSocketDisconnect`` (Starlette's ``receive_text``
+    would raise a bare KeyError on a binary frame)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        raise ProtocolError("binary frames are not part of the protocol")
+    # Characters first (cheap); bytes only when a frame of multi-byte text could be over.
+    if len(text) > MAX_FRAME or (
+        len(text) > MAX_FRAME // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME
+    ):
+        raise ProtocolError("frame too large")
+    return text
+
+
 class StreamEndpoint:
     """The endpoint as a plain ASGI app rather than a ``func(websocket)``: it keeps the ASGI
     ``send`` so that each connection's writer sends frames through it directly (see Connection)."""
@@ -93,7 +116,7 @@ async def _stream(websocket: WebSocket, send: Send) -> None:
     await websocket.accept()
     try:
         async with asyncio.timeout(HELLO_TIMEOUT):
-            hello = orjson.loads(await websocket.receive_text())
+            hello = orjson.loads(await _receive_text(websocket))
         if not isinstance(hello, dict) or hello.get("op") != "hello":
             raise ValueError("first frame must be hello")
         since = hello.get("since")
@@ -128,12 +151,22 @@ async def _serve(
     batch: bool,
 ) -> None:
     settings = services.ctx.settings
+    if len(hub.by_user.get(user.id, ())) >= settings.ws_max_connections_per_user:
+        # Checked and registered with no await between: two handshakes cannot both slip past.
+        message = f"At most {settings.ws_max_connections_per_user} connections per account."
+        with contextlib.suppress(Exception):
+            await websocket.send_text(
+                _frame({"type": "error", "code": "TOO_MANY_CONNECTIONS", "message": message})
+            )
+            await websocket.close(code=CLOSE_TOO_MANY_CONNECTIONS, reason="TOO_MANY_CONNECTIONS")
+        return
     connection = Connection(
         websocket,
         user_id=user.id,
         session_id=user.session_id,
         conversations=set(),
         queue_max=settings.ws_queue_max,
+        queue_max_bytes=settings.ws_queue_max_bytes,
         send=send,
     )
     connection.start()
@@ -213,15 +246,15 @@ async def _read(
         try:
             # asyncio.timeout, not wait_for: wait_for wraps every receive in a task of its own.
             async with asyncio.timeout(idle):
-                raw = await websocket.receive_text()
+                raw = await _receive_text(websocket)
         except TimeoutError:
             # Closed before returning: once the endpoint returns, a close frame can no longer go.
             await connection.close_now(CLOSE_IDLE, "idle: send a ping at least every 30 seconds")
             return
-        except (WebSocketDisconnect, RuntimeError):
+        except ProtocolError as exc:
+            await connection.close_now(CLOSE_PROTOCOL, str(exc))
             return
-        if len(raw) > MAX_FRAME:
-            await connection.close_now(CLOSE_PROTOCOL, "frame too large")
+        except (WebSocketDisconnect, RuntimeError):
             return
         frame = _frame_of(raw)
         op = frame.get("op")
@@ -232,8 +265,10 @@ async def _read(
             # cleared) only after a "started", so a socket relays at most two frames per interval.
             conversation_id = frame.get("conversation_id")
             now = time.monotonic()
-            if not isinstance(conversation_id, int) or conversation_id not in connection.conversations:
-                pass
+            if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+                await connection.send_control(_INVALID_CONVERSATION)
+            elif conversation_id not in connection.conversations:
+                pass  # not (or no longer) a member: nothing to relay, and nothing to tell
             elif frame.get("stopped") is True:
                 if conversation_id in typing_shown:
                     typing_shown.discard(conversation_id)
@@ -242,8 +277,14 @@ async def _read(
                 last_typing[conversation_id] = now
                 typing_shown.add(conversation_id)
                 await hub.publish_typing(connection, conversation_id)
-        elif op == "presence" and frame.get("status") in ("online", "away"):
-            hub.set_status(connection, frame["status"])
+        elif op == "presence":
+            status = frame.get("status")
+            if isinstance(status, str) and status in ("online", "away"):
+                hub.set_status(connection, status)
+            else:
+                await connection.send_control(
+                    {"type": "error", "code": "INVALID", "message": "status is online or away"}
+                )
         elif op == "send":
             # Admission: past SEND_CONCURRENCY sends in progress on this node, stop reading this
             # socket until one finishes, so a flood pushes back on its senders through TCP
@@ -263,6 +304,11 @@ async def _read(
 
 
 _UNREADABLE: dict[str, Any] = {}
+_INVALID_CONVERSATION = {
+    "type": "error",
+    "code": "INVALID",
+    "message": "conversation_id is an integer id from 1 to 2**63 - 1",
+}
 
 
 def _frame_of(raw: str) -> dict[str, Any]:

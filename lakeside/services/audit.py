@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Row
 
+from lakeside.domain.spreadsheet import safe_cell
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Invalid
 from lakeside.services.accounts import AuthUser
@@ -128,12 +129,6 @@ def entry_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 class AuditLog:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -198,7 +193,7 @@ class AuditLog:
             view = entry_view(row)
             actor = view["actor"] or {}
             writer.writerow(
-                _cell(value)
+                safe_cell(value)
                 for value in (
                     view["id"],
                     view["created_at"],

@@ -13,6 +13,7 @@ ignored: the type comes from the first bytes, and what is not recognised is
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import hashlib
@@ -64,8 +65,12 @@ WRITE_BUFFER = 1024 * 1024
 THUMBNAIL_BOX = (320, 320)
 THUMBNAIL_SUFFIXES = {".thumb.webp": "image/webp", ".thumb.jpg": "image/jpeg"}
 EXIF_ORIENTATION = 0x0112
-# Decoding takes up to width x height x 4 bytes; this many decodes at once bound the memory used.
+# Decoding takes up to width x height x 4 bytes (settings.image_max_pixels at most); this many
+# decodes at once, in their own threads, bound the memory used.
 IMAGE_CONCURRENCY = 2
+# Pillow's own limit, checked on the header before anything is decoded: beyond it even a JPEG,
+# which decodes at 1/8 scale, is refused.
+HEADER_MAX_PIXELS = 89_478_485
 MAX_FILENAME = 255
 MAX_EXTENSION = 16
 FILE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -207,32 +212,49 @@ def _image_too_large(limit: int) -> Invalid:
     )
 
 
-def _displayed_size(image: Image.Image) -> tuple[int, int]:
-    width, height = image.size
+def _check_pixels(image: Image.Image, max_pixels: int) -> None:
+    """Refuse, from the header, an image that would decode to more than ``max_pixels`` pixels.
+
+    Called after ``draft``: a JPEG then reports the reduced size its decoder will produce (1/2,
+    1/4 or 1/8), so a large photo is fine where a PNG, GIF or WebP of the same size is not.
+    Every frame of an animation decodes into a canvas of that size, one at a time.
+    """
+    if image.width * image.height > max_pixels:
+        raise _image_too_large(max_pixels)
+
+
+def _displayed_size(image: Image.Image, size: tuple[int, int]) -> tuple[int, int]:
+    width, height = size
     if image.getexif().get(EXIF_ORIENTATION) in (5, 6, 7, 8):  # rotated by 90 or 270 degrees
         return height, width
     return width, height
 
 
-def _make_thumbnail(source: Path, pil_format: str, target_stem: Path) -> tuple[int, int, Path]:
+def _make_thumbnail(
+    source: Path, pil_format: str, target_stem: Path, max_pixels: int
+) -> tuple[int, int, Path]:
     """Decode an image, refusing decompression bombs, and write its thumbnail beside it.
 
-    Returns the width and height as displayed (EXIF orientation applied) and the thumbnail path.
+    The size is checked on the header, before any pixel is decoded: at most ``HEADER_MAX_PIXELS``
+    as stored, and at most ``max_pixels`` as decoded (a JPEG decodes scaled down). The image is
+    then reduced in place, so only one full-size copy ever exists, and turned upright (EXIF)
+    once small. Returns the width and height as displayed and the thumbnail path.
     """
     from PIL import Image, ImageOps
 
     thumb_format, suffix = _thumbnail_format()
-    limit = Image.MAX_IMAGE_PIXELS or 0
     try:
         # Pillow is restricted to the sniffed format, so a file cannot be sniffed as one type and
         # decoded as another.
         with Image.open(source, formats=[pil_format]) as image:
-            if limit and image.width * image.height > limit:
-                raise _image_too_large(limit)
-            width, height = _displayed_size(image)
+            _check_pixels(image, HEADER_MAX_PIXELS)
+            stored_size = image.size
             image.draft(None, THUMBNAIL_BOX)  # JPEG decodes at 1/2, 1/4 or 1/8 scale: far less memory
+            _check_pixels(image, max_pixels)
+            # Only now: a PNG's EXIF may follow its pixels, so reading it decodes them.
+            width, height = _displayed_size(image, stored_size)
+            image.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS)
             thumb = ImageOps.exif_transpose(image)
-            thumb.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS)
             has_alpha = thumb.mode in ("RGBA", "LA", "PA") or "transparency" in thumb.info
             keep_alpha = has_alpha and thumb_format == "WEBP"
             if thumb.mode != ("RGBA" if keep_alpha else "RGB"):
@@ -240,7 +262,7 @@ def _make_thumbnail(source: Path, pil_format: str, target_stem: Path) -> tuple[i
     except LakesideError:
         raise
     except Image.DecompressionBombError as exc:
-        raise _image_too_large(limit) from exc
+        raise _image_too_large(max_pixels) from exc
     except Exception as exc:  # Pillow raises many types on hostile input; every one means "not an image"
         raise Invalid("The file looks like an image but cannot be decoded.", code="INVALID_IMAGE") from exc
     final = target_stem.with_name(target_stem.name + suffix)
@@ -262,7 +284,10 @@ class Files:
     def __init__(self, ctx: Context, accounts: Accounts) -> None:
         self.ctx = ctx
         self.accounts = accounts  # an avatar upload ends as a profile change
-        self._image_slots = asyncio.Semaphore(IMAGE_CONCURRENCY)
+        # Thumbnails are made in their own small pool rather than the default executor: a request
+        # cancelled while its image decodes frees nothing until the decode ends, and the pool's
+        # size, not the number of requests, is what bounds the decodes running at once.
+        self._image_pool = concurrent.futures.ThreadPoolExecutor(IMAGE_CONCURRENCY, "lakeside-image")
 
     def _stem(self, file_id: str) -> Path:
         return self.ctx.settings.files_dir / file_id[:2] / file_id
@@ -298,10 +323,14 @@ class Files:
                 raise Invalid("Upload a JPEG, PNG, GIF or WebP image.", code="NOT_AN_IMAGE")
             width = height = None
             if content_type in IMAGE_FORMATS:
-                async with self._image_slots:
-                    width, height, thumbnail = await asyncio.to_thread(
-                        _make_thumbnail, received.temp, IMAGE_FORMATS[content_type], stem
-                    )
+                width, height, thumbnail = await asyncio.get_running_loop().run_in_executor(
+                    self._image_pool,
+                    _make_thumbnail,
+                    received.temp,
+                    IMAGE_FORMATS[content_type],
+                    stem,
+                    self.ctx.settings.image_max_pixels,
+                )
             await asyncio.to_thread(_publish, received.temp, stem)
             row = {
                 "id": file_id,

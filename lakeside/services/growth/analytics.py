@@ -29,6 +29,7 @@ from lakeside.domain.growth import (
     day_start_ms,
     growth_percent,
 )
+from lakeside.domain.spreadsheet import safe_cell
 from lakeside.domain.tokens import now_ms
 from lakeside.errors import Invalid
 from lakeside.services.context import Context
@@ -170,13 +171,5 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: _cell(value) for key, value in row.items()})
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value

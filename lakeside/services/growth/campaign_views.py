@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Row
 
+from lakeside.domain.spreadsheet import safe_cell
 from lakeside.domain.tokens import now_ms
 
 
@@ -18,17 +19,16 @@ def quota_csv(report: dict[str, Any]) -> str:
     writer = csv.writer(out)
     writer.writerow(["user_id", "username", "name", "department", "count", "required", "shortfall"])
     for line in report["below"]:
-        writer.writerow(
-            [
-                line["user_id"],
-                line["username"],
-                line["name"],
-                line["department"],
-                line["count"],
-                report["min_outside_users"],
-                line["shortfall"],
-            ]
-        )
+        cells = [
+            line["user_id"],
+            line["username"],
+            line["name"],
+            line["department"],
+            line["count"],
+            report["min_outside_users"],
+            line["shortfall"],
+        ]
+        writer.writerow([safe_cell(cell) for cell in cells])  # names and departments are anyone's text
     # A BOM so that Excel opens the Chinese names as UTF-8.
     return "\ufeff" + out.getvalue()
 
