@@ -87,7 +87,8 @@ async def test_a_new_link_replaces_the_old_and_links_expire_or_are_revoked(
     assert await ok(await zhangsan.get(f"/api/v1/conversations/{cid}/invite-link")) == {"link": None}
     # Unknown tokens (and absurd ones) are not found.
     for token in ("x", "A" * 43, "%00", "../../etc"):
-        assert (await wangwu.get(f"/api/v1/group-invitations/{token}")).status_code in (404, 422), token
+        # (a NUL in the address is refused at the edge: 400)
+        assert (await wangwu.get(f"/api/v1/group-invitations/{token}")).status_code in (400, 404, 422), token
     assert error_code(await wangwu.get(f"/api/v1/group-invitations/{'B' * 43}")) == "INVITATION_NOT_FOUND"
     # An expired link.
     from sqlalchemy import update

@@ -618,7 +618,7 @@ async def test_holds_socket_send_frames_are_refused_cleanly(server: tuple[str, h
             {"conversation_id": cid, "client_msg_id": "w16", "body": "x", "reply_to_id": 1.0},
             "VALIDATION_FAILED",
         ),
-        ({"conversation_id": cid, "client_msg_id": "w17", "kind": "voice", "body": "x"}, "VALIDATION_FAILED"),
+        ({"conversation_id": cid, "client_msg_id": "w17", "kind": "voice", "body": "x"}, "UNEXPECTED_BODY"),
         ({"conversation_id": cid, "client_msg_id": "w18", "body": "中" * 20000}, "MESSAGE_TOO_LONG"),
     ]
     app = SERVED[url]

@@ -52,6 +52,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("contact_verifications")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("phone_verified_at")
-        batch.drop_column("email_verified_at")
+    # Plain DROP COLUMN (SQLite 3.35+), never a batch copy of `users`: with foreign keys on, dropping
+    # the old table would cascade into every table that refers to a user.
+    op.execute("ALTER TABLE users DROP COLUMN phone_verified_at")
+    op.execute("ALTER TABLE users DROP COLUMN email_verified_at")

@@ -60,12 +60,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.drop_column("retention_days")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("deleted_at")
-    with op.batch_alter_table("favorites", schema=None) as batch_op:
-        batch_op.drop_column("recalled_at")
+    # Plain DROP COLUMN (SQLite 3.35+), never a batch copy: with foreign keys on, dropping the old
+    # `users` or `organizations` would cascade into every table that refers to one.
+    op.execute("ALTER TABLE organizations DROP COLUMN retention_days")
+    op.execute("ALTER TABLE users DROP COLUMN deleted_at")
+    op.execute("ALTER TABLE favorites DROP COLUMN recalled_at")
     with op.batch_alter_table("export_jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_export_jobs_status_id")
         batch_op.drop_index("ix_export_jobs_user_id_created_at")

@@ -114,7 +114,7 @@ export function mountSettings({ list, main }) {
     const me = state.me;
     const proved = me[`${channel}_verified`];
     const row = h("div", { class: "proof-row", "data-channel": channel },
-      h("span", { class: ["role-tag", proved ? "verified" : "unverified"], text: t(proved ? "settings.verified" : "settings.unverified") }));
+      h("span", { class: ["role-tag", proved ? "verified" : "unverified"], text: proved ? t("settings.verified") : t("settings.unverified") }));
     if (proved) return row;
     const code = h("input", { class: "input input-sm", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6, "aria-label": t("settings.code"), placeholder: t("settings.code") });
     const confirm = h("form", { class: "proof-code", hidden: true },
@@ -131,7 +131,7 @@ export function mountSettings({ list, main }) {
     const send = h("button", { class: "btn btn-sm", type: "button", text: t("settings.verify"), on: { click: async () => {
       try {
         const sent = await api.post(`/me/${channel}/verify`, {});
-        toast(t(channel === "email" ? "settings.linkSent" : "settings.codeSent", { address: sent.sent_to }));
+        toast(channel === "email" ? t("settings.linkSent", { address: sent.sent_to }) : t("settings.codeSent", { address: sent.sent_to }));
         if (channel === "phone") { confirm.hidden = false; code.focus(); }
       } catch (error) {
         toast(errorText(error), "error");
