@@ -166,17 +166,24 @@ class Exports:
     async def do_build_next(self) -> int | None:
         """Claim the oldest queued job and build it; its id, or None when nothing was queued."""
         while True:
-            async with self.ctx.transaction() as uow:
-                job_id = await store.next_queued(uow.conn)
-                if job_id is None:
-                    return None
-                if not await store.claim(uow.conn, job_id, now_ms()):
-                    continue  # another node took it between the look and the claim
-                row = await store.get_job(uow.conn, job_id)
-                assert row is not None
-                self._notify(uow, row)
-            await self._build(row)
-            return job_id
+            async with self.ctx.db.read() as conn:
+                job_id = await store.next_queued(conn)
+            if job_id is None:
+                return None
+            if await self.do_build(job_id):
+                return job_id
+            # another node took it between the look and the claim: look again
+
+    async def do_build(self, job_id: int) -> bool:
+        """Claim the job and build it; False when it was not queued (another worker has it)."""
+        async with self.ctx.transaction() as uow:
+            if not await store.claim(uow.conn, job_id, now_ms()):
+                return False
+            row = await store.get_job(uow.conn, job_id)
+            assert row is not None
+            self._notify(uow, row)
+        await self._build(row)
+        return True
 
     async def _build(self, row: Row[Any]) -> None:
         final = self._path(row.user_id, row.id)
