@@ -104,6 +104,7 @@ export function displayName(id, fallback = "") {
   const friend = state.friends.get(id);
   if (friend && friend.remark) return friend.remark;
   const user = getUser(id);
+  if (user && user.deleted) return t("user.deleted");
   if (user) return user.display_name;
   if (missingUsers.has(id)) return fallback || t("user.unknown");
   return fallback || `#${id}`;
