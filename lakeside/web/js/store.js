@@ -63,7 +63,7 @@ const missingUsers = new Set();
 export function rememberUser(user) {
   if (!user || typeof user.id !== "number") return;
   const known = state.users.get(user.id);
-  if (known && known.display_name === user.display_name && known.avatar_url === user.avatar_url) return;
+  if (known && known.display_name === user.display_name && known.avatar_url === user.avatar_url && known.deleted === user.deleted) return;
   state.users.set(user.id, { ...known, ...user });
   emit("users", user.id);
 }

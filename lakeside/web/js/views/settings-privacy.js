@@ -7,7 +7,7 @@ import { h, replaceChildren } from "../dom.js";
 import { errorText } from "../errors.js";
 import { formatDateTime, formatSize } from "../format.js";
 import { t } from "../i18n/index.js";
-import { endSession } from "../session.js";
+import { endSession, expectSessionEnd } from "../session.js";
 import { on } from "../store.js";
 import { confirmDialog } from "../components/modal.js";
 import { toast } from "../components/toast.js";
@@ -49,7 +49,9 @@ export function mountExports(root, base) {
   request.addEventListener("click", async () => {
     request.disabled = true;
     try {
-      jobs = [await api.post(`${base}/exports`), ...jobs];
+      const job = await api.post(`${base}/exports`);
+      // Its own export.updated (running) may have come first.
+      if (!jobs.some((known) => known.id === job.id)) jobs.unshift(job);
       toast(t("privacy.exportQueued"));
     } catch (error) {
       toast(errorText(error), "error");
@@ -73,22 +75,25 @@ export function mountPrivacy(root) {
   const exportsBox = h("div", { class: "settings-card" });
   const exportsView = mountExports(exportsBox, "/me");
   const password = h("input", { class: "input", type: "password", id: "delete-password", autocomplete: "current-password", maxlength: 256 });
-  const error = h("p", { class: "form-error", role: "alert" });
+  const error = h("p", { class: "form-error", role: "alert", hidden: true });
+  const say = (text) => { error.textContent = text; error.hidden = !text; };
   const remove = h("button", { class: "btn btn-danger", type: "button", text: t("privacy.deleteButton") });
   remove.addEventListener("click", async () => {
-    error.textContent = "";
+    say("");
     if (!password.value) {
-      error.textContent = t("privacy.deletePasswordNeeded");
+      say(t("privacy.deletePasswordNeeded"));
       return;
     }
     const ok = await confirmDialog({ title: t("privacy.deleteTitle"), message: t("privacy.deleteConfirm"), confirmLabel: t("privacy.deleteButton"), danger: true });
     if (!ok) return;
     remove.disabled = true;
+    expectSessionEnd("account-deleted");
     try {
       await api.post("/me/deletion", { password: password.value });
       endSession("account-deleted");
     } catch (failure) {
-      error.textContent = errorText(failure);
+      expectSessionEnd(null);
+      say(errorText(failure));
       remove.disabled = false;
     }
   });
