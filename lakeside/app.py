@@ -28,6 +28,7 @@ from lakeside.api import (
     conversations,
     ding,
     directory,
+    exports,
     favorites,
     files,
     forwards,
@@ -58,6 +59,7 @@ from lakeside.services.context import Context
 from lakeside.store import migrate
 from lakeside.store.engine import Database
 from lakeside.workers.ding import DingWorker
+from lakeside.workers.exports import ExportWorker
 from lakeside.workers.housekeeping import HousekeepingWorker
 from lakeside.workers.leaderboard import LeaderboardWorker
 
@@ -86,6 +88,7 @@ ROUTERS = [
     announcements.router,
     audit.router,
     privacy.router,
+    exports.router,
     campaigns.router,
     growth.router,
     growth_admin.router,
@@ -192,6 +195,8 @@ def build_app(settings: Settings) -> FastAPI:
         await ding_worker.start()
         leaderboard_worker = LeaderboardWorker(services)
         await leaderboard_worker.start()
+        export_worker = ExportWorker(services)
+        await export_worker.start()
         app.state.services = services
         app.state.hub = hub
         attach_metrics(app, db, services, hub)
@@ -201,6 +206,7 @@ def build_app(settings: Settings) -> FastAPI:
             yield
         finally:
             warm_up.cancel()
+            await export_worker.stop()
             await leaderboard_worker.stop()
             await ding_worker.stop()
             await housekeeping.stop()

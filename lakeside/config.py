@@ -73,6 +73,21 @@ class Settings(BaseSettings):
 
     session_ttl_days: int = 30
     event_retention_days: int = 30
+
+    # -- data exports (services/exports.py) ------------------------------------------------------------
+    export_max_bytes: int = Field(
+        default=2 * 1024**3,
+        description="Largest export archive; files that would pass it are left out and listed as omitted.",
+    )
+    export_ttl_days: int = Field(default=7, description="How long a ready export can be downloaded.")
+    export_daily_limit: int = Field(
+        default=3, description="Exports one user (or organization) may ask for a day."
+    )
+    export_worker_interval_seconds: float = Field(
+        default=5.0,
+        description="How often each node looks for queued exports (a request on the node wakes it at once); "
+        "0 runs no export worker on this node.",
+    )
     ws_queue_max: int = 4096
     ws_queue_max_bytes: int = Field(
         default=4 * 1024 * 1024,

@@ -166,6 +166,12 @@ MATRIX: dict[tuple[str, str], Case] = {
         {**{r: "refused:BAD_CREDENTIALS" for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401},
         body={"password": "not the password"},
     ),
+    # Exports of one's own data: each caller's own; a download only the member's (queued: not ready).
+    ("post", "/api/v1/me/exports"): Case(ANY_USER),
+    ("get", "/api/v1/me/exports"): Case(ANY_USER),
+    ("get", "/api/v1/me/exports/{export_id}/download"): Case(
+        with_(MEMBERS_OWN, member="refused:EXPORT_NOT_READY"), prepare="members_export"
+    ),
     ("get", "/api/v1/users/lookup"): Case(ANY_USER, query={"q": "wangwu"}),
     ("get", "/api/v1/users/{user_id}"): Case(ANY_USER),
     # -- friends and blocks (each caller's own) -------------------------------------------------
@@ -425,6 +431,13 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("get", "/api/v1/orgs/{org_id}/audit-log"): Case(ORG_ADMIN),
     ("get", "/api/v1/orgs/{org_id}/retention"): Case(ORG_ADMIN),
     ("put", "/api/v1/orgs/{org_id}/retention"): Case(ORG_ADMIN, body={"days": None}),
+    # The admin's request (called before the owner's) is still queued when the owner asks.
+    ("post", "/api/v1/orgs/{org_id}/exports"): Case(with_(ORG_ADMIN, owner="refused:EXPORT_IN_PROGRESS")),
+    ("get", "/api/v1/orgs/{org_id}/exports"): Case(ORG_ADMIN),
+    ("get", "/api/v1/orgs/{org_id}/exports/{export_id}/download"): Case(
+        with_(ORG_ADMIN, owner="refused:EXPORT_NOT_READY", admin="refused:EXPORT_NOT_READY"),
+        prepare="org_export",
+    ),
     ("get", "/api/v1/orgs/{org_id}/audit-log/export"): Case(ORG_ADMIN),
     # -- growth: campaigns ({campaign_id} belongs to A), the caller's own codes and activity -------
     ("post", "/api/v1/orgs/{org_id}/campaigns"): Case(ORG_ADMIN, body=campaign_spec),

@@ -442,3 +442,19 @@ class Preparations:
         if caller is not None:
             await befriend(caller, friend)
         return {"body": {"user_id": friend.id}}
+
+    async def prep_members_export(self, role: str, caller: Person | None) -> dict[str, Any]:
+        """The member's export (queued: the tests' servers run no export worker)."""
+        member = self.world.people["member"]
+        jobs = (await ok(await member.get("/api/v1/me/exports")))["exports"]
+        if not jobs:
+            jobs = [(await member.post("/api/v1/me/exports")).json()]
+        return {"values": {"export_id": jobs[0]["id"]}}
+
+    async def prep_org_export(self, role: str, caller: Person | None) -> dict[str, Any]:
+        admin = self.world.people["admin"]
+        base = f"/api/v1/orgs/{self.world.ids['org_id']}"
+        jobs = (await ok(await admin.get(f"{base}/exports")))["exports"]
+        if not jobs:
+            jobs = [(await admin.post(f"{base}/exports")).json()]
+        return {"values": {"export_id": jobs[0]["id"]}}

@@ -140,6 +140,7 @@ async def settings(
         migrate_on_start=False,
         password_hash_time_cost=1,
         password_hash_memory_kib=1024,
+        export_worker_interval_seconds=0,  # the tests build exports themselves (workers/exports.py)
     )
 
 

@@ -70,6 +70,7 @@ async def world(
         sqlite_synchronous="NORMAL",  # survives a process crash; the world need not survive power loss
         rate_limits_enabled=False,  # the matrix makes many calls from one address on purpose
         referral_inviter_reward_fen=100,  # so a sign-up through a code pays a red packet (wallet event)
+        export_worker_interval_seconds=0,  # exports stay queued until a test builds them
     )
     app = build_app(settings)
     try:
@@ -232,6 +233,7 @@ EVENT_RECIPIENTS: dict[tuple[str, str], frozenset[str]] = {
     ("favorite", "added"): MEMBER,
     ("favorite", "removed"): MEMBER,
     ("message", "played"): MEMBER,  # the listener's own devices
+    ("export", "updated"): MEMBER,  # the requester's own devices
 }
 
 
@@ -379,6 +381,11 @@ async def trigger_every_event(app: FastAPI, w: World) -> None:
     voice = {"client_msg_id": "ev-voice", "kind": "voice", "file_id": recording["id"], "duration_ms": 2000}
     voice_message = await ok_json(await owner.post(f"/api/v1/conversations/{c}/messages", json=voice))
     await ok_json(await member.post(f"/api/v1/messages/{voice_message['id']}/played"))
+    # The member's export (the matrix may have queued it already); only hers is built here.
+    asked = await member.post("/api/v1/me/exports")
+    body = asked.json()
+    export_id = body["id"] if asked.status_code == 202 else body["error"]["export_id"]
+    assert await app.state.services.exports.do_build(export_id)
 
 
 async def ok_json(response: httpx.Response) -> dict[str, Any]:

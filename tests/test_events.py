@@ -124,6 +124,18 @@ WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("member", "role"): ("user_id", "role"),
     ("user", "updated"): ("id", "username", "display_name", "avatar_url", "deleted"),
     ("session", "revoked"): ("session_id",),
+    ("export", "updated"): (
+        "id",
+        "organization_id",
+        "status",
+        "size",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "expires_at",
+        "download_url",
+    ),
     **{
         ("friend_request", op): (
             "id",

@@ -215,7 +215,7 @@ def _range_refusal(http_range: str, size: int) -> Response | None:
     return None
 
 
-def _send(request: Request, download: Download) -> Response:
+def send_download(request: Request, download: Download) -> Response:
     # ``no-cache`` with an ETag: a browser may keep the bytes but asks again before each use, so
     # the access check still runs every time (a member who left loses access) at the cost of a 304.
     headers = {
@@ -251,7 +251,7 @@ async def upload_file(request: Request, user: UserDep, services: ServicesDep) ->
 async def download_file(file_id: str, request: Request, user: UserDep, services: ServicesDep) -> Response:
     """The file's bytes, for its uploader, for members of a conversation where it was sent, and for
     anyone logged in when it is an avatar. Only JPEG, PNG, GIF and WebP display inline."""
-    return _send(request, await services.files.get_download(user, file_id))
+    return send_download(request, await services.files.get_download(user, file_id))
 
 
 @router.get("/files/{file_id}/thumbnail", response_class=FileResponse, responses=BYTES_RESPONSE)
@@ -259,7 +259,7 @@ async def download_thumbnail(
     file_id: str, request: Request, user: UserDep, services: ServicesDep
 ) -> Response:
     """An image's thumbnail (at most 320×320); 404 `NO_THUMBNAIL` for files that are not images."""
-    return _send(request, await services.files.get_thumbnail(user, file_id))
+    return send_download(request, await services.files.get_thumbnail(user, file_id))
 
 
 @router.put(

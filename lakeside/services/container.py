@@ -8,6 +8,7 @@ from lakeside.services.context import Context
 from lakeside.services.conversations import Conversations
 from lakeside.services.drafts import Drafts
 from lakeside.services.enterprise import Enterprise
+from lakeside.services.exports import Exports
 from lakeside.services.favorites import Favorites
 from lakeside.services.files import Files
 from lakeside.services.forwards import Forwards
@@ -65,6 +66,8 @@ class Services:
         self.account_deletion = AccountDeletion(
             ctx, self.accounts, self.enterprise.organizations, self.conversations, self.friends, self.files
         )
+        self.exports = Exports(ctx)
+        self.account_deletion.on_deleted.append(self.exports.forget_user)
         self.retention = Retention(ctx, self.files)
         self.health = Health(ctx)
 

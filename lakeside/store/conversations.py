@@ -249,6 +249,7 @@ async def direct_peers(
             users.c.username,
             users.c.display_name,
             users.c.avatar_file_id,
+            users.c.deleted_at,
         )
         .join(users, users.c.id == members.c.user_id)
         .where(members.c.conversation_id.in_(conversation_ids), members.c.user_id != user_id)

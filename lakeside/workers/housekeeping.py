@@ -1,5 +1,6 @@
 """Periodic housekeeping: prune the event log past its retention, drop expired sessions, and
-apply organizations' retention policies (services/retention.py), and compact the search index
+apply organizations' retention policies (services/retention.py), delete expired export archives
+(services/exports.py), and compact the search index
 (the tokens of recalled and deleted messages leave SQLite's FTS5 segments).
 
 Once an hour the worker asks ``services.housekeeping`` (services/housekeeping.py) to prune. Every
@@ -25,6 +26,9 @@ async def run_once(services: Services) -> tuple[int, int]:
     expired = await services.retention.do_apply()
     if expired:
         log.info("retention: deleted %d messages past their organizations' policies", expired)
+    archives = await services.exports.do_expire()
+    if archives:
+        log.info("exports: deleted %d expired archives", archives)
     await services.housekeeping.do_compact_search()
     if events or sessions:
         log.info("housekeeping: pruned %d events, %d expired sessions", events, sessions)

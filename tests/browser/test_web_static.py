@@ -27,7 +27,10 @@ DICTIONARIES = {lang: [I18N_DIR / f"{feature}{lang}.js" for feature in FEATURES]
 DYNAMIC_KEYS = {
     "presence.": ["online", "away", "offline", "unknown"],
     "role.": ["owner", "admin", "member"],
-    "login.reason.": ["expired", "revoked"],
+    "login.reason.": ["expired", "revoked", "account-deleted"],
+    # A contact detail's proof (settings.js), and a data export's state (settings-privacy.js).
+    "settings.": ["verified", "unverified", "linkSent", "codeSent"],
+    "privacy.status.": ["queued", "running", "ready", "failed", "expired"],
     "system.": [
         "group_created",
         "group_renamed",

@@ -174,6 +174,26 @@ class SessionRevoked(Event):
     session_id: int
 
 
+@declare(
+    "export", "updated", to="users", addressed_to="the user who asked for the export (their own devices)"
+)
+class ExportUpdated(Event):
+    """the export job `{id, organization_id, status, size, error, created_at, started_at,
+    finished_at, expires_at, download_url}` as `GET …/exports` lists it: `running`, then `ready`
+    (download it from `download_url` until `expires_at`) or `failed`"""
+
+    id: int
+    organization_id: int | None
+    status: str
+    size: int | None
+    error: str
+    created_at: int
+    started_at: int | None
+    finished_at: int | None
+    expires_at: int | None
+    download_url: str | None
+
+
 # -- group tools: pinned messages, the group notice, mute, joining by link ---------------------
 
 MANAGERS_AND_ACTOR = "the group's owner and admins"

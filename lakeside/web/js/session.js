@@ -96,8 +96,18 @@ export async function logout() {
   }
 }
 
+// Set while the account is being deleted: its own session.revoked (the socket closing) may arrive
+// before the answer, and the login page should say why the session ended.
+let endingAs = null;
+
+export function expectSessionEnd(reason) {
+  endingAs = reason;
+}
+
 export function endSession(reason) {
   if (!state.me) return;
+  if (endingAs) reason = endingAs;
+  endingAs = null;
   if (stream) stream.stop();
   stream = null;
   const forget = reason !== "expired";

@@ -63,7 +63,7 @@ const missingUsers = new Set();
 export function rememberUser(user) {
   if (!user || typeof user.id !== "number") return;
   const known = state.users.get(user.id);
-  if (known && known.display_name === user.display_name && known.avatar_url === user.avatar_url) return;
+  if (known && known.display_name === user.display_name && known.avatar_url === user.avatar_url && known.deleted === user.deleted) return;
   state.users.set(user.id, { ...known, ...user });
   emit("users", user.id);
 }
@@ -104,6 +104,7 @@ export function displayName(id, fallback = "") {
   const friend = state.friends.get(id);
   if (friend && friend.remark) return friend.remark;
   const user = getUser(id);
+  if (user && user.deleted) return t("user.deleted");
   if (user) return user.display_name;
   if (missingUsers.has(id)) return fallback || t("user.unknown");
   return fallback || `#${id}`;

@@ -30,7 +30,6 @@ def upgrade() -> None:
         sa.Column("user_id", ID, nullable=False),
         sa.Column("organization_id", ID, nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=True),
         sa.Column("size", sa.BigInteger(), nullable=True),
         sa.Column("error", sa.String(length=256), server_default="", nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
@@ -50,6 +49,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("export_jobs", schema=None) as batch_op:
         batch_op.create_index("ix_export_jobs_user_id_created_at", ["user_id", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_export_jobs_organization_id_created_at", ["organization_id", "created_at"], unique=False
+        )
         batch_op.create_index("ix_export_jobs_status_id", ["status", "id"], unique=False)
     with op.batch_alter_table("favorites", schema=None) as batch_op:
         batch_op.add_column(sa.Column("recalled_at", sa.BigInteger(), nullable=True))
@@ -67,5 +69,6 @@ def downgrade() -> None:
     op.execute("ALTER TABLE favorites DROP COLUMN recalled_at")
     with op.batch_alter_table("export_jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_export_jobs_status_id")
+        batch_op.drop_index("ix_export_jobs_organization_id_created_at")
         batch_op.drop_index("ix_export_jobs_user_id_created_at")
     op.drop_table("export_jobs")

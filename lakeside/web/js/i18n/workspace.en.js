@@ -106,6 +106,12 @@ export default {
 
   // Admin: navigation and shared
   "admin.settings": "Organization",
+  "admin.retentionTitle": "Message retention",
+  "admin.retentionHint": "Delete the organization's messages older than this (at least 30 days), with their files. Off keeps everything.",
+  "admin.retentionOff": "Keep everything",
+  "admin.retentionDays": "Days",
+  "admin.retentionSave": "Save",
+  "admin.exportTitle": "Export the organization",
   "admin.members": "Members",
   "admin.departments": "Departments",
   "admin.invitations": "Invitations",
@@ -321,6 +327,9 @@ export default {
   "audit.action.member.update": "Edited a member's profile",
   "audit.action.member.departments": "Changed a member's departments",
   "audit.action.member.leave": "Left the organization",
+  "audit.action.member.account_deleted": "Deleted their account",
+  "audit.action.org.export": "Exported the organization's data",
+  "audit.action.org.retention": "Changed message retention",
   "audit.action.department.create": "Created a department",
   "audit.action.department.update": "Changed a department",
   "audit.action.department.delete": "Deleted a department",

@@ -106,6 +106,12 @@ export default {
 
   // Admin: navigation and shared
   "admin.settings": "组织设置",
+  "admin.retentionTitle": "消息保留期限",
+  "admin.retentionHint": "删除组织中早于此期限的消息及其文件（至少 30 天）。关闭则全部保留。",
+  "admin.retentionOff": "全部保留",
+  "admin.retentionDays": "天数",
+  "admin.retentionSave": "保存",
+  "admin.exportTitle": "导出组织数据",
   "admin.members": "成员管理",
   "admin.departments": "部门管理",
   "admin.invitations": "邀请成员",
@@ -321,6 +327,9 @@ export default {
   "audit.action.member.update": "编辑了成员资料",
   "audit.action.member.departments": "调整了成员部门",
   "audit.action.member.leave": "退出了组织",
+  "audit.action.member.account_deleted": "注销了账号",
+  "audit.action.org.export": "导出了组织数据",
+  "audit.action.org.retention": "修改了消息保留期限",
   "audit.action.department.create": "创建了部门",
   "audit.action.department.update": "修改了部门",
   "audit.action.department.delete": "删除了部门",

@@ -16,8 +16,8 @@ const DAY_MS = 86_400_000;
 
 // Every action the server records (services/audit.py ACTIONS), by family; tests keep them equal.
 export const AUDIT_ACTIONS = {
-  org: ["create", "update", "transfer"],
-  member: ["role", "remove", "deactivate", "reactivate", "update", "departments", "leave"],
+  org: ["create", "update", "transfer", "export", "retention"],
+  member: ["role", "remove", "deactivate", "reactivate", "update", "departments", "leave", "account_deleted"],
   department: ["create", "update", "delete", "seat", "unseat"],
   invitation: ["create", "revoke"],
   contact_invitation: ["create", "revoke"],

@@ -1,5 +1,5 @@
 // Admin pages: the organization's settings (name, logo, who may invite, join approval, recall and
-// edit windows, read receipts for members) and the DING escalation rules (in-app re-notification,
+// edit windows, read receipts for members, message retention, exporting the organization) and the DING escalation rules (in-app re-notification,
 // e-mail, SMS and voice through the provider webhook).
 
 import { api } from "../api.js";
@@ -9,6 +9,7 @@ import { icon } from "../icons.js";
 import { loadOrgs } from "../org.js";
 import { toast } from "../components/toast.js";
 import { adminFrame, field, guard, loading, switchRow } from "./admin-ui.js";
+import { mountExports } from "./settings-privacy.js";
 import { orgLogo } from "./workspace-switcher.js";
 
 const minutesOf = (seconds) => (seconds === null || seconds === undefined ? "" : String(Math.round(seconds / 60)));
@@ -22,10 +23,38 @@ function readNumber(input) {
   return text === "" ? null : Number(text);
 }
 
+/** Retention: off, or delete messages older than N ≥ 30 days (PUT /orgs/{id}/retention). */
+function retentionCard(org) {
+  const days = numberInput("", { min: 30, max: 36500, placeholder: "180" });
+  days.id = "set-retention";
+  const keep = h("input", { type: "checkbox", class: "switch", role: "switch", id: "set-retention-off" });
+  const sync = () => { days.disabled = keep.checked; };
+  keep.addEventListener("change", sync);
+  guard(api.get(`/orgs/${org.id}/retention`)).then((policy) => {
+    if (!policy) return;
+    keep.checked = policy.days === null;
+    days.value = policy.days === null ? "" : String(policy.days);
+    sync();
+  });
+  const form = h("form", { class: "settings-card retention-card" },
+    h("h3", { class: "section-title", text: t("admin.retentionTitle") }),
+    h("p", { class: "field-hint block", text: t("admin.retentionHint") }),
+    h("label", { class: "panel-toggle" }, h("span", { text: t("admin.retentionOff") }), keep),
+    field("set-retention", t("admin.retentionDays"), days),
+    h("button", { class: "btn btn-primary", type: "submit", text: t("admin.retentionSave") }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const saved = await guard(api.put(`/orgs/${org.id}/retention`, { days: keep.checked ? null : readNumber(days) }));
+    if (saved) toast(t("admin.saved"));
+  });
+  return form;
+}
+
 export function mountSettingsAdmin(main, { org, title }) {
   const body = adminFrame(main, title);
   let settings = null;
   let alive = true;
+  let exportsView = null;
 
   async function load() {
     const fresh = await guard(api.get(`/orgs/${org.id}`));
@@ -94,7 +123,11 @@ export function mountSettingsAdmin(main, { org, title }) {
       toast(t("admin.saved"));
       loadOrgs().catch(() => {});
     });
-    replaceChildren(body, form);
+    const exportsBox = h("div", { class: "settings-card export-card" });
+    if (exportsView) exportsView.destroy();
+    exportsView = mountExports(exportsBox, `/orgs/${org.id}`);
+    exportsBox.prepend(h("h3", { class: "section-title", text: t("admin.exportTitle") }));
+    replaceChildren(body, form, retentionCard(org), exportsBox);
   }
 
   loading(body);
@@ -106,6 +139,7 @@ export function mountSettingsAdmin(main, { org, title }) {
     },
     destroy() {
       alive = false;
+      if (exportsView) exportsView.destroy();
     },
   };
 }

@@ -15,6 +15,7 @@ import { confirmDialog } from "../components/modal.js";
 import { toast } from "../components/toast.js";
 import { mountFavorites } from "./favorites.js";
 import { mountInvite } from "./growth-invite.js";
+import { mountPrivacy } from "./settings-privacy.js";
 
 const PAGES = [
   { name: "profile", icon: "user", label: "settings.profile" },
@@ -22,12 +23,13 @@ const PAGES = [
   { name: "sessions", icon: "monitor", label: "settings.sessions" },
   { name: "preferences", icon: "globe", label: "settings.preferences" },
   { name: "invite", icon: "gift", label: "growth.invitePage" },
+  { name: "privacy", icon: "shield", label: "privacy.page" },
 ];
 
 export function mountSettings({ list, main }) {
   const unsubscribe = [];
   let current = null;
-  let favorites = null; // the favourites page, while shown (it follows live events)
+  let subpage = null; // the favourites or privacy page, while shown (they follow live events)
   const nav = h("ul", { class: "contact-nav" });
   replaceChildren(list,
     h("header", { class: "pane-head" }, h("h1", { class: "pane-title", text: t("settings.title") })),
@@ -212,10 +214,11 @@ export function mountSettings({ list, main }) {
   function show(name) {
     current = name;
     renderNav();
-    if (favorites) favorites.destroy();
-    favorites = null;
+    if (subpage) subpage.destroy();
+    subpage = null;
     if (name === "profile") profilePage();
-    else if (name === "favorites") page(t("fav.page"), h("div", { class: "fav-page", ref: (el) => { favorites = mountFavorites(el); } }));
+    else if (name === "privacy") page(t("privacy.page"), h("div", { class: "privacy-page", ref: (el) => { subpage = mountPrivacy(el); } }));
+    else if (name === "favorites") page(t("fav.page"), h("div", { class: "fav-page", ref: (el) => { subpage = mountFavorites(el); } }));
     else if (name === "sessions") sessionsPage();
     else if (name === "preferences") preferencesPage();
     else if (name === "invite") page(t("growth.invitePage"), h("div", { class: "g-invite", ref: mountInvite }));
@@ -231,7 +234,7 @@ export function mountSettings({ list, main }) {
     },
     destroy() {
       for (const fn of unsubscribe) fn();
-      if (favorites) favorites.destroy();
+      if (subpage) subpage.destroy();
     },
   };
 }
