@@ -733,11 +733,11 @@ async def test_holds_resume_positions_never_bring_another_users_events(
     await bob.post(f"/api/v1/conversations/{group}/read", json={"seq": 1000})
     await alice.put(f"/api/v1/conversations/{group}/settings", json={"pinned": True})
     newest = await position_of(alice)
-    for since in (0, 1, newest // 2, newest, newest + 1, 2**62, 2**63 - 1, 10**30):
+    for since in (0, 1, newest // 2, newest, newest + 1, 2**62, 2**63 - 1):
         page = (await eve.get("/api/v1/sync", params={"since": since, "limit": 1000})).json()
         own = [e for e in page["events"] if e["user_id"] == eve.id]
         assert page["events"] == own, since  # only eve's own events (friend requests...) ever
-    for since in (-1, "abc", 1.5, "", "0x10"):
+    for since in (-1, "abc", 1.5, "", "0x10", 2**63, 10**30):  # beyond 64 bits: no position
         response = await eve.get("/api/v1/sync", params={"since": since})
         assert response.status_code == 422, since
     for since in (0, newest, 2**64 - 1):
