@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,36 @@ async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     await migrate.upgrade(db)
     await db.dispose()
     return path
+
+
+@asynccontextmanager
+async def own_database(
+    backend: str, data_dir: Path, sqlite_template: Path, prefix: str
+) -> AsyncIterator[str]:
+    """A migrated database of its own for a module's world (the authorization matrix, the
+    boundary walk): a copy of the SQLite template in ``data_dir``, or a new PostgreSQL database
+    dropped afterwards. Yields its URL."""
+    if backend == "sqlite":
+        shutil.copy(sqlite_template, data_dir / "lakeside.db")
+        yield f"sqlite+aiosqlite:///{data_dir / 'lakeside.db'}"
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = await asyncpg.connect(PG_DSN, timeout=5)
+    except (TimeoutError, OSError, asyncpg.PostgresError):
+        service_missing("PostgreSQL at " + PG_DSN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+    db = Database(url)
+    await migrate.upgrade(db)
+    await db.dispose()
+    try:
+        yield url
+    finally:
+        admin = await asyncpg.connect(PG_DSN, timeout=5)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -26,11 +23,9 @@ from lakeside.config import Settings
 from lakeside.domain.events import EVENTS, Event
 from lakeside.domain.events.messaging import MessageEvent
 from lakeside.services.growth.ledger import budget_key, wallet_key
-from lakeside.store import migrate
-from lakeside.store.engine import Database
 from tests.authz_matrix import ALLOW, MATRIX, OUTSIDERS, Case
 from tests.authz_world import ORG_NAME, ROLES, SECRET_MARKERS, Preparations, World, build_world, ogg, png
-from tests.conftest import BACKENDS, PG_DSN, befriend, register, report_figures, service_missing
+from tests.conftest import BACKENDS, befriend, own_database, register, report_figures
 from tests.live import running_server
 
 # Denied roles first, so that a call that consumes its object (the member revoking their own
@@ -43,46 +38,24 @@ async def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 ) -> AsyncIterator[tuple[FastAPI, World]]:
     data_dir = tmp_path_factory.mktemp("authz")
-    dropped: str | None = None
-    if request.param == "sqlite":
-        shutil.copy(sqlite_template, data_dir / "lakeside.db")
-        url = f"sqlite+aiosqlite:///{data_dir / 'lakeside.db'}"
-    else:
-        name = f"lakeside_authz_{uuid.uuid4().hex[:10]}"
-        try:
-            admin = await asyncpg.connect(PG_DSN, timeout=5)
-        except (TimeoutError, OSError, asyncpg.PostgresError):
-            service_missing("PostgreSQL at " + PG_DSN)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        url = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-        db = Database(url)
-        await migrate.upgrade(db)
-        await db.dispose()
-        dropped = name
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=url,
-        secret_key="test-secret",
-        migrate_on_start=False,
-        password_hash_time_cost=1,
-        password_hash_memory_kib=1024,
-        sqlite_synchronous="NORMAL",  # survives a process crash; the world need not survive power loss
-        rate_limits_enabled=False,  # the matrix makes many calls from one address on purpose
-        referral_inviter_reward_fen=100,  # so a sign-up through a code pays a red packet (wallet event)
-        export_worker_interval_seconds=0,  # exports stay queued until a test builds them
-    )
-    app = build_app(settings)
-    try:
+    async with own_database(request.param, data_dir, sqlite_template, "lakeside_authz") as url:
+        settings = Settings(
+            data_dir=data_dir,
+            database_url=url,
+            secret_key="test-secret",
+            migrate_on_start=False,
+            password_hash_time_cost=1,
+            password_hash_memory_kib=1024,
+            sqlite_synchronous="NORMAL",  # survives a process crash; the world need not survive power loss
+            rate_limits_enabled=False,  # the matrix makes many calls from one address on purpose
+            referral_inviter_reward_fen=100,  # so a sign-up through a code pays a red packet (wallet event)
+            export_worker_interval_seconds=0,  # exports stay queued until a test builds them
+        )
+        app = build_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4242))
             async with httpx.AsyncClient(transport=transport, base_url="http://lakeside.test") as http:
                 yield app, await build_world(http)
-    finally:
-        if dropped:
-            admin = await asyncpg.connect(PG_DSN, timeout=5)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
-            await admin.close()
 
 
 def operations(app: FastAPI) -> list[tuple[str, str]]:

@@ -21,25 +21,20 @@ parameter or a body declares bounds within 64 bits (the types of lakeside.domain
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from lakeside.app import build_app
 from lakeside.config import Settings
-from lakeside.store import migrate
-from lakeside.store.engine import Database
 from tests.authz_matrix import MATRIX
 from tests.authz_world import World, build_world
-from tests.conftest import BACKENDS, PASSWORD, PG_DSN, report_figures, service_missing
+from tests.conftest import BACKENDS, PASSWORD, own_database, report_figures
 
 INTEGERS: list[Any] = [0, -1, 2**31, 2**63, 2**64, 10**40]
 STRINGS: list[Any] = ["", "\x00", "a\x00b", "\ud800", "x" * 100_000, "\u202eمرحبا بالعالم", "钉钉测试"]
@@ -54,45 +49,23 @@ async def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 ) -> AsyncIterator[tuple[FastAPI, World, str]]:
     data_dir = tmp_path_factory.mktemp("boundary")
-    dropped: str | None = None
-    if request.param == "sqlite":
-        shutil.copy(sqlite_template, data_dir / "lakeside.db")
-        url = f"sqlite+aiosqlite:///{data_dir / 'lakeside.db'}"
-    else:
-        name = f"lakeside_boundary_{uuid.uuid4().hex[:10]}"
-        try:
-            admin = await asyncpg.connect(PG_DSN, timeout=5)
-        except (TimeoutError, OSError, asyncpg.PostgresError):
-            service_missing("PostgreSQL at " + PG_DSN)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        url = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-        db = Database(url)
-        await migrate.upgrade(db)
-        await db.dispose()
-        dropped = name
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=url,
-        secret_key="test-secret",
-        migrate_on_start=False,
-        password_hash_time_cost=1,
-        password_hash_memory_kib=1024,
-        sqlite_synchronous="NORMAL",
-        rate_limits_enabled=False,  # thousands of calls from one address, failed log-ins among them
-    )
-    app = build_app(settings)
-    try:
+    async with own_database(request.param, data_dir, sqlite_template, "lakeside_boundary") as url:
+        settings = Settings(
+            data_dir=data_dir,
+            database_url=url,
+            secret_key="test-secret",
+            migrate_on_start=False,
+            password_hash_time_cost=1,
+            password_hash_memory_kib=1024,
+            sqlite_synchronous="NORMAL",
+            rate_limits_enabled=False,  # thousands of calls from one address, failed log-ins among them
+        )
+        app = build_app(settings)
         async with app.router.lifespan_context(app):
             # An exception escaping the app must come back as the 500 a client would get.
             transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4242), raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://lakeside.test") as http:
                 yield app, await build_world(http), request.param
-    finally:
-        if dropped:
-            admin = await asyncpg.connect(PG_DSN, timeout=5)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
-            await admin.close()
 
 
 class Walker:
