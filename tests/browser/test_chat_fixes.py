@@ -153,6 +153,10 @@ async def test_the_join_page_shows_the_company_before_sign_up_then_joins(
     await page.goto(f"{server.url}/join/{link['code']}")
     card = page.locator(".login-invitation")
     await expect(card.locator(".join-card-name")).to_have_text("湖畔科技")
+    # Styled as soon as it shows: its rules are in the page's own sheets, not the app's (which a
+    # newcomer's page loads only after signing up).
+    layout = await card.locator(".join-card").evaluate("(el) => getComputedStyle(el).display")
+    assert layout == "flex"
     await expect(card).to_contain_text("2")
     await expect(card).to_contain_text(invited)
     await expect(page.get_by_role("tab", name=signup_tab)).to_have_attribute("aria-selected", "true")
