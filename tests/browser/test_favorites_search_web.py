@@ -85,12 +85,14 @@ async def test_search_sections_in_chinese(cast: Cast, open_page) -> None:
 
     await box.fill("cpz")
     await box.press("Enter")
+    await expect(page.locator(".search-section", has_text="聊天")).to_contain_text("产品组")
+    await box.fill("")
     chats = page.locator(".search-section", has_text="聊天")
     await expect(chats.locator(".search-hit")).to_have_count(1)
     await expect(chats).to_contain_text("产品组")
 
-    await box.fill("ww")
-    await box.press("Enter")
+    # Typed, not entered: results come as one types, as in DingTalk.
+    await box.press_sequentially("ww", delay=30)
     contacts = page.locator(".search-section", has_text="联系人")
     await expect(contacts).to_contain_text("王五")
     await expect(contacts).to_contain_text("湖畔科技")

@@ -14,6 +14,7 @@ import { conversationAvatar, userAvatar } from "../components/avatar.js";
 
 const NAME_HITS = 5;
 const FILE_HITS = 10;
+const TYPE_PAUSE_MS = 250; // a pause in typing that searches
 
 export function mountSearch({ list, main }) {
   let lastQuery = null;
@@ -21,6 +22,7 @@ export function mountSearch({ list, main }) {
   let nextCursor = null;
   let hits = [];
   let busy = false;
+  let again = false;
   let named = { conversations: [], contacts: [], files: [] }; // the sections above the messages
   const unsubscribe = [];
 
@@ -42,13 +44,26 @@ export function mountSearch({ list, main }) {
     h("div", { class: "empty-icon", "aria-hidden": "true" }, icon("search", "icon-lg")),
     h("p", { text: t("search.hint") }), h("p", { class: "muted", text: t("search.pinyinHint") })));
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
+  function go({ replace = false } = {}) {
     const q = input.value.trim();
     const query = new URLSearchParams({ q });
     if (scope.value) query.set("in", scope.value);
-    navigate(`search?${query}`);
+    navigate(`search?${query}`, { replace });
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearTimeout(typing);
+    go();
   });
+  // Results come as one types (zs, 张, 钉钉), without Enter; not while a Chinese input method is
+  // still composing (its letters are not the text yet), and one history entry for the whole word.
+  let typing = 0;
+  const typed = () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => input.value.trim() && go({ replace: true }), TYPE_PAUSE_MS);
+  };
+  input.addEventListener("input", (event) => { if (!event.isComposing) typed(); });
+  input.addEventListener("compositionend", typed);
   scope.addEventListener("change", () => form.requestSubmit());
   // Within one conversation only its messages are searched; everywhere, chats, contacts and files too.
   const placeholder = () => {
@@ -58,7 +73,11 @@ export function mountSearch({ list, main }) {
 
   async function run(append = false) {
     const q = input.value.trim();
-    if (!q || busy) return;
+    if (!q) return;
+    if (busy) {
+      again ||= !append; // a newer query waits for the one on its way, then goes
+      return;
+    }
     busy = true;
     if (!append) {
       hits = [];
@@ -76,6 +95,10 @@ export function mountSearch({ list, main }) {
       status.textContent = errorText(error);
     } finally {
       busy = false;
+      if (again) {
+        again = false;
+        if (input.value.trim() !== q) run();
+      }
     }
   }
 
@@ -145,7 +168,8 @@ export function mountSearch({ list, main }) {
   return {
     update(route) {
       const q = route.query.q || "";
-      input.value = q;
+      // While typing, the route follows the box: never put back what is being typed over.
+      if (document.activeElement !== input) input.value = q;
       scope.value = route.query.in || "";
       placeholder();
       const key = `${q}|${scope.value}`;
@@ -158,6 +182,7 @@ export function mountSearch({ list, main }) {
       lastQuery = q;
     },
     destroy() {
+      clearTimeout(typing);
       for (const fn of unsubscribe) fn();
     },
   };
