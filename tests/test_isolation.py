@@ -72,6 +72,11 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("get", "/api/v1/orgs/{org_id}/audit-log/export"): None,
     ("get", "/api/v1/orgs/{org_id}/campaigns"): None,
     ("post", "/api/v1/orgs/{org_id}/campaigns"): spec(),
+    ("get", "/api/v1/orgs/{org_id}/retention"): None,
+    ("put", "/api/v1/orgs/{org_id}/retention"): {"days": 30},
+    ("get", "/api/v1/orgs/{org_id}/exports"): None,
+    ("post", "/api/v1/orgs/{org_id}/exports"): None,
+    ("get", "/api/v1/orgs/{org_id}/exports/{export_id}/download"): None,
 }
 
 
@@ -113,6 +118,7 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
     ).json()
     ding = (await zhangsan.post(f"{base}/dings", json={"recipient_ids": [lisi.id], "body": "机密"})).json()
     notice = (await zhangsan.post(f"{base}/announcements", json={"title": "内部", "body": "机密"})).json()
+    export = (await zhangsan.post(f"{base}/exports")).json()
     await zhangsan.delete(f"{base}/members/{wangwu.id}")  # an ex-member
     await zhangsan.post(f"{base}/members/{alice.id}/deactivate")  # a deactivated member
 
@@ -124,6 +130,7 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
         "request_id": request["join_request"]["id"],
         "ding_id": ding["id"],
         "announcement_id": notice["id"],
+        "export_id": export["id"],
     }
     secrets = ("湖畔科技", "研发中心", "周总", "机密", "内部", invitation["code"])
     for intruder in (mallory, wangwu, alice):
@@ -158,4 +165,6 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
     assert (await zhangsan.get(f"{base}/dings/{ding['id']}")).json()["confirmed_count"] == 0
     assert not [i for i in (await zhangsan.get(f"{base}/invitations")).json() if i["revoked"]]
     assert [r["status"] for r in (await zhangsan.get(f"{base}/join-requests")).json()] == ["pending"]
+    assert (await zhangsan.get(f"{base}/retention")).json()["days"] is None
+    assert [e["id"] for e in (await zhangsan.get(f"{base}/exports")).json()["exports"]] == [export["id"]]
     assert (await mallory.get(f"/api/v1/orgs/{other['id']}/departments")).json() == []
