@@ -100,6 +100,9 @@ async def test_retention_deletes_old_messages_everywhere(app: FastAPI, people: d
         )
     )
     kept_outside = await sent(zhangsan, outside, "oldtoken outside the organization")
+    # Forwarded out of the organization today: the copy goes with its original.
+    forward = {"client_msg_id": "out", "message_ids": [old[1]["id"]], "conversation_ids": [outside]}
+    (copy,) = (await ok(await lisi.post("/api/v1/messages/forward", json=forward)))["messages"]
     await ok(await lisi.post("/api/v1/favorites", json={"message_id": old[0]["id"]}))
     fresh = await sent(zhangsan, cid, "freshtoken 新消息")
     # The old ones were sent 40 days ago (their events too).
@@ -126,6 +129,8 @@ async def test_retention_deletes_old_messages_everywhere(app: FastAPI, people: d
     assert (await lisi.get(f"/api/v1/files/{file_id}")).status_code == 404
     found = await ok(await lisi.get("/api/v1/search/messages", params={"q": "oldtoken"}))
     assert len(found["results"]) == 1  # only the group outside the organization
+    outside_history = (await ok(await lisi.get(f"/api/v1/conversations/{outside}/messages")))["messages"]
+    assert [m["recalled"] for m in outside_history if m["id"] == copy["id"]] == [True]
     saved = (await ok(await lisi.get("/api/v1/favorites")))["favorites"]
     assert [(f["recalled"], f["body"]) for f in saved] == [(True, "")]
     async with app.state.services.ctx.db.read() as conn:
