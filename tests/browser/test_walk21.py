@@ -55,7 +55,9 @@ async def test_server_refusals_are_told_in_chinese(cast: Cast, server: LiveServe
     await expect(refusal).not_to_contain_text("organization")
 
 
-async def test_a_deleted_peer_is_named_once_the_chat_is_open(cast: Cast, server: LiveServer, open_page) -> None:
+async def test_a_deleted_peer_is_named_once_the_chat_is_open(
+    cast: Cast, server: LiveServer, open_page
+) -> None:
     """The chat's member list (GET /conversations/{id}/members) said `deleted: false` for a
     deleted account, and the page took its word: the chat's title went blank, the avatar "?",
     the recall line "撤回了一条消息" with no name, and the subtitle "@~464"."""
@@ -91,9 +93,8 @@ async def test_a_record_card_forgets_a_recalled_message_at_once(cast: Cast, open
     group = await cast.group(zhang, "产品组", wang)
     w = await open_page("wangwu", locale="zh-CN")
     await open_conversation(w, "产品组")
-    await zhang.call("POST", "/messages/forward", json={
-        "client_msg_id": uuid.uuid4().hex, "message_ids": [first["id"]], "conversation_ids": [group], "mode": "merged",
-    })  # fmt: skip
+    forward = {"message_ids": [first["id"]], "conversation_ids": [group], "mode": "merged"}
+    await zhang.call("POST", "/messages/forward", json={"client_msg_id": uuid.uuid4().hex, **forward})
     card = w.get_by_role("button", name="打开张三和李四的聊天记录")
     await expect(card).to_contain_text("张三：预算表今晚发给你")
 
@@ -136,4 +137,3 @@ async def test_retention_turned_on_needs_its_days(cast: Cast, server: LiveServer
     await page.locator(".retention-card").get_by_role("button", name="保存").click()
     await expect(page.locator(".toast").last).to_have_text("已保存。")
     assert (await zhang.call("GET", f"/orgs/{org['id']}/retention"))["days"] == 90
-
