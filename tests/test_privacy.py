@@ -25,6 +25,7 @@ async def test_deleting_an_account(app: FastAPI, people: dict[str, Person]) -> N
     org = await company(zhangsan, [lisi, wangwu])
     await befriend(lisi, wangwu)
     cid = await group(lisi, wangwu, zhangsan, title="周末爬山")
+    direct = await ok(await wangwu.post("/api/v1/conversations/direct", json={"user_id": lisi.id}))
     secret = await sent(lisi, cid, "我的身份证号 lisiprivate42")
     file_id = await upload(lisi, png(), "体检报告.png")
     image = await ok(
@@ -66,6 +67,9 @@ async def test_deleting_an_account(app: FastAPI, people: dict[str, Person]) -> N
     members = await ok(await wangwu.get(f"/api/v1/conversations/{cid}/members"))
     member_ids = {m["user"]["id"] if "user" in m else m["id"] for m in members}
     assert lisi.id not in member_ids
+    # A direct chat keeps them as its other member, shown as deleted (walk 21: it said not).
+    pair = await ok(await wangwu.get(f"/api/v1/conversations/{direct['id']}/members"))
+    assert {m["user"]["id"]: m["user"]["deleted"] for m in pair} == {lisi.id: True, wangwu.id: False}
     org_members = await ok(await zhangsan.get(f"/api/v1/orgs/{org['id']}/members"))
     listed = org_members["members"] if isinstance(org_members, dict) else org_members
     assert lisi.id not in {m.get("user_id", m.get("id")) for m in listed}

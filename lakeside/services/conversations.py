@@ -216,7 +216,7 @@ class Conversations:
         return [
             {
                 "user": public_user(
-                    _UserView(row.user_id, row.username, row.display_name, row.avatar_file_id)
+                    _UserView(row.user_id, row.username, row.display_name, row.avatar_file_id, row.deleted_at)
                 ),
                 "role": row.role,
                 "joined_at": row.joined_at,
@@ -505,8 +505,16 @@ class Conversations:
 class _UserView:
     """Adapter so a joined member row renders like a user row."""
 
-    def __init__(self, user_id: int, username: str, display_name: str, avatar_file_id: str | None) -> None:
+    def __init__(
+        self,
+        user_id: int,
+        username: str,
+        display_name: str,
+        avatar_file_id: str | None,
+        deleted_at: int | None = None,
+    ) -> None:
         self.id = user_id
         self.username = username
         self.display_name = display_name
         self.avatar_file_id = avatar_file_id
+        self.deleted_at = deleted_at  # public_user says `deleted` from it

@@ -63,8 +63,10 @@ const missingUsers = new Set();
 export function rememberUser(user) {
   if (!user || typeof user.id !== "number") return;
   const known = state.users.get(user.id);
-  if (known && known.display_name === user.display_name && known.avatar_url === user.avatar_url && known.deleted === user.deleted) return;
-  state.users.set(user.id, { ...known, ...user });
+  // A deleted account never comes back: a view that does not know (deleted: false) cannot undo it.
+  const deleted = Boolean(user.deleted || (known && known.deleted));
+  if (known && known.display_name === user.display_name && known.avatar_url === user.avatar_url && known.deleted === deleted) return;
+  state.users.set(user.id, { ...known, ...user, deleted });
   emit("users", user.id);
 }
 

@@ -28,7 +28,8 @@ function retentionCard(org) {
   const days = numberInput("", { min: 30, max: 36500, placeholder: "180" });
   days.id = "set-retention";
   const keep = h("input", { type: "checkbox", class: "switch", role: "switch", id: "set-retention-off" });
-  const sync = () => { days.disabled = keep.checked; };
+  // Switched off "keep all", the days are needed: saved empty they meant keep all after all.
+  const sync = () => { days.disabled = keep.checked; days.required = !keep.checked; };
   keep.addEventListener("change", sync);
   guard(api.get(`/orgs/${org.id}/retention`)).then((policy) => {
     if (!policy) return;

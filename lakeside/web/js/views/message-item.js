@@ -40,6 +40,8 @@ export function messageVersion(message, ctx) {
     JSON.stringify(message.reactions || []), message.unread_count, ctx.grouped, ctx.peerRead(message),
     displayName(message.sender_id), message.file ? message.file.thumbnail_url : "", message.error ? message.error.code : "",
     message.file ? message.file.url : "", message.played, message.duration_ms,
+    // A merged record's card changes when a message in it is recalled (message.edited).
+    message.record ? JSON.stringify(message.record) : "",
     // The names a mention picked by name is shown with (fetched when unknown, then re-rendered).
     (message.mentions || []).map((id) => `${id}:${(getUser(id) || {}).display_name || ""}`).join(","),
   ].join("|");

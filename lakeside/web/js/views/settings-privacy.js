@@ -93,8 +93,10 @@ export function mountPrivacy(root) {
       endSession("account-deleted");
     } catch (failure) {
       expectSessionEnd(null);
-      say(errorText(failure));
+      // Only the password was asked for: "wrong username or password" would puzzle.
+      say(failure.code === "BAD_CREDENTIALS" ? t("privacy.deleteWrongPassword") : errorText(failure));
       remove.disabled = false;
+      password.focus();
     }
   });
   replaceChildren(root,
