@@ -76,6 +76,11 @@ async def test_a_deleted_peer_is_named_once_the_chat_is_open(
     await expect(page.locator(".conv-head-title")).to_have_text("已注销用户")
     await expect(page.locator(".msg-recalled")).to_have_text("已注销用户 撤回了一条消息")
     await expect(page.locator(".conv-item", has_text="好的，谢谢")).to_contain_text("已注销用户")
+    # Nothing more can be sent to a deleted account, and the chat says so instead of a presence.
+    notice = "对方已注销账号，无法再发送消息，聊天记录仍保留。"
+    await expect(page.locator(".chat-notice")).to_have_text(notice)
+    await expect(page.locator(".composer-input")).to_be_disabled()
+    await expect(page.locator(".conv-head-sub")).to_have_text("对方已注销")
 
 
 async def test_a_record_card_forgets_a_recalled_message_at_once(cast: Cast, open_page) -> None:

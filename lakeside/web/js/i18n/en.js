@@ -71,6 +71,8 @@ export default {
   "notify.mentioned": "[Mentioned you]",
 
   "conv.notFriends": "You and {name} are no longer friends: new messages cannot be sent here. The history stays.",
+  "conv.peerDeleted": "The other person deleted their account: messages can no longer be sent here. The history stays.",
+  "conv.peerDeletedComposer": "Account deleted",
   "conv.sendFriendRequest": "Send friend request",
   "conv.friendRequestSent": "Friend request sent",
   "conv.details": "Details",

@@ -71,6 +71,8 @@ export default {
   "notify.mentioned": "[有人@我]",
 
   "conv.notFriends": "你和{name}已不是好友，无法再发送消息，聊天记录仍保留。",
+  "conv.peerDeleted": "对方已注销账号，无法再发送消息，聊天记录仍保留。",
+  "conv.peerDeletedComposer": "对方已注销",
   "conv.sendFriendRequest": "发送好友申请",
   "conv.friendRequestSent": "已发送好友申请",
   "conv.details": "聊天信息",

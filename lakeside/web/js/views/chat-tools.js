@@ -30,11 +30,12 @@ export function muteReason(conversation, now = Date.now()) {
 
 /** Keeps the composer disabled, with the reason shown, while the caller is muted; a timed mute
  * ends by itself (no event comes), so a timer lifts it. Returns {update, destroy}. */
-export function muteGuard(composer, getConversation) {
+export function muteGuard(composer, getConversation, otherReason = () => null) {
   let timer = null;
   function update() {
     clearTimeout(timer);
-    const reason = muteReason(getConversation());
+    const other = otherReason(); // e.g. the other person deleted their account
+    const reason = other ? { text: other, until: null } : muteReason(getConversation());
     composer.setBlocked(reason ? reason.text : null);
     if (reason && reason.until !== null) timer = setTimeout(update, Math.min(LONGEST_TIMER_MS, reason.until - Date.now() + 50));
   }

@@ -9,7 +9,7 @@ import { formatDateTime, formatTime, sameDay } from "../format.js";
 import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
 import { sendTyping } from "../session.js";
-import { conversationTitle, displayName, loadFriends, loadRequests, on, presenceOf, refreshConversation, rememberUser, state } from "../store.js";
+import { conversationTitle, displayName, getUser, loadFriends, loadRequests, on, presenceOf, refreshConversation, rememberUser, state } from "../store.js";
 import { orgState } from "../org.js";
 import { timeline } from "../timeline.js";
 import { conversationAvatar } from "../components/avatar.js";
@@ -114,7 +114,7 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
 
   // The group notice and pinned messages above the messages; the composer disabled while muted.
   const tools = mountChatTools(conversationId, { getConversation: current, onJump: (seq) => jumpTo(seq) });
-  const mute = muteGuard(composer, current);
+  const mute = muteGuard(composer, current, () => (peerDeleted() ? t("conv.peerDeletedComposer") : null));
 
   const sidePanel = h("aside", { class: "side-panel", hidden: true, "aria-label": t("conv.details") });
   const dropHint = h("div", { class: "drop-hint", hidden: true, text: t("composer.drop") });
@@ -140,6 +140,14 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
     renderSubtitle();
   }
 
+  /** The other person of a direct chat deleted their account: nothing more can be sent. */
+  function peerDeleted() {
+    const now = current();
+    if (now.kind !== "direct" || !now.peer) return false;
+    const user = getUser(now.peer.id);
+    return Boolean(now.peer.deleted || (user && user.deleted));
+  }
+
   function renderSubtitle() {
     const now = current();
     const typers = [...(state.typing.get(conversationId) || new Map()).keys()];
@@ -148,6 +156,8 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
       subtitle.textContent = now.kind === "direct"
         ? t("conv.typing")
         : t("conv.typingNamed", { names: typers.slice(0, 3).map((id) => displayName(id)).join(t("list.separator")) });
+    } else if (peerDeleted()) {
+      subtitle.textContent = t("conv.peerDeletedComposer");
     } else if (now.kind === "direct" && now.peer) {
       const status = presenceOf(now.peer.id);
       subtitle.textContent = `${t(`presence.${status}`)} · @${now.peer.username}`;
@@ -157,6 +167,12 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
   }
 
   function renderNotice() {
+    if (peerDeleted()) {
+      replaceChildren(notice, icon("users", "icon-sm"), h("span", { class: "chat-notice-text", text: t("conv.peerDeleted") }));
+      notice.hidden = false;
+      mute.update();
+      return;
+    }
     const peerId = actions.notFriends.get(conversationId) ?? (current().peer && current().peer.id);
     if (!actions.notFriends.has(conversationId) || state.friends.has(peerId)) {
       actions.notFriends.delete(conversationId);
@@ -313,7 +329,7 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
     }),
     on(`typing:${conversationId}`, renderSubtitle),
     on("presence", renderHeader),
-    on("users", renderHeader),
+    on("users", () => { renderHeader(); renderNotice(); }),
     on("friends", renderHeader),
     on("friends", renderNotice),
     on("requests", renderNotice),
