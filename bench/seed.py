@@ -19,7 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lakeside.domain.tokens import now_ms, token_hash
 from lakeside.store import migrate
 from lakeside.store.engine import Database
-from lakeside.store.tables import conversation_members, conversations, events, messages, sessions, users
+from lakeside.store.tables import (
+    conversation_members,
+    conversations,
+    events,
+    friendships,
+    messages,
+    sessions,
+    users,
+)
 
 CHUNK = 2000
 
@@ -116,10 +124,19 @@ async def seed_population(
         for number, members in enumerate(group_plan):
             cid = await _conversation(conn, "group", f"群{number}", None, ids[members[0]], len(members), now)
             groups[cid] = members
+        friends = []
         for members in direct_plan:
             low, high = sorted((ids[members[0]], ids[members[1]]))
             cid = await _conversation(conn, "direct", None, f"{low}:{high}", ids[members[0]], 2, now)
             directs[cid] = members
+            # A direct chat takes messages between friends (or colleagues): both ways, as the
+            # server writes a friendship.
+            friends += [
+                {"user_id": low, "friend_id": high, "created_at": now},
+                {"user_id": high, "friend_id": low, "created_at": now},
+            ]
+        for start in range(0, len(friends), CHUNK):
+            await conn.execute(insert(friendships), friends[start : start + CHUNK])
         rows = []
         for cid, members in {**groups, **directs}.items():
             for position, index in enumerate(members):

@@ -63,3 +63,7 @@ def test_the_smoke_mode_runs_and_writes_a_results_file(tmp_path: Path) -> None:
         "ws_sends_per_s",
         "http_sends_per_s",
     }
+    # Every send was acknowledged, not refused: a bench whose seeding the server's rules refuse
+    # (direct chats between people who are not friends) measured nothing but nacks.
+    assert durable["ws_sends_per_s"]["value"] > 0 and durable["http_sends_per_s"]["value"] > 0
+    assert "nack" not in run.stdout and "failures, e.g." not in run.stdout, run.stdout[-2000:]
