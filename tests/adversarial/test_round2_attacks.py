@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,10 +20,13 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from lakeside.domain.tokens import now_ms
+from lakeside.errors import Unauthorized
 from lakeside.store.tables import messages
+from lakeside.workers.exports import run_queued
 from lakeside.workers.housekeeping import run_once as run_housekeeping
 from tests.adversarial.db_grep import grep_database
-from tests.conftest import PASSWORD, Person, error_code
+from tests.conftest import PASSWORD, Person, befriend, error_code, register
+from tests.contact_proofs import Proofs
 from tests.test_forwards import forward_body, history
 from tests.test_group_tools import group, ok, sent
 from tests.test_organizations import company
@@ -158,3 +162,46 @@ async def test_a_forward_in_flight_when_retention_deletes_its_source_answers_cle
         assert error_code(response) in ("MESSAGE_RECALLED", "MESSAGE_NOT_FOUND")
     await run_housekeeping(app.state.services)
     assert await grep_database(database_url(app), ["raceretain99"]) == []
+
+
+# -- what a deleted account leaves -----------------------------------------------------------------
+
+
+async def test_a_deleted_account_leaves_no_pending_proof_of_its_addresses(
+    app: FastAPI, client: httpx.AsyncClient, proofs: Proofs
+) -> None:
+    """Finding: the e-mail link and the SMS code waiting when the account was deleted stayed in
+    ``contact_verifications`` with the address they were sent to: the profile's phone number and
+    e-mail address were cleared, their copies in the pending proofs were not."""
+    lisi = await register(client, "lisi", "李四", email="lisi-gone@example.com", phone="13900001111")
+    assert (await lisi.post("/api/v1/me/email/verify")).status_code == 200
+    assert (await lisi.post("/api/v1/me/phone/verify")).status_code == 200
+    token = proofs.link_token("lisi-gone@example.com")
+
+    await ok(await lisi.post("/api/v1/me/deletion", json={"password": PASSWORD}))
+
+    assert await grep_database(database_url(app), ["lisi-gone@example.com", "13900001111"]) == []
+    followed = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert followed.status_code == 422 and error_code(followed) == "LINK_EXPIRED"
+
+
+async def test_an_export_racing_the_deletion_of_its_account_builds_nothing(
+    app: FastAPI, people: dict[str, Person]
+) -> None:
+    """Finding: an export asked for by a request authenticated just before its account was
+    deleted was queued after the deletion had removed the account's jobs and archives; the
+    worker then built an archive of the deleted account (its direct chats named the people it
+    talked to) that nobody could download and that stayed on the disk for a week."""
+    lisi, wangwu = people["lisi"], people["wangwu"]
+    await befriend(lisi, wangwu)
+    direct = await ok(await lisi.post("/api/v1/conversations/direct", json={"user_id": wangwu.id}))
+    await sent(lisi, direct["id"], "只有我们俩知道")
+    services = app.state.services
+    authenticated = await services.accounts.authenticate(lisi.token)  # the request got this far
+
+    await ok(await lisi.post("/api/v1/me/deletion", json={"password": PASSWORD}))
+
+    with pytest.raises(Unauthorized):
+        await services.exports.do_request(authenticated)
+    assert await run_queued(services) == []
+    assert not (Path(services.ctx.settings.data_dir) / "exports" / str(lisi.id)).exists()
