@@ -205,3 +205,27 @@ async def test_an_export_racing_the_deletion_of_its_account_builds_nothing(
         await services.exports.do_request(authenticated)
     assert await run_queued(services) == []
     assert not (Path(services.ctx.settings.data_dir) / "exports" / str(lisi.id)).exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: copies of a deleted account's name in other people's stored events and records "
+    "(friend.*, friend_request.*, favorite.added payloads; favourites' and merged records' sender "
+    "names) are not anonymised — a decision for the maintainers (docs/security.md keeps sender names "
+    "in favourites on purpose)",
+)
+async def test_a_deleted_accounts_name_stays_in_no_one_elses_stored_copies(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Finding (not fixed): after the deletion the profile is anonymised, but the display name and
+    username live on in events of the other people's streams (a resume from 0 replays them) and
+    in the sender names of their favourites and merged records."""
+    wangwu = await register(client, "wangwu", "王五")
+    gone = await register(client, "quitterzz", "离职的独特名")
+    await befriend(gone, wangwu)
+    cid = await group(gone, wangwu, title="群")
+    said = await sent(gone, cid, "我说过的话")
+    await ok(await wangwu.post("/api/v1/favorites", json={"message_id": said["id"]}))
+    await ok(await gone.post("/api/v1/me/deletion", json={"password": PASSWORD}))
+    await run_housekeeping(app.state.services)
+    assert await grep_database(database_url(app), ["离职的独特名", "quitterzz"]) == []
