@@ -15,7 +15,8 @@ The rule, one for every conversation (docs/security.md, "Deleting an account"):
   "Deleted user" (``deleted: true`` on the public profile). The row stays so that tombstones,
   DINGs and the audit log still name an id.
 - Sessions end and sockets close (``session.revoked``); friendships, friend requests, blocks,
-  favourites, drafts, reactions, export archives and the account's own event stream are deleted.
+  favourites, drafts, reactions, export archives, pending proofs of its addresses and the account's
+  own event stream are deleted.
 - Organization memberships end as a leave does (organization groups, departments, the audit log
   records ``member.account_deleted``); plain groups are left, and a group the account owns passes
   to an admin, else the longest-standing member. Direct chats stay for the other person.
@@ -43,6 +44,7 @@ from lakeside.store import conversations as conversation_store
 from lakeside.store import organizations as org_store
 from lakeside.store import privacy as store
 from lakeside.store import users as user_store
+from lakeside.store import verification as verification_store
 
 BATCH = 500
 UNUSABLE_PASSWORD = "!deleted"  # no argon2 hash: verification always fails
@@ -74,6 +76,9 @@ class AccountDeletion:
         forget: set[str] = set()
         try:
             async with self.ctx.transaction() as uow:
+                # First: a request of this account racing the deletion (an export) waits for it
+                # and then finds the account deleted (services/exports.py).
+                await store.lock_account(uow.conn, user.id)
                 await self._leave_organizations(uow, user.id)
                 await self._leave_groups(uow, user.id)
                 for friend_id in await store.friend_ids(uow.conn, user.id):
@@ -82,6 +87,8 @@ class AccountDeletion:
                 forget.update(await store.delete_own_rows(uow.conn, user.id))
                 forget.update(await store.owned_file_ids(uow.conn, user.id))
                 await store.delete_export_jobs(uow.conn, user.id)
+                # Pending e-mail links and SMS codes name the addresses being cleared.
+                await verification_store.delete_proofs(uow.conn, user.id)
                 await store.delete_events_for(uow.conn, user.id)
                 await self._anonymise(uow, user.id)
         finally:
@@ -148,6 +155,8 @@ class AccountDeletion:
                 "display_name": "",
                 "phone": None,
                 "email": None,
+                "email_verified_at": None,
+                "phone_verified_at": None,
                 "password_hash": UNUSABLE_PASSWORD,
                 "avatar_file_id": None,
                 "is_active": False,

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Row
 from lakeside.domain.events import to_users
 from lakeside.domain.events.messaging import ExportUpdated
 from lakeside.domain.tokens import now_ms
-from lakeside.errors import Conflict, NotFound, RateLimited
+from lakeside.errors import Conflict, NotFound, RateLimited, Unauthorized
 from lakeside.services import audit
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context, UnitOfWork
@@ -95,6 +95,11 @@ class Exports:
             if organization_id is not None:
                 await access_org(uow.conn, user.id, organization_id, admin=True, lock=True)
             await store.lock_requester(uow.conn, user.id)
+            requester = await store.user_row(uow.conn, user.id)
+            if requester is None or requester.deleted_at is not None:
+                # Authenticated just before the account was deleted: nothing to export, and an
+                # archive built now would outlive the account's (services/account_deletion.py).
+                raise Unauthorized("Log in first.", code="UNAUTHENTICATED")
             running = await store.in_progress(uow.conn, user.id, organization_id)
             if running is not None:
                 raise Conflict(

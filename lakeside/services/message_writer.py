@@ -37,7 +37,7 @@ from lakeside.domain.events.messaging import MessageCreated
 from lakeside.domain.mentions import mentioned_ids
 from lakeside.domain.messages import EDITABLE_KINDS
 from lakeside.domain.tokens import now_ms
-from lakeside.errors import Conflict, Forbidden, LakesideError, NotFound
+from lakeside.errors import Conflict, Forbidden, Invalid, LakesideError, NotFound
 from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.conversations import MANAGERS, not_friends
 from lakeside.services.receipts import unread_counts
@@ -205,6 +205,7 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
             continue
         primary[draft.key] = draft
         fresh.append(draft)
+    fresh = await _check_sources(conn, fresh, outcomes)
     await _resolve_mentions(conn, fresh, context)
     by_conversation: dict[int, list[Draft]] = defaultdict(list)
     for draft in fresh:
@@ -282,6 +283,28 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
                 SendResult(first.message, created=False) if isinstance(first, SendResult) else first
             )
     return results
+
+
+async def _check_sources(
+    conn: Any, drafts: list[Draft], outcomes: dict[int, SendResult | Exception]
+) -> list[Draft]:
+    """Forwarded copies whose sources are still there and not recalled. The forward read them in
+    a transaction of its own; a recall, an account deletion or the retention worker may have
+    scrubbed them since, and a copy written now would keep what they removed (or, for a deleted
+    row, break the copy's link). Locked here as the scrub locks them (``lock_sources``)."""
+    wanted = sorted({source for draft in drafts for source in draft.sources})
+    if not wanted:
+        return drafts
+    state = await forward_store.lock_sources(conn, wanted)
+    admitted = []
+    for draft in drafts:
+        if any(source not in state for source in draft.sources):
+            outcomes[id(draft)] = NotFound("No such message.", code="MESSAGE_NOT_FOUND")
+        elif any(state[source] for source in draft.sources):
+            outcomes[id(draft)] = Invalid("A recalled message cannot be forwarded.", code="MESSAGE_RECALLED")
+        else:
+            admitted.append(draft)
+    return admitted
 
 
 async def _resolve_mentions(

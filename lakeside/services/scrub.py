@@ -165,6 +165,7 @@ async def scrub_messages(
     action means (``message.recalled``…) and, after the commit, forgets ``Scrubbed.files``."""
     out = Scrubbed()
     ids = set(message_ids)
+    await store.lock_messages(uow.conn, sorted(ids))
     copies, records = await _copies(uow, ids)
     rows = await store.message_rows(uow.conn, sorted(ids | {c.id for c in copies}))
     if not rows:

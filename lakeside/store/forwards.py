@@ -35,6 +35,20 @@ async def link_sources(conn: AsyncConnection, links: list[tuple[int, int]]) -> N
         )
 
 
+async def lock_sources(conn: AsyncConnection, message_ids: list[int]) -> dict[int, bool]:
+    """Lock the messages copies are about to copy (in id order, until the transaction ends) and
+    say, for each that still exists, whether it is recalled. The scrub locks the same rows before
+    it looks for copies (``store/scrub.py``), so a copy is either written before a recall looks
+    (and the recall finds it) or finds its source recalled or gone (and is refused)."""
+    if not message_ids:
+        return {}
+    await dialect_of(conn).lock_rows(conn, messages, message_ids)
+    rows = await conn.execute(
+        select(messages.c.id, messages.c.recalled_at).where(id_in(conn, messages.c.id, message_ids))
+    )
+    return {row.id: row.recalled_at is not None for row in rows}
+
+
 async def sources_of(conn: AsyncConnection, message_ids: list[int]) -> dict[int, set[int]]:
     """For each of these messages that is itself a copy, the messages it copies."""
     if not message_ids:

@@ -9,6 +9,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lakeside.store.dialects import dialect_of
 from lakeside.store.tables import (
     blocks,
     conversation_drafts,
@@ -25,6 +26,7 @@ from lakeside.store.tables import (
     org_members,
     organizations,
     reactions,
+    users,
 )
 
 # -- account deletion --------------------------------------------------------------------------
@@ -76,6 +78,11 @@ async def friend_ids(conn: AsyncConnection, user_id: int) -> list[int]:
     return list(
         (await conn.scalars(select(friendships.c.friend_id).where(friendships.c.user_id == user_id))).all()
     )
+
+
+async def lock_account(conn: AsyncConnection, user_id: int) -> None:
+    """Hold the user's row until the deletion commits (PostgreSQL; SQLite has one writer)."""
+    await dialect_of(conn).lock_rows(conn, users, [user_id])
 
 
 async def delete_own_rows(conn: AsyncConnection, user_id: int) -> list[str]:

@@ -27,6 +27,13 @@ def _in(conn: AsyncConnection, target: Any, ids: Sequence[int]) -> Any:
     return dialect_of(conn).id_in(target, list(ids))
 
 
+async def lock_messages(conn: AsyncConnection, message_ids: Sequence[int]) -> None:
+    """Lock the rows about to be scrubbed before their copies are looked up: a forward writing a
+    copy of one of them (``store/forwards.lock_sources``) then either commits first, and its copy
+    is found, or waits and finds its source recalled or gone."""
+    await dialect_of(conn).lock_rows(conn, messages, message_ids)
+
+
 async def message_rows(conn: AsyncConnection, message_ids: Sequence[int]) -> list[Row[Any]]:
     query = select(
         messages.c.id,
