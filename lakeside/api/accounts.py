@@ -92,6 +92,15 @@ class VerificationSentOut(BaseModel):
     expires_at: int
 
 
+class EmailVerifiedOut(BaseModel):
+    """What following an e-mailed link answers: only what it proved (the link needs no session,
+    so whoever holds it learns nothing more of the account)."""
+
+    email: str
+    email_verified: bool
+    email_verified_at: int
+
+
 class CodeIn(Strict):
     code: str = Field(max_length=16, examples=["482913"])
 
@@ -199,11 +208,15 @@ async def send_email_verification(
     return VerificationSentOut(**sent)
 
 
-@router.post("/auth/verify-email", response_model=ProfileOut)
-async def confirm_email(body: EmailTokenIn, request: Request, services: ServicesDep) -> ProfileOut:
-    """Follow the e-mailed link's token (no session needed). Answers the account's profile."""
+@router.post("/auth/verify-email", response_model=EmailVerifiedOut)
+async def confirm_email(body: EmailTokenIn, request: Request, services: ServicesDep) -> EmailVerifiedOut:
+    """Follow the e-mailed link's token (no session needed). Answers the address it proved."""
     profile = await services.verification.do_confirm_email(body.token, address=client_address(request))
-    return ProfileOut(**profile)
+    return EmailVerifiedOut(
+        email=profile["email"],
+        email_verified=profile["email_verified"],
+        email_verified_at=profile["email_verified_at"],
+    )
 
 
 @router.post("/me/phone/verify", response_model=VerificationSentOut, responses=UNAVAILABLE)

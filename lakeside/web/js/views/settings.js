@@ -146,7 +146,8 @@ export function mountSettings({ list, main }) {
   // The e-mailed link opens #/settings/profile?verify_email=TOKEN.
   async function followLink(token) {
     try {
-      updateMe(await api.post("/auth/verify-email", { token }));
+      await api.post("/auth/verify-email", { token });
+      updateMe(await api.get("/me"));
       toast(t("settings.verifiedNow"));
     } catch (error) {
       toast(errorText(error), "error");
