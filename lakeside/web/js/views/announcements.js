@@ -273,11 +273,14 @@ export function mountAnnouncements({ list, main }) {
   unsubscribe.push(on("users", render));
   unsubscribe.push(onOrgsChange(() => {
     if (currentOrgId() === orgId) return render();
+    const switched = orgId !== null; // not the first answer of a page still loading its organizations
     orgId = currentOrgId();
     items = [];
     mine = new Set();
     departments = null;
-    if (openId) navigate("announcements");
+    // Another organization's announcement is not this one's: back to the list. (The organizations
+    // arriving late must not close the announcement just opened.)
+    if (openId && switched) navigate("announcements");
     load();
   }));
   load();
