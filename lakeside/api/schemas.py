@@ -6,7 +6,7 @@ lakeside.domain.inputs).
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from lakeside.domain.inputs import StrictInput
 
@@ -23,6 +23,10 @@ class UserOut(BaseModel):
     display_name: str
     avatar_url: str | None
     deleted: bool = False
+    bot: str | None = Field(
+        default=None,
+        description="null for a person; webhook, robot or app for a robot or bot (shown with a badge).",
+    )
 
 
 class ErrorDetail(BaseModel):

@@ -3,7 +3,7 @@ and the id types their routes accept."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path, Query
 from pydantic import BaseModel, Field
@@ -86,6 +86,13 @@ class MessageOut(BaseModel):
     duration_ms: int | None = Field(default=None, description="A voice message's length in milliseconds.")
     record: RecordCardOut | None = Field(
         default=None, description="A merged forward's card; open it with GET /api/v1/messages/{id}/record."
+    )
+    card: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "A card a robot or bot posted (kind card): blocks of markdown (with its safe rendering in html), "
+            "sections, buttons, links and images; see docs/integrations.md. The body holds its plain text."
+        ),
     )
     played: bool | None = Field(
         default=None,

@@ -24,7 +24,7 @@ __all__ = ["MAX_ID", "Id"]  # re-exported: ids are declared once, in lakeside.do
 EDITABLE_KINDS = ("text", "markdown")
 # Kinds whose body is the server's JSON, not the sender's text: a voice message's duration, a
 # merged forward's card (services/forwards.py). Never indexed for search, never edited.
-STRUCTURED_KINDS = ("voice", "forward")
+STRUCTURED_KINDS = ("voice", "forward", "card")
 MIN_VOICE_MS = 1_000
 MAX_VOICE_MS = 60_000
 MAX_BODY_CHARS = 65_536  # the byte limit (settings.max_message_bytes) is applied by the service

@@ -55,6 +55,8 @@ def public_user(row: Any) -> dict[str, Any]:
         "avatar_url": f"/api/v1/files/{row.avatar_file_id}" if row.avatar_file_id else None,
         # A deleted account (services/account_deletion.py): clients show 已注销用户 / "Deleted user".
         "deleted": getattr(row, "deleted_at", None) is not None,
+        # A robot or bot (services/bots.py): clients show its badge (机器人 / "Bot").
+        "bot": getattr(row, "bot_kind", None),
     }
 
 
@@ -200,6 +202,8 @@ class Accounts:
         key = login.strip().lower()
         async with self.ctx.db.read() as conn:
             row = await user_store.get_user_by_login(conn, key)
+        if row is not None and row.bot_kind is not None:
+            row = None  # a robot has no password: answered as for no such account
         await self._check_password(row, f"login:{key}", password, address)
         assert row is not None
         if not row.is_active:

@@ -119,6 +119,8 @@ class Friends:
             target = people.get(target_id)
             if target is None or not target.is_active:
                 raise NotFound("No such user.", code="USER_NOT_FOUND")
+            if target.bot_kind is not None:
+                raise Invalid("A robot is nobody's friend.", code="CANNOT_FRIEND_BOT")
             if await store.has_blocked(conn, user_id, target_id):
                 raise Conflict("You have blocked this user; unblock them first.", code="YOU_BLOCKED_THEM")
             if await store.has_blocked(conn, target_id, user_id):

@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from lakeside.domain import mutes, text
+from lakeside.domain import cards, mutes, text
 from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import MessageCreated
 from lakeside.domain.mentions import mentioned_ids
@@ -72,6 +72,9 @@ class Draft:
     record: dict[str, Any] | None = None
     # The messages a forwarded copy copies (services/scrub.py reaches the copy through them).
     sources: frozenset[int] = frozenset()
+    # A robot may notify everyone (DingTalk's isAtAll) though it is no group manager: the robot's
+    # creator was one (services/bots.py), and the robot's own limits stand in for the role.
+    everyone_allowed: bool = False
     future: asyncio.Future[SendResult] | None = field(default=None, repr=False)
 
     @property
@@ -226,8 +229,11 @@ async def write_batch(uow: UnitOfWork, batch: list[Draft], now: int) -> list[Sen
     for row, message_id in zip(rows, ids, strict=True):
         row["id"] = message_id
         cursors[(row["conversation_id"], row["sender_id"])] = row["seq"]
-        if row["kind"] in EDITABLE_KINDS:
-            words, chars = text.index_tokens(row["body"])
+        searchable = row["body"] if row["kind"] in EDITABLE_KINDS else None
+        if row["kind"] == "card":  # a robot's card is found by its words (domain/cards.py)
+            searchable = cards.plain_text(cards.decode(row["body"]) or {})
+        if searchable:
+            words, chars = text.index_tokens(searchable)
             search_rows.append(
                 {
                     "message_id": message_id,
@@ -331,7 +337,11 @@ async def _resolve_mentions(
             if (draft.conversation_id, uid) in members and uid != draft.sender_id
         )
         # As in DingTalk, only a group's owner and admins may notify everyone.
-        draft.mention_all = draft.mention_everyone and sender.kind != "direct" and sender.role in MANAGERS
+        draft.mention_all = (
+            draft.mention_everyone
+            and sender.kind != "direct"
+            and (sender.role in MANAGERS or draft.everyone_allowed)
+        )
 
 
 def _same_message(draft: Draft, stored: Any) -> bool:

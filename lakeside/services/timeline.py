@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.domain import forwards
+from lakeside.domain import cards, forwards
 from lakeside.domain.events import to_conversation
 from lakeside.domain.events.messaging import MessageCreated
 from lakeside.domain.messages import STRUCTURED_KINDS
@@ -47,11 +47,14 @@ def preview(row: Row[Any]) -> dict[str, Any]:
     recalled = row.last_recalled_at is not None
     # A voice message's or a merged forward's body is the server's JSON: the kind says it all.
     hidden = recalled or row.last_kind in STRUCTURED_KINDS
+    body = "" if hidden else (row.last_body or "")
+    if row.last_kind == "card" and not recalled:  # a card's words, not its JSON
+        body = cards.plain_text(cards.decode(row.last_body or "") or {})
     return {
         "id": row.last_id,
         "sender_id": row.last_sender_id,
         "kind": row.last_kind,
-        "body": "" if hidden else (row.last_body or "")[:PREVIEW_CHARS],
+        "body": body[:PREVIEW_CHARS],
         "recalled": recalled,
         "created_at": row.last_created_at,
     }
@@ -140,13 +143,17 @@ def _view(
             "recalled_by": recalled_by,
             "duration_ms": None,
             "record": None,
+            "card": None,
         }
-    duration_ms = record = None
+    duration_ms = record = card = None
     if kind in STRUCTURED_KINDS:
         structured = forwards.decode(body) or {}
         body = ""
         if kind == "voice":
             duration_ms = structured.get("duration_ms")
+        elif kind == "card":
+            card = structured or None
+            body = cards.plain_text(structured)
         else:
             record = structured or None
     return {
@@ -170,6 +177,7 @@ def _view(
         "recalled_by": recalled_by,
         "duration_ms": duration_ms,
         "record": record,
+        "card": card,
     }
 
 

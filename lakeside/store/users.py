@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lakeside.domain.pinyin import search_key
 from lakeside.store.tables import sessions, users
 
-PUBLIC_COLUMNS = (users.c.id, users.c.username, users.c.display_name, users.c.avatar_file_id)
+PUBLIC_COLUMNS = (
+    users.c.id,
+    users.c.username,
+    users.c.display_name,
+    users.c.avatar_file_id,
+    users.c.bot_kind,
+)
 
 
 def _with_key(values: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +33,9 @@ async def insert_user(conn: AsyncConnection, values: dict[str, Any]) -> int:
 
 
 async def count_users(conn: AsyncConnection) -> int:
-    return (await conn.scalar(select(func.count()).select_from(users))) or 0
+    """People with an account (robots and bots are not counted)."""
+    query = select(func.count()).select_from(users).where(users.c.bot_kind.is_(None))
+    return (await conn.scalar(query)) or 0
 
 
 async def get_user(conn: AsyncConnection, user_id: int) -> Row[Any] | None:
@@ -83,7 +91,12 @@ async def find_users(
         clauses.append(and_(users.c.phone == phone, _PHONE_PROVED))
     if not clauses:
         return []
-    query = select(*PUBLIC_COLUMNS).where(or_(*clauses), users.c.is_active.is_(True)).limit(20)
+    # People only: a robot is found in the conversations it posts to, not by a search for people.
+    query = (
+        select(*PUBLIC_COLUMNS)
+        .where(or_(*clauses), users.c.is_active.is_(True), users.c.bot_kind.is_(None))
+        .limit(20)
+    )
     return list(await conn.execute(query))
 
 

@@ -9,8 +9,9 @@ friendships, blocks), ``conversation`` (conversations, their members, the member
 (departments, external contacts), ``ding``, ``announcement``, ``audit``, ``growth`` (activity,
 referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state, fraud flags),
 ``group`` (pinned messages, group notices, group invite links and join requests),
-``favorite`` (each user's saved messages), ``forward`` (merged forwards' transcripts, voice
-messages' played state) and ``privacy`` (data-export jobs). This package imports every area, so
+``favorite`` (each user's saved messages), ``bot`` (robots and bots), ``forward`` (merged
+forwards' transcripts, voice messages' played state) and ``privacy`` (data-export jobs). This
+package imports every area, so
 ``metadata`` is complete whatever one imports from here (Alembic's environment and the tests
 compare the migrations with it), and re-exports every table: ``from lakeside.store.tables import
 messages`` names one. A module is named after its area in the singular, so that none shares its
@@ -23,6 +24,7 @@ from lakeside.store.tables.account import contact_verifications, sessions, users
 from lakeside.store.tables.announcement import announcement_departments, announcement_reads, announcements
 from lakeside.store.tables.audit import audit_log
 from lakeside.store.tables.base import Id, Ms, metadata
+from lakeside.store.tables.bot import bots
 from lakeside.store.tables.campaign import (
     campaign_cursors,
     campaign_edges,
@@ -73,6 +75,7 @@ __all__ = [
     "announcements",
     "audit_log",
     "blocks",
+    "bots",
     "campaign_cursors",
     "campaign_edges",
     "campaign_participants",

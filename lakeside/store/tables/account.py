@@ -29,6 +29,10 @@ users = Table(
     # The display name's search key (lower case, full pinyin, initials: domain/pinyin.py), written
     # with the name by store/users.py.
     Column("search_key", String(512), nullable=False, server_default=""),
+    # Null for a person. A robot or bot (services/bots.py) says which kind it is: ``webhook`` (an
+    # incoming webhook's identity), ``robot`` (a group's outgoing robot) or ``app`` (a bot account
+    # driven through the API). Bots never log in with a password and are never anyone's friend.
+    Column("bot_kind", String(16)),
     # The account was deleted (anonymised) at: see services/account_deletion.py.
     Column("deleted_at", Ms),
     Column("created_at", Ms, nullable=False),
