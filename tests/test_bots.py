@@ -218,3 +218,65 @@ def test_card_colours_are_normalised_or_dropped() -> None:
     assert cards.color("red; background:url(x)") is None
     built = cards.build({"blocks": [{"type": "section", "color": "expression(alert(1))", "title": "t"}]})
     assert "color" not in built["blocks"][0]
+
+
+# -- the DingTalk dialect ------------------------------------------------------------------------------
+
+
+def test_dingtalk_message_types_translate_into_valid_posts() -> None:
+    from lakeside.domain.dialects import DialectError, dingtalk
+
+    at = {"atMobiles": ["13800000000"], "atUserIds": ["lisi"], "isAtAll": False}
+    text = dingtalk.translate({"msgtype": "text", "text": {"content": "告警 @13800000000"}, "at": at})
+    assert text.kind == "text" and text.at_mobiles == ("13800000000",) and text.at_user_ids == ("lisi",)
+    md = dingtalk.translate({"msgtype": "markdown", "markdown": {"title": "杭州天气", "text": "#### 9度"}})
+    assert md.kind == "markdown" and "杭州天气" in md.words
+    payloads = [
+        {
+            "msgtype": "link",
+            "link": {"text": "t", "title": "T", "picUrl": "", "messageUrl": "https://a.example"},
+        },
+        {
+            "msgtype": "actionCard",
+            "actionCard": {
+                "title": "T",
+                "text": "x",
+                "singleTitle": "阅读全文",
+                "singleURL": "https://a.example",
+            },
+        },
+        {
+            "msgtype": "actionCard",
+            "actionCard": {
+                "title": "T",
+                "text": "x",
+                "btnOrientation": "1",
+                "btns": [
+                    {"title": "好", "actionURL": "https://a.example/1"},
+                    {"title": "不好", "actionURL": "https://a.example/2"},
+                ],
+            },
+        },
+        {
+            "msgtype": "feedCard",
+            "feedCard": {
+                "links": [
+                    {"title": "一", "messageURL": "https://a.example", "picURL": "https://a.example/p.png"}
+                ]
+            },
+        },
+    ]
+    for payload in payloads:
+        post = dingtalk.translate(payload)
+        assert post.kind == "card" and post.card is not None
+        cards.build(post.card)  # a valid card
+    for bad, reason in [
+        ({"msgtype": "text", "text": {"content": " "}}, "no_text"),
+        ({"msgtype": "image"}, "unsupported_type"),
+        ({"text": {"content": "x"}}, "invalid_payload"),
+        ({"msgtype": "text", "text": "x"}, "invalid_payload"),
+        ({"msgtype": "feedCard", "feedCard": {"links": []}}, "invalid_payload"),
+    ]:
+        with pytest.raises(DialectError) as refused:
+            dingtalk.translate(bad)
+        assert refused.value.reason == reason

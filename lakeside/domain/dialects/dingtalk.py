@@ -1,0 +1,92 @@
+"""DingTalk's robot message types (自定义机器人 and an outgoing robot's reply), as lakeside posts.
+
+text, markdown, link, actionCard (one button, or several laid out in a row or a column) and
+feedCard; ``at`` by mobiles, user ids and ``isAtAll``. The shapes are those of DingTalk's
+documentation for the custom robot's ``send`` API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lakeside.domain.dialects import DialectError, Post, mapping, string, strings
+
+TYPES = ("text", "markdown", "link", "actionCard", "feedCard")
+
+
+def translate(payload: Any) -> Post:
+    payload = mapping(payload, "The message")
+    msgtype = payload.get("msgtype")
+    if not isinstance(msgtype, str) or not msgtype:
+        raise DialectError("invalid_payload", "msgtype is required.")
+    if msgtype not in TYPES:
+        raise DialectError("unsupported_type", f"msgtype {msgtype} is not supported.")
+    at = mapping(payload.get("at") or {}, "at")
+    mentions = {
+        "at_mobiles": strings(at.get("atMobiles"), "at.atMobiles"),
+        "at_user_ids": strings(at.get("atUserIds"), "at.atUserIds"),
+        "at_all": at.get("isAtAll") is True or str(at.get("isAtAll")).lower() == "true",
+    }
+    body = mapping(payload.get(msgtype), msgtype)
+    if msgtype == "text":
+        content = string(body.get("content"), "text.content", required=True)
+        if not content.strip():
+            raise DialectError("no_text", "text.content is empty.")
+        return Post(kind="text", text=content, **mentions)
+    if msgtype == "markdown":
+        title = string(body.get("title"), "markdown.title")
+        text = string(body.get("text"), "markdown.text", required=True)
+        if not text.strip():
+            raise DialectError("no_text", "markdown.text is empty.")
+        return Post(kind="markdown", text=text, words=f"{title}\n{text}", **mentions)
+    if msgtype == "link":
+        title = string(body.get("title"), "link.title", required=True)
+        text = string(body.get("text"), "link.text", required=True)
+        url = string(body.get("messageUrl"), "link.messageUrl", required=True)
+        section: dict[str, Any] = {"type": "section", "title": title, "title_url": url, "text": text}
+        if pic := string(body.get("picUrl"), "link.picUrl"):
+            section["image_url"] = pic
+        return Post(kind="card", card={"blocks": [section]}, words=f"{title}\n{text}", **mentions)
+    if msgtype == "actionCard":
+        title = string(body.get("title"), "actionCard.title", required=True)
+        text = string(body.get("text"), "actionCard.text", required=True)
+        layout = "horizontal" if str(body.get("btnOrientation", "0")) == "1" else "vertical"
+        if body.get("singleTitle") is not None or body.get("singleURL") is not None:
+            buttons = [
+                {
+                    "title": string(body.get("singleTitle"), "actionCard.singleTitle", required=True),
+                    "url": string(body.get("singleURL"), "actionCard.singleURL", required=True),
+                }
+            ]
+        else:
+            raw = body.get("btns")
+            if not isinstance(raw, list) or not raw:
+                raise DialectError("invalid_payload", "actionCard needs singleTitle/singleURL or btns.")
+            buttons = [
+                {
+                    "title": string(mapping(b, "btns[]").get("title"), "btns[].title", required=True),
+                    "url": string(b.get("actionURL"), "btns[].actionURL", required=True),
+                }
+                for b in raw
+            ]
+        blocks = [
+            {"type": "section", "title": title, "text": text},
+            {"type": "buttons", "layout": layout, "buttons": buttons},
+        ]
+        words = "\n".join([title, text, *(b["title"] for b in buttons)])
+        return Post(kind="card", card={"blocks": blocks}, words=words, **mentions)
+    links = mapping(body, "feedCard").get("links")
+    if not isinstance(links, list) or not links:
+        raise DialectError("invalid_payload", "feedCard.links must be a non-empty list.")
+    items = []
+    for link in links:
+        link = mapping(link, "feedCard.links[]")
+        item = {
+            "title": string(link.get("title"), "links[].title", required=True),
+            "url": string(link.get("messageURL"), "links[].messageURL", required=True),
+        }
+        if pic := string(link.get("picURL"), "links[].picURL"):
+            item["image_url"] = pic
+        items.append(item)
+    words = "\n".join(i["title"] for i in items)
+    return Post(kind="card", card={"blocks": [{"type": "links", "items": items}]}, words=words, **mentions)
