@@ -9,9 +9,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakeside.domain.dialects import DialectError, Post, mapping, string, strings
+import orjson
+
+from lakeside.domain.dialects import Answer, DialectError, Post, mapping, string, strings
 
 TYPES = ("text", "markdown", "link", "actionCard", "feedCard")
+# DingTalk refuses a message over 20000 bytes ("message too long, exceed 20000 bytes").
+BODY_LIMIT = 20_000
+
+# DingTalk's answers (HTTP 200 with an errcode, as oapi.dingtalk.com/robot/send answers; sources in
+# docs/integrations/webhooks.md). The 310000 family says which security setting refused.
+ERRORS: dict[str, tuple[int, str]] = {
+    "ok": (0, "ok"),
+    "no_token": (40035, "缺少参数 access_token"),
+    "bad_token": (300001, "token is not exist"),
+    "bad_json": (40035, "缺少参数 json"),
+    "too_large": (460101, "message too long, exceed 20000 bytes"),
+    "invalid_payload": (40035, "缺少参数 {detail}"),
+    "no_text": (40035, "缺少参数 {detail}"),
+    "unsupported_type": (40008, "不合法的msgtype类型"),
+    "keywords": (310000, "keywords not in content"),
+    "ip": (310000, "ip {detail} not in whitelist"),
+    "sign": (310000, "sign not match"),
+    "timestamp": (310000, "invalid timestamp"),
+    "throttled": (130101, "send too fast, exceed 20 times per minute"),
+    "refused": (400, "{detail}"),
+}
+
+
+def answer(reason: str, detail: str = "") -> Answer:
+    code, message = ERRORS.get(reason, ERRORS["invalid_payload"])
+    body = {"errcode": code, "errmsg": message.replace("{detail}", detail)}
+    return Answer(200, orjson.dumps(body))
 
 
 def translate(payload: Any) -> Post:
