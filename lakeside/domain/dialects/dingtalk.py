@@ -8,6 +8,7 @@ documentation for the custom robot's ``send`` API.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
@@ -43,6 +44,15 @@ def answer(reason: str, detail: str = "") -> Answer:
     return Answer(200, orjson.dumps(body))
 
 
+def _link(value: str) -> str:
+    """A link as DingTalk's clients open it: ``dingtalk://dingtalkclient/page/link?url=…`` (how
+    DingTalk's SDKs ask for a link to open in the app or its side panel) is the URL it wraps."""
+    if value.startswith("dingtalk://dingtalkclient/page/link?"):
+        inner = parse_qs(urlsplit(value).query).get("url", [""])[0]
+        return inner or value
+    return value
+
+
 def translate(payload: Any) -> Post:
     payload = mapping(payload, "The message")
     msgtype = payload.get("msgtype")
@@ -71,7 +81,7 @@ def translate(payload: Any) -> Post:
     if msgtype == "link":
         title = string(body.get("title"), "link.title", required=True)
         text = string(body.get("text"), "link.text", required=True)
-        url = string(body.get("messageUrl"), "link.messageUrl", required=True)
+        url = _link(string(body.get("messageUrl"), "link.messageUrl", required=True))
         section: dict[str, Any] = {"type": "section", "title": title, "title_url": url, "text": text}
         if pic := string(body.get("picUrl"), "link.picUrl"):
             section["image_url"] = pic
@@ -84,7 +94,7 @@ def translate(payload: Any) -> Post:
             buttons = [
                 {
                     "title": string(body.get("singleTitle"), "actionCard.singleTitle", required=True),
-                    "url": string(body.get("singleURL"), "actionCard.singleURL", required=True),
+                    "url": _link(string(body.get("singleURL"), "actionCard.singleURL", required=True)),
                 }
             ]
         else:
@@ -94,7 +104,7 @@ def translate(payload: Any) -> Post:
             buttons = [
                 {
                     "title": string(mapping(b, "btns[]").get("title"), "btns[].title", required=True),
-                    "url": string(b.get("actionURL"), "btns[].actionURL", required=True),
+                    "url": _link(string(b.get("actionURL"), "btns[].actionURL", required=True)),
                 }
                 for b in raw
             ]
@@ -112,7 +122,7 @@ def translate(payload: Any) -> Post:
         link = mapping(link, "feedCard.links[]")
         item = {
             "title": string(link.get("title"), "links[].title", required=True),
-            "url": string(link.get("messageURL"), "links[].messageURL", required=True),
+            "url": _link(string(link.get("messageURL"), "links[].messageURL", required=True)),
         }
         if pic := string(link.get("picURL"), "links[].picURL"):
             item["image_url"] = pic
