@@ -46,6 +46,7 @@ def _json_answers(model: type[BaseModel], description: str) -> dict[int | str, d
     return {
         200: {"model": model, "description": description},
         400: {"model": ErrorOut, "description": "A NUL character in the address (lakeside's edge)."},
+        404: {"model": ErrorOut, "description": "No such path (lakeside)."},
         413: {"model": ErrorOut, "description": "Over the server's general body limit (lakeside's edge)."},
     }
 
@@ -58,7 +59,10 @@ _SLACK_ANSWERS: dict[int | str, dict[str, Any]] = {
         "description": "`invalid_payload`, `no_text`, `too_many_attachments`",
     },
     403: {"content": _TEXT, "description": "`action_prohibited` (keywords, IP allowlist, a refused post)"},
-    404: {"content": _TEXT, "description": "`no_service` (no such hook, or revoked), `channel_not_found`"},
+    404: {
+        "content": {**_TEXT, "application/json": {"schema": ErrorOut.model_json_schema()}},
+        "description": "`no_service` (no such hook, or revoked), `channel_not_found`",
+    },
     413: {"model": ErrorOut, "description": "Over the server's general body limit (lakeside's edge)."},
     429: {"content": _TEXT, "description": "`rate_limited`, with Retry-After"},
 }
