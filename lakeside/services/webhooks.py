@@ -144,15 +144,17 @@ class Webhooks:
         keywords: list[str] | None = None,
         ip_allowlist: list[str] | None = None,
         signing: bool = False,
+        token: str | None = None,
     ) -> dict[str, Any]:
         """A new robot in the group: its view, its full URL and (with signing) its secret, shown
-        this once."""
+        this once. ``token`` is for the demo's robots only (lakeside/demo/robots.py): a robot's
+        token is otherwise random."""
         if dialect not in rules.DIALECTS:
             raise Invalid(f"Unknown dialect {dialect!r}.", code="INVALID_DIALECT")
         words = rules.clean_keywords(keywords or [])
         allowlist = rules.clean_allowlist(ip_allowlist or [])
         self._check_security(dialect, words, signing)
-        token = rules.new_token()
+        token = token or rules.new_token()
         secret = rules.new_secret() if signing else None
         now = now_ms()
         async with self.ctx.transaction() as uow:
