@@ -448,9 +448,8 @@ CHATS: tuple[Chat, ...] = (
 )
 
 
-async def play_chats(services: Services, users: dict[str, AuthUser]) -> dict[str, int]:
-    """Open every chat of ``CHATS``, send its lines, add its reactions and leave read cursors;
-    returns the groups' ids by title."""
+async def play_chats(services: Services, users: dict[str, AuthUser]) -> None:
+    """Open every chat of ``CHATS``, send its lines, add its reactions and leave read cursors."""
     rooms = [await _open(services, users, chat, number) for number, chat in enumerate(CHATS, 1)]
     # Every chat's lines but its last at once: each chat still sends one line after another, in
     # script order, while the message writer commits the chats' lines together in a few batches.
@@ -463,7 +462,6 @@ async def play_chats(services: Services, users: dict[str, AuthUser]) -> dict[str
     rng = random.Random(SEED)
     for room in rooms:
         await _leave_read_cursors(services, users, room, rng)
-    return {room.chat.title: room.conversation_id for room in rooms if room.chat.title is not None}
 
 
 @dataclass

@@ -1,15 +1,14 @@
-"""The demo's group robots: one incoming webhook of each dialect in the launch room, made by the
-room's owner. Their tokens are fixed and published (docs/integrations/webhooks.md), so that the
-documentation's curl examples post as written against ``make demo``; a real robot's token is
-random and shown once."""
+"""The demo's group robots: one incoming webhook of each dialect in the company's all-staff group
+(湖畔科技), made by the admin, who owns the company. Their tokens are fixed and published
+(docs/integrations/webhooks.md), so that the documentation's curl examples post as written
+against ``make demo``; a real robot's token is random and shown once."""
 
 from __future__ import annotations
 
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
 
-ROBOTS_GROUP = "Lakeside launch 🚀"
-OWNER = "wangfang"
+ROBOTS_GROUP = "湖畔科技"
 # (dialect, name, token): the demo's only, never a real robot's.
 ROBOTS = (
     ("dingtalk", "构建机器人", "lakeside-demo-dingtalk"),
@@ -19,8 +18,9 @@ ROBOTS = (
 )
 
 
-async def seed_robots(services: Services, users: dict[str, AuthUser], conversation_id: int) -> str:
-    owner = users[OWNER]
+async def seed_robots(services: Services, owner: AuthUser) -> str:
+    listed, _ = await services.conversations.list_conversations(owner, limit=100, before=None)
+    conversation_id = next(c["id"] for c in listed if c["kind"] == "org_all" and c["title"] == ROBOTS_GROUP)
     for dialect, name, token in ROBOTS:
         await services.webhooks.do_create(owner, conversation_id, dialect=dialect, name=name, token=token)
     return f"{len(ROBOTS)} group robots in {ROBOTS_GROUP} (docs/integrations/webhooks.md)."
