@@ -38,6 +38,7 @@ from lakeside.api import (
     growth,
     growth_admin,
     health,
+    hooks,
     messages,
     metrics,
     organizations,
@@ -46,6 +47,7 @@ from lakeside.api import (
     search,
     sync,
     web,
+    webhooks,
 )
 from lakeside.api.edge import Edge, websocket_context
 from lakeside.api.errors import install_error_handlers
@@ -93,6 +95,8 @@ ROUTERS = [
     growth.router,
     growth_admin.router,
     analytics.router,
+    webhooks.router,
+    hooks.router,
     web.router,
     metrics.router,
 ]

@@ -268,6 +268,21 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("get", "/api/v1/conversations/{conversation_id}/invite-link/qr"): Case(
         GROUP_MANAGER, prepare="in_group_with_link"
     ),
+    # Incoming webhooks (robots) of the world's plain group: its owner and admins manage them (server
+    # admins too, tests/test_webhooks.py). The vendor endpoints take no session: the robot's token is
+    # the credential, whoever calls (each call posts with a live robot's token; every answer is 200).
+    ("get", "/api/v1/conversations/{conversation_id}/webhooks"): Case(GROUP_MANAGER, prepare="in_group"),
+    ("post", "/api/v1/conversations/{conversation_id}/webhooks"): Case(
+        GROUP_MANAGER, body={"dialect": "dingtalk", "name": "机器人"}, prepare="in_group"
+    ),
+    ("patch", "/api/v1/webhooks/{webhook_id}"): Case(
+        GROUP_MANAGER, body={"name": "改名的机器人"}, prepare="group_webhook"
+    ),
+    ("delete", "/api/v1/webhooks/{webhook_id}"): Case(GROUP_MANAGER, prepare="fresh_group_webhook"),
+    ("post", "/robot/send"): Case(PUBLIC, prepare="dingtalk_hook"),
+    ("post", "/hooks/{key}"): Case(PUBLIC, prepare="slack_hook"),
+    ("post", "/cgi-bin/webhook/send"): Case(PUBLIC, prepare="wecom_hook"),
+    ("post", "/open-apis/bot/v2/hook/{token}"): Case(PUBLIC, prepare="feishu_hook"),
     ("get", "/api/v1/conversations/{conversation_id}/join-requests"): Case(GROUP_MANAGER, prepare="in_group"),
     ("post", "/api/v1/conversations/{conversation_id}/join-requests/{request_id}/approve"): Case(
         GROUP_MANAGER, prepare="fresh_group_join_request"

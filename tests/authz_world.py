@@ -425,6 +425,48 @@ class Preparations:
             "values": {"conversation_id": self.world.ids["group_id"], "request_id": filed["request"]["id"]}
         }
 
+    # Incoming webhooks (robots) of the world's plain group, made by its owner.
+
+    async def _robot(self, dialect: str, *, fresh: bool = False) -> dict[str, Any]:
+        key = f"robot_{dialect}"
+        if fresh or key not in self.world.ids:
+            robot = await ok(
+                await self.world.people["owner"].post(
+                    f"{self.group}/webhooks", json={"dialect": dialect, "name": f"{dialect} 机器人"}
+                )
+            )
+            if fresh:
+                return dict(robot)
+            self.world.ids[key] = robot
+        return dict(self.world.ids[key])
+
+    async def prep_group_webhook(self, role: str, caller: Person | None) -> dict[str, Any]:
+        robot = await self._robot("dingtalk")
+        return {"values": {"webhook_id": robot["id"]}}
+
+    async def prep_fresh_group_webhook(self, role: str, caller: Person | None) -> dict[str, Any]:
+        robot = await self._robot("dingtalk", fresh=True)
+        return {"values": {"webhook_id": robot["id"]}}
+
+    async def _token(self, dialect: str) -> str:
+        url = str((await self._robot(dialect))["url"])
+        return url.rsplit("=", 1)[1] if "=" in url else url.rstrip("/").rsplit("/", 1)[1]
+
+    async def prep_dingtalk_hook(self, role: str, caller: Person | None) -> dict[str, Any]:
+        body = {"msgtype": "text", "text": {"content": f"来自 {role}"}}
+        return {"query": {"access_token": await self._token("dingtalk")}, "body": body}
+
+    async def prep_slack_hook(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"key": await self._token("slack")}, "body": {"text": f"from {role}"}}
+
+    async def prep_wecom_hook(self, role: str, caller: Person | None) -> dict[str, Any]:
+        body = {"msgtype": "text", "text": {"content": f"来自 {role}"}}
+        return {"query": {"key": await self._token("wecom")}, "body": body}
+
+    async def prep_feishu_hook(self, role: str, caller: Person | None) -> dict[str, Any]:
+        body = {"msg_type": "text", "content": {"text": f"来自 {role}"}}
+        return {"values": {"token": await self._token("feishu")}, "body": body}
+
     async def prep_world_record(self, role: str, caller: Person | None) -> dict[str, Any]:
         return {"values": {"message_id": self.world.ids["record_id"]}}
 

@@ -55,6 +55,12 @@ CHECKS = [
     negative_data_rejection,
 ]
 BASE = f"http://{schemathesis_asgi.HOST}"
+# The vendor-compatible endpoints of incoming webhooks (lakeside/api/hooks.py) answer as the vendors
+# do: DingTalk, WeCom and Feishu refuse a malformed message with HTTP 200 and an error code in their
+# own envelope, so "schema-invalid input gets a 4xx" does not hold there. Every other check does:
+# no 500, and each answer (status, content type, body) is one their OpenAPI entries declare.
+VENDOR_PATHS = ("/robot/send", "/hooks/", "/cgi-bin/webhook/send", "/open-apis/bot/v2/hook/")
+VENDOR_CHECKS = [check for check in CHECKS if check is not negative_data_rejection]
 
 
 class Login:
@@ -84,6 +90,8 @@ class Login:
 def fuzz_operation(operation: Any, mode: GenerationMode, login: Login, counts: Counter[str]) -> str | None:
     """Runs one operation in one mode; returns schemathesis's report of what failed, if anything."""
 
+    checks = VENDOR_CHECKS if operation.path.startswith(VENDOR_PATHS) else CHECKS
+
     @given(case=operation.as_strategy(generation_mode=mode))
     @hypothesis_settings(
         max_examples=EXAMPLES,
@@ -95,7 +103,7 @@ def fuzz_operation(operation: Any, mode: GenerationMode, login: Login, counts: C
     def run(case: Any) -> None:
         counts["cases"] += 1
         try:
-            response = case.call_and_validate(headers=dict(login.headers), checks=CHECKS)
+            response = case.call_and_validate(headers=dict(login.headers), checks=checks)
         except (Failure, FailureGroup):
             raise  # schemathesis's own report names the check and carries a curl line
         except Exception as exc:  # the app raised: a real server would answer 500

@@ -10,6 +10,8 @@
 - ``campaign``: the seed's 2013 Laiwang contest, shipped as data and moved to run now, with
   outside friends and a referral farm for fraud screening to flag (and ``load_campaign``, which
   ``lakeside campaign load`` uses for any campaign file);
+- ``robots``: one incoming webhook of each dialect in the all-staff group, with fixed tokens so that
+  the curl examples of docs/integrations/webhooks.md work as written;
 - ``growth``: ninety days of sign-ups and activity for the analytics dashboard
   (``seed_growth_demo``; ``lakeside demo`` runs it after ``seed_demo`` created the workspace).
 
@@ -37,6 +39,7 @@ from lakeside.demo.people import (
     friendships,
     register_people,
 )
+from lakeside.demo.robots import seed_robots
 from lakeside.errors import Conflict
 from lakeside.services.container import Services
 from lakeside.store import users as user_store
@@ -88,6 +91,8 @@ async def seed_demo(services: Services, *, password: str = DEMO_PASSWORD) -> Dem
     company = await seed_company(services, users[ADMIN].id, staff)
     # The seed's 2013 contest as shipped data, running on the company now (campaign.py).
     company += "\n" + await seed_campaign(services)
+    # One robot of each dialect in the company's all-staff group, with the tokens of the docs.
+    company += "\n" + await seed_robots(services, users[ADMIN])
     # The seeding sessions were never handed to anyone; they should not linger in session lists.
     for user in users.values():
         await services.accounts.do_revoke_session(user, user.session_id)

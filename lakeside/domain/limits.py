@@ -21,6 +21,7 @@ ACTIONS = (
     "uploads",
     "dings",
     "drafts",
+    "webhooks",
 )
 DEFAULT_LIMITS: dict[str, str] = {
     "signup_per_address": "200/3600",
@@ -43,6 +44,10 @@ DEFAULT_LIMITS: dict[str, str] = {
     "dings_per_address": "500/3600",
     "drafts_per_user": "300/60",
     "drafts_per_address": "3000/60",
+    # Incoming webhooks: per robot (its bot's user id), as DingTalk limits a custom robot to 20
+    # messages a minute; and per calling address, across all the robots it posts to.
+    "webhooks_per_user": "20/60",
+    "webhooks_per_address": "600/60",
 }
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 

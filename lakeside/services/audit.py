@@ -61,6 +61,9 @@ ACTIONS = frozenset(
         "announcement.publish",
         "announcement.update",
         "announcement.delete",
+        "webhook.create",
+        "webhook.update",
+        "webhook.revoke",
     }
 )
 MAX_PAGE = 200

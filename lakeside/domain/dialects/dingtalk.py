@@ -8,10 +8,49 @@ documentation for the custom robot's ``send`` API.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from lakeside.domain.dialects import DialectError, Post, mapping, string, strings
+import orjson
+
+from lakeside.domain.dialects import Answer, DialectError, Post, mapping, string, strings
 
 TYPES = ("text", "markdown", "link", "actionCard", "feedCard")
+# DingTalk refuses a message over 20000 bytes ("message too long, exceed 20000 bytes").
+BODY_LIMIT = 20_000
+
+# DingTalk's answers (HTTP 200 with an errcode, as oapi.dingtalk.com/robot/send answers; sources in
+# docs/integrations/webhooks.md). The 310000 family says which security setting refused.
+ERRORS: dict[str, tuple[int, str]] = {
+    "ok": (0, "ok"),
+    "no_token": (40035, "缺少参数 access_token"),
+    "bad_token": (300001, "token is not exist"),
+    "bad_json": (40035, "缺少参数 json"),
+    "too_large": (460101, "message too long, exceed 20000 bytes"),
+    "invalid_payload": (40035, "缺少参数 {detail}"),
+    "no_text": (40035, "缺少参数 {detail}"),
+    "unsupported_type": (40008, "不合法的msgtype类型"),
+    "keywords": (310000, "keywords not in content"),
+    "ip": (310000, "ip {detail} not in whitelist"),
+    "sign": (310000, "sign not match"),
+    "timestamp": (310000, "invalid timestamp"),
+    "throttled": (130101, "send too fast, exceed 20 times per minute"),
+    "refused": (400, "{detail}"),
+}
+
+
+def answer(reason: str, detail: str = "") -> Answer:
+    code, message = ERRORS.get(reason, ERRORS["invalid_payload"])
+    body = {"errcode": code, "errmsg": message.replace("{detail}", detail)}
+    return Answer(200, orjson.dumps(body))
+
+
+def _link(value: str) -> str:
+    """A link as DingTalk's clients open it: ``dingtalk://dingtalkclient/page/link?url=…`` (how
+    DingTalk's SDKs ask for a link to open in the app or its side panel) is the URL it wraps."""
+    if value.startswith("dingtalk://dingtalkclient/page/link?"):
+        inner = parse_qs(urlsplit(value).query).get("url", [""])[0]
+        return inner or value
+    return value
 
 
 def translate(payload: Any) -> Post:
@@ -42,7 +81,7 @@ def translate(payload: Any) -> Post:
     if msgtype == "link":
         title = string(body.get("title"), "link.title", required=True)
         text = string(body.get("text"), "link.text", required=True)
-        url = string(body.get("messageUrl"), "link.messageUrl", required=True)
+        url = _link(string(body.get("messageUrl"), "link.messageUrl", required=True))
         section: dict[str, Any] = {"type": "section", "title": title, "title_url": url, "text": text}
         if pic := string(body.get("picUrl"), "link.picUrl"):
             section["image_url"] = pic
@@ -55,7 +94,7 @@ def translate(payload: Any) -> Post:
             buttons = [
                 {
                     "title": string(body.get("singleTitle"), "actionCard.singleTitle", required=True),
-                    "url": string(body.get("singleURL"), "actionCard.singleURL", required=True),
+                    "url": _link(string(body.get("singleURL"), "actionCard.singleURL", required=True)),
                 }
             ]
         else:
@@ -65,7 +104,7 @@ def translate(payload: Any) -> Post:
             buttons = [
                 {
                     "title": string(mapping(b, "btns[]").get("title"), "btns[].title", required=True),
-                    "url": string(b.get("actionURL"), "btns[].actionURL", required=True),
+                    "url": _link(string(b.get("actionURL"), "btns[].actionURL", required=True)),
                 }
                 for b in raw
             ]
@@ -83,7 +122,7 @@ def translate(payload: Any) -> Post:
         link = mapping(link, "feedCard.links[]")
         item = {
             "title": string(link.get("title"), "links[].title", required=True),
-            "url": string(link.get("messageURL"), "links[].messageURL", required=True),
+            "url": _link(string(link.get("messageURL"), "links[].messageURL", required=True)),
         }
         if pic := string(link.get("picURL"), "links[].picURL"):
             item["image_url"] = pic

@@ -10,7 +10,8 @@ friendships, blocks), ``conversation`` (conversations, their members, the member
 referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state, fraud flags),
 ``group`` (pinned messages, group notices, group invite links and join requests),
 ``favorite`` (each user's saved messages), ``bot`` (robots and bots), ``forward`` (merged
-forwards' transcripts, voice messages' played state) and ``privacy`` (data-export jobs). This
+forwards' transcripts, voice messages' played state), ``privacy`` (data-export jobs) and
+``webhook`` (incoming webhooks). This
 package imports every area, so
 ``metadata`` is complete whatever one imports from here (Alembic's environment and the tests
 compare the migrations with it), and re-exports every table: ``from lakeside.store.tables import
@@ -65,6 +66,7 @@ from lakeside.store.tables.organization import (
     organizations,
 )
 from lakeside.store.tables.privacy import export_jobs
+from lakeside.store.tables.webhook import webhooks
 
 __all__ = [
     "Id",
@@ -124,4 +126,5 @@ __all__ = [
     "sessions",
     "users",
     "voice_plays",
+    "webhooks",
 ]

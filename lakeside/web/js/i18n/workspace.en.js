@@ -317,6 +317,7 @@ export default {
   "audit.family.contact": "External contacts",
   "audit.family.ding_policy": "DING escalation",
   "audit.family.announcement": "Announcements",
+  "audit.family.webhook": "Group robots",
   "audit.action.org.create": "Created the organization",
   "audit.action.org.update": "Changed the organization's settings",
   "audit.action.org.transfer": "Handed over ownership",
@@ -348,4 +349,7 @@ export default {
   "audit.action.announcement.publish": "Published an announcement",
   "audit.action.announcement.update": "Edited an announcement",
   "audit.action.announcement.delete": "Deleted an announcement",
+  "audit.action.webhook.create": "Added a group robot",
+  "audit.action.webhook.update": "Changed a group robot",
+  "audit.action.webhook.revoke": "Removed a group robot",
 };

@@ -317,6 +317,7 @@ export default {
   "audit.family.contact": "外部联系人",
   "audit.family.ding_policy": "DING 升级提醒",
   "audit.family.announcement": "公告",
+  "audit.family.webhook": "群机器人",
   "audit.action.org.create": "创建了组织",
   "audit.action.org.update": "修改了组织设置",
   "audit.action.org.transfer": "转让了组织所有权",
@@ -348,4 +349,7 @@ export default {
   "audit.action.announcement.publish": "发布了公告",
   "audit.action.announcement.update": "编辑了公告",
   "audit.action.announcement.delete": "删除了公告",
+  "audit.action.webhook.create": "添加了群机器人",
+  "audit.action.webhook.update": "修改了群机器人",
+  "audit.action.webhook.revoke": "移除了群机器人",
 };

@@ -1,6 +1,7 @@
 // The group tools in a group's side panel: the group notice (everyone reads it; the owner and
 // admins write it and see who has confirmed), and for the owner and admins mute-all, join
-// approval, the invite link with its QR code, and join requests; plus muting one member from the
+// approval, the invite link with its QR code, join requests and the group's robots
+// (group-robots.js); plus muting one member from the
 // member list. Follows group_notice.* and group_join_request.* live.
 
 import { api } from "../api.js";
@@ -14,6 +15,7 @@ import { userAvatar } from "../components/avatar.js";
 import { confirmDialog, openModal } from "../components/modal.js";
 import { openMenu } from "../components/popover.js";
 import { toast } from "../components/toast.js";
+import { robotsPanel } from "./group-robots.js";
 
 const MANAGERS = ["owner", "admin"];
 const DURATIONS = [["mute.for10m", 600], ["mute.for1h", 3600], ["mute.for1d", 86_400], ["mute.forever", null]];
@@ -27,6 +29,7 @@ export function groupPanel(conversationId, { getConversation, rerender }) {
   let requests = [];
 
   const manager = () => MANAGERS.includes(getConversation().role);
+  const robots = robotsPanel(conversationId, { rerender });
   const plainGroup = () => getConversation().kind === "group";
 
   async function load() {
@@ -38,6 +41,7 @@ export function groupPanel(conversationId, { getConversation, rerender }) {
         progress = { done: readers.acknowledged.length, total: readers.acknowledged.length + readers.pending.length };
       }
       requests = manager() && plainGroup() ? await api.get(`${base}/join-requests`) : [];
+      if (manager()) robots.load();
       for (const request of requests) rememberUser(request.user);
     } catch {
       // The panel shows what it has; the next event asks again.
@@ -208,7 +212,7 @@ export function groupPanel(conversationId, { getConversation, rerender }) {
   load();
 
   return {
-    sections: () => (getConversation().kind === "direct" ? [] : [noticeSection(), ...(manager() ? managerSection() : [])]),
+    sections: () => (getConversation().kind === "direct" ? [] : [noticeSection(), ...(manager() ? [...managerSection(), robots.section()] : [])]),
     canMute,
     muteItems,
     muteTag,

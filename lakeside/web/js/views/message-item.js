@@ -12,6 +12,7 @@ import { icon } from "../icons.js";
 import { displayName, getUser, state } from "../store.js";
 import { userAvatar } from "../components/avatar.js";
 import { renderMarkdown } from "../components/markdown.js";
+import { botBadge, renderCard } from "../components/card.js";
 import { recordCard, voiceBubble } from "./media-bubbles.js";
 
 const URL = String.raw`(https?:\/\/[^\s<>"'）)]+[^\s<>"'）).,;:!?。，；：！？])`;
@@ -44,7 +45,15 @@ export function messageVersion(message, ctx) {
     message.record ? JSON.stringify(message.record) : "",
     // The names a mention picked by name is shown with (fetched when unknown, then re-rendered).
     (message.mentions || []).map((id) => `${id}:${(getUser(id) || {}).display_name || ""}`).join(","),
+    // A robot's badge appears once its profile (with `bot`) is known; a card is drawn from `card`.
+    isBot(message.sender_id), message.card ? JSON.stringify(message.card) : "",
   ].join("|");
+}
+
+/** Whether the sender is a robot or bot (its profile's `bot`): shown with a badge. */
+export function isBot(id) {
+  const user = getUser(id);
+  return Boolean(user && user.bot);
 }
 
 export function buildMessage(message, ctx, actions) {
@@ -56,7 +65,10 @@ export function buildMessage(message, ctx, actions) {
       h("span", { text: messageSummary(message) }));
   }
   const mine = state.me && message.sender_id === state.me.id;
-  const name = displayName(message.sender_id);
+  const robot = isBot(message.sender_id);
+  // A robot's post may carry its own name (Slack's `username`): shown with the badge all the same.
+  const override = robot && message.card && typeof message.card.sender_name === "string" ? message.card.sender_name : "";
+  const name = override || displayName(message.sender_id);
   const showName = !ctx.grouped && !mine;
   const el = h(
     "div",
@@ -80,7 +92,8 @@ export function buildMessage(message, ctx, actions) {
       { class: "msg-main" },
       showName || !ctx.grouped
         ? h("div", { class: "msg-meta" },
-          showName ? h("span", { class: "msg-name", text: name }) : null,
+          showName ? h("span", { class: "msg-name", text: name, title: override ? displayName(message.sender_id) : null }) : null,
+          showName && robot ? botBadge() : null,
           h("time", { class: "msg-time", datetime: new Date(message.created_at).toISOString(), title: formatDateTime(message.created_at), text: formatTime(message.created_at) }))
         : null,
       h("div", { class: "msg-row" }, bubble(message, ctx, actions), message.pending ? null : toolbar(message, ctx, actions)),
@@ -103,7 +116,9 @@ function bubble(message, ctx, actions) {
   } else if (message.kind === "forward" && message.record) {
     parts.push(recordCard(message.record, () => actions.onOpenRecord(message)));
   }
-  if (message.kind === "markdown" && message.html) {
+  if (message.kind === "card") {
+    parts.push(message.card ? renderCard(message.card) : h("div", { class: "msg-text", text: message.body }));
+  } else if (message.kind === "markdown" && message.html) {
     parts.push(h("div", { class: "msg-text md" }, renderMarkdown(message.html)));
   } else if (message.body && !["voice", "forward"].includes(message.kind) && (message.kind !== "image" && message.kind !== "file" ? true : message.body.trim())) {
     parts.push(h("div", { class: "msg-text" }, richText(message.body, message)));
