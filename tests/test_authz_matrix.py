@@ -50,6 +50,7 @@ async def world(
             rate_limits_enabled=False,  # the matrix makes many calls from one address on purpose
             referral_inviter_reward_fen=100,  # so a sign-up through a code pays a red packet (wallet event)
             export_worker_interval_seconds=0,  # exports stay queued until a test builds them
+            outbound_worker_interval_seconds=0,  # the tests drive the outbound queue themselves
         )
         app = build_app(settings)
         async with app.router.lifespan_context(app):

@@ -61,6 +61,12 @@ ACTIONS = frozenset(
         "announcement.publish",
         "announcement.update",
         "announcement.delete",
+        "robot.create",
+        "robot.update",
+        "robot.revoke",
+        "bot_subscription.create",
+        "bot_subscription.update",
+        "bot_subscription.delete",
     }
 )
 MAX_PAGE = 200
