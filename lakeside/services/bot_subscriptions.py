@@ -27,6 +27,7 @@ from lakeside.services import audit, bots, egress
 from lakeside.services.accounts import AuthUser
 from lakeside.services.context import Context
 from lakeside.services.outbound import SUBSCRIPTION, Outbound, delivery_row, event_body, routed_events
+from lakeside.store import events as event_store
 from lakeside.store import outbound as store
 
 MAX_SUBSCRIPTIONS = 10
@@ -125,6 +126,7 @@ class BotSubscriptions:
                     "secret": secret,
                     "status": "active",
                     "created_by": user.id,
+                    "since_event_id": await event_store.latest_id(uow.conn),
                     "created_at": now,
                     "updated_at": now,
                 },
@@ -169,7 +171,10 @@ class BotSubscriptions:
                 values["event_types"] = orjson.dumps(types).decode()
                 changed["event_types"] = types
             if active is True and row.status != "active":
-                values.update(status="active", disabled_reason="", consecutive_failures=0)
+                since = await event_store.latest_id(uow.conn)  # what happened meanwhile is not sent
+                values.update(
+                    status="active", disabled_reason="", consecutive_failures=0, since_event_id=since
+                )
                 changed["status"] = "active"
             elif active is False and row.status == "active":
                 values.update(status="paused")
@@ -279,7 +284,7 @@ class BotSubscriptions:
             wire = event.wire
             key = f"{wire['type']}.{wire['op']}"
             for sub in subs:
-                if key not in wanted_types[sub.id]:
+                if key not in wanted_types[sub.id] or wire["id"] <= sub.since_event_id:
                     continue
                 if wire["user_id"] is not None:
                     if wire["user_id"] != sub.bot_id:

@@ -39,6 +39,7 @@ from lakeside.services.conversations import MANAGERS
 from lakeside.services.message_writer import MessageWriter
 from lakeside.services.outbound import ROBOT, Outbound, delivery_row
 from lakeside.store import conversations as conversation_store
+from lakeside.store import events as event_store
 from lakeside.store import messages as message_store
 from lakeside.store import outbound as store
 
@@ -152,6 +153,7 @@ class Robots:
         now = now_ms()
         async with self.ctx.transaction() as uow:
             conversation = await self._managed_group(uow.conn, user, conversation_id)
+            since = await event_store.latest_id(uow.conn)
             bot = await bots.create_bot(
                 uow,
                 kind="robot",
@@ -171,6 +173,7 @@ class Robots:
                     "on_mention": on_mention,
                     "keywords": orjson.dumps(words).decode(),
                     "created_by": user.id,
+                    "since_event_id": since,
                     "created_at": now,
                     "updated_at": now,
                 },
@@ -297,6 +300,8 @@ class Robots:
                 continue
             mentions = orjson.loads(message.mentions) if message.mentions else []
             for robot in robots_by_group.get(message.conversation_id, []):
+                if wanted[message.id] <= robot.since_event_id:
+                    continue
                 mentioned = robot.bot_user_id in mentions
                 if not (
                     (robot.on_mention and mentioned)

@@ -29,6 +29,8 @@ robots = Table(
     Column("on_mention", Boolean, nullable=False, server_default=text("true")),
     Column("keywords", Text, nullable=False, server_default="[]"),  # JSON list of strings
     Column("created_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    # The end of the event log when it was made: only later messages trigger it.
+    Column("since_event_id", Id, nullable=False, server_default=text("0")),
     Column("created_at", Ms, nullable=False),
     Column("updated_at", Ms, nullable=False),
     Column("revoked_at", Ms),
@@ -49,6 +51,8 @@ bot_subscriptions = Table(
     Column("disabled_reason", String(200), nullable=False, server_default=""),
     Column("consecutive_failures", Integer, nullable=False, server_default=text("0")),
     Column("created_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    # The end of the event log when it was made: only later events are delivered.
+    Column("since_event_id", Id, nullable=False, server_default=text("0")),
     Column("created_at", Ms, nullable=False),
     Column("updated_at", Ms, nullable=False),
     Index("ix_bot_subscriptions_bot_id", "bot_id"),

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("on_mention", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("keywords", sa.Text(), server_default="[]", nullable=False),
         sa.Column("created_by", ID, nullable=True),
+        sa.Column("since_event_id", ID, server_default=sa.text("0"), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.Column("revoked_at", sa.BigInteger(), nullable=True),
@@ -63,6 +64,7 @@ def upgrade() -> None:
         sa.Column("disabled_reason", sa.String(length=200), server_default="", nullable=False),
         sa.Column("consecutive_failures", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("created_by", ID, nullable=True),
+        sa.Column("since_event_id", ID, server_default=sa.text("0"), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
