@@ -24,7 +24,17 @@ from lakeside.domain.events import EVENTS, Event
 from lakeside.domain.events.messaging import MessageEvent
 from lakeside.services.growth.ledger import budget_key, wallet_key
 from tests.authz_matrix import ALLOW, MATRIX, OUTSIDERS, Case
-from tests.authz_world import ORG_NAME, ROLES, SECRET_MARKERS, Preparations, World, build_world, ogg, png
+from tests.authz_world import (
+    ORG_NAME,
+    ROLES,
+    SECRET_MARKERS,
+    Preparations,
+    World,
+    build_world,
+    ogg,
+    outbound_world,
+    png,
+)
 from tests.conftest import BACKENDS, befriend, own_database, register, report_figures
 from tests.live import running_server
 
@@ -56,7 +66,9 @@ async def world(
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4242))
             async with httpx.AsyncClient(transport=transport, base_url="http://lakeside.test") as http:
-                yield app, await build_world(http)
+                built = await build_world(http)
+                await outbound_world(app.state.services, built)
+                yield app, built
 
 
 def operations(app: FastAPI) -> list[tuple[str, str]]:
