@@ -24,6 +24,7 @@ from lakeside.api import (
     announcements,
     apidocs,
     audit,
+    bot_subscriptions,
     campaigns,
     conversations,
     ding,
@@ -44,6 +45,7 @@ from lakeside.api import (
     organizations,
     privacy,
     receipts,
+    robots,
     search,
     sync,
     web,
@@ -64,6 +66,7 @@ from lakeside.workers.ding import DingWorker
 from lakeside.workers.exports import ExportWorker
 from lakeside.workers.housekeeping import HousekeepingWorker
 from lakeside.workers.leaderboard import LeaderboardWorker
+from lakeside.workers.outbound import OutboundWorker
 
 log = logging.getLogger("lakeside")
 
@@ -91,6 +94,9 @@ ROUTERS = [
     audit.router,
     privacy.router,
     exports.router,
+    robots.router,
+    robots.session_router,
+    bot_subscriptions.router,
     campaigns.router,
     growth.router,
     growth_admin.router,
@@ -201,6 +207,8 @@ def build_app(settings: Settings) -> FastAPI:
         await leaderboard_worker.start()
         export_worker = ExportWorker(services)
         await export_worker.start()
+        outbound_worker = OutboundWorker(services)
+        await outbound_worker.start()
         app.state.services = services
         app.state.hub = hub
         attach_metrics(app, db, services, hub)
@@ -210,6 +218,7 @@ def build_app(settings: Settings) -> FastAPI:
             yield
         finally:
             warm_up.cancel()
+            await outbound_worker.stop()
             await export_worker.stop()
             await leaderboard_worker.stop()
             await ding_worker.stop()

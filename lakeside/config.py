@@ -134,6 +134,20 @@ class Settings(BaseSettings):
         default=5.0, description="How often each node looks for DING escalation steps that are due."
     )
 
+    outbound_worker_interval_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often each node dispatches and sends outgoing robot calls and bot events; 0: off.",
+    )
+    robot_session_minutes: float = Field(
+        default=90.0, gt=0, le=24 * 60, description="How long an outgoing robot's sessionWebhook is good."
+    )
+    bot_subscription_max_failures: int = Field(
+        default=10,
+        ge=1,
+        description="Deliveries in a row that may fail before a bot's subscription is disabled.",
+    )
+
     metrics_enabled: bool = Field(default=False, description="Serve Prometheus metrics at GET /metrics.")
     metrics_token: str = Field(
         default="", description="When set, /metrics wants 'Authorization: Bearer <token>'."

@@ -51,6 +51,9 @@ NOBODYS = {**{r: D404 for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
 SERVER_ADMIN = {**{r: D403 for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
 # What a group's owner and admins do (pins, the notice, mute, invite links): its members are refused.
 GROUP_MANAGER = {**ORG_MEMBER, "member": D403}
+# Who manages an organization's bot (services/bots.may_manage): its maker and the organization's
+# owner and admins; to anyone else the bot does not exist.
+BOT_MANAGER = {**ORG_MEMBER, "member": D404}
 
 
 def everyone_refused(code: str) -> dict[str, str]:
@@ -482,6 +485,36 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("delete", "/api/v1/me/referral-codes/{code_id}"): Case(MEMBERS_OWN, prepare="members_referral_code"),
     ("get", "/api/v1/me/invitees"): Case(ANY_USER),
     ("get", "/api/v1/me/wallet"): Case(ANY_USER),
+    # -- outbound integrations: {robot_id} is in A's all-staff group, whose owner and admins are
+    # A's; {bot_id} is an app bot of A made by A's admin (its managers: the admin and A's owner).
+    ("get", "/api/v1/conversations/{conversation_id}/robots"): Case(GROUP_MANAGER),
+    ("post", "/api/v1/conversations/{conversation_id}/robots"): Case(
+        GROUP_MANAGER,
+        body={"name": "值班机器人", "callback_url": "https://robot.example.com/h", "keywords": ["x"]},
+    ),
+    ("get", "/api/v1/robots/{robot_id}"): Case(GROUP_MANAGER),
+    ("patch", "/api/v1/robots/{robot_id}"): Case(GROUP_MANAGER, body={"keywords": ["巡检", "报警"]}),
+    ("delete", "/api/v1/robots/{robot_id}"): Case(GROUP_MANAGER, prepare="fresh_robot"),
+    ("get", "/api/v1/robots/{robot_id}/deliveries"): Case(GROUP_MANAGER),
+    # The session webhook is DingTalk's: its token is the credential, and a forged one is told so
+    # in DingTalk's envelope (HTTP 200, errcode 300001) whoever asks.
+    ("post", "/robot/sendBySession"): Case(
+        PUBLIC, query={"session": "forged"}, body={"msgtype": "text", "text": {"content": "x"}}
+    ),
+    ("get", "/api/v1/bot-event-types"): Case(ANY_USER),
+    ("get", "/api/v1/bots/{bot_id}/subscriptions"): Case(BOT_MANAGER),
+    ("post", "/api/v1/bots/{bot_id}/subscriptions"): Case(
+        BOT_MANAGER, body={"url": "https://bot.example.com/e", "event_types": ["member.added"]}
+    ),
+    ("get", "/api/v1/bots/{bot_id}/subscriptions/{subscription_id}"): Case(BOT_MANAGER),
+    ("patch", "/api/v1/bots/{bot_id}/subscriptions/{subscription_id}"): Case(
+        BOT_MANAGER, body={"event_types": ["message.created", "member.added"]}
+    ),
+    ("delete", "/api/v1/bots/{bot_id}/subscriptions/{subscription_id}"): Case(
+        BOT_MANAGER, prepare="fresh_subscription"
+    ),
+    ("post", "/api/v1/bots/{bot_id}/subscriptions/{subscription_id}/ping"): Case(BOT_MANAGER),
+    ("get", "/api/v1/bots/{bot_id}/subscriptions/{subscription_id}/deliveries"): Case(BOT_MANAGER),
     # -- server administration: the server's administrator only (none of the roles is) ---------
     ("get", "/api/v1/admin/users/{user_id}"): Case(SERVER_ADMIN),
     ("get", "/api/v1/admin/referrals/tree"): Case(SERVER_ADMIN),

@@ -500,3 +500,42 @@ class Preparations:
         if not jobs:
             jobs = [(await admin.post(f"{base}/exports")).json()]
         return {"values": {"export_id": jobs[0]["id"]}}
+
+    # -- outbound integrations: robots of A's all-staff group, the app bot of A's admin ----------
+
+    async def prep_fresh_robot(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"robot_id": await outbound_robot(self.world)}}
+
+    async def prep_fresh_subscription(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"subscription_id": await outbound_subscription(self.world)}}
+
+
+async def outbound_robot(world: World) -> int:
+    """An outgoing robot in A's all-staff group, added by A's owner (no worker calls it)."""
+    body = {"name": "巡检机器人", "callback_url": "https://robot.example.com/hook", "keywords": ["巡检"]}
+    url = f"/api/v1/conversations/{world.ids['conversation_id']}/robots"
+    return int((await ok(await world.people["owner"].post(url, json=body)))["id"])
+
+
+async def outbound_subscription(world: World) -> int:
+    body = {"url": "https://bot.example.com/events", "event_types": ["message.created"]}
+    url = f"/api/v1/bots/{world.ids['bot_id']}/subscriptions"
+    return int((await ok(await world.people["admin"].post(url, json=body)))["id"])
+
+
+async def outbound_world(services: Any, world: World) -> None:
+    """A's robot, and an app bot of A made by A's admin with one subscription: its managers are
+    A's admin (who made it) and owner; A's member is not."""
+    from lakeside.services import bots
+
+    async with services.ctx.transaction() as uow:
+        bot = await bots.create_bot(
+            uow,
+            kind="app",
+            display_name="工单机器人",
+            owner_id=world.people["admin"].id,
+            organization_id=world.ids["org_id"],
+        )
+    world.ids["bot_id"] = bot.user_id
+    world.ids["robot_id"] = await outbound_robot(world)
+    world.ids["subscription_id"] = await outbound_subscription(world)

@@ -172,6 +172,7 @@ async def settings(
         password_hash_time_cost=1,
         password_hash_memory_kib=1024,
         export_worker_interval_seconds=0,  # the tests build exports themselves (workers/exports.py)
+        outbound_worker_interval_seconds=0,  # the tests drive the outbound queue themselves
     )
 
 

@@ -24,7 +24,17 @@ from lakeside.domain.events import EVENTS, Event
 from lakeside.domain.events.messaging import MessageEvent
 from lakeside.services.growth.ledger import budget_key, wallet_key
 from tests.authz_matrix import ALLOW, MATRIX, OUTSIDERS, Case
-from tests.authz_world import ORG_NAME, ROLES, SECRET_MARKERS, Preparations, World, build_world, ogg, png
+from tests.authz_world import (
+    ORG_NAME,
+    ROLES,
+    SECRET_MARKERS,
+    Preparations,
+    World,
+    build_world,
+    ogg,
+    outbound_world,
+    png,
+)
 from tests.conftest import BACKENDS, befriend, own_database, register, report_figures
 from tests.live import running_server
 
@@ -50,12 +60,15 @@ async def world(
             rate_limits_enabled=False,  # the matrix makes many calls from one address on purpose
             referral_inviter_reward_fen=100,  # so a sign-up through a code pays a red packet (wallet event)
             export_worker_interval_seconds=0,  # exports stay queued until a test builds them
+            outbound_worker_interval_seconds=0,  # the tests drive the outbound queue themselves
         )
         app = build_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4242))
             async with httpx.AsyncClient(transport=transport, base_url="http://lakeside.test") as http:
-                yield app, await build_world(http)
+                built = await build_world(http)
+                await outbound_world(app.state.services, built)
+                yield app, built
 
 
 def operations(app: FastAPI) -> list[tuple[str, str]]:

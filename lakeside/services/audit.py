@@ -64,6 +64,12 @@ ACTIONS = frozenset(
         "webhook.create",
         "webhook.update",
         "webhook.revoke",
+        "robot.create",
+        "robot.update",
+        "robot.revoke",
+        "bot_subscription.create",
+        "bot_subscription.update",
+        "bot_subscription.delete",
     }
 )
 MAX_PAGE = 200

@@ -169,9 +169,11 @@ async def leave(uow: UnitOfWork, bot: Bot, conversation_id: int, *, by: int) -> 
     if await conversation_store.get_membership(uow.conn, conversation_id, bot.user_id) is None:
         return
     now = now_ms()
-    uow.emit(MemberRemoved(user_id=bot.user_id, by=by), to_conversation(conversation_id))
+    # As for a person removed (services/conversations.py): the clients' system line reads user_ids.
+    audience = to_conversation(conversation_id, leaving=[bot.user_id])
+    uow.emit(MemberRemoved(user_id=bot.user_id, by=by), audience)
     await append_system_message(
-        uow, conversation_id, by, {"action": "member_removed", "user_id": bot.user_id}, now
+        uow, conversation_id, by, {"action": "member_removed", "user_ids": [bot.user_id]}, now
     )
     await conversation_store.remove_member(uow.conn, conversation_id, bot.user_id, now)
 

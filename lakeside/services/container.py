@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lakeside.services.account_deletion import AccountDeletion
 from lakeside.services.accounts import Accounts
+from lakeside.services.bot_subscriptions import BotSubscriptions
 from lakeside.services.context import Context
 from lakeside.services.conversations import Conversations
 from lakeside.services.drafts import Drafts
@@ -23,10 +24,12 @@ from lakeside.services.health import Health
 from lakeside.services.housekeeping import Housekeeping
 from lakeside.services.messages import Messages
 from lakeside.services.mutes import Mutes
+from lakeside.services.outbound import Outbound
 from lakeside.services.pins import Pins
 from lakeside.services.presence import Presence
 from lakeside.services.receipts import Receipts
 from lakeside.services.retention import Retention
+from lakeside.services.robots import Robots
 from lakeside.services.search import Search
 from lakeside.services.sync import Sync
 from lakeside.services.verification import Verification
@@ -72,6 +75,10 @@ class Services:
         self.account_deletion.on_deleted.append(self.exports.forget_user)
         self.retention = Retention(ctx, self.files)
         self.health = Health(ctx)
+        # Integrations, outbound: one delivery queue for outgoing robots and bots' subscriptions.
+        self.outbound = Outbound(ctx)
+        self.robots = Robots(ctx, self.outbound, self.messages.writer)
+        self.bot_subscriptions = BotSubscriptions(ctx, self.outbound)
 
     async def start(self) -> None:
         """Start background tasks (the message writer, deferred jobs)."""

@@ -1,4 +1,5 @@
-"""The one guarded outbound HTTP client, used for the DING provider webhook (SMS and voice).
+"""The one guarded outbound HTTP client: the DING provider webhook (SMS and voice), outgoing
+robots' callbacks and bots' event subscriptions (services/outbound.py).
 
 An admin types the webhook URL, so the server must not become a way to reach what only it can
 reach (SSRF): the host is resolved here, every address it resolves to must be public (no
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from lakeside.config import Settings
@@ -30,10 +31,16 @@ class EgressRefused(Exception):
     """The destination is not allowed; nothing was sent."""
 
 
+class EgressUnresolved(EgressRefused):
+    """The host name did not resolve (perhaps for now: a delivery tries again later)."""
+
+
 @dataclass(frozen=True)
 class EgressResponse:
     status: int
     body: bytes
+    # The response's headers, names in lower case (Retry-After, for the delivery queue).
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def address_allowed(address: IPAddress) -> bool:
@@ -66,10 +73,10 @@ async def resolve(host: str, port: int, *, allow_private: bool) -> str:
         try:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            raise EgressRefused(f"cannot resolve {host}") from exc
+            raise EgressUnresolved(f"cannot resolve {host}") from exc
         addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
     if not addresses:
-        raise EgressRefused(f"cannot resolve {host}")
+        raise EgressUnresolved(f"cannot resolve {host}")
     if not allow_private:
         for address in addresses:
             if not address_allowed(address):
@@ -116,4 +123,5 @@ async def post_json(
             await response.aclose()
     if 300 <= response.status_code < 400:
         raise EgressRefused(f"redirect to {response.headers.get('location', '?')} refused")
-    return EgressResponse(response.status_code, bytes(received[:MAX_RESPONSE_BYTES]))
+    headers = {name.lower(): value for name, value in response.headers.items()}
+    return EgressResponse(response.status_code, bytes(received[:MAX_RESPONSE_BYTES]), headers)

@@ -9,9 +9,10 @@ friendships, blocks), ``conversation`` (conversations, their members, the member
 (departments, external contacts), ``ding``, ``announcement``, ``audit``, ``growth`` (activity,
 referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state, fraud flags),
 ``group`` (pinned messages, group notices, group invite links and join requests),
-``favorite`` (each user's saved messages), ``bot`` (robots and bots), ``forward`` (merged
-forwards' transcripts, voice messages' played state), ``privacy`` (data-export jobs) and
-``webhook`` (incoming webhooks). This
+``favorite`` (each user's saved messages), ``bot`` (robots and bots), ``webhook`` (incoming
+webhooks), ``outbound`` (outgoing robots, bots' event subscriptions and the delivery queue),
+``forward`` (merged forwards' transcripts, voice messages' played state) and ``privacy``
+(data-export jobs). This
 package imports every area, so
 ``metadata`` is complete whatever one imports from here (Alembic's environment and the tests
 compare the migrations with it), and re-exports every table: ``from lakeside.store.tables import
@@ -65,6 +66,13 @@ from lakeside.store.tables.organization import (
     org_members,
     organizations,
 )
+from lakeside.store.tables.outbound import (
+    bot_subscriptions,
+    outbound_attempts,
+    outbound_cursors,
+    outbound_deliveries,
+    robots,
+)
 from lakeside.store.tables.privacy import export_jobs
 from lakeside.store.tables.webhook import webhooks
 
@@ -77,6 +85,7 @@ __all__ = [
     "announcements",
     "audit_log",
     "blocks",
+    "bot_subscriptions",
     "bots",
     "campaign_cursors",
     "campaign_edges",
@@ -120,9 +129,13 @@ __all__ = [
     "org_join_requests",
     "org_members",
     "organizations",
+    "outbound_attempts",
+    "outbound_cursors",
+    "outbound_deliveries",
     "reactions",
     "referral_codes",
     "registrations",
+    "robots",
     "sessions",
     "users",
     "voice_plays",

@@ -15,6 +15,7 @@ const FILES = {
     tools: () => import("./tools.en.js"),
     media: () => import("./media.en.js"),
     robots: () => import("./robots.en.js"),
+    outgoing: () => import("./outgoing.en.js"),
   },
   "zh-CN": {
     core: () => import("./zh-CN.js"),
@@ -24,9 +25,10 @@ const FILES = {
     tools: () => import("./tools.zh-CN.js"),
     media: () => import("./media.zh-CN.js"),
     robots: () => import("./robots.zh-CN.js"),
+    outgoing: () => import("./outgoing.zh-CN.js"),
   },
 };
-const FEATURES = ["workspace", "ding", "growth", "tools", "media", "robots"];
+const FEATURES = ["workspace", "ding", "growth", "tools", "media", "robots", "outgoing"];
 const STORAGE_KEY = "lakeside.lang";
 
 // One dictionary per language, assembled from the parts loaded so far.

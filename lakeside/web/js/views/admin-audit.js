@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = {
   ding_policy: ["update"],
   announcement: ["publish", "update", "delete"],
   webhook: ["create", "update", "revoke"],
+  robot: ["create", "update", "revoke"],
+  bot_subscription: ["create", "update", "delete"],
 };
 
 /** The action's name in the page's language ("member.role" -> "Changed a member's role"). */

@@ -15,6 +15,7 @@ import { openMenu } from "../components/popover.js";
 import { toast } from "../components/toast.js";
 import { userPicker } from "../components/user-picker.js";
 import { groupPanel } from "./group-admin.js";
+import { outgoingPanel } from "./group-outgoing.js";
 
 export function mountPanel(root, conversationId, { onClose }) {
   let members = [];
@@ -23,6 +24,8 @@ export function mountPanel(root, conversationId, { onClose }) {
   const guard = (promise) => promise.catch((error) => toast(errorText(error), "error"));
   // The group notice, mute, invite link and join requests (views/group-admin.js).
   const tools = groupPanel(conversationId, { getConversation: conversation, rerender: () => render() });
+  // Outgoing robots, for the owner and admins (views/group-outgoing.js).
+  const outgoing = outgoingPanel(conversationId, { getConversation: conversation, rerender: () => render() });
 
   function render() {
     const now = conversation();
@@ -46,7 +49,7 @@ export function mountPanel(root, conversationId, { onClose }) {
     const toggles = h("div", { class: "panel-section" },
       toggle(t("chats.pin"), now.pinned, (value) => guard(setConversationSettings(conversationId, { pinned: value }))),
       toggle(t("chats.muteLong"), now.muted, (value) => guard(setConversationSettings(conversationId, { muted: value }))));
-    const sections = [head, h("div", { class: "panel-body scroll" }, profile, toggles, ...tools.sections(), now.kind === "group" ? memberSection(now) : null,
+    const sections = [head, h("div", { class: "panel-body scroll" }, profile, toggles, ...tools.sections(), outgoing.section(), now.kind === "group" ? memberSection(now) : null,
       now.kind === "group" ? h("div", { class: "panel-section" }, h("button", { class: "btn btn-danger btn-block", type: "button", text: t("group.leave"), on: { click: leave } })) : null,
       now.kind === "direct" && now.peer ? h("div", { class: "panel-section" }, h("a", { class: "btn btn-block", href: `#/contacts/user/${now.peer.id}`, text: t("contacts.profile") })) : null)];
     replaceChildren(root, ...sections);
