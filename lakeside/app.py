@@ -24,7 +24,9 @@ from lakeside.api import (
     announcements,
     apidocs,
     audit,
+    bots,
     campaigns,
+    commands,
     conversations,
     ding,
     directory,
@@ -93,6 +95,8 @@ ROUTERS = [
     growth.router,
     growth_admin.router,
     analytics.router,
+    bots.router,
+    commands.router,
     web.router,
     metrics.router,
 ]

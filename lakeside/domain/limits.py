@@ -21,6 +21,7 @@ ACTIONS = (
     "uploads",
     "dings",
     "drafts",
+    "bot_sends",
 )
 DEFAULT_LIMITS: dict[str, str] = {
     "signup_per_address": "200/3600",
@@ -43,6 +44,9 @@ DEFAULT_LIMITS: dict[str, str] = {
     "dings_per_address": "500/3600",
     "drafts_per_user": "300/60",
     "drafts_per_address": "3000/60",
+    # Messages an API bot's tokens post (as well as sends_per_user): a chatty script is slowed
+    # down, as DingTalk's robots are (20 a minute there).
+    "bot_sends_per_user": "60/60",
 }
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
