@@ -158,13 +158,14 @@ class MemberRoleChanged(Event):
 
 @declare("user", "updated", to="users", addressed_to="the user")
 class UserUpdated(Event):
-    """the public profile `{id, username, display_name, avatar_url, deleted}`"""
+    """the public profile `{id, username, display_name, avatar_url, deleted, bot}`"""
 
     id: int
     username: str
     display_name: str
     avatar_url: str | None
     deleted: bool = False
+    bot: str | None = None  # a bot's kind (services/bots.py), as in every user view
 
 
 @declare("session", "revoked", to="users", addressed_to="the user")
