@@ -14,6 +14,7 @@ const FILES = {
     growth: () => import("./growth.en.js"),
     tools: () => import("./tools.en.js"),
     media: () => import("./media.en.js"),
+    bots: () => import("./bots.en.js"),
   },
   "zh-CN": {
     core: () => import("./zh-CN.js"),
@@ -22,9 +23,10 @@ const FILES = {
     growth: () => import("./growth.zh-CN.js"),
     tools: () => import("./tools.zh-CN.js"),
     media: () => import("./media.zh-CN.js"),
+    bots: () => import("./bots.zh-CN.js"),
   },
 };
-const FEATURES = ["workspace", "ding", "growth", "tools", "media"];
+const FEATURES = ["workspace", "ding", "growth", "tools", "media", "bots"];
 const STORAGE_KEY = "lakeside.lang";
 
 // One dictionary per language, assembled from the parts loaded so far.
