@@ -488,9 +488,76 @@ async def test_a_bot_posts_cards_and_people_cannot(
         url,
         json={
             "client_msg_id": "card-2",
-            "card": {"blocks": [{"type": "links", "links": [{"title": "x", "url": "javascript:alert(1)"}]}]},
+            "card": {"blocks": [{"type": "links", "items": [{"title": "x", "url": "javascript:alert(1)"}]}]},
         },
     )
     assert bad.status_code == 422
     person = await lisi.post(url, json={"client_msg_id": "card-3", "card": card})
     assert person.status_code == 403 and error_code(person) == "BOTS_ONLY"
+
+
+# -- schema and logs -------------------------------------------------------------------------------
+
+
+async def test_the_bot_tables_match_their_migration(app: FastAPI) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from lakeside.store.tables import metadata
+
+    def compare(sync_conn: Any) -> list[Any]:
+        context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+    async with app.state.services.ctx.db.read() as conn:
+        diffs = await conn.run_sync(compare)
+    tables = ("bot_tokens", "bot_commands", "command_invocations")
+    relevant = [
+        diff
+        for diff in diffs
+        if any(name in repr(diff) for name in tables)
+        # SQLite does not report the name of a column-level constraint; the reference is there.
+        and not (isinstance(diff, tuple) and diff[0] in ("add_fk", "remove_fk"))
+    ]
+    assert relevant == []
+
+
+def test_log_lines_never_carry_a_bot_token() -> None:
+    from lakeside.cli import redact
+
+    token = "lsb_" + "Ab3_-x" * 7 + "Q"
+    assert TOKEN_PATTERN.fullmatch(token)
+    line = f'curl -H "Authorization: Bearer {token}" failed; token={token}'
+    redacted = redact(line)
+    assert token not in redacted and "lsb_[redacted]" in redacted
+    assert redact("/robot/send?access_token=s3cret") == "/robot/send?access_token=[redacted]"
+
+
+async def test_an_invocation_is_answered_within_30_minutes_and_forgotten_after_a_day(
+    app: FastAPI, people: dict[str, Person], client: httpx.AsyncClient
+) -> None:
+    from lakeside.domain.tokens import now_ms
+    from lakeside.store.tables import command_invocations
+
+    zhangsan, lisi = people["zhangsan"], people["lisi"]
+    cid = await group(zhangsan, lisi)
+    bot = await bot_in(zhangsan, client, cid)
+    await ok(await bot.put(f"/api/v1/bots/{bot.id}/commands", json={"commands": [{"name": "ping"}]}))
+    url = f"/api/v1/conversations/{cid}/commands"
+    late = await ok(await lisi.post(url, json={"command": "ping"}))
+    old = await ok(await lisi.post(url, json={"command": "ping"}))
+    services = app.state.services
+    ages = {late["invocation_id"]: 31 * 60_000, old["invocation_id"]: 25 * 3_600_000}
+    async with services.ctx.transaction() as uow:
+        for invocation_id, age in ages.items():
+            table = command_invocations
+            await uow.conn.execute(
+                table.update().where(table.c.id == invocation_id).values(created_at=now_ms() - age)
+            )
+    refused = await bot.post(f"/api/v1/commands/{late['invocation_id']}/reply", json={"text": "pong"})
+    assert refused.status_code == 409 and error_code(refused) == "INVOCATION_EXPIRED"
+    await services.housekeeping.do_prune()
+    gone = await bot.post(f"/api/v1/commands/{old['invocation_id']}/reply", json={"text": "pong"})
+    assert gone.status_code == 404 and error_code(gone) == "INVOCATION_NOT_FOUND"
+    still = await bot.post(f"/api/v1/commands/{late['invocation_id']}/reply", json={"text": "pong"})
+    assert error_code(still) == "INVOCATION_EXPIRED"

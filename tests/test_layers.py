@@ -23,7 +23,7 @@ config         config.py                     domain, errors
 metrics        metrics.py                    config
 observability  observability.py              nothing
 errors         errors.py                     nothing
-client         client.py                     nothing (it ships to scripts, without the server)
+client         client.py, cli_send.py        nothing (it ships to scripts, without the server)
 package        lakeside/__init__.py          nothing; every module may import it (the version)
 =============  ============================  ==================================================
 
@@ -71,6 +71,7 @@ GROUPS: dict[str, str] = {
     "observability": "observability",
     "errors": "errors",
     "client": "client",
+    "cli_send": "client",  # ``lakeside send``: an HTTP client of the server, like client.py
 }
 EVERYTHING = frozenset(GROUPS.values())
 # Group -> the groups its modules may import (their own always included).
