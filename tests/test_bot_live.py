@@ -162,6 +162,20 @@ async def test_the_socket_keeps_to_the_allowlist_and_closes_when_the_token_is_re
         assert frame["type"] == "error" and frame["code"] == "MISSING_SCOPE"
 
 
+async def test_a_bots_subscription_resumes_after_a_drop_without_loss_or_repeat(stage: Stage) -> None:
+    issued = await stage.token()
+    url = f"/api/v1/conversations/{stage.group}/messages"
+    async with LakesideClient(stage.url, token=issued["token"]) as client, client.subscribe() as events:
+        await ok(await stage.member.post(url, json={"client_msg_id": uuid.uuid4().hex, "body": "一"}))
+        assert (await events.next(timeout=WAIT))["data"]["body"] == "一"
+        await events.drop()
+        for text in ("二", "三"):
+            await ok(await stage.member.post(url, json={"client_msg_id": uuid.uuid4().hex, "body": text}))
+        got = [await events.next(timeout=WAIT) for _ in range(2)]
+        assert [e["data"]["body"] for e in got] == ["二", "三"]
+        assert events.reconnects >= 1
+
+
 # -- lakeside send ---------------------------------------------------------------------------------
 
 
