@@ -25,7 +25,9 @@ from lakeside.api import (
     apidocs,
     audit,
     bot_subscriptions,
+    bots,
     campaigns,
+    commands,
     conversations,
     ding,
     directory,
@@ -103,6 +105,8 @@ ROUTERS = [
     analytics.router,
     webhooks.router,
     hooks.router,
+    bots.router,
+    commands.router,
     web.router,
     metrics.router,
 ]

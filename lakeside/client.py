@@ -12,6 +12,16 @@ A subscription reconnects by itself after a dropped connection or a server resta
 from the last event it delivered, so the iterator yields every durable event exactly once, in
 order. Sends carry a client message id that a retry reuses, so a send retried after a network
 error is stored once.
+
+A bot is written with the same client and its API token (no log-in; docs/integrations/bots.md):
+
+    async with LakesideClient(url, token=os.environ["LAKESIDE_TOKEN"]) as bot:
+        me = await bot.me()
+        await bot.register_commands([{"name": "oncall", "description": "今天谁值班"}])
+        async with bot.subscribe() as events:
+            async for event in events:
+                if (event["type"], event["op"]) == ("command", "invoked"):
+                    await bot.reply(event["data"]["invocation_id"], "王五值班")
 """
 
 from __future__ import annotations
@@ -29,6 +39,15 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 RESUME_TOO_OLD = "RESUME_TOO_OLD"
+# A hello refused with one of these ends the subscription (reconnecting would not help).
+FATAL = (
+    RESUME_TOO_OLD,
+    "SESSION_INVALID",
+    "UNAUTHENTICATED",
+    "ACCOUNT_DEACTIVATED",
+    "TOKEN_INVALID",  # a bot token revoked, expired or unknown
+    "MISSING_SCOPE",  # a bot token without events:read
+)
 
 
 class LakesideAPIError(Exception):
@@ -141,12 +160,77 @@ class LakesideClient:
                 await asyncio.sleep(0.2 * (attempt + 1))
         raise AssertionError("unreachable")
 
+    async def send_markdown(self, conversation_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
+        """A markdown message (rendered by the server)."""
+        return await self.send(conversation_id, text, kind="markdown", **kwargs)
+
+    # -- what a bot needs ------------------------------------------------------------------------
+
+    async def me(self) -> dict[str, Any]:
+        """The caller's profile (a bot's has ``"bot": "app"``); kept in ``self.user``."""
+        self.user = await self.request("GET", "/api/v1/me")
+        return self.user
+
+    async def conversation(self, conversation_id: int) -> dict[str, Any]:
+        return await self.request("GET", f"/api/v1/conversations/{conversation_id}")
+
+    async def members(self, conversation_id: int) -> list[dict[str, Any]]:
+        """The conversation's members: ``[{"user": {...}, "role": ...}, ...]``."""
+        return await self.request("GET", f"/api/v1/conversations/{conversation_id}/members")
+
+    async def send_card(
+        self, conversation_id: int, card: dict[str, Any], *, client_msg_id: str | None = None
+    ) -> dict[str, Any]:
+        """A card message (bots only): ``{"sender_name"?, "blocks": [...]}``, see
+        docs/integrations/bots.md. Retried with the same client message id on network errors."""
+        payload = {"client_msg_id": client_msg_id or uuid.uuid4().hex, "card": card}
+        return await self._retried("POST", f"/api/v1/conversations/{conversation_id}/cards", payload)
+
+    async def reply(
+        self,
+        invocation_id: int,
+        text: str,
+        *,
+        markdown: bool = False,
+        ephemeral: bool = False,
+        client_msg_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Answer a ``command.invoked`` event: in its conversation, or (``ephemeral``) to the
+        person who invoked the command alone."""
+        payload = {
+            "text": text,
+            "markdown": markdown,
+            "ephemeral": ephemeral,
+            "client_msg_id": client_msg_id or uuid.uuid4().hex,
+        }
+        return await self._retried("POST", f"/api/v1/commands/{invocation_id}/reply", payload)
+
+    async def register_commands(
+        self, commands: list[dict[str, str]], *, bot_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Replace the bot's slash commands (``name``, ``description``, ``usage``); a bot token
+        needs the ``commands:write`` scope. ``bot_id`` defaults to the caller."""
+        if bot_id is None:
+            bot_id = (self.user or await self.me())["id"]
+        body = await self.request("PUT", f"/api/v1/bots/{bot_id}/commands", json={"commands": commands})
+        return list(body["commands"])
+
+    async def _retried(self, method: str, path: str, payload: dict[str, Any], retries: int = 3) -> Any:
+        for attempt in range(retries + 1):
+            try:
+                return await self.request(method, path, json=payload)
+            except httpx.TransportError:
+                if attempt == retries:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
+
     # -- the event stream -----------------------------------------------------------------------
 
     def subscribe(self, *, since: int | None = None) -> Subscription:
         """Events from ``since`` (default: from now), resuming across reconnects."""
         if not self.token:
-            raise RuntimeError("log in before subscribing")
+            raise RuntimeError("log in (or pass a bot's token) before subscribing")
         scheme = "wss" if self.base_url.startswith("https") else "ws"
         url = f"{scheme}://{self.base_url.split('://', 1)[1]}/api/v1/stream"
         return Subscription(url, self.token, since)
@@ -256,7 +340,7 @@ class Subscription:
                     self.connected.set()
                 elif kind == "error":
                     code = frame.get("code", "ERROR")
-                    if code in (RESUME_TOO_OLD, "SESSION_INVALID", "UNAUTHENTICATED", "ACCOUNT_DEACTIVATED"):
+                    if code in FATAL:
                         raise _Fatal(
                             LakesideAPIError(
                                 409 if code == RESUME_TOO_OLD else 401, code, frame.get("message", "")

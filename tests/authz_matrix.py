@@ -51,9 +51,10 @@ NOBODYS = {**{r: D404 for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
 SERVER_ADMIN = {**{r: D403 for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
 # What a group's owner and admins do (pins, the notice, mute, invite links): its members are refused.
 GROUP_MANAGER = {**ORG_MEMBER, "member": D403}
-# Who manages an organization's bot (services/bots.may_manage): its maker and the organization's
-# owner and admins; to anyone else the bot does not exist.
+# An organization's bot: its owner and admins manage it; to anyone else it does not exist.
 BOT_MANAGER = {**ORG_MEMBER, "member": D404}
+# What a bot's API token does (reply to a command, post a card): every person is refused.
+BOTS_ONLY = {**{r: "refused:BOTS_ONLY" for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
 
 
 def everyone_refused(code: str) -> dict[str, str]:
@@ -136,6 +137,10 @@ def forward_world_message(world: Any, role: str, caller: Any) -> dict[str, Any]:
         "message_ids": [world.ids["message_id"]],
         "conversation_ids": [world.ids["conversation_id"]],
     }
+
+
+def world_group(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"conversation_id": world.ids["group_id"]}
 
 
 def new_message(world: Any, role: str, caller: Any) -> dict[str, Any]:
@@ -515,6 +520,34 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("post", "/api/v1/bots/{bot_id}/subscriptions/{subscription_id}/ping"): Case(BOT_MANAGER),
     ("get", "/api/v1/bots/{bot_id}/subscriptions/{subscription_id}/deliveries"): Case(BOT_MANAGER),
+    # -- API bots: {bot_id} is A's bot, made by the admin, in the plain group -----------------
+    ("get", "/api/v1/bots"): Case(ANY_USER),
+    ("post", "/api/v1/bots"): Case(ANY_USER, body={"display_name": "我的机器人"}),
+    ("get", "/api/v1/bots/scopes"): Case(ANY_USER),
+    ("get", "/api/v1/bots/{bot_id}"): Case(BOT_MANAGER),
+    ("patch", "/api/v1/bots/{bot_id}"): Case(BOT_MANAGER, body={"description": "研发中心的机器人"}),
+    ("delete", "/api/v1/bots/{bot_id}"): Case(BOT_MANAGER, prepare="fresh_bot"),
+    ("get", "/api/v1/bots/{bot_id}/groups"): Case(BOT_MANAGER),
+    # Adding it where it is already (the owner owns the group, the admin administers it).
+    ("post", "/api/v1/bots/{bot_id}/groups"): Case(BOT_MANAGER, body=world_group),
+    ("delete", "/api/v1/bots/{bot_id}/groups/{conversation_id}"): Case(
+        BOT_MANAGER, prepare="fresh_bot_in_group"
+    ),
+    ("get", "/api/v1/bots/{bot_id}/tokens"): Case(BOT_MANAGER),
+    ("post", "/api/v1/bots/{bot_id}/tokens"): Case(BOT_MANAGER, body={"scopes": ["messages:read"]}),
+    ("delete", "/api/v1/bots/{bot_id}/tokens/{token_id}"): Case(BOT_MANAGER, prepare="fresh_bot_token"),
+    ("get", "/api/v1/bots/{bot_id}/commands"): Case(BOT_MANAGER),
+    ("put", "/api/v1/bots/{bot_id}/commands"): Case(BOT_MANAGER, body={"commands": [{"name": "deploy"}]}),
+    # Slash commands in the plain group (its members: owner, admin, member).
+    ("get", "/api/v1/conversations/{conversation_id}/commands"): Case(ORG_MEMBER, prepare="in_group"),
+    ("post", "/api/v1/conversations/{conversation_id}/commands"): Case(
+        ORG_MEMBER, prepare="in_group", body={"command": "deploy", "args": "prod"}
+    ),
+    # What only a bot's token does: people, whoever they are, are refused by name.
+    ("post", "/api/v1/commands/{invocation_id}/reply"): Case(BOTS_ONLY, body={"text": "好"}),
+    ("post", "/api/v1/conversations/{conversation_id}/cards"): Case(
+        BOTS_ONLY, body={"client_msg_id": "card", "card": {"blocks": [{"type": "markdown", "text": "x"}]}}
+    ),
     # -- server administration: the server's administrator only (none of the roles is) ---------
     ("get", "/api/v1/admin/users/{user_id}"): Case(SERVER_ADMIN),
     ("get", "/api/v1/admin/referrals/tree"): Case(SERVER_ADMIN),

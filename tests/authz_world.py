@@ -222,6 +222,23 @@ async def build_world(http: httpx.AsyncClient) -> World:
         await ok(await member.post("/api/v1/favorites", json={"message_id": message["id"]}))
     )["id"]
 
+    # An API bot of A (made by the admin), in the plain group, with a command and a token; the
+    # member's invocation of its command (tests/test_bot_api.py has the rest).
+    bot = await ok(
+        await admin.post("/api/v1/bots", json={"display_name": "研发中心机器人", "organization_id": org_id})
+    )
+    ids["bot_id"] = bot["id"]
+    await ok(await admin.post(f"/api/v1/bots/{bot['id']}/groups", json={"conversation_id": team["id"]}))
+    await ok(await admin.put(f"/api/v1/bots/{bot['id']}/commands", json={"commands": [{"name": "deploy"}]}))
+    scopes = {"scopes": ["messages:write", "events:read"]}
+    issued = await ok(await admin.post(f"/api/v1/bots/{bot['id']}/tokens", json=scopes))
+    ids["token_id"], ids["bot_token"] = issued["id"], issued["token"]
+    ids["invocation_id"] = (
+        await ok(
+            await member.post(f"/api/v1/conversations/{team['id']}/commands", json={"command": "deploy"})
+        )
+    )["invocation_id"]
+
     bystander = await register(http, "bystander", "Bystander")
     ids["bystander_id"], ids["bystander_username"] = bystander.id, bystander.username
     ids["session_id"], _ = await world.spare_session(member)
@@ -466,6 +483,26 @@ class Preparations:
     async def prep_feishu_hook(self, role: str, caller: Person | None) -> dict[str, Any]:
         body = {"msg_type": "text", "content": {"text": f"来自 {role}"}}
         return {"values": {"token": await self._token("feishu")}, "body": body}
+    async def _fresh_bot(self) -> int:
+        admin = self.world.people["admin"]
+        body = {"display_name": self.world.unique("机器人"), "organization_id": self.world.ids["org_id"]}
+        return int((await ok(await admin.post("/api/v1/bots", json=body)))["id"])
+
+    async def prep_fresh_bot(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"bot_id": await self._fresh_bot()}}
+
+    async def prep_fresh_bot_in_group(self, role: str, caller: Person | None) -> dict[str, Any]:
+        bot_id = await self._fresh_bot()
+        group_id = self.world.ids["group_id"]
+        admin = self.world.people["admin"]
+        await ok(await admin.post(f"/api/v1/bots/{bot_id}/groups", json={"conversation_id": group_id}))
+        return {"values": {"bot_id": bot_id, "conversation_id": group_id}}
+
+    async def prep_fresh_bot_token(self, role: str, caller: Person | None) -> dict[str, Any]:
+        admin = self.world.people["admin"]
+        bot_id = self.world.ids["bot_id"]
+        made = await ok(await admin.post(f"/api/v1/bots/{bot_id}/tokens", json={"scopes": ["messages:read"]}))
+        return {"values": {"token_id": made["id"]}}
 
     async def prep_world_record(self, role: str, caller: Person | None) -> dict[str, Any]:
         return {"values": {"message_id": self.world.ids["record_id"]}}
@@ -528,14 +565,15 @@ async def outbound_world(services: Any, world: World) -> None:
     A's admin (who made it) and owner; A's member is not."""
     from lakeside.services import bots
 
-    async with services.ctx.transaction() as uow:
-        bot = await bots.create_bot(
-            uow,
-            kind="app",
-            display_name="工单机器人",
-            owner_id=world.people["admin"].id,
-            organization_id=world.ids["org_id"],
-        )
-    world.ids["bot_id"] = bot.user_id
+    if "bot_id" not in world.ids:  # the API bot of A's admin, made with the world, serves as well
+        async with services.ctx.transaction() as uow:
+            bot = await bots.create_bot(
+                uow,
+                kind="app",
+                display_name="工单机器人",
+                owner_id=world.people["admin"].id,
+                organization_id=world.ids["org_id"],
+            )
+        world.ids["bot_id"] = bot.user_id
     world.ids["robot_id"] = await outbound_robot(world)
     world.ids["subscription_id"] = await outbound_subscription(world)

@@ -220,6 +220,8 @@ EVENT_RECIPIENTS: dict[tuple[str, str], frozenset[str]] = {
     ("favorite", "removed"): MEMBER,
     ("message", "played"): MEMBER,  # the listener's own devices
     ("export", "updated"): MEMBER,  # the requester's own devices
+    ("command", "invoked"): frozenset(),  # to the bot alone, never a person
+    ("command", "replied"): MEMBER,  # the bot's ephemeral answer, to the member who invoked it
 }
 
 
@@ -367,6 +369,16 @@ async def trigger_every_event(app: FastAPI, w: World) -> None:
     voice = {"client_msg_id": "ev-voice", "kind": "voice", "file_id": recording["id"], "duration_ms": 2000}
     voice_message = await ok_json(await owner.post(f"/api/v1/conversations/{c}/messages", json=voice))
     await ok_json(await member.post(f"/api/v1/messages/{voice_message['id']}/played"))
+    # A slash command of A's bot in the plain group, answered to the member alone by the bot.
+    invoked = await ok_json(
+        await member.post(f"/api/v1/conversations/{ids['group_id']}/commands", json={"command": "deploy"})
+    )
+    answer = await w.http.post(
+        f"/api/v1/commands/{invoked['invocation_id']}/reply",
+        headers={"Authorization": f"Bearer {ids['bot_token']}"},
+        json={"text": "机密内容 只给你", "ephemeral": True},
+    )
+    await ok_json(answer)
     # The member's export (the matrix may have queued it already); only hers is built here.
     asked = await member.post("/api/v1/me/exports")
     body = asked.json()

@@ -61,7 +61,7 @@ def test_protocol_md_holds_the_generated_table() -> None:
 
 def test_the_table_groups_events_by_product() -> None:
     modules = [cls.__module__.rsplit(".", 1)[1] for cls in EVENTS.values()]
-    order = ["messaging", "social", "enterprise", "growth"]
+    order = ["messaging", "social", "enterprise", "growth", "commands"]
     assert modules == sorted(modules, key=order.index), "declarations out of product order"
 
 
@@ -122,7 +122,7 @@ WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("member", "added"): ("user_ids", "by"),
     ("member", "removed"): ("user_id", "by"),
     ("member", "role"): ("user_id", "role"),
-    ("user", "updated"): ("id", "username", "display_name", "avatar_url", "deleted"),
+    ("user", "updated"): ("id", "username", "display_name", "avatar_url", "deleted", "bot"),
     ("session", "revoked"): ("session_id",),
     ("export", "updated"): (
         "id",
@@ -329,6 +329,8 @@ WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("favorite", "removed"): ("id", "message_id"),
     ("message", "played"): ("message_id", "conversation_id", "played_at"),
+    ("command", "invoked"): ("invocation_id", "conversation_id", "command", "args", "invoker"),
+    ("command", "replied"): ("invocation_id", "conversation_id", "command", "bot_id", "text"),
 }
 NOT_BY_KEYS = {
     ("message", "created"),

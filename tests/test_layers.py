@@ -23,7 +23,7 @@ config         config.py                     domain, errors
 metrics        metrics.py                    config
 observability  observability.py              nothing
 errors         errors.py                     nothing
-client         client.py, webhook_signature  nothing (it ships to scripts, without the server)
+client         client.py, webhook_signature, cli_send  nothing (it ships to scripts, without the server)
 package        lakeside/__init__.py          nothing; every module may import it (the version)
 =============  ============================  ==================================================
 
@@ -72,6 +72,7 @@ GROUPS: dict[str, str] = {
     "errors": "errors",
     "client": "client",
     "webhook_signature": "client",  # ships to bots, as client.py does
+    "cli_send": "client",  # ``lakeside send``: an HTTP client of the server, like client.py
 }
 EVERYTHING = frozenset(GROUPS.values())
 # Group -> the groups its modules may import (their own always included).

@@ -98,6 +98,8 @@ async def list_conversations(
     views, next_cursor = await services.conversations.list_conversations(
         user, limit=limit, before=_parse_cursor(cursor)
     )
+    # A bot token restricted to some conversations sees those only (api/scopes.py).
+    views = [v for v in views if user.may_touch(v["id"])]
     return ConversationPage(conversations=[ConversationOut(**v) for v in views], next_cursor=next_cursor)
 
 

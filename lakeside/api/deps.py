@@ -19,6 +19,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from lakeside.api import scopes
 from lakeside.domain.tokens import csrf_token
 from lakeside.errors import Forbidden, Unauthorized
 from lakeside.services.accounts import AuthUser
@@ -29,7 +30,10 @@ CSRF_COOKIE = "lakeside_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-bearer = HTTPBearer(auto_error=False, description="A session token from POST /api/v1/auth/login.")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A session token from POST /api/v1/auth/login, or a bot's API token (lsb_...).",
+)
 session_cookie = APIKeyCookie(
     name=SESSION_COOKIE,
     auto_error=False,
@@ -71,6 +75,8 @@ async def get_current_user(
     else:
         token = ""
     user = await get_services(request).accounts.authenticate(token)
+    if user.is_token:  # a bot's API token: only where api/scopes.py lets it in
+        scopes.check(user, request.method, request.scope.get("route"), request.path_params)
     request.state.user = user
     return user
 
@@ -89,6 +95,8 @@ async def get_optional_user(
         user = await get_services(request).accounts.authenticate(token)
     except Unauthorized:
         return None
+    if user.is_token:
+        scopes.check(user, request.method, request.scope.get("route"), request.path_params)
     request.state.user = user
     return user
 

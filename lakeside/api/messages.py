@@ -22,6 +22,7 @@ from pydantic import Field, ValidationError
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
+from lakeside.api import scopes
 from lakeside.api.deps import ServicesDep, UserDep, client_address
 from lakeside.api.schemas import ERRORS, Strict
 from lakeside.api.views import MAX_ID, IdPath, MessageOut, MessagePage, ReadOut
@@ -124,6 +125,8 @@ class SendRoute(APIRoute):
         """What FastAPI's solving would do for this request, then the endpoint itself."""
         services = scope["app"].state.services
         user = await services.accounts.authenticate(token)
+        if user.is_token:  # as api/deps.py would: a bot token needs messages:write here
+            scopes.check(user, "POST", scope.get("route"), scope["path_params"])
         response = Response(status_code=status.HTTP_201_CREATED)
         out = await send_message(conversation_id, command, user, services, Request(scope, receive), response)
         payload = _MESSAGE_JSON(out)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS
+from lakeside.domain.bot_scopes import admits_event
 from lakeside.domain.inputs import MAX_ID, Text
 from lakeside.errors import Invalid
 
@@ -59,6 +61,8 @@ async def sync(
     # The events come encoded, as the socket replays them (``Sync.frames_since``): the body is
     # put together from them as bytes instead of validating and encoding a model per event.
     frames, position, more = await services.sync.frames_since(user.id, since, limit=limit)
+    if user.conversations is not None:  # a bot token's allowlist (api/scopes.py)
+        frames = [(i, f) for i, f in frames if admits_event(orjson.loads(f), user.conversations)]
     body = b'{"events":[%s],"position":%d,"has_more":%s}' % (
         b",".join(frame for _, frame in frames),
         position,

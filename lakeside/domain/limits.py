@@ -22,6 +22,7 @@ ACTIONS = (
     "dings",
     "drafts",
     "webhooks",
+    "bot_sends",
 )
 DEFAULT_LIMITS: dict[str, str] = {
     "signup_per_address": "200/3600",
@@ -48,6 +49,9 @@ DEFAULT_LIMITS: dict[str, str] = {
     # messages a minute; and per calling address, across all the robots it posts to.
     "webhooks_per_user": "20/60",
     "webhooks_per_address": "600/60",
+    # Messages an API bot's tokens post (as well as sends_per_user): a chatty script is slowed
+    # down, as DingTalk's robots are (20 a minute there).
+    "bot_sends_per_user": "60/60",
 }
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 

@@ -53,6 +53,7 @@ class Connection:
         "_send",
         "_wakeup",
         "_writer",
+        "allowed",
         "close_code",
         "closed",
         "conversations",
@@ -84,6 +85,9 @@ class Connection:
         self.user_id = user_id
         self.session_id = session_id
         self.conversations = conversations
+        # A bot token's conversation allowlist (None: a person, or a token without one): the hub
+        # routes nothing of other conversations to it.
+        self.allowed: frozenset[int] | None = None
         self.position = 0
         self.live = False
         self.status = "online"

@@ -26,8 +26,9 @@ import orjson
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from lakeside.domain.bot_scopes import admits_event
 from lakeside.domain.messages import check_id, parse_send
-from lakeside.errors import LakesideError
+from lakeside.errors import Forbidden, LakesideError
 from lakeside.realtime.connection import (
     CLOSE_IDLE,
     CLOSE_PROTOCOL,
@@ -49,6 +50,8 @@ MAX_FRAME = 64 * 1024
 # A replay batch closes at this many bytes of events or this many events, whichever comes first.
 BATCH_BYTES = 64 * 1024
 BATCH_EVENTS = 512
+EVENTS_SCOPE = "events:read"  # what a bot's token needs to open the stream (domain/bot_scopes.py)
+WRITE_SCOPE = "messages:write"  # ... and to send over it
 
 
 def _origin_allowed(websocket: WebSocket, services: Services) -> bool:
@@ -129,6 +132,8 @@ async def _stream(websocket: WebSocket, send: Send) -> None:
         # sites from riding it); other clients put their token in the hello.
         token = hello.get("token") or websocket.cookies.get(SESSION_COOKIE, "")
         user = await services.accounts.authenticate(str(token))
+        if user.is_token and EVENTS_SCOPE not in (user.scopes or ()):
+            raise Forbidden(f"The token lacks the scope {EVENTS_SCOPE}.", code="MISSING_SCOPE")
         services.growth.activity.record(user.id, "open")  # a client connecting is the app opening
     except LakesideError as exc:
         await websocket.send_text(_frame({"type": "error", "code": exc.code, "message": exc.message}))
@@ -169,6 +174,7 @@ async def _serve(
         queue_max_bytes=settings.ws_queue_max_bytes,
         send=send,
     )
+    connection.allowed = user.conversations
     connection.start()
     hub.register(connection)  # from here on, live events wait in the connection's buffer
     try:
@@ -207,6 +213,8 @@ async def _replay(
             )
             await connection.close_after_flush(CLOSE_RESUME_TOO_OLD, exc.code)
             return None
+        if user.conversations is not None:  # a bot token's allowlist (api/scopes.py)
+            frames = [(i, f) for i, f in frames if admits_event(orjson.loads(f), user.conversations)]
         if batch:
             for last_id, frame in batches(frames):
                 await connection.send_backlog_batch(last_id, frame)
@@ -330,6 +338,8 @@ async def _send(connection: Connection, services: Services, user: AuthUser, fram
     """A message sent over the socket: answered with ack (after commit) or nack."""
     client_msg_id = frame.get("client_msg_id")
     try:
+        if user.is_token and WRITE_SCOPE not in (user.scopes or ()):
+            raise Forbidden(f"The token lacks the scope {WRITE_SCOPE}.", code="MISSING_SCOPE")
         conversation_id = check_id(frame.get("conversation_id"))
         command = parse_send(frame)
         client = connection.websocket.client

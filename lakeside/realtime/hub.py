@@ -32,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from lakeside.domain.bot_scopes import admits_event
 from lakeside.domain.events import event_class
 from lakeside.domain.events.messaging import SessionRevoked
 from lakeside.realtime.connection import CLOSE_SESSION_REVOKED, CLOSE_SLOW_CONSUMER, Connection
@@ -128,6 +129,8 @@ class Hub:
                     conversations.add(conversation_id)
                 else:
                     conversations.discard(conversation_id)
+        if connection.allowed is not None:
+            conversations &= connection.allowed
         connection.conversations = conversations
         for conversation_id in conversations:
             self.by_conversation[conversation_id].add(connection)
@@ -248,7 +251,10 @@ class Hub:
                         if connection.session_id == session_id:
                             connection.abort(CLOSE_SESSION_REVOKED, "session revoked")
             for user_id in audience.user_ids:
-                self._deliver(self.by_user.get(user_id, ()), event_id, frame)
+                receivers = self.by_user.get(user_id, ())
+                if any(c.allowed is not None for c in receivers):  # a bot token's allowlist
+                    receivers = [c for c in receivers if admits_event(wire, c.allowed)]
+                self._deliver(receivers, event_id, frame)
             return
         conversation_id = audience.conversation_id
         if conversation_id is None:
@@ -273,6 +279,8 @@ class Hub:
                 unsettled = self._unsettled.get(connection)
                 if unsettled is not None:
                     unsettled.append((event_id, conversation_id, True))
+                    continue
+                if connection.allowed is not None and conversation_id not in connection.allowed:
                     continue
                 connection.conversations.add(conversation_id)
                 self.by_conversation[conversation_id].add(connection)

@@ -15,7 +15,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from lakeside.domain import text
+from lakeside.domain.bot_scopes import TOKEN_PATTERN
 from lakeside.domain.events import to_users
 from lakeside.domain.events.messaging import SessionRevoked, UserUpdated
 from lakeside.domain.tokens import new_token, now_ms, token_hash
@@ -23,12 +26,14 @@ from lakeside.errors import Forbidden, Invalid, NotFound, Unauthorized
 from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.growth import Growth
 from lakeside.services.passwords import common_passwords
-from lakeside.services.sessions import SessionCache
+from lakeside.services.sessions import CachedSession, SessionCache
+from lakeside.store import bot_api as bot_store
 from lakeside.store import users as user_store
 from lakeside.store import verification as verification_store
 from lakeside.store.engine import UniqueViolation
 
 SESSION_TOUCH_MS = 60_000
+NEVER = 2**62  # the cached "expiry" of a bot token that has none
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,20 @@ class AuthUser:
     display_name: str
     is_admin: bool
     session_id: int
+    # A bot's API token (services/bot_accounts.py) rather than a person's session: the scopes it
+    # carries (domain/bot_scopes.py) and the only conversations it may touch (None: any the bot
+    # is a member of). Its ``session_id`` is the token's id, negated (it never meets a session's).
+    scopes: frozenset[str] | None = None
+    conversations: frozenset[int] | None = None
+
+    @property
+    def is_token(self) -> bool:
+        """Whether the caller is a bot's API token (and not a person's session)."""
+        return self.scopes is not None
+
+    def may_touch(self, conversation_id: int) -> bool:
+        """Whether a bot token's conversation allowlist admits ``conversation_id`` (people: yes)."""
+        return self.conversations is None or conversation_id in self.conversations
 
 
 @dataclass(frozen=True)
@@ -246,7 +265,9 @@ class Accounts:
         cache = self.sessions
         entry = cache.get(digest)
         now = now_ms()
-        if entry is None:
+        if entry is None and TOKEN_PATTERN.fullmatch(token):  # 47 characters: never a session
+            entry = await self._bot_token(digest, now)
+        elif entry is None:
             # A session not seen in the last few seconds: one read on the store's fast path (on
             # SQLite a synchronous read on the loop's thread). See services/sessions.py.
             epoch = cache.epoch
@@ -259,14 +280,42 @@ class Accounts:
             user = AuthUser(user_id, username, display_name, bool(is_admin), session_id)
             entry = cache.put(digest, user, expires_at, last_seen_at, epoch)
         elif entry.expires_at < now:
+            if entry.user.session_id < 0:
+                raise Unauthorized("The bot token is revoked, expired or unknown.", code="TOKEN_INVALID")
             raise Unauthorized("The session has ended; log in again.", code="SESSION_INVALID")
         if now - entry.last_seen_at > SESSION_TOUCH_MS:
             # Moved on before the write, so that concurrent requests do not all touch it.
             entry.last_seen_at = now
+            if entry.user.session_id < 0:  # a bot's token: its last use (it expires when it says)
+                async with self.ctx.transaction() as uow:
+                    await bot_store.touch_token(uow.conn, -entry.user.session_id, now)
+                return entry.user
             entry.expires_at = now + self.ctx.settings.session_ttl_days * 86_400_000
             async with self.ctx.transaction() as uow:
                 await user_store.touch_session(uow.conn, entry.user.session_id, now, entry.expires_at)
         return entry.user
+
+    async def _bot_token(self, digest: str, now: int) -> CachedSession:
+        """A bot's API token not seen in the last seconds (services/bot_accounts.py issues them),
+        cached like a session under the negated token id; revoked, expired or of a deactivated
+        bot: refused as TOKEN_INVALID."""
+        epoch = self.sessions.epoch
+        async with self.ctx.db.read() as conn:
+            row = await bot_store.token_by_hash(conn, digest)
+        if row is None or (row.expires_at is not None and row.expires_at < now) or not row.is_active:
+            raise Unauthorized("The bot token is revoked, expired or unknown.", code="TOKEN_INVALID")
+        allowed = None if row.conversation_ids is None else frozenset(orjson.loads(row.conversation_ids))
+        user = AuthUser(
+            row.user_id,
+            row.username,
+            row.display_name,
+            False,
+            -row.id,
+            scopes=frozenset(row.scopes.split()),
+            conversations=allowed,
+        )
+        expires = row.expires_at if row.expires_at is not None else NEVER
+        return self.sessions.put(digest, user, expires, row.last_used_at or 0, epoch)
 
     async def list_sessions(self, user: AuthUser) -> list[dict[str, Any]]:
         async with self.ctx.db.read() as conn:

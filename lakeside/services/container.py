@@ -5,6 +5,8 @@ from __future__ import annotations
 from lakeside.services.account_deletion import AccountDeletion
 from lakeside.services.accounts import Accounts
 from lakeside.services.bot_subscriptions import BotSubscriptions
+from lakeside.services.bot_accounts import BotAccounts
+from lakeside.services.bot_commands import BotCommands
 from lakeside.services.context import Context
 from lakeside.services.conversations import Conversations
 from lakeside.services.drafts import Drafts
@@ -79,6 +81,9 @@ class Services:
         self.outbound = Outbound(ctx)
         self.robots = Robots(ctx, self.outbound, self.messages.writer)
         self.bot_subscriptions = BotSubscriptions(ctx, self.outbound)
+        # API bots: their accounts and tokens, and their slash commands.
+        self.bot_accounts = BotAccounts(ctx, self.accounts)
+        self.bot_commands = BotCommands(ctx, self.bot_accounts, self.messages.writer)
 
     async def start(self) -> None:
         """Start background tasks (the message writer, deferred jobs)."""

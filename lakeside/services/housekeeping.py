@@ -1,5 +1,6 @@
 """Housekeeping: prune the event log past its retention (``event_retention_days``) and drop
-expired sessions and expired proofs of addresses, in one transaction, and compact the search
+expired sessions, expired proofs of addresses and slash-command invocations no bot may answer any
+more, in one transaction, and compact the search
 index; the housekeeping worker calls it every hour on every node.
 
 Pruning keeps the log (and so resume) bounded; a client whose position falls off the end is
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from lakeside.domain.tokens import now_ms
 from lakeside.services.context import Context
+from lakeside.store import bot_api as bot_store
 from lakeside.store import search as search_store
 from lakeside.store import stream
 from lakeside.store import users as user_store
@@ -30,6 +32,8 @@ class Housekeeping:
             events = await stream.prune_before(conn, now - self.ctx.settings.event_retention_days * DAY_MS)
             sessions = await user_store.delete_expired_sessions(conn, now)
             await verification_store.delete_expired(conn, now)
+            # Slash-command invocations past the time a bot may answer them (a day, to be generous).
+            await bot_store.forget_invocations(conn, now - DAY_MS)
         return events, sessions
 
     async def do_compact_search(self) -> None:

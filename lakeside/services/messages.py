@@ -111,6 +111,10 @@ class Messages:
         a retry with the same client_msg_id answers with the stored original and ``created``
         false (and counts once in the sender's activity)."""
         await self.ctx.limits.take("sends", user_id=user.id, address=address)
+        if user.is_token:  # a bot's API token: its allowlist, and the bots' own limit
+            if not user.may_touch(conversation_id):
+                raise NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
+            await self.ctx.limits.take("bot_sends", user_id=user.id)
         draft = await self.check_send(user, conversation_id, command)
         result = await self.writer.submit(draft)
         self.activity.message_sent(user.id, created=result.created)

@@ -205,6 +205,7 @@ from lakeside.domain.events import messaging  # noqa: E402
 from lakeside.domain.events import social  # noqa: E402
 from lakeside.domain.events import enterprise  # noqa: E402
 from lakeside.domain.events import growth  # noqa: E402
+from lakeside.domain.events import commands  # noqa: E402
 
 # isort: on
 
@@ -215,6 +216,7 @@ __all__ = [
     "TABLE_START",
     "Audience",
     "Event",
+    "commands",
     "declare",
     "describe",
     "enterprise",

@@ -165,7 +165,7 @@ class UserUpdated(Event):
     display_name: str
     avatar_url: str | None
     deleted: bool = False
-    bot: str | None = None
+    bot: str | None = None  # a bot's kind (services/bots.py), as in every user view
 
 
 @declare("session", "revoked", to="users", addressed_to="the user")

@@ -27,6 +27,7 @@ from lakeside.store.tables.announcement import announcement_departments, announc
 from lakeside.store.tables.audit import audit_log
 from lakeside.store.tables.base import Id, Ms, metadata
 from lakeside.store.tables.bot import bots
+from lakeside.store.tables.bot_api import bot_commands, bot_tokens, command_invocations
 from lakeside.store.tables.campaign import (
     campaign_cursors,
     campaign_edges,
@@ -86,12 +87,15 @@ __all__ = [
     "audit_log",
     "blocks",
     "bot_subscriptions",
+    "bot_commands",
+    "bot_tokens",
     "bots",
     "campaign_cursors",
     "campaign_edges",
     "campaign_participants",
     "campaign_snapshots",
     "campaigns",
+    "command_invocations",
     "contact_verifications",
     "conversation_drafts",
     "conversation_members",

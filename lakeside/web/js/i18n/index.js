@@ -16,6 +16,7 @@ const FILES = {
     media: () => import("./media.en.js"),
     robots: () => import("./robots.en.js"),
     outgoing: () => import("./outgoing.en.js"),
+    bots: () => import("./bots.en.js"),
   },
   "zh-CN": {
     core: () => import("./zh-CN.js"),
@@ -26,9 +27,10 @@ const FILES = {
     media: () => import("./media.zh-CN.js"),
     robots: () => import("./robots.zh-CN.js"),
     outgoing: () => import("./outgoing.zh-CN.js"),
+    bots: () => import("./bots.zh-CN.js"),
   },
 };
-const FEATURES = ["workspace", "ding", "growth", "tools", "media", "robots", "outgoing"];
+const FEATURES = ["workspace", "ding", "growth", "tools", "media", "robots", "outgoing", "bots"];
 const STORAGE_KEY = "lakeside.lang";
 
 // One dictionary per language, assembled from the parts loaded so far.

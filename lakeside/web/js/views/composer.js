@@ -10,6 +10,7 @@ import { clearDraft, draftText, setDraft } from "../drafts.js";
 import { displayName, getUser, on, state } from "../store.js";
 import { openEmojiPicker } from "../components/emoji.js";
 import { FULL_WIDTH_AT, MentionPicker } from "../components/mention.js";
+import { CommandPicker } from "../components/command-picker.js";
 import { messageSummary } from "../summary.js";
 
 const TYPING_EVERY_MS = 2000;
@@ -56,6 +57,8 @@ export class Composer {
       if (pick.id !== null && !this.picked.some((p) => p.id === pick.id)) this.picked.push(pick);
       if (!this.editing) pickedDrafts.set(this.conversationId, this.picked);
     });
+    // Slash commands of the group's bots (components/command-picker.js); none in a direct chat.
+    this.commands = conversation.kind === "direct" ? null : new CommandPicker(this.input, conversation.id, () => this.onInput());
     this.fileInput = h("input", { type: "file", multiple: true, hidden: true, tabindex: "-1", "aria-hidden": "true" });
     this.fileInput.addEventListener("change", () => {
       if (this.fileInput.files.length) handlers.onSendFiles([...this.fileInput.files]);
@@ -98,7 +101,7 @@ export class Composer {
       { class: "composer" },
       this.context,
       h("div", { class: "composer-tools" }, emojiButton, mentionButton, attachButton, micButton, this.fileInput),
-      h("div", { class: "composer-field" }, this.input, this.mentions.el),
+      h("div", { class: "composer-field" }, this.input, this.mentions.el, this.commands ? this.commands.el : null),
       h("div", { class: "composer-foot" }, h("span", { class: "composer-hint", text: t("composer.hint") }), this.sendButton),
     );
     this.input.addEventListener("keydown", (event) => this.onKey(event));
@@ -122,6 +125,7 @@ export class Composer {
   }
 
   onKey(event) {
+    if (this.commands && this.commands.handleKey(event)) return;
     if (this.mentions.handleKey(event)) return;
     if (event.isComposing || event.keyCode === 229) return;
     if (event.key === "Enter" && !event.shiftKey && !event.altKey) {
@@ -141,6 +145,7 @@ export class Composer {
     if (!this.editing) setDraft(this.conversationId, this.input.value);
     this.autosize();
     this.mentions.update();
+    if (this.commands) this.commands.update();
     const now = Date.now();
     if (this.input.value && now - this.lastTyping > TYPING_EVERY_MS && !this.editing) {
       this.lastTyping = now;
@@ -193,7 +198,13 @@ export class Composer {
       return;
     }
     if (!body.trim()) return;
-    this.handlers.onSend(body, this.reply, pickedIn(body, this.picked));
+    const command = this.commands && (await this.commands.match(body));
+    if (command) {
+      // To the bot alone, not the group; the text stays if the server refuses it.
+      if (!(await this.commands.invoke(command))) return;
+    } else {
+      this.handlers.onSend(body, this.reply, pickedIn(body, this.picked));
+    }
     this.lastTyping = 0; // the message itself ends "typing…" on the other side
     this.input.value = "";
     clearDraft(this.conversationId);

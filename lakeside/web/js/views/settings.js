@@ -16,6 +16,7 @@ import { toast } from "../components/toast.js";
 import { mountFavorites } from "./favorites.js";
 import { mountInvite } from "./growth-invite.js";
 import { mountPrivacy } from "./settings-privacy.js";
+import { mountBots } from "./settings-bots.js";
 
 const PAGES = [
   { name: "profile", icon: "user", label: "settings.profile" },
@@ -23,6 +24,7 @@ const PAGES = [
   { name: "sessions", icon: "monitor", label: "settings.sessions" },
   { name: "preferences", icon: "globe", label: "settings.preferences" },
   { name: "invite", icon: "gift", label: "growth.invitePage" },
+  { name: "bots", icon: "apps", label: "bots.page" },
   { name: "privacy", icon: "shield", label: "privacy.page" },
 ];
 
@@ -220,6 +222,7 @@ export function mountSettings({ list, main }) {
     if (name === "profile") profilePage();
     else if (name === "privacy") page(t("privacy.page"), h("div", { class: "privacy-page", ref: (el) => { subpage = mountPrivacy(el); } }));
     else if (name === "favorites") page(t("fav.page"), h("div", { class: "fav-page", ref: (el) => { subpage = mountFavorites(el); } }));
+    else if (name === "bots") page(t("bots.page"), h("div", { class: "bots-page", ref: (el) => { subpage = mountBots(el); } }));
     else if (name === "sessions") sessionsPage();
     else if (name === "preferences") preferencesPage();
     else if (name === "invite") page(t("growth.invitePage"), h("div", { class: "g-invite", ref: mountInvite }));

@@ -1,0 +1,253 @@
+"""Which HTTP routes a bot's API token may call, and with which scope: one table, deny by default.
+
+Every operation of the OpenAPI document has a row in ``BOT_ACCESS``: the scope a bot token needs
+there (domain/bot_scopes.py), ``ANY`` (any live token: the bot's own profile), or ``NO_BOTS``.
+A route without a row refuses bot tokens as ``NO_BOTS`` does, and tests/test_bot_scopes.py fails
+naming it, so a new endpoint is never opened to bots by accident nor left undecided.
+
+``check`` runs where the caller is authenticated (api/deps.py, and the send route's fast path):
+after the scope, a path's ``conversation_id`` must be in the token's allowlist (404
+CONVERSATION_NOT_FOUND, as for a conversation the bot is not in). Routes that find the
+conversation elsewhere check the allowlist themselves (the send, command replies, cards, the
+conversation list and the event catch-up).
+
+Bots never reach administration, their account's password, sessions, friends or organizations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lakeside.errors import Forbidden, NotFound
+from lakeside.services.accounts import AuthUser
+
+ANY = "*"
+NO_BOTS = None
+
+BOT_ACCESS: dict[tuple[str, str], str | None] = {
+    ("post", "/api/v1/conversations/{conversation_id}/messages"): "messages:write",
+    ("get", "/api/v1/conversations/{conversation_id}/messages"): "messages:read",
+    ("get", "/api/v1/messages/{message_id}"): NO_BOTS,
+    ("patch", "/api/v1/messages/{message_id}"): NO_BOTS,
+    ("post", "/api/v1/messages/{message_id}/recall"): NO_BOTS,
+    ("put", "/api/v1/messages/{message_id}/reactions/{emoji}"): NO_BOTS,
+    ("delete", "/api/v1/messages/{message_id}/reactions/{emoji}"): NO_BOTS,
+    ("post", "/api/v1/conversations/{conversation_id}/read"): NO_BOTS,
+    ("get", "/healthz"): NO_BOTS,
+    ("post", "/api/v1/auth/register"): NO_BOTS,
+    ("post", "/api/v1/auth/login"): NO_BOTS,
+    ("post", "/api/v1/auth/logout"): NO_BOTS,
+    ("get", "/api/v1/auth/sessions"): NO_BOTS,
+    ("delete", "/api/v1/auth/sessions/{session_id}"): NO_BOTS,
+    ("get", "/api/v1/me"): ANY,
+    ("patch", "/api/v1/me"): NO_BOTS,
+    ("post", "/api/v1/me/password"): NO_BOTS,
+    ("post", "/api/v1/me/email/verify"): NO_BOTS,
+    ("post", "/api/v1/auth/verify-email"): NO_BOTS,
+    ("post", "/api/v1/me/phone/verify"): NO_BOTS,
+    ("post", "/api/v1/me/phone/confirm"): NO_BOTS,
+    ("get", "/api/v1/users/lookup"): NO_BOTS,
+    ("get", "/api/v1/users/{user_id}"): "members:read",
+    ("post", "/api/v1/friends/requests"): NO_BOTS,
+    ("get", "/api/v1/friends/requests"): NO_BOTS,
+    ("post", "/api/v1/friends/requests/{request_id}/accept"): NO_BOTS,
+    ("post", "/api/v1/friends/requests/{request_id}/decline"): NO_BOTS,
+    ("post", "/api/v1/friends/requests/{request_id}/cancel"): NO_BOTS,
+    ("get", "/api/v1/friends"): NO_BOTS,
+    ("patch", "/api/v1/friends/{user_id}"): NO_BOTS,
+    ("delete", "/api/v1/friends/{user_id}"): NO_BOTS,
+    ("get", "/api/v1/blocks"): NO_BOTS,
+    ("put", "/api/v1/blocks/{user_id}"): NO_BOTS,
+    ("delete", "/api/v1/blocks/{user_id}"): NO_BOTS,
+    ("get", "/api/v1/conversations"): "conversations:read",
+    ("post", "/api/v1/conversations"): NO_BOTS,
+    ("post", "/api/v1/conversations/direct"): NO_BOTS,
+    ("get", "/api/v1/conversations/{conversation_id}"): "conversations:read",
+    ("patch", "/api/v1/conversations/{conversation_id}"): NO_BOTS,
+    ("put", "/api/v1/conversations/{conversation_id}/settings"): NO_BOTS,
+    ("get", "/api/v1/conversations/{conversation_id}/draft"): NO_BOTS,
+    ("put", "/api/v1/conversations/{conversation_id}/draft"): NO_BOTS,
+    ("get", "/api/v1/conversations/{conversation_id}/members"): "members:read",
+    ("post", "/api/v1/conversations/{conversation_id}/members"): NO_BOTS,
+    ("delete", "/api/v1/conversations/{conversation_id}/members/{user_id}"): NO_BOTS,
+    ("post", "/api/v1/conversations/{conversation_id}/leave"): NO_BOTS,
+    ("put", "/api/v1/conversations/{conversation_id}/members/{user_id}/role"): NO_BOTS,
+    ("post", "/api/v1/conversations/{conversation_id}/transfer"): NO_BOTS,
+    ("get", "/api/v1/conversations/{conversation_id}/pins"): NO_BOTS,
+    ("put", "/api/v1/conversations/{conversation_id}/pins/{message_id}"): NO_BOTS,
+    ("delete", "/api/v1/conversations/{conversation_id}/pins/{message_id}"): NO_BOTS,
+    ("get", "/api/v1/conversations/{conversation_id}/notice"): NO_BOTS,
+    ("put", "/api/v1/conversations/{conversation_id}/notice"): NO_BOTS,
+    ("delete", "/api/v1/conversations/{conversation_id}/notice"): NO_BOTS,
+    ("post", "/api/v1/conversations/{conversation_id}/notice/ack"): NO_BOTS,
+    ("get", "/api/v1/conversations/{conversation_id}/notice/readers"): NO_BOTS,
+    ("put", "/api/v1/conversations/{conversation_id}/mute-all"): NO_BOTS,
+    ("put", "/api/v1/conversations/{conversation_id}/members/{user_id}/mute"): NO_BOTS,
+    ("delete", "/api/v1/conversations/{conversation_id}/members/{user_id}/mute"): NO_BOTS,
+    ("get", "/api/v1/conversations/{conversation_id}/invite-link"): NO_BOTS,
+    ("post", "/api/v1/conversations/{conversation_id}/invite-link"): NO_BOTS,
+    ("delete", "/api/v1/conversations/{conversation_id}/invite-link"): NO_BOTS,
+    ("get", "/api/v1/conversations/{conversation_id}/invite-link/qr"): NO_BOTS,
+    ("get", "/api/v1/conversations/{conversation_id}/join-requests"): NO_BOTS,
+    ("post", "/api/v1/conversations/{conversation_id}/join-requests/{request_id}/approve"): NO_BOTS,
+    ("post", "/api/v1/conversations/{conversation_id}/join-requests/{request_id}/reject"): NO_BOTS,
+    ("get", "/api/v1/group-invitations/{token}"): NO_BOTS,
+    ("post", "/api/v1/group-invitations/{token}/join"): NO_BOTS,
+    ("get", "/api/v1/favorites"): NO_BOTS,
+    ("post", "/api/v1/favorites"): NO_BOTS,
+    ("delete", "/api/v1/favorites/{favorite_id}"): NO_BOTS,
+    ("post", "/api/v1/messages/forward"): NO_BOTS,
+    ("get", "/api/v1/messages/{message_id}/record"): NO_BOTS,
+    ("post", "/api/v1/messages/{message_id}/played"): NO_BOTS,
+    ("post", "/api/v1/files"): "files:write",
+    ("get", "/api/v1/files/{file_id}"): NO_BOTS,
+    ("get", "/api/v1/files/{file_id}/thumbnail"): NO_BOTS,
+    ("put", "/api/v1/me/avatar"): NO_BOTS,
+    ("get", "/api/v1/search/messages"): NO_BOTS,
+    ("get", "/api/v1/search/conversations"): NO_BOTS,
+    ("get", "/api/v1/search/contacts"): NO_BOTS,
+    ("get", "/api/v1/search/files"): NO_BOTS,
+    ("get", "/api/v1/sync"): "events:read",
+    ("get", "/api/v1/presence"): NO_BOTS,
+    ("get", "/api/v1/messages/{message_id}/receipts"): NO_BOTS,
+    ("get", "/api/v1/orgs"): NO_BOTS,
+    ("post", "/api/v1/orgs"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}"): NO_BOTS,
+    ("patch", "/api/v1/orgs/{org_id}"): NO_BOTS,
+    ("put", "/api/v1/orgs/{org_id}/members/{user_id}/role"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/transfer"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/leave"): NO_BOTS,
+    ("delete", "/api/v1/orgs/{org_id}/members/{user_id}"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/members/{user_id}"): NO_BOTS,
+    ("patch", "/api/v1/orgs/{org_id}/members/{user_id}"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/members/{user_id}/deactivate"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/members/{user_id}/reactivate"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/invitations"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/invitations"): NO_BOTS,
+    ("delete", "/api/v1/orgs/{org_id}/invitations/{invitation_id}"): NO_BOTS,
+    ("get", "/api/v1/org-invitations/{code}"): NO_BOTS,
+    ("post", "/api/v1/org-invitations/{code}/join"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/contact-invitations"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/contact-invitations"): NO_BOTS,
+    ("delete", "/api/v1/orgs/{org_id}/contact-invitations/{invitation_id}"): NO_BOTS,
+    ("get", "/api/v1/me/org-invitations"): NO_BOTS,
+    ("post", "/api/v1/me/org-invitations/{invitation_id}/accept"): NO_BOTS,
+    ("post", "/api/v1/me/org-invitations/{invitation_id}/decline"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/join-requests"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/join-requests/{request_id}/approve"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/join-requests/{request_id}/reject"): NO_BOTS,
+    ("get", "/api/v1/me/org-join-requests"): NO_BOTS,
+    ("delete", "/api/v1/me/org-join-requests/{request_id}"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/departments"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/departments"): NO_BOTS,
+    ("patch", "/api/v1/orgs/{org_id}/departments/{department_id}"): NO_BOTS,
+    ("delete", "/api/v1/orgs/{org_id}/departments/{department_id}"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/departments/{department_id}/members"): NO_BOTS,
+    ("put", "/api/v1/orgs/{org_id}/departments/{department_id}/members/{user_id}"): NO_BOTS,
+    ("delete", "/api/v1/orgs/{org_id}/departments/{department_id}/members/{user_id}"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/members"): NO_BOTS,
+    ("put", "/api/v1/orgs/{org_id}/members/{user_id}/departments"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/contacts"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/contacts"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/contacts/{contact_id}"): NO_BOTS,
+    ("patch", "/api/v1/orgs/{org_id}/contacts/{contact_id}"): NO_BOTS,
+    ("delete", "/api/v1/orgs/{org_id}/contacts/{contact_id}"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/dings"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/dings/pending"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/dings/received"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/dings/sent"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/dings/{ding_id}"): NO_BOTS,
+    ("delete", "/api/v1/orgs/{org_id}/dings/{ding_id}"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/dings/{ding_id}/confirm"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/dings/{ding_id}/reding"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/dings/{ding_id}/attempts"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/ding-policy"): NO_BOTS,
+    ("put", "/api/v1/orgs/{org_id}/ding-policy"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/announcements"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/announcements"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): NO_BOTS,
+    ("patch", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): NO_BOTS,
+    ("delete", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/read"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/readers"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/audit-log"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/audit-log/export"): NO_BOTS,
+    ("post", "/api/v1/me/deletion"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/retention"): NO_BOTS,
+    ("put", "/api/v1/orgs/{org_id}/retention"): NO_BOTS,
+    ("get", "/api/v1/me/exports"): NO_BOTS,
+    ("post", "/api/v1/me/exports"): NO_BOTS,
+    ("get", "/api/v1/me/exports/{export_id}/download"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/exports"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/exports"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/exports/{export_id}/download"): NO_BOTS,
+    ("post", "/api/v1/orgs/{org_id}/campaigns"): NO_BOTS,
+    ("get", "/api/v1/orgs/{org_id}/campaigns"): NO_BOTS,
+    ("get", "/api/v1/campaign-templates"): NO_BOTS,
+    ("get", "/api/v1/campaigns/{campaign_id}"): NO_BOTS,
+    ("put", "/api/v1/campaigns/{campaign_id}"): NO_BOTS,
+    ("delete", "/api/v1/campaigns/{campaign_id}"): NO_BOTS,
+    ("get", "/api/v1/campaigns/{campaign_id}/leaderboard"): NO_BOTS,
+    ("get", "/api/v1/campaigns/{campaign_id}/teams"): NO_BOTS,
+    ("get", "/api/v1/campaigns/{campaign_id}/me/friends"): NO_BOTS,
+    ("get", "/api/v1/campaigns/{campaign_id}/snapshots/{kind}"): NO_BOTS,
+    ("get", "/api/v1/campaigns/{campaign_id}/snapshots/{kind}/verify"): NO_BOTS,
+    ("get", "/api/v1/campaigns/{campaign_id}/quota"): NO_BOTS,
+    ("get", "/api/v1/campaigns/{campaign_id}/flags"): NO_BOTS,
+    ("post", "/api/v1/campaigns/{campaign_id}/flags/{flag_id}"): NO_BOTS,
+    ("post", "/api/v1/campaigns/{campaign_id}/screen"): NO_BOTS,
+    ("post", "/api/v1/me/activity"): NO_BOTS,
+    ("get", "/api/v1/me/activity"): NO_BOTS,
+    ("get", "/api/v1/me/referral-codes"): NO_BOTS,
+    ("post", "/api/v1/me/referral-codes"): NO_BOTS,
+    ("delete", "/api/v1/me/referral-codes/{code_id}"): NO_BOTS,
+    ("get", "/api/v1/me/invitees"): NO_BOTS,
+    ("get", "/api/v1/me/wallet"): NO_BOTS,
+    ("get", "/api/v1/admin/users/{user_id}"): NO_BOTS,
+    ("get", "/api/v1/admin/referrals/tree"): NO_BOTS,
+    ("get", "/api/v1/admin/ledger"): NO_BOTS,
+    ("post", "/api/v1/admin/ledger/fund"): NO_BOTS,
+    ("get", "/api/v1/admin/analytics/summary"): NO_BOTS,
+    ("get", "/api/v1/admin/analytics/daily"): NO_BOTS,
+    ("get", "/api/v1/admin/analytics/growth"): NO_BOTS,
+    ("get", "/api/v1/admin/analytics/retention"): NO_BOTS,
+    ("get", "/api/v1/bots"): NO_BOTS,
+    ("post", "/api/v1/bots"): NO_BOTS,
+    ("get", "/api/v1/bots/scopes"): NO_BOTS,
+    ("get", "/api/v1/bots/{bot_id}"): NO_BOTS,
+    ("patch", "/api/v1/bots/{bot_id}"): NO_BOTS,
+    ("delete", "/api/v1/bots/{bot_id}"): NO_BOTS,
+    ("get", "/api/v1/bots/{bot_id}/groups"): NO_BOTS,
+    ("post", "/api/v1/bots/{bot_id}/groups"): NO_BOTS,
+    ("delete", "/api/v1/bots/{bot_id}/groups/{conversation_id}"): NO_BOTS,
+    ("get", "/api/v1/bots/{bot_id}/tokens"): NO_BOTS,
+    ("post", "/api/v1/bots/{bot_id}/tokens"): NO_BOTS,
+    ("delete", "/api/v1/bots/{bot_id}/tokens/{token_id}"): NO_BOTS,
+    ("get", "/api/v1/bots/{bot_id}/commands"): "commands:write",
+    ("put", "/api/v1/bots/{bot_id}/commands"): "commands:write",
+    ("get", "/api/v1/conversations/{conversation_id}/commands"): NO_BOTS,
+    ("post", "/api/v1/conversations/{conversation_id}/commands"): NO_BOTS,
+    ("post", "/api/v1/commands/{invocation_id}/reply"): "messages:write",
+    ("post", "/api/v1/conversations/{conversation_id}/cards"): "messages:write",
+}
+
+
+def check(user: AuthUser, method: str, route: Any, path_params: dict[str, Any]) -> None:
+    """Refuse a bot token where its route, scope or allowlist does not let it in; people pass."""
+    if not user.is_token:
+        return
+    path = getattr(route, "path", None)
+    needed = BOT_ACCESS.get((method.lower(), path)) if path is not None else None
+    if needed is None:
+        raise Forbidden("Bot tokens cannot call this endpoint.", code="BOT_NOT_ALLOWED")
+    assert user.scopes is not None
+    if needed != ANY and needed not in user.scopes:
+        raise Forbidden(f"The token lacks the scope {needed}.", code="MISSING_SCOPE", scope=needed)
+    conversation_id = path_params.get("conversation_id")
+    if conversation_id is not None and user.conversations is not None:
+        try:
+            allowed = int(conversation_id) in user.conversations
+        except ValueError:
+            allowed = False
+        if not allowed:
+            raise NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
