@@ -44,6 +44,7 @@ from lakeside.api import (
     privacy,
     receipts,
     search,
+    sso,
     sync,
     web,
 )
@@ -93,6 +94,7 @@ ROUTERS = [
     growth.router,
     growth_admin.router,
     analytics.router,
+    sso.router,
     web.router,
     metrics.router,
 ]

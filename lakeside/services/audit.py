@@ -61,6 +61,9 @@ ACTIONS = frozenset(
         "announcement.publish",
         "announcement.update",
         "announcement.delete",
+        "sso_provider.create",
+        "sso_provider.update",
+        "sso_provider.delete",
     }
 )
 MAX_PAGE = 200

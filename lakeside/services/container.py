@@ -28,6 +28,7 @@ from lakeside.services.presence import Presence
 from lakeside.services.receipts import Receipts
 from lakeside.services.retention import Retention
 from lakeside.services.search import Search
+from lakeside.services.sso import Sso
 from lakeside.services.sync import Sync
 from lakeside.services.verification import Verification
 from lakeside.services.voice import Voice
@@ -70,6 +71,8 @@ class Services:
         self.account_deletion.on_deleted.append(self.exports.forget_user)
         self.retention = Retention(ctx, self.files)
         self.health = Health(ctx)
+        # Single sign-on (OpenID Connect).
+        self.sso = Sso(ctx, self.accounts, self.enterprise.organizations)
 
     async def start(self) -> None:
         """Start background tasks (the message writer, deferred jobs)."""

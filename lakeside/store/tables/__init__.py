@@ -10,7 +10,8 @@ friendships, blocks), ``conversation`` (conversations, their members, the member
 referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state, fraud flags),
 ``group`` (pinned messages, group notices, group invite links and join requests),
 ``favorite`` (each user's saved messages), ``forward`` (merged forwards' transcripts, voice
-messages' played state) and ``privacy`` (data-export jobs). This package imports every area, so
+messages' played state), ``privacy`` (data-export jobs) and ``sso`` (organizations' OpenID
+providers, linked external identities, log-ins under way). This package imports every area, so
 ``metadata`` is complete whatever one imports from here (Alembic's environment and the tests
 compare the migrations with it), and re-exports every table: ``from lakeside.store.tables import
 messages`` names one. A module is named after its area in the singular, so that none shares its
@@ -63,6 +64,7 @@ from lakeside.store.tables.organization import (
     organizations,
 )
 from lakeside.store.tables.privacy import export_jobs
+from lakeside.store.tables.sso import external_identities, oidc_logins, sso_providers
 
 __all__ = [
     "Id",
@@ -91,6 +93,7 @@ __all__ = [
     "events",
     "export_jobs",
     "external_contacts",
+    "external_identities",
     "favorites",
     "files",
     "forward_sources",
@@ -110,6 +113,7 @@ __all__ = [
     "message_search",
     "messages",
     "metadata",
+    "oidc_logins",
     "org_contact_invitations",
     "org_invitations",
     "org_join_requests",
@@ -119,6 +123,7 @@ __all__ = [
     "referral_codes",
     "registrations",
     "sessions",
+    "sso_providers",
     "users",
     "voice_plays",
 ]

@@ -317,6 +317,7 @@ export default {
   "audit.family.contact": "External contacts",
   "audit.family.ding_policy": "DING escalation",
   "audit.family.announcement": "Announcements",
+  "audit.family.sso_provider": "Single sign-on",
   "audit.action.org.create": "Created the organization",
   "audit.action.org.update": "Changed the organization's settings",
   "audit.action.org.transfer": "Handed over ownership",
@@ -348,4 +349,7 @@ export default {
   "audit.action.announcement.publish": "Published an announcement",
   "audit.action.announcement.update": "Edited an announcement",
   "audit.action.announcement.delete": "Deleted an announcement",
+  "audit.action.sso_provider.create": "Added a sign-in provider",
+  "audit.action.sso_provider.update": "Changed a sign-in provider",
+  "audit.action.sso_provider.delete": "Removed a sign-in provider",
 };

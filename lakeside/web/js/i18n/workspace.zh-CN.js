@@ -317,6 +317,7 @@ export default {
   "audit.family.contact": "外部联系人",
   "audit.family.ding_policy": "DING 升级提醒",
   "audit.family.announcement": "公告",
+  "audit.family.sso_provider": "单点登录",
   "audit.action.org.create": "创建了组织",
   "audit.action.org.update": "修改了组织设置",
   "audit.action.org.transfer": "转让了组织所有权",
@@ -348,4 +349,7 @@ export default {
   "audit.action.announcement.publish": "发布了公告",
   "audit.action.announcement.update": "编辑了公告",
   "audit.action.announcement.delete": "删除了公告",
+  "audit.action.sso_provider.create": "添加了单点登录提供方",
+  "audit.action.sso_provider.update": "修改了单点登录提供方",
+  "audit.action.sso_provider.delete": "删除了单点登录提供方",
 };

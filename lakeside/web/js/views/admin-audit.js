@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = {
   contact: ["create", "update", "delete"],
   ding_policy: ["update"],
   announcement: ["publish", "update", "delete"],
+  sso_provider: ["create", "update", "delete"],
 };
 
 /** The action's name in the page's language ("member.role" -> "Changed a member's role"). */
