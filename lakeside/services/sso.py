@@ -159,17 +159,15 @@ class Sso:
         address: str,
         user_agent: str,
     ) -> Finished:
-        """Raise OidcError (its code for the web client) unless the log-in completes."""
+        """Raise OidcError (its code for the web client) unless the log-in completes; NotFound
+        for a provider that does not exist (or no longer does)."""
+        provider = await self.providers.resolve(key)
         login = await self._take_login(key, state, browser_secret)
         if error:
             code_name = "SSO_ACCESS_DENIED" if error == "access_denied" else "SSO_PROVIDER_ERROR"
             raise OidcError(code_name, f"the provider answered {error[:64]!r}")
         if not code:
             raise OidcError("SSO_PROVIDER_ERROR", "no code in the callback")
-        try:
-            provider = await self.providers.resolve(key)
-        except NotFound as exc:
-            raise OidcError("SSO_PROVIDER_NOT_FOUND", "the provider was removed") from exc
         document = await self.client.discover(provider)
         # RFC 9207: where the provider names itself in the answer, it must be the one we asked.
         if issuer is not None and issuer != document["issuer"]:
@@ -246,7 +244,7 @@ class Sso:
             self._check_can_log_in(match)
             await self._insert_identity(uow, provider, claims, match.id, now)
             return match.id, False
-        if email is not None and await _email_holder(uow, email) is not None:
+        if email is not None and await store.holder_of(uow.conn, email=email) is not None:
             # The address is someone's, but proved on only one side (or not at all): no link, and
             # no second account with the same address.
             raise OidcError(
@@ -303,7 +301,7 @@ class Sso:
         self, uow: UnitOfWork, claims: dict[str, Any], email: str | None, phone: str | None, now: int
     ) -> int:
         # A verified phone number that another account has typed (unproved) stays off the new one.
-        phone_free = phone is not None and await _phone_holder(uow, phone) is None
+        phone_free = phone is not None and await store.holder_of(uow.conn, phone=phone) is None
         base = _username_base(claims)
         name = _display_name(claims, base)
         for attempt in range(20):
@@ -422,22 +420,6 @@ def _phone(claims: dict[str, Any]) -> str | None:
         return text.normalize_phone(value)
     except Invalid:
         return None
-
-
-async def _email_holder(uow: UnitOfWork, email: str) -> Row[Any] | None:
-    from sqlalchemy import select
-
-    from lakeside.store.tables import users
-
-    return (await uow.conn.execute(select(users.c.id).where(users.c.email == email))).first()
-
-
-async def _phone_holder(uow: UnitOfWork, phone: str) -> Row[Any] | None:
-    from sqlalchemy import select
-
-    from lakeside.store.tables import users
-
-    return (await uow.conn.execute(select(users.c.id).where(users.c.phone == phone))).first()
 
 
 def _username_base(claims: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.store.tables import external_identities, oidc_logins, sso_providers
+from lakeside.store.tables import external_identities, oidc_logins, sso_providers, users
 
 # -- organizations' providers -------------------------------------------------------------------
 
@@ -107,3 +107,11 @@ async def take_login(conn: AsyncConnection, state_hash: str) -> Row[Any] | None:
 
 async def delete_expired_logins(conn: AsyncConnection, now: int) -> None:
     await conn.execute(delete(oidc_logins).where(oidc_logins.c.expires_at < now))
+
+
+async def holder_of(
+    conn: AsyncConnection, *, email: str | None = None, phone: str | None = None
+) -> int | None:
+    """The account that has typed this e-mail address or phone number, proved or not."""
+    column = users.c.email if email is not None else users.c.phone
+    return await conn.scalar(select(users.c.id).where(column == (email if email is not None else phone)))
