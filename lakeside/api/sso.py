@@ -187,8 +187,9 @@ async def callback(
         )
     except OidcError as exc:
         log.info("sso: log-in through %s refused: %s (%s)", key, exc.code, exc.detail)
+        page = "settings/accounts" if exc.linking else "login"
         return RedirectResponse(
-            f"/#/login?sso_error={quote(exc.code)}", status_code=status.HTTP_303_SEE_OTHER
+            f"/#/{page}?sso_error={quote(exc.code)}", status_code=status.HTTP_303_SEE_OTHER
         )
     if finished.session is None:
         return RedirectResponse("/#/settings/accounts?sso_linked=1", status_code=status.HTTP_303_SEE_OTHER)

@@ -59,6 +59,7 @@ class OidcError(Exception):
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.linking = False  # the caller was adding an identity to their account (settings)
 
 
 @dataclass(frozen=True)

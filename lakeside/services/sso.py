@@ -163,6 +163,24 @@ class Sso:
         for a provider that does not exist (or no longer does)."""
         provider = await self.providers.resolve(key)
         login = await self._take_login(key, state, browser_secret)
+        try:
+            return await self._finish(provider, login, code=code, error=error, issuer=issuer,
+                                      address=address, user_agent=user_agent)  # fmt: skip
+        except OidcError as exc:
+            exc.linking = login.link_user_id is not None
+            raise
+
+    async def _finish(
+        self,
+        provider: ProviderConfig,
+        login: Row[Any],
+        *,
+        code: str | None,
+        error: str | None,
+        issuer: str | None,
+        address: str,
+        user_agent: str,
+    ) -> Finished:
         if error:
             code_name = "SSO_ACCESS_DENIED" if error == "access_denied" else "SSO_PROVIDER_ERROR"
             raise OidcError(code_name, f"the provider answered {error[:64]!r}")

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
+import pytest
 
 HERE = Path(__file__).resolve().parent
 
@@ -234,3 +235,16 @@ class HostileProvider:
         assert self.server is not None
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+async def idp() -> AsyncIterator[RealProvider]:
+    """The real provider, once per test process (with LAKESIDE_REQUIRE_SERVICES=1, failing to
+    start it fails the tests that need it)."""
+    from tests.conftest import service_missing
+
+    try:
+        async with real_provider() as provider:
+            yield provider
+    except ProviderUnavailable as exc:
+        service_missing(f"the OpenID provider ({exc})")
