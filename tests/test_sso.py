@@ -22,7 +22,7 @@ from sqlalchemy import select
 from lakeside.config import OidcProviderSetting, Settings
 from lakeside.store import migrate
 from lakeside.store.tables import metadata, oidc_logins
-from tests.conftest import Person, error_code, register
+from tests.conftest import PASSWORD, Person, error_code, register
 from tests.contact_proofs import Proofs
 from tests.oidc.providers import HostileProvider, RealProvider, browse_to_callback, idp, query_of
 
@@ -449,3 +449,59 @@ async def test_the_sso_tables_match_their_migration_which_goes_down_and_up(app: 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 __all__ = ["idp"]  # the provider fixture, imported for this module's tests
+
+
+async def test_a_deleted_account_is_not_reached_through_its_old_link(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient, idp: RealProvider
+) -> None:
+    """Deleting the account removes its links (and what the provider said of the person): the
+    person coming back through the provider is someone new, never the deleted account."""
+    zhao = await register(client, "zhaoliu", "赵六")
+    await idp.set_accounts({"u-10001": {"preferred_username": "zhaoliu", "email": "z@corp.example"}})
+    linked = await sso_login(client, "corp", "u-10001", headers=zhao.headers, link="true")
+    assert sso_error(linked) is None
+    deleted = await zhao.post("/api/v1/me/deletion", json={"password": PASSWORD})
+    assert deleted.status_code == 200, deleted.text
+    assert sso_error(await sso_login(browser, "corp", "u-10001")) is None
+    again = await me(browser)
+    assert again["id"] != zhao.id  # (the deleted account freed its username: the new one may take it)
+
+
+async def test_where_the_browser_lands_stays_on_this_server(
+    client: httpx.AsyncClient, idp: RealProvider
+) -> None:
+    await idp.set_accounts({"u-11001": {"preferred_username": "lander"}})
+    for target, lands in [
+        ("/#/join/ABC123", "/#/join/ABC123"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+    ]:
+        response = await sso_login(client, "corp", "u-11001", next=target)
+        assert sso_error(response) is None
+        assert response.headers["location"] == lands
+
+
+async def test_a_disabled_organization_provider_is_neither_listed_nor_started(
+    client: httpx.AsyncClient, browser: httpx.AsyncClient
+) -> None:
+    owner = await register(client, "owner", "老板")
+    org_id = await make_org(owner)
+    body = {
+        "display_name": "关闭的",
+        "issuer": "https://sso.example.com",
+        "client_id": "c",
+        "client_secret": "s",
+    }
+    created = (
+        await owner.post(f"/api/v1/orgs/{org_id}/sso/providers", json=body | {"enabled": False})
+    ).json()
+    listed = (await browser.get(f"/api/v1/auth/oidc/providers?organization_id={org_id}")).json()
+    assert created["key"] not in [p["key"] for p in listed]
+    started = await browser.get(f"/api/v1/auth/oidc/{created['key']}/start")
+    assert started.status_code == 404 and error_code(started) == "SSO_PROVIDER_NOT_FOUND"
+    # A server provider's key is not an organization's: no key starting with org- is configurable.
+    with pytest.raises(ValueError):
+        OidcProviderSetting(
+            key="org-1", display_name="x", issuer="https://x", client_id="c", client_secret="s"
+        )

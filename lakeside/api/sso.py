@@ -144,6 +144,7 @@ async def start(
         next_path=next,
         browser_secret=request.cookies.get(BROWSER_COOKIE),
         link_user=caller if link else None,
+        address=client_address(request),
     )
     response = RedirectResponse(started.authorization_url, status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(

@@ -21,6 +21,7 @@ ACTIONS = (
     "uploads",
     "dings",
     "drafts",
+    "sso_logins",
 )
 DEFAULT_LIMITS: dict[str, str] = {
     "signup_per_address": "200/3600",
@@ -43,6 +44,9 @@ DEFAULT_LIMITS: dict[str, str] = {
     "dings_per_address": "500/3600",
     "drafts_per_user": "300/60",
     "drafts_per_address": "3000/60",
+    # Single sign-ons started (each keeps a row until it ends or expires): an office behind one
+    # address logging in of a morning, not a flood of rows.
+    "sso_logins_per_address": "600/3600",
 }
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 

@@ -103,9 +103,16 @@ class Sso:
     # -- the redirect to the provider -----------------------------------------------------------
 
     async def do_start(
-        self, key: str, *, next_path: str | None, browser_secret: str | None, link_user: AuthUser | None
+        self,
+        key: str,
+        *,
+        next_path: str | None,
+        browser_secret: str | None,
+        link_user: AuthUser | None,
+        address: str = "",
     ) -> Started:
         provider = await self.providers.resolve(key)
+        await self.ctx.limits.take("sso_logins", address=address)
         try:
             document = await self.client.discover(provider)
         except OidcError as exc:
