@@ -1,6 +1,7 @@
 """Housekeeping: prune the event log past its retention (``event_retention_days``) and drop
-expired sessions and expired proofs of addresses, in one transaction, and compact the search
-index; the housekeeping worker calls it every hour on every node.
+expired sessions, expired proofs of addresses and single sign-ons abandoned at the provider, in
+one transaction, and compact the search index; the housekeeping worker calls it every hour on
+every node.
 
 Pruning keeps the log (and so resume) bounded; a client whose position falls off the end is
 told RESUME_TOO_OLD and starts fresh. The deletes are idempotent, so nodes need not agree on
@@ -12,6 +13,7 @@ from __future__ import annotations
 from lakeside.domain.tokens import now_ms
 from lakeside.services.context import Context
 from lakeside.store import search as search_store
+from lakeside.store import sso as sso_store
 from lakeside.store import stream
 from lakeside.store import users as user_store
 from lakeside.store import verification as verification_store
@@ -30,6 +32,7 @@ class Housekeeping:
             events = await stream.prune_before(conn, now - self.ctx.settings.event_retention_days * DAY_MS)
             sessions = await user_store.delete_expired_sessions(conn, now)
             await verification_store.delete_expired(conn, now)
+            await sso_store.delete_expired_logins(conn, now)
         return events, sessions
 
     async def do_compact_search(self) -> None:

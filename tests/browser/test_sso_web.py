@@ -89,3 +89,53 @@ async def test_a_refused_sign_in_says_why(
     await expect(page.locator(".login-card .form-error")).to_contain_text(words["refused"])
     await expect(page.get_by_role("link", name=words["button"])).to_be_visible()
     await screenshot(page, f"sso-refused-{locale}")
+
+
+ADMIN_WORDS = {
+    "zh-CN": {"name": "按钮上的名称", "issuer": "Issuer 地址", "client": "客户端 ID", "secret": "客户端密钥",
+              "add": "添加", "button": "使用 湖畔身份 登录"},
+    "en-US": {"name": "Name on the button", "issuer": "Issuer URL", "client": "Client ID",
+              "secret": "Client secret", "add": "Add provider", "button": "Log in with 湖畔身份"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+async def test_an_admin_adds_the_organizations_provider_and_a_newcomer_joins_through_it(
+    cast: Cast, server: LiveServer, idp: RealProvider, browser, open_page, locale: str
+) -> None:
+    words = ADMIN_WORDS[locale]
+    server.settings.public_url = server.url
+    server.settings.egress_allow_private = True  # the provider listens on 127.0.0.1
+    owner = await cast.person("zhangsan", "张三")
+    org = await owner.call("POST", "/orgs", json={"name": "湖畔科技"})
+    page = await open_page("zhangsan", locale=locale)
+    await page.goto(server.url + "/#/admin/sso")
+    await page.get_by_label(words["name"], exact=True).fill("湖畔身份")
+    await page.get_by_label(words["issuer"]).fill(idp.issuer)
+    await page.get_by_label(words["client"]).fill("lakeside-org")
+    await page.get_by_label(words["secret"], exact=True).fill(SECRET)
+    await page.get_by_role("button", name=words["add"], exact=True).click()
+    card = page.locator(".sso-provider")
+    await expect(card).to_contain_text("湖畔身份")
+    redirect_uri = await card.locator(".sso-code").inner_text()
+    assert redirect_uri.startswith(f"{server.url}/api/v1/auth/oidc/org-")
+    await screenshot(page, f"sso-admin-{locale}")
+    (stored,) = await owner.call("GET", f"/orgs/{org['id']}/sso/providers")
+    assert stored["client_secret_set"] and SECRET not in str(stored)
+    await idp.add_client("lakeside-org", SECRET, [redirect_uri])
+
+    # A newcomer opens the organization's log-in link and signs in with the company account.
+    sub = f"newcomer-{locale}"
+    await idp.set_accounts({sub: {"name": "新同事", "preferred_username": f"new-{locale.lower()}"}})
+    context = await browser.new_context(locale=locale)
+    try:
+        newcomer = await context.new_page()
+        await newcomer.goto(f"{server.url}/?org={org['id']}")
+        await newcomer.get_by_role("link", name=words["button"]).click()
+        await newcomer.wait_for_url(f"{idp.issuer}/**")
+        await log_in_at_provider(newcomer, sub)
+        await newcomer.locator(".shell").wait_for()
+        mine = await context.request.get(f"{server.url}/api/v1/orgs")
+        assert [o["id"] for o in await mine.json()] == [org["id"]]
+    finally:
+        await context.close()
