@@ -49,6 +49,7 @@ from lakeside.api import (
     receipts,
     robots,
     search,
+    sso,
     sync,
     web,
     webhooks,
@@ -107,6 +108,7 @@ ROUTERS = [
     hooks.router,
     bots.router,
     commands.router,
+    sso.router,
     web.router,
     metrics.router,
 ]

@@ -14,8 +14,41 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OidcProviderSetting(BaseModel):
+    """One server-wide OpenID Connect provider (``oidc_providers``): docs/integrations/sso-oidc.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(
+        pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description="In URLs (/api/v1/auth/oidc/KEY/callback) and stored with each linked identity: "
+        "never change it once people have logged in.",
+    )
+    display_name: str = Field(min_length=1, max_length=64, description="On the log-in button.")
+    issuer: str = Field(
+        min_length=1, max_length=512, description="Discovery is ISSUER/.well-known/openid-configuration."
+    )
+    client_id: str = Field(min_length=1, max_length=256)
+    client_secret: str = Field(min_length=1, max_length=512)
+    scopes: str = "openid email profile"
+    allow_signup: bool = Field(default=True, description="Create an account on first log-in (just in time).")
+    link_by_email: bool = Field(
+        default=True, description="Link to an account whose proved e-mail the provider says it verified."
+    )
+    link_by_phone: bool = Field(
+        default=True, description="Link to an account whose proved phone the provider says it verified."
+    )
+
+    @field_validator("key")
+    @classmethod
+    def _not_org(cls, value: str) -> str:
+        if value.startswith("org-"):
+            raise ValueError("keys starting with 'org-' name organizations' providers")
+        return value
 
 
 class Settings(BaseSettings):
@@ -146,6 +179,19 @@ class Settings(BaseSettings):
         default=10,
         ge=1,
         description="Deliveries in a row that may fail before a bot's subscription is disabled.",
+    # -- single sign-on (OpenID Connect): services/oidc.py, services/sso.py ------------------------
+    oidc_providers: list[OidcProviderSetting] = Field(
+        default_factory=list,
+        description="Server-wide OpenID Connect providers, a JSON list (keys: key, display_name, issuer, "
+        "client_id, client_secret, scopes, allow_signup, link_by_email, link_by_phone).",
+    )
+    oidc_login_ttl_seconds: int = Field(
+        default=600,
+        ge=60,
+        description="How long a log-in may stay at the provider before it must start over.",
+    )
+    oidc_discovery_ttl_seconds: int = Field(
+        default=3600, ge=0, description="How long a provider's discovery document and keys are cached."
     )
 
     metrics_enabled: bool = Field(default=False, description="Serve Prometheus metrics at GET /metrics.")
@@ -176,6 +222,14 @@ class Settings(BaseSettings):
     fraud_screen_interval_seconds: float = Field(
         default=300.0, ge=0, description="How often live campaigns are screened for fraud; 0: on demand."
     )
+
+    @field_validator("oidc_providers")
+    @classmethod
+    def _unique_keys(cls, value: list[OidcProviderSetting]) -> list[OidcProviderSetting]:
+        keys = [provider.key for provider in value]
+        if len(keys) != len(set(keys)):
+            raise ValueError("two OIDC providers share a key")
+        return value
 
     @field_validator("growth_timezone")
     @classmethod

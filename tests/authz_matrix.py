@@ -452,6 +452,34 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/readers"): Case(ORG_ADMIN),
     # -- audit log ----------------------------------------------------------------------------
     ("get", "/api/v1/orgs/{org_id}/audit-log"): Case(ORG_ADMIN),
+    # -- single sign-on (tests/test_sso.py logs in at a real provider; the world configures none) ---
+    # The log-in page's buttons: public, and only names and start URLs.
+    ("get", "/api/v1/auth/oidc/providers"): Case(PUBLIC, query={"organization_id": 1}),
+    ("get", "/api/v1/auth/oidc/{key}/start"): Case(
+        everyone_refused("SSO_PROVIDER_NOT_FOUND"), prepare="sso_key"
+    ),
+    ("get", "/api/v1/auth/oidc/{key}/callback"): Case(
+        everyone_refused("SSO_PROVIDER_NOT_FOUND"), prepare="sso_key", query={"state": "x", "code": "y"}
+    ),
+    ("get", "/api/v1/me/identities"): Case(ANY_USER),
+    # Nobody in the world has a linked identity: each caller's own, so 404 for everyone.
+    ("delete", "/api/v1/me/identities/{identity_id}"): Case(NOBODYS, prepare="sso_identity"),
+    ("get", "/api/v1/orgs/{org_id}/sso/providers"): Case(ORG_ADMIN),
+    ("post", "/api/v1/orgs/{org_id}/sso/providers"): Case(
+        ORG_ADMIN,
+        body={
+            "display_name": "SSO",
+            "issuer": "https://sso.example.com",
+            "client_id": "c",
+            "client_secret": "s",
+        },
+    ),
+    ("patch", "/api/v1/orgs/{org_id}/sso/providers/{provider_id}"): Case(
+        ORG_ADMIN, body={"enabled": True}, prepare="org_sso_provider"
+    ),
+    ("delete", "/api/v1/orgs/{org_id}/sso/providers/{provider_id}"): Case(
+        ORG_ADMIN, prepare="org_sso_provider"
+    ),
     ("get", "/api/v1/orgs/{org_id}/retention"): Case(ORG_ADMIN),
     ("put", "/api/v1/orgs/{org_id}/retention"): Case(ORG_ADMIN, body={"days": None}),
     # The admin's request (called before the owner's) is still queued when the owner asks.

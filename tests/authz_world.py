@@ -530,6 +530,29 @@ class Preparations:
             jobs = [(await member.post("/api/v1/me/exports")).json()]
         return {"values": {"export_id": jobs[0]["id"]}}
 
+    async def prep_sso_key(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"key": "nowhere"}}
+
+    async def prep_sso_identity(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"values": {"identity_id": 1}}
+
+    async def prep_org_sso_provider(self, role: str, caller: Person | None) -> dict[str, Any]:
+        """One of A's sign-in providers (a new one once the last was deleted)."""
+        admin = self.world.people["admin"]
+        base = f"/api/v1/orgs/{self.world.ids['org_id']}/sso/providers"
+        listed = await admin.get(base)
+        assert listed.status_code == 200, listed.text
+        providers = listed.json()
+        if not providers:
+            body = {
+                "display_name": "SSO",
+                "issuer": "https://sso.example.com",
+                "client_id": "c",
+                "client_secret": "s",
+            }
+            providers = [await ok(await admin.post(base, json=body))]
+        return {"values": {"provider_id": providers[0]["id"]}}
+
     async def prep_org_export(self, role: str, caller: Person | None) -> dict[str, Any]:
         admin = self.world.people["admin"]
         base = f"/api/v1/orgs/{self.world.ids['org_id']}"

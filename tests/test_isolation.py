@@ -77,6 +77,15 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("get", "/api/v1/orgs/{org_id}/exports"): None,
     ("post", "/api/v1/orgs/{org_id}/exports"): None,
     ("get", "/api/v1/orgs/{org_id}/exports/{export_id}/download"): None,
+    ("get", "/api/v1/orgs/{org_id}/sso/providers"): None,
+    ("post", "/api/v1/orgs/{org_id}/sso/providers"): {
+        "display_name": "冒充",
+        "issuer": "https://evil.example",
+        "client_id": "c",
+        "client_secret": "s",
+    },
+    ("patch", "/api/v1/orgs/{org_id}/sso/providers/{provider_id}"): {"enabled": False},
+    ("delete", "/api/v1/orgs/{org_id}/sso/providers/{provider_id}"): None,
 }
 
 
@@ -119,6 +128,13 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
     ding = (await zhangsan.post(f"{base}/dings", json={"recipient_ids": [lisi.id], "body": "机密"})).json()
     notice = (await zhangsan.post(f"{base}/announcements", json={"title": "内部", "body": "机密"})).json()
     export = (await zhangsan.post(f"{base}/exports")).json()
+    sso = {
+        "display_name": "机密 SSO",
+        "issuer": "https://sso.example.com",
+        "client_id": "c",
+        "client_secret": "s",
+    }
+    provider = (await zhangsan.post(f"{base}/sso/providers", json=sso)).json()
     await zhangsan.delete(f"{base}/members/{wangwu.id}")  # an ex-member
     await zhangsan.post(f"{base}/members/{alice.id}/deactivate")  # a deactivated member
 
@@ -131,8 +147,9 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
         "ding_id": ding["id"],
         "announcement_id": notice["id"],
         "export_id": export["id"],
+        "provider_id": provider["id"],
     }
-    secrets = ("湖畔科技", "研发中心", "周总", "机密", "内部", invitation["code"])
+    secrets = ("湖畔科技", "研发中心", "周总", "机密", "内部", invitation["code"], "sso.example.com")
     for intruder in (mallory, wangwu, alice):
         for method, template in operations:
             values = dict(ids)
@@ -168,3 +185,7 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
     assert (await zhangsan.get(f"{base}/retention")).json()["days"] is None
     assert [e["id"] for e in (await zhangsan.get(f"{base}/exports")).json()["exports"]] == [export["id"]]
     assert (await mallory.get(f"/api/v1/orgs/{other['id']}/departments")).json() == []
+    providers = (await zhangsan.get(f"{base}/sso/providers")).json()
+    assert [(p["id"], p["display_name"], p["enabled"]) for p in providers] == [
+        (provider["id"], "机密 SSO", True)
+    ]

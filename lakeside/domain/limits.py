@@ -23,6 +23,7 @@ ACTIONS = (
     "drafts",
     "webhooks",
     "bot_sends",
+    "sso_logins",
 )
 DEFAULT_LIMITS: dict[str, str] = {
     "signup_per_address": "200/3600",
@@ -52,6 +53,9 @@ DEFAULT_LIMITS: dict[str, str] = {
     # Messages an API bot's tokens post (as well as sends_per_user): a chatty script is slowed
     # down, as DingTalk's robots are (20 a minute there).
     "bot_sends_per_user": "60/60",
+    # Single sign-ons started (each keeps a row until it ends or expires): an office behind one
+    # address logging in of a morning, not a flood of rows.
+    "sso_logins_per_address": "600/3600",
 }
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 

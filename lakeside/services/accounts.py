@@ -215,6 +215,14 @@ class Accounts:
         )
         return token, session_id
 
+    async def open_session(
+        self, conn: Any, user_id: int, *, address: str, user_agent: str, now: int
+    ) -> NewSession:
+        """A new session, inside the caller's transaction, for an account whose holder proved
+        themselves another way (single sign-on: services/sso.py)."""
+        token, session_id = await self._new_session(conn, user_id, address, user_agent, now)
+        return NewSession(user_id, token, session_id)
+
     async def do_login(
         self, *, login: str, password: str, address: str = "", user_agent: str = ""
     ) -> NewSession:

@@ -70,6 +70,9 @@ ACTIONS = frozenset(
         "bot_subscription.create",
         "bot_subscription.update",
         "bot_subscription.delete",
+        "sso_provider.create",
+        "sso_provider.update",
+        "sso_provider.delete",
     }
 )
 MAX_PAGE = 200

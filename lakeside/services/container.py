@@ -33,6 +33,7 @@ from lakeside.services.receipts import Receipts
 from lakeside.services.retention import Retention
 from lakeside.services.robots import Robots
 from lakeside.services.search import Search
+from lakeside.services.sso import Sso
 from lakeside.services.sync import Sync
 from lakeside.services.verification import Verification
 from lakeside.services.voice import Voice
@@ -84,6 +85,8 @@ class Services:
         # API bots: their accounts and tokens, and their slash commands.
         self.bot_accounts = BotAccounts(ctx, self.accounts)
         self.bot_commands = BotCommands(ctx, self.bot_accounts, self.messages.writer)
+        # Single sign-on (OpenID Connect).
+        self.sso = Sso(ctx, self.accounts, self.enterprise.organizations)
 
     async def start(self) -> None:
         """Start background tasks (the message writer, deferred jobs)."""

@@ -1,5 +1,6 @@
-"""The one guarded outbound HTTP client: the DING provider webhook (SMS and voice), outgoing
-robots' callbacks and bots' event subscriptions (services/outbound.py).
+"""The one guarded outbound HTTP client: the DING provider webhook (SMS and voice), the
+verification SMS webhook, outgoing robots' callbacks and bots' event subscriptions
+(services/outbound.py), and the single-sign-on client (services/oidc.py).
 
 An admin types the webhook URL, so the server must not become a way to reach what only it can
 reach (SSRF): the host is resolved here, every address it resolves to must be public (no
@@ -88,21 +89,45 @@ async def post_json(
     settings: Settings, url: str, body: bytes, headers: dict[str, str], *, timeout: float | None = None
 ) -> EgressResponse:
     """POST ``body`` to ``url`` through the guard. Raises EgressRefused, or httpx errors on failure."""
-    import httpx  # only when a webhook is first called: the import costs ~1 s at start-up
+    return await send(
+        settings,
+        "POST",
+        url,
+        content=body,
+        headers={**headers, "Content-Type": "application/json", "User-Agent": "lakeside-webhook/1"},
+        timeout=timeout,
+    )
+
+
+async def send(
+    settings: Settings,
+    method: str,
+    url: str,
+    *,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float | None = None,
+    allow_private: bool | None = None,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+) -> EgressResponse:
+    """One request to ``url`` through the guard (the single-sign-on client's discovery, token and
+    key requests too). ``allow_private`` overrides ``egress_allow_private`` for a destination the
+    server's operator named (never one a user typed). The answer is cut at ``max_bytes``."""
+    import httpx  # only when first called: the import costs ~1 s at start-up
 
     url = check_url(url)
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = await resolve(host, port, allow_private=settings.egress_allow_private)
+    private = settings.egress_allow_private if allow_private is None else allow_private
+    address = await resolve(host, port, allow_private=private)
     netloc = f"[{address}]" if ":" in address else address
     target = parts._replace(netloc=f"{netloc}:{port}").geturl()
     default_port = port == (443 if parts.scheme == "https" else 80)
     request_headers = {
-        **headers,
+        "User-Agent": "lakeside/1",
+        **(headers or {}),
         "Host": host if default_port else f"{host}:{port}",
-        "Content-Type": "application/json",
-        "User-Agent": "lakeside-webhook/1",
     }
     seconds = timeout if timeout is not None else settings.egress_timeout_seconds
     async with (
@@ -110,18 +135,18 @@ async def post_json(
         asyncio.timeout(seconds + 1),
     ):
         request = client.build_request(
-            "POST", target, content=body, headers=request_headers, extensions={"sni_hostname": host}
+            method, target, content=content, headers=request_headers, extensions={"sni_hostname": host}
         )
         response = await client.send(request, stream=True)
         try:
             received = bytearray()
             async for chunk in response.aiter_raw():
                 received.extend(chunk)
-                if len(received) > MAX_RESPONSE_BYTES:
+                if len(received) > max_bytes:
                     break
         finally:
             await response.aclose()
     if 300 <= response.status_code < 400:
         raise EgressRefused(f"redirect to {response.headers.get('location', '?')} refused")
-    headers = {name.lower(): value for name, value in response.headers.items()}
-    return EgressResponse(response.status_code, bytes(received[:MAX_RESPONSE_BYTES]), headers)
+    answer_headers = {name.lower(): value for name, value in response.headers.items()}
+    return EgressResponse(response.status_code, bytes(received[:max_bytes]), answer_headers)

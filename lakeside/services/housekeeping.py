@@ -1,6 +1,6 @@
 """Housekeeping: prune the event log past its retention (``event_retention_days``) and drop
-expired sessions, expired proofs of addresses and slash-command invocations no bot may answer any
-more, in one transaction, and compact the search
+expired sessions, expired proofs of addresses, slash-command invocations no bot may answer any
+more and single sign-ons abandoned at the provider, in one transaction, and compact the search
 index; the housekeeping worker calls it every hour on every node.
 
 Pruning keeps the log (and so resume) bounded; a client whose position falls off the end is
@@ -14,6 +14,7 @@ from lakeside.domain.tokens import now_ms
 from lakeside.services.context import Context
 from lakeside.store import bot_api as bot_store
 from lakeside.store import search as search_store
+from lakeside.store import sso as sso_store
 from lakeside.store import stream
 from lakeside.store import users as user_store
 from lakeside.store import verification as verification_store
@@ -34,6 +35,7 @@ class Housekeeping:
             await verification_store.delete_expired(conn, now)
             # Slash-command invocations past the time a bot may answer them (a day, to be generous).
             await bot_store.forget_invocations(conn, now - DAY_MS)
+            await sso_store.delete_expired_logins(conn, now)
         return events, sessions
 
     async def do_compact_search(self) -> None:

@@ -60,6 +60,17 @@ def _translate(exc: DBAPIError) -> Exception:
     return exc
 
 
+@asynccontextmanager
+async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
+    """A nested transaction inside ``conn``'s: a unique constraint that refuses a row arrives as
+    UniqueViolation and rolls back only this part, so the outer transaction can go on."""
+    try:
+        async with conn.begin_nested():
+            yield
+    except DBAPIError as exc:
+        raise _translate(exc) from exc
+
+
 def unstorable_text() -> Invalid:
     return Invalid("The text contains a NUL character or a lone surrogate.", code="INVALID_CHARACTERS")
 

@@ -17,6 +17,7 @@ from lakeside.store.tables import (
     conversations,
     events,
     export_jobs,
+    external_identities,
     favorites,
     files,
     friend_requests,
@@ -86,8 +87,8 @@ async def lock_account(conn: AsyncConnection, user_id: int) -> None:
 
 
 async def delete_own_rows(conn: AsyncConnection, user_id: int) -> list[str]:
-    """The user's favourites, drafts, reactions, blocks (both ways) and friend requests (both
-    ways); the file ids the favourites named."""
+    """The user's favourites, drafts, reactions, linked sign-in identities, blocks (both ways) and
+    friend requests (both ways); the file ids the favourites named."""
     named = await conn.scalars(
         select(favorites.c.file_id).where(favorites.c.user_id == user_id, favorites.c.file_id.is_not(None))
     )
@@ -95,6 +96,9 @@ async def delete_own_rows(conn: AsyncConnection, user_id: int) -> list[str]:
     await conn.execute(delete(favorites).where(favorites.c.user_id == user_id))
     await conn.execute(delete(conversation_drafts).where(conversation_drafts.c.user_id == user_id))
     await conn.execute(delete(reactions).where(reactions.c.user_id == user_id))
+    # Linked sign-in identities (with what the provider said of the person): the person may come
+    # back through the provider as someone new.
+    await conn.execute(delete(external_identities).where(external_identities.c.user_id == user_id))
     await conn.execute(delete(blocks).where(or_(blocks.c.user_id == user_id, blocks.c.blocked_id == user_id)))
     await conn.execute(
         delete(friend_requests).where(

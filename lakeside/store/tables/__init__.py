@@ -11,9 +11,9 @@ referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state,
 ``group`` (pinned messages, group notices, group invite links and join requests),
 ``favorite`` (each user's saved messages), ``bot`` (robots and bots), ``webhook`` (incoming
 webhooks), ``outbound`` (outgoing robots, bots' event subscriptions and the delivery queue),
-``forward`` (merged forwards' transcripts, voice messages' played state) and ``privacy``
-(data-export jobs). This
-package imports every area, so
+``forward`` (merged forwards' transcripts, voice messages' played state), ``privacy`` (data-export
+jobs) and ``sso`` (organizations' OpenID providers, linked external identities, log-ins under
+way). This package imports every area, so
 ``metadata`` is complete whatever one imports from here (Alembic's environment and the tests
 compare the migrations with it), and re-exports every table: ``from lakeside.store.tables import
 messages`` names one. A module is named after its area in the singular, so that none shares its
@@ -76,6 +76,7 @@ from lakeside.store.tables.outbound import (
 )
 from lakeside.store.tables.privacy import export_jobs
 from lakeside.store.tables.webhook import webhooks
+from lakeside.store.tables.sso import external_identities, oidc_logins, sso_providers
 
 __all__ = [
     "Id",
@@ -109,6 +110,7 @@ __all__ = [
     "events",
     "export_jobs",
     "external_contacts",
+    "external_identities",
     "favorites",
     "files",
     "forward_sources",
@@ -128,6 +130,7 @@ __all__ = [
     "message_search",
     "messages",
     "metadata",
+    "oidc_logins",
     "org_contact_invitations",
     "org_invitations",
     "org_join_requests",
@@ -141,6 +144,7 @@ __all__ = [
     "registrations",
     "robots",
     "sessions",
+    "sso_providers",
     "users",
     "voice_plays",
     "webhooks",

@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = {
   webhook: ["create", "update", "revoke"],
   robot: ["create", "update", "revoke"],
   bot_subscription: ["create", "update", "delete"],
+  sso_provider: ["create", "update", "delete"],
 };
 
 /** The action's name in the page's language ("member.role" -> "Changed a member's role"). */

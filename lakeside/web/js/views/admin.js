@@ -16,6 +16,7 @@ import { mountInvitationsAdmin, mountJoinRequestsAdmin } from "./admin-invitatio
 import { mountMembersAdmin } from "./admin-members.js";
 import { mountDingPolicyAdmin, mountSettingsAdmin } from "./admin-settings.js";
 import { mountAuditLog } from "./admin-audit.js";
+import { mountSsoAdmin } from "./admin-sso.js";
 import { orgPaneHead } from "./workspace-switcher.js";
 import { setBadge } from "./shell.js";
 
@@ -26,6 +27,7 @@ const PAGES = [
   { name: "invitations", icon: "link", label: "admin.invitations", mount: mountInvitationsAdmin, events: ["org_member"] },
   { name: "requests", icon: "userPlus", label: "admin.requests", mount: mountJoinRequestsAdmin, events: ["join_request", "org_member"] },
   { name: "ding", icon: "bell", label: "admin.ding", mount: mountDingPolicyAdmin, events: [] },
+  { name: "sso", icon: "shield", label: "ssoAdmin.page", mount: mountSsoAdmin, events: [] },
   { name: "audit", icon: "file", label: "admin.audit", mount: mountAuditLog, events: [] },
 ];
 

@@ -34,6 +34,31 @@ export function mountLogin(root, { reason = null, onLoggedIn }) {
   );
   replaceChildren(root, page);
 
+  // Single sign-on: one button per provider of the server, and of the organization the link names
+  // (?org=ID, as the organization's admins share it). Each is a plain link: the server sends the
+  // browser on to the provider and, once logged in there, back into the app.
+  const ssoBox = h("div", { class: "login-sso", hidden: true });
+  async function showProviders() {
+    const orgId = route.query.org || new URLSearchParams(window.location.search).get("org") || "";
+    const query = /^[0-9]{1,18}$/.test(orgId) ? `?organization_id=${orgId}` : "";
+    let providers = [];
+    try {
+      providers = await api.get(`/auth/oidc/providers${query}`, null, { quiet401: true });
+    } catch {
+      return; // the buttons are an extra: the password form stays
+    }
+    if (!providers.length) return;
+    const next = joinCode ? `/#/join/${encodeURIComponent(joinCode)}` : "/";
+    replaceChildren(ssoBox,
+      h("div", { class: "login-divider" }, h("span", { text: t("login.ssoOr") })),
+      providers.map((provider) => h("a", {
+        class: "btn btn-block login-sso-btn",
+        href: `${provider.start_url}?next=${encodeURIComponent(next)}`,
+        "data-provider": provider.key,
+      }, icon("shield", "icon-sm"), h("span", { text: t("login.ssoWith", { name: provider.display_name }) }))));
+    ssoBox.hidden = false;
+  }
+
   async function showInvitation() {
     if (!joinCode) {
       invitation.hidden = true;
@@ -86,7 +111,11 @@ export function mountLogin(root, { reason = null, onLoggedIn }) {
       reason ? h("p", { class: "login-notice", role: "status", text: t(`login.reason.${reason}`) }) : null,
       error,
       form,
+      ssoBox,
     );
+    // A single sign-on that failed comes back here with its error code (/#/login?sso_error=…).
+    const failed = parseRoute().query.sso_error;
+    if (failed) showError({ code: failed });
     const first = form.querySelector("input");
     if (first) first.focus();
   }
@@ -177,6 +206,7 @@ export function mountLogin(root, { reason = null, onLoggedIn }) {
 
   render();
   showInvitation();
+  showProviders();
   // An invitation link opened in this tab while the form shows: switch to signing up with its code.
   const stop = onRoute((next) => {
     const nextJoin = next.section === "join" ? next.parts[0] || "" : "";

@@ -1,5 +1,5 @@
 // Settings: your profile (name, avatar, contact details and their proofs, password), your favourites (收藏), the
-// devices logged in to your account (revoke any), language and notifications, and logging out.
+// devices logged in to your account (revoke any), linked sign-in accounts, language and notifications, and logging out.
 
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
@@ -17,11 +17,13 @@ import { mountFavorites } from "./favorites.js";
 import { mountInvite } from "./growth-invite.js";
 import { mountPrivacy } from "./settings-privacy.js";
 import { mountBots } from "./settings-bots.js";
+import { mountLinkedAccounts } from "./settings-accounts.js";
 
 const PAGES = [
   { name: "profile", icon: "user", label: "settings.profile" },
   { name: "favorites", icon: "star", label: "fav.page" },
   { name: "sessions", icon: "monitor", label: "settings.sessions" },
+  { name: "accounts", icon: "link", label: "sso.page" },
   { name: "preferences", icon: "globe", label: "settings.preferences" },
   { name: "invite", icon: "gift", label: "growth.invitePage" },
   { name: "bots", icon: "apps", label: "bots.page" },
@@ -214,7 +216,7 @@ export function mountSettings({ list, main }) {
           h("span", { class: "field-hint block", text: t("settings.notificationsHint") })), notify)));
   }
 
-  function show(name) {
+  function show(name, query = {}) {
     current = name;
     renderNav();
     if (subpage) subpage.destroy();
@@ -224,6 +226,7 @@ export function mountSettings({ list, main }) {
     else if (name === "favorites") page(t("fav.page"), h("div", { class: "fav-page", ref: (el) => { subpage = mountFavorites(el); } }));
     else if (name === "bots") page(t("bots.page"), h("div", { class: "bots-page", ref: (el) => { subpage = mountBots(el); } }));
     else if (name === "sessions") sessionsPage();
+    else if (name === "accounts") page(t("sso.page"), h("div", { class: "sso-page", ref: (el) => { subpage = mountLinkedAccounts(el, query); } }));
     else if (name === "preferences") preferencesPage();
     else if (name === "invite") page(t("growth.invitePage"), h("div", { class: "g-invite", ref: mountInvite }));
     else replaceChildren(main, h("div", { class: "empty-state" },
@@ -233,7 +236,7 @@ export function mountSettings({ list, main }) {
   unsubscribe.push(on("sessions", () => current === "sessions" && sessionsPage()));
   return {
     update(route) {
-      show(route.parts[0] || null);
+      show(route.parts[0] || null, route.query);
       if (route.query.verify_email) followLink(route.query.verify_email);
     },
     destroy() {
