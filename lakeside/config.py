@@ -179,6 +179,8 @@ class Settings(BaseSettings):
         default=10,
         ge=1,
         description="Deliveries in a row that may fail before a bot's subscription is disabled.",
+    )
+
     # -- single sign-on (OpenID Connect): services/oidc.py, services/sso.py ------------------------
     oidc_providers: list[OidcProviderSetting] = Field(
         default_factory=list,
