@@ -38,6 +38,7 @@ from lakeside.api import (
     growth,
     growth_admin,
     health,
+    ldap,
     messages,
     metrics,
     organizations,
@@ -61,6 +62,7 @@ from lakeside.store.engine import Database
 from lakeside.workers.ding import DingWorker
 from lakeside.workers.exports import ExportWorker
 from lakeside.workers.housekeeping import HousekeepingWorker
+from lakeside.workers.ldap import LdapSyncWorker
 from lakeside.workers.leaderboard import LeaderboardWorker
 
 log = logging.getLogger("lakeside")
@@ -84,6 +86,7 @@ ROUTERS = [
     receipts.router,
     organizations.router,
     directory.router,
+    ldap.router,
     ding.router,
     announcements.router,
     audit.router,
@@ -197,6 +200,8 @@ def build_app(settings: Settings) -> FastAPI:
         await leaderboard_worker.start()
         export_worker = ExportWorker(services)
         await export_worker.start()
+        ldap_worker = LdapSyncWorker(services)
+        await ldap_worker.start()
         app.state.services = services
         app.state.hub = hub
         attach_metrics(app, db, services, hub)
@@ -206,6 +211,7 @@ def build_app(settings: Settings) -> FastAPI:
             yield
         finally:
             warm_up.cancel()
+            await ldap_worker.stop()
             await export_worker.stop()
             await leaderboard_worker.stop()
             await ding_worker.stop()

@@ -61,6 +61,10 @@ ACTIONS = frozenset(
         "announcement.publish",
         "announcement.update",
         "announcement.delete",
+        "ldap.update",
+        "ldap.delete",
+        "ldap.sync",
+        "member.ldap_add",
     }
 )
 MAX_PAGE = 200

@@ -9,7 +9,8 @@ friendships, blocks), ``conversation`` (conversations, their members, the member
 (departments, external contacts), ``ding``, ``announcement``, ``audit``, ``growth`` (activity,
 referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state, fraud flags),
 ``group`` (pinned messages, group notices, group invite links and join requests),
-``favorite`` (each user's saved messages), ``forward`` (merged forwards' transcripts, voice
+``favorite`` (each user's saved messages), ``ldap`` (directory connections and their links),
+``forward`` (merged forwards' transcripts, voice
 messages' played state) and ``privacy`` (data-export jobs). This package imports every area, so
 ``metadata`` is complete whatever one imports from here (Alembic's environment and the tests
 compare the migrations with it), and re-exports every table: ``from lakeside.store.tables import
@@ -54,6 +55,7 @@ from lakeside.store.tables.growth import (
     referral_codes,
     registrations,
 )
+from lakeside.store.tables.ldap import ldap_departments, ldap_directories, ldap_entries
 from lakeside.store.tables.message import message_search, messages, reactions
 from lakeside.store.tables.organization import (
     org_contact_invitations,
@@ -101,6 +103,9 @@ __all__ = [
     "group_join_requests",
     "group_notice_acks",
     "group_notices",
+    "ldap_departments",
+    "ldap_directories",
+    "ldap_entries",
     "ledger_accounts",
     "ledger_entries",
     "ledger_transactions",
