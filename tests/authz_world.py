@@ -451,6 +451,21 @@ class Preparations:
             jobs = [(await member.post("/api/v1/me/exports")).json()]
         return {"values": {"export_id": jobs[0]["id"]}}
 
+    async def prep_ldap_directory(self, role: str, caller: Person | None) -> dict[str, Any]:
+        """A directory set up for A (on a host the server does not allow: tests and syncs answer
+        with the directory's error, in a 200)."""
+        await ok(
+            await self.world.people["owner"].put(
+                f"{self.base}/ldap",
+                json={
+                    "url": "ldap://127.0.0.1:1",
+                    "base_dn": "dc=example,dc=com",
+                    "sync_interval_minutes": 0,
+                },
+            )
+        )
+        return {}
+
     async def prep_org_export(self, role: str, caller: Person | None) -> dict[str, Any]:
         admin = self.world.people["admin"]
         base = f"/api/v1/orgs/{self.world.ids['org_id']}"

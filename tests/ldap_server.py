@@ -159,7 +159,12 @@ class Company:
             "uid": uid, "cn": name, "sn": name[:1], "userPassword": PASSWORD,
             "userAccountControl": "514" if disabled else "512",
         }  # fmt: skip
-        for key, value in (("mobile", mobile), ("mail", mail), ("title", title), ("employeeNumber", employee)):
+        for key, value in (
+            ("mobile", mobile),
+            ("mail", mail),
+            ("title", title),
+            ("employeeNumber", employee),
+        ):
             if value:
                 attributes[key] = value
         with self.connection() as conn:
@@ -187,9 +192,7 @@ def start_slapd(root: Path) -> Iterator[Slapd]:
     (root / "db").mkdir(parents=True)
     (root / "test.schema").write_text(SCHEMA)
     conf = root / "slapd.conf"
-    conf.write_text(
-        CONFIG.format(root=root, suffix=SUFFIX, root_dn=ROOT_DN, root_password=ROOT_PASSWORD)
-    )
+    conf.write_text(CONFIG.format(root=root, suffix=SUFFIX, root_dn=ROOT_DN, root_password=ROOT_PASSWORD))
     seed = root / "seed.ldif"
     seed.write_text(SEED)
     subprocess.run(["slapadd", "-f", str(conf), "-l", str(seed)], check=True, capture_output=True)

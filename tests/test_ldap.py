@@ -116,7 +116,11 @@ async def test_sync_builds_the_company_and_a_second_sync_changes_nothing(
     assert seats == {"boss": [], "ceo": [], "wangwu": ["研发部"], "zhangsan": ["后端组"], "lisi": ["后端组"],
                      "zhaoliu": ["市场部"]}  # fmt: skip
     zhangsan = people["zhangsan"]
-    assert (zhangsan["name"], zhangsan["work_phone"], zhangsan["employee_no"]) == ("张三", "13800000001", "E001")
+    assert (zhangsan["name"], zhangsan["work_phone"], zhangsan["employee_no"]) == (
+        "张三",
+        "13800000001",
+        "E001",
+    )
     assert people["wangwu"]["title"] == "研发总监" and people["lisi"]["email"] == "lisi@example.com"
     assert tree["后端组"]["member_count"] == 2
     org = (await boss.get(f"/api/v1/orgs/{org_id}")).json()
@@ -147,7 +151,9 @@ async def test_moves_renames_and_departures_follow_the_directory(
     # A department and a member that the directory did not make.
     response = await boss.post(f"/api/v1/orgs/{org_id}/departments", json={"name": "行政部"})
     hand_made = response.json()["id"]
-    assert (await boss.put(f"/api/v1/orgs/{org_id}/departments/{hand_made}/members/{alice.id}", json={})).is_success
+    assert (
+        await boss.put(f"/api/v1/orgs/{org_id}/departments/{hand_made}/members/{alice.id}", json={})
+    ).is_success
     response = await boss.put(f"/api/v1/orgs/{org_id}/ldap", json=directory_body(slapd, corp))
     assert response.status_code == 200, response.text
     await sync(boss, org_id)
@@ -155,7 +161,9 @@ async def test_moves_renames_and_departures_follow_the_directory(
     tree = await departments(boss, org_id)
     # 王五 also sits in the hand-made department: that seat is the admin's, the sync leaves it.
     wangwu = before["wangwu"]["user_id"]
-    assert (await boss.put(f"/api/v1/orgs/{org_id}/departments/{hand_made}/members/{wangwu}", json={})).is_success
+    assert (
+        await boss.put(f"/api/v1/orgs/{org_id}/departments/{hand_made}/members/{wangwu}", json={})
+    ).is_success
 
     corp.move(corp.dn("zhangsan", "后端组", "研发部"), "uid=zhangsan", corp.unit_dn("市场部"))  # moved
     corp.move(corp.dn("lisi", "后端组", "研发部"), "uid=lisi2")  # renamed: a new uid, a new DN
@@ -196,7 +204,9 @@ async def test_moves_renames_and_departures_follow_the_directory(
     result = await sync(boss, org_id)
     assert counts(result) == {"reactivated": 1}, result
     back = await members(boss, org_id)
-    assert back["wangwu"]["status"] == "active" and [d["name"] for d in back["wangwu"]["departments"]] == ["研发部"]
+    assert back["wangwu"]["status"] == "active" and [d["name"] for d in back["wangwu"]["departments"]] == [
+        "研发部"
+    ]
     assert (await login(client, "wangwu")).status_code == 200
     assert counts(await sync(boss, org_id)) == {}
 
@@ -216,14 +226,18 @@ async def test_a_username_taken_by_another_account_is_not_linked(
     org_id = await set_up(boss, slapd, corp)
     result = await sync(boss, org_id)
     assert result["added"] == 4 and result["error_count"] == 1
-    assert [(e["code"], e["dn"]) for e in result["errors"]] == [("USERNAME_TAKEN", corp.dn("zhaoliu", "市场部"))]
+    assert [(e["code"], e["dn"]) for e in result["errors"]] == [
+        ("USERNAME_TAKEN", corp.dn("zhaoliu", "市场部"))
+    ]
     assert "zhaoliu" not in await members(boss, org_id)
     # The lakeside account keeps its own password; the directory's does not open it.
     assert (await login(client, "zhaoliu", PASSWORD)).json()["user"]["id"] == zhaoliu.id
     assert error_code(await login(client, "zhaoliu")) == "BAD_CREDENTIALS"
 
 
-async def test_an_empty_answer_deactivates_nobody(client: httpx.AsyncClient, slapd: Slapd, corp: Company) -> None:
+async def test_an_empty_answer_deactivates_nobody(
+    client: httpx.AsyncClient, slapd: Slapd, corp: Company
+) -> None:
     boss = await register(client, "boss", "老板娘")
     org_id = await set_up(boss, slapd, corp)
     await sync(boss, org_id)
@@ -243,7 +257,9 @@ async def test_the_scheduled_sync_runs_when_due(
     assert await services.ldap_sync.run_due() == [org_id]  # due at once after the set-up
     assert await services.ldap_sync.run_due() == []  # next in an hour
     async with services.ctx.db.read() as conn:
-        row = (await conn.execute(select(ldap_directories).where(ldap_directories.c.organization_id == org_id))).one()
+        row = (
+            await conn.execute(select(ldap_directories).where(ldap_directories.c.organization_id == org_id))
+        ).one()
     assert row.next_sync_at >= row.last_sync_at + 3_600_000 - 1 and row.sync_claimed_until is None
     assert len(await members(boss, org_id)) == 6
     # A claimed directory (another node syncing it) is not run twice, nor synced on demand.
@@ -312,12 +328,16 @@ async def test_ldap_injection_in_the_login_and_the_look_up(
     assert probe.status_code == 200, probe.text
     assert probe.json()["ok"] and probe.json()["found"] == 0 and probe.json()["person"] is None
     found = (await boss.post(f"/api/v1/orgs/{org_id}/ldap/test", json={"username": "zhangsan"})).json()
-    assert found["person"]["name"] == "张三" and found["person"]["dn"] == corp.dn("zhangsan", "后端组", "研发部")
+    assert found["person"]["name"] == "张三" and found["person"]["dn"] == corp.dn(
+        "zhangsan", "后端组", "研发部"
+    )
 
 
 def test_filter_values_are_escaped() -> None:
     assert dl.escape("*)(uid=*\x00\\") == "\\2a\\29\\28uid=\\2a\\00\\5c"
-    assert dl.and_filter("(objectClass=person)", "uid", dl.escape("a*")) == "(&(objectClass=person)(uid=a\\2a))"
+    assert (
+        dl.and_filter("(objectClass=person)", "uid", dl.escape("a*")) == "(&(objectClass=person)(uid=a\\2a))"
+    )
     guid = "c1b2a3d4-e5f6-4789-8abc-def012345678"
     assert dl.id_filter_value("objectGUID", guid).startswith("\\d4\\a3\\b2\\c1")  # the GUID's bytes, escaped
     assert dl.id_filter_value("entryUUID", "*") == "\\2a"
@@ -428,7 +448,9 @@ async def test_a_private_host_needs_the_administrators_permission(
         settings.ldap_allowed_hosts = []
 
 
-async def test_links_are_by_stable_id(app: Any, client: httpx.AsyncClient, slapd: Slapd, corp: Company) -> None:
+async def test_links_are_by_stable_id(
+    app: Any, client: httpx.AsyncClient, slapd: Slapd, corp: Company
+) -> None:
     boss = await register(client, "boss", "老板娘")
     org_id = await set_up(boss, slapd, corp)
     await sync(boss, org_id)
