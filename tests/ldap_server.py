@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ldap3
+import pytest
 
 SLAPD = "/usr/sbin/slapd"
 SUFFIX = "dc=example,dc=com"
@@ -223,3 +224,15 @@ def start_slapd(root: Path) -> Iterator[Slapd]:
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    """The session's slapd (skipped locally without it; a failure under LAKESIDE_REQUIRE_SERVICES=1)."""
+    from tests.conftest import service_missing
+
+    try:
+        with start_slapd(tmp_path_factory.mktemp("slapd")) as server:
+            yield server
+    except FileNotFoundError:
+        service_missing("slapd (Debian packages slapd and ldap-utils)")

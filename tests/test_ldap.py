@@ -7,7 +7,6 @@ look-up)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +17,13 @@ from sqlalchemy import select, update
 from lakeside.config import Settings
 from lakeside.domain import ldap as dl
 from lakeside.store.tables import ldap_directories, ldap_entries
-from tests.conftest import PASSWORD, Person, error_code, register, service_missing
+from tests import ldap_server
+from tests.conftest import PASSWORD, Person, error_code, register
 from tests.ldap_server import PASSWORD as LDAP_PASSWORD
-from tests.ldap_server import SERVICE_DN, SERVICE_PASSWORD, Company, Slapd, free_port, start_slapd
+from tests.ldap_server import SERVICE_DN, SERVICE_PASSWORD, Company, Slapd, free_port
 from tests.test_organizations import company as make_company
 
-
-@pytest.fixture(scope="session")
-def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
-    try:
-        with start_slapd(tmp_path_factory.mktemp("slapd")) as server:
-            yield server
-    except FileNotFoundError:
-        service_missing("slapd (Debian packages slapd and ldap-utils)")
+slapd = ldap_server.slapd  # the session's server (a fixture)
 
 
 @pytest.fixture
@@ -426,6 +419,10 @@ async def test_set_up_is_for_owners_and_admins_and_hides_the_password(
         assert response.status_code == 422 and error_code(response) == code, (body, response.text)
     assert (await boss.put(base, json={"bind_password": "\x00"})).status_code == 422
 
+    # Active Directory's other names for the service account.
+    for name in ("lakeside@corp.example", "CORP\\lakeside"):
+        response = await boss.put(base, json={"bind_dn": name, "bind_password": "x"})
+        assert response.status_code == 200 and response.json()["bind_dn"] == name, response.text
     assert (await boss.delete(base)).json() == {"ok": True}
     assert (await boss.get(base)).json()["configured"] is False
     assert error_code(await boss.post(f"{base}/sync")) == "LDAP_NOT_CONFIGURED"

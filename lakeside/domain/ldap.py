@@ -72,10 +72,17 @@ def check_filter(value: str) -> str:
     return value
 
 
-def check_dn(value: str, field: str, *, optional: bool = False) -> str:
+BIND_NAME = re.compile(r"^[^=,\\@\s]+@[^=,\\@\s]+$|^[^=,\\@\s]+\\[^=,\\@\s]+$")
+
+
+def check_dn(value: str, field: str, *, optional: bool = False, bind_name: bool = False) -> str:
+    """A DN (or, for a service account, ``bind_name``: Active Directory's ``user@domain`` or
+    ``DOMAIN\\user`` too)."""
     value = value.strip()
     if not value and optional:
         return ""
+    if bind_name and BIND_NAME.match(value):
+        return value
     try:
         parts = parse_dn(value)
     except Exception as exc:  # ldap3 raises its own LDAPInvalidDnError

@@ -110,7 +110,8 @@ class LdapDirectories:
             values["url"] = check_url(changes["url"])
         for name, label in (("bind_dn", "The service account's DN"), ("base_dn", "The base DN")):
             if name in changes:
-                values[name] = dl.check_dn(changes[name], label, optional=name == "bind_dn")
+                bind = name == "bind_dn"
+                values[name] = dl.check_dn(changes[name], label, optional=bind, bind_name=bind)
         if "user_filter" in changes:
             values["user_filter"] = dl.check_filter(changes["user_filter"])
         for name in ("attr_id", "attr_username", "attr_name"):

@@ -151,8 +151,11 @@ export function mountLdapAdmin(main, { org, title }) {
       const result = await guard(api.post(`/orgs/${org.id}/ldap/sync`, {}));
       button.disabled = false;
       if (!alive) return;
-      if (result) current = { ...current, last_sync: result, last_sync_at: result.finished_at };
-      replaceChildren(lastBox, resultView(current.last_sync, current.last_sync_at));
+      if (!result) {
+        replaceChildren(lastBox, resultView(current.last_sync, current.last_sync_at));
+        return;
+      }
+      await load(); // the counts of linked members and the next sync changed too
     };
     const linked = c.linked_members || {};
     const actions = c.configured ? h("div", { class: "settings-card ldap-actions" },
