@@ -247,7 +247,10 @@ async def test_the_scheduled_sync_runs_when_due(
     boss = await register(client, "boss", "老板娘")
     org_id = await set_up(boss, slapd, corp, sync_interval_minutes=60)
     services = app.state.services
-    assert await services.ldap_sync.run_due() == [org_id]  # due at once after the set-up
+    assert await services.ldap_sync.run_due() == []  # the first one waits an interval after the set-up
+    async with services.ctx.transaction() as uow:
+        await uow.conn.execute(update(ldap_directories).values(next_sync_at=0))
+    assert await services.ldap_sync.run_due() == [org_id]
     assert await services.ldap_sync.run_due() == []  # next in an hour
     async with services.ctx.db.read() as conn:
         row = (
@@ -410,6 +413,7 @@ async def test_set_up_is_for_owners_and_admins_and_hides_the_password(
         ({"url": "ldap://u:p@example.com"}, "INVALID_LDAP_URL"),
         ({"user_filter": "objectClass=person"}, "INVALID_LDAP_FILTER"),
         ({"user_filter": "(a=1))(|(b=2)"}, "INVALID_LDAP_FILTER"),
+        ({"user_filter": "(&)"}, "INVALID_LDAP_FILTER"),
         ({"base_dn": "not a dn"}, "INVALID_LDAP_DN"),
         ({"attr_username": "uid)(x"}, "INVALID_LDAP_ATTRIBUTE"),
         ({"sync_interval_minutes": 1}, "INVALID_INTERVAL"),

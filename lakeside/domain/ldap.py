@@ -14,6 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from ldap3.operation.search import parse_filter
 from ldap3.utils.conv import escape_bytes, escape_filter_chars
 from ldap3.utils.dn import parse_dn
 
@@ -69,6 +70,10 @@ def check_filter(value: str) -> str:
             "The user filter is one parenthesised LDAP filter, e.g. (objectClass=person).",
             code="INVALID_LDAP_FILTER",
         )
+    try:
+        parse_filter(value, None, True, True, None, False)
+    except Exception as exc:  # ldap3's LDAPInvalidFilterError, or worse on odd input
+        raise Invalid(f"The user filter cannot be read: {exc}.", code="INVALID_LDAP_FILTER") from exc
     return value
 
 

@@ -218,6 +218,8 @@ def _search(
                 paged_size=min(PAGE_SIZE, limit),
                 paged_cookie=cookie,
             )
+        except ldap_errors.LDAPInvalidFilterError as exc:
+            raise DirectoryError("INVALID_FILTER", "The directory cannot read the user filter.") from exc
         except ldap_errors.LDAPException as exc:
             raise DirectoryError("UNREACHABLE", "The directory stopped answering.") from exc
         result = connection.result or {}

@@ -12,6 +12,7 @@ entry that is disabled (userAccountControl bit 2) does not log in even with the 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,7 +174,8 @@ class LdapDirectories:
                     {
                         **stored,
                         "organization_id": organization_id,
-                        "next_sync_at": now if interval > 0 else None,
+                        # The first scheduled sync waits one interval: time to test and "Sync now".
+                        "next_sync_at": now + interval * 60_000 if interval > 0 else None,
                         "created_at": now,
                         "updated_at": now,
                         "updated_by": user.id,
@@ -271,7 +273,11 @@ class LdapDirectories:
         await self._configured(user, organization_id)
         if not await self.sync.claim(organization_id):
             raise Conflict("A sync of this directory is running.", code="LDAP_SYNC_RUNNING")
-        return await self.sync.run_claimed(organization_id, actor_id=user.id)
+        try:
+            return await self.sync.run_claimed(organization_id, actor_id=user.id)
+        except asyncio.CancelledError:  # the client went away mid-sync: let the next one run
+            await asyncio.shield(self.sync.release(organization_id))
+            raise
 
     # -- log-in by bind -------------------------------------------------------------------------
 
