@@ -24,16 +24,16 @@ import math
 import socket
 import ssl
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import ldap3
-from ldap3.core import exceptions as ldap_errors
 
 from lakeside.config import Settings
 from lakeside.domain import ldap as dl
 from lakeside.errors import Invalid
 from lakeside.services.egress import address_allowed
+
+if TYPE_CHECKING:
+    import ldap3
 
 PAGE_SIZE = 500
 MAX_ENTRIES = 200_000
@@ -128,7 +128,17 @@ async def resolve(settings: Settings, url: str) -> str:
     return str(addresses[0])
 
 
+def _lib() -> tuple[Any, Any]:
+    """ldap3 and its exceptions, imported when a directory is first used (the import costs about
+    half a second of a server's start, for every server, with or without a directory)."""
+    import ldap3
+    from ldap3.core import exceptions
+
+    return ldap3, exceptions
+
+
 def _server(config: Connection, address: str, timeout: float) -> ldap3.Server:
+    ldap3, _ = _lib()
     parts = urlsplit(config.url)
     host = parts.hostname or ""
     secure = parts.scheme == "ldaps"
@@ -148,7 +158,8 @@ def _server(config: Connection, address: str, timeout: float) -> ldap3.Server:
 
 
 def _open(config: Connection, address: str, timeout: float, dn: str, password: str) -> ldap3.Connection:
-    """A bound connection (raises DirectoryError); ``dn`` empty binds anonymously."""
+    """An open connection, not bound yet (raises DirectoryError); ``dn`` empty binds anonymously."""
+    ldap3, ldap_errors = _lib()
     server = _server(config, address, timeout)
     connection = ldap3.Connection(
         server,
@@ -185,6 +196,7 @@ def _close(connection: ldap3.Connection) -> None:
 
 
 def _service(config: Connection, address: str, timeout: float) -> ldap3.Connection:
+    _, ldap_errors = _lib()
     connection = _open(config, address, timeout, config.bind_dn, config.bind_password)
     try:
         if not connection.bind():
@@ -206,6 +218,7 @@ def _search(
 ) -> list[tuple[str, dict[str, list[bytes]]]]:
     """Every entry below ``base`` that matches, page by page (Active Directory answers at most
     1000 a page)."""
+    ldap3, ldap_errors = _lib()
     found: list[tuple[str, dict[str, list[bytes]]]] = []
     cookie: Any = None
     while True:
@@ -275,6 +288,7 @@ def check_password(config: Connection, address: str, timeout: float, dn: str, pa
     simple bind with a name and no password as an anonymous bind, which "succeeds"."""
     if not password or not dn:
         return False
+    _, ldap_errors = _lib()
     connection = _open(config, address, timeout, dn, password)
     try:
         return bool(connection.bind())
