@@ -42,6 +42,7 @@ from lakeside.api import (
     growth_admin,
     health,
     hooks,
+    ldap,
     messages,
     metrics,
     organizations,
@@ -68,6 +69,7 @@ from lakeside.store.engine import Database
 from lakeside.workers.ding import DingWorker
 from lakeside.workers.exports import ExportWorker
 from lakeside.workers.housekeeping import HousekeepingWorker
+from lakeside.workers.ldap import LdapSyncWorker
 from lakeside.workers.leaderboard import LeaderboardWorker
 from lakeside.workers.outbound import OutboundWorker
 
@@ -92,6 +94,7 @@ ROUTERS = [
     receipts.router,
     organizations.router,
     directory.router,
+    ldap.router,
     ding.router,
     announcements.router,
     audit.router,
@@ -215,6 +218,8 @@ def build_app(settings: Settings) -> FastAPI:
         await export_worker.start()
         outbound_worker = OutboundWorker(services)
         await outbound_worker.start()
+        ldap_worker = LdapSyncWorker(services)
+        await ldap_worker.start()
         app.state.services = services
         app.state.hub = hub
         attach_metrics(app, db, services, hub)
@@ -225,6 +230,7 @@ def build_app(settings: Settings) -> FastAPI:
         finally:
             warm_up.cancel()
             await outbound_worker.stop()
+            await ldap_worker.stop()
             await export_worker.stop()
             await leaderboard_worker.stop()
             await ding_worker.stop()

@@ -196,6 +196,21 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="How long a provider's discovery document and keys are cached."
     )
 
+    # -- LDAP / Active Directory (services/ldap_directory.py, docs/integrations/ldap.md) ------------
+    ldap_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names and networks (CIDR) that organizations' LDAP directories may be on besides "
+        'public addresses, e.g. ["10.0.0.0/8", "dc1.corp.example"].',
+    )
+    ldap_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Connect and answer timeout of each LDAP request."
+    )
+    ldap_worker_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often each node looks for directory syncs that are due; 0: none here.",
+    )
+
     metrics_enabled: bool = Field(default=False, description="Serve Prometheus metrics at GET /metrics.")
     metrics_token: str = Field(
         default="", description="When set, /metrics wants 'Authorization: Bearer <token>'."

@@ -490,6 +490,15 @@ MATRIX: dict[tuple[str, str], Case] = {
         prepare="org_export",
     ),
     ("get", "/api/v1/orgs/{org_id}/audit-log/export"): Case(ORG_ADMIN),
+    # -- LDAP / Active Directory: the owner and admins only ------------------------------------
+    ("get", "/api/v1/orgs/{org_id}/ldap"): Case(ORG_ADMIN),
+    ("put", "/api/v1/orgs/{org_id}/ldap"): Case(
+        ORG_ADMIN,
+        body={"url": "ldap://127.0.0.1:1", "base_dn": "dc=example,dc=com", "sync_interval_minutes": 0},
+    ),
+    ("delete", "/api/v1/orgs/{org_id}/ldap"): Case(ORG_ADMIN, prepare="ldap_directory"),
+    ("post", "/api/v1/orgs/{org_id}/ldap/test"): Case(ORG_ADMIN, body={}, prepare="ldap_directory"),
+    ("post", "/api/v1/orgs/{org_id}/ldap/sync"): Case(ORG_ADMIN, prepare="ldap_directory"),
     # -- growth: campaigns ({campaign_id} belongs to A), the caller's own codes and activity -------
     ("post", "/api/v1/orgs/{org_id}/campaigns"): Case(ORG_ADMIN, body=campaign_spec),
     ("get", "/api/v1/orgs/{org_id}/campaigns"): Case(ORG_MEMBER),

@@ -552,6 +552,20 @@ class Preparations:
             }
             providers = [await ok(await admin.post(base, json=body))]
         return {"values": {"provider_id": providers[0]["id"]}}
+    async def prep_ldap_directory(self, role: str, caller: Person | None) -> dict[str, Any]:
+        """A directory set up for A (on a host the server does not allow: tests and syncs answer
+        with the directory's error, in a 200)."""
+        await ok(
+            await self.world.people["owner"].put(
+                f"{self.base}/ldap",
+                json={
+                    "url": "ldap://127.0.0.1:1",
+                    "base_dn": "dc=example,dc=com",
+                    "sync_interval_minutes": 0,
+                },
+            )
+        )
+        return {}
 
     async def prep_org_export(self, role: str, caller: Person | None) -> dict[str, Any]:
         admin = self.world.people["admin"]

@@ -74,6 +74,11 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("post", "/api/v1/orgs/{org_id}/campaigns"): spec(),
     ("get", "/api/v1/orgs/{org_id}/retention"): None,
     ("put", "/api/v1/orgs/{org_id}/retention"): {"days": 30},
+    ("get", "/api/v1/orgs/{org_id}/ldap"): None,
+    ("put", "/api/v1/orgs/{org_id}/ldap"): {"url": "ldap://127.0.0.1:1", "base_dn": "dc=example,dc=com"},
+    ("delete", "/api/v1/orgs/{org_id}/ldap"): None,
+    ("post", "/api/v1/orgs/{org_id}/ldap/test"): {},
+    ("post", "/api/v1/orgs/{org_id}/ldap/sync"): None,
     ("get", "/api/v1/orgs/{org_id}/exports"): None,
     ("post", "/api/v1/orgs/{org_id}/exports"): None,
     ("get", "/api/v1/orgs/{org_id}/exports/{export_id}/download"): None,
@@ -135,6 +140,8 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
         "client_secret": "s",
     }
     provider = (await zhangsan.post(f"{base}/sso/providers", json=sso)).json()
+    directory = {"url": "ldap://dc1.corp.example", "base_dn": "ou=机密部,dc=corp,dc=example"}
+    assert (await zhangsan.put(f"{base}/ldap", json=directory)).status_code == 200
     await zhangsan.delete(f"{base}/members/{wangwu.id}")  # an ex-member
     await zhangsan.post(f"{base}/members/{alice.id}/deactivate")  # a deactivated member
 

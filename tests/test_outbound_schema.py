@@ -46,7 +46,7 @@ async def test_outbound_migration_downgrades_and_upgrades(app: FastAPI, people: 
         await conn.run_sync(downgrade)
     assert await migrate.current_revision(db) == "0014"
     await migrate.upgrade(db)
-    assert await migrate.current_revision(db) == migrate.head_revision() == "0016"
+    assert await migrate.current_revision(db) == migrate.head_revision()
     async with db.read() as conn:
         position = await conn.scalar(select(outbound_cursors.c.position))
         newest = await latest_id(conn)

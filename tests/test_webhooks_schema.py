@@ -28,7 +28,6 @@ async def test_webhooks_schema_matches_the_migration(app: FastAPI) -> None:
 
 
 async def test_webhooks_migration_downgrades_and_upgrades(app: FastAPI) -> None:
-    assert migrate.head_revision() == "0015"
     db = app.state.services.ctx.db
 
     def downgrade(sync_conn: Any) -> None:

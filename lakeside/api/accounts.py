@@ -139,7 +139,13 @@ async def register(
     return await _session_reply(request, response, services, new, cookie=body.use_cookie)
 
 
-@router.post("/auth/login", response_model=SessionTokenOut)
+@router.post(
+    "/auth/login",
+    response_model=SessionTokenOut,
+    responses={
+        503: {"model": ErrorOut, "description": "DIRECTORY_UNAVAILABLE: the account's LDAP directory"}
+    },
+)
 async def login(
     body: LoginIn, request: Request, response: Response, services: ServicesDep
 ) -> SessionTokenOut:

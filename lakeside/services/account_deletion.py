@@ -71,7 +71,7 @@ class AccountDeletion:
     async def do_delete(self, user: AuthUser, password: str) -> None:
         async with self.ctx.db.read() as conn:
             row = await user_store.get_user(conn, user.id)
-        if row is None or not await self.ctx.hasher.verify(row.password_hash, password):
+        if row is None or not await self.accounts.password_matches(row, password):
             raise Forbidden("The password is wrong.", code="BAD_CREDENTIALS")
         forget: set[str] = set()
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -22,7 +22,7 @@ from lakeside.domain.bot_scopes import TOKEN_PATTERN
 from lakeside.domain.events import to_users
 from lakeside.domain.events.messaging import SessionRevoked, UserUpdated
 from lakeside.domain.tokens import new_token, now_ms, token_hash
-from lakeside.errors import Forbidden, Invalid, NotFound, Unauthorized
+from lakeside.errors import Forbidden, Invalid, NotFound, Unauthorized, Unavailable
 from lakeside.services.context import Context, UnitOfWork
 from lakeside.services.growth import Growth
 from lakeside.services.passwords import common_passwords
@@ -105,6 +105,15 @@ def proved_contacts(row: Any) -> tuple[str | None, str | None]:
 LOGIN_LIMITED = "Too many failed log-ins; wait before trying again."
 
 
+class DirectoryLogin(Protocol):
+    """Checks the passwords of accounts that log in through an organization's directory (LDAP
+    bind, services/ldap_directory.py). ``login_of`` answers None for an account that does not."""
+
+    async def login_of(self, user_id: int) -> Any | None: ...
+
+    async def check_password(self, check: Any, password: str) -> bool: ...
+
+
 class Accounts:
     def __init__(self, ctx: Context, growth: Growth | None = None) -> None:
         self.ctx = ctx
@@ -115,6 +124,8 @@ class Accounts:
         # Makes the new user and their inviter friends inside the sign-up's unit of work
         # (``Friends.befriend_in``, wired by the container: friends import this module).
         self.befriend_in: Callable[[UnitOfWork, int, int, int], Awaitable[bool]] | None = None
+        # Accounts made by an organization's directory with log-in by bind (wired by the container).
+        self.directory_login: DirectoryLogin | None = None
 
     async def start(self) -> None:
         """Follow the bus, so that other nodes' revocations evict cached sessions here too."""
@@ -231,13 +242,14 @@ class Accounts:
             row = await user_store.get_user_by_login(conn, key)
         if row is not None and row.bot_kind is not None:
             row = None  # a robot has no password: answered as for no such account
-        await self._check_password(row, f"login:{key}", password, address)
+        by_directory = await self._check_password(row, f"login:{key}", password, address)
         assert row is not None
         if not row.is_active:
             raise Forbidden("This account is deactivated.", code="ACCOUNT_DEACTIVATED")
         now = now_ms()
         async with self.ctx.transaction() as uow:
-            if self.ctx.hasher.needs_rehash(row.password_hash):
+            # A directory's password is never hashed into lakeside: it would outlive a change there.
+            if not by_directory and self.ctx.hasher.needs_rehash(row.password_hash):
                 new_hash = await self.ctx.hasher.hash(password)
                 await user_store.update_user(uow.conn, row.id, {"password_hash": new_hash})
             token, session_id = await self._new_session(uow.conn, row.id, address, user_agent, now)
@@ -245,10 +257,13 @@ class Accounts:
             self.growth.activity.record(row.id, "login", at=now)
         return NewSession(row.id, token, session_id)
 
-    async def _check_password(self, row: Any, unknown_key: str, password: str, address: str) -> None:
+    async def _check_password(self, row: Any, unknown_key: str, password: str, address: str) -> bool:
         """Check ``password`` against the account ``row`` (None: no such account, checked against a
         dummy hash so that timing does not reveal accounts), spending one failure of the account's
-        and the address's budgets first; raise BAD_CREDENTIALS or LOGIN_RATE_LIMITED."""
+        and the address's budgets first; raise BAD_CREDENTIALS or LOGIN_RATE_LIMITED. An account
+        made by an organization's directory with log-in by bind is checked by the directory (its
+        lakeside hash matches nothing); True then. A directory that cannot answer gives the units
+        back (no password was tried) and raises DIRECTORY_UNAVAILABLE."""
         limits = self.ctx.limits
         account_key = f"user:{row.id}" if row is not None else unknown_key
         reservation = await limits.reserve(
@@ -259,10 +274,41 @@ class Accounts:
         if row is None:
             await self.ctx.hasher.verify(await self._dummy_hash(), password)
             raise Unauthorized("The login or the password is wrong.", code="BAD_CREDENTIALS")
-        if not await self.ctx.hasher.verify(row.password_hash, password):
+        directory = None
+        if self.directory_login is not None:
+            directory = await self.directory_login.login_of(row.id)
+        if directory is not None:
+            try:
+                matches = await self.directory_login.check_password(directory, password)  # type: ignore[union-attr]
+            except Unavailable:
+                await limits.refund(reservation)
+                raise
+            except Forbidden:  # the right password of a disabled entry: not a failed guess
+                await limits.refund(reservation)
+                await limits.reset("login_failures_per_account", account_key)
+                raise
+        else:
+            matches = await self.ctx.hasher.verify(row.password_hash, password)
+        if not matches:
             raise Unauthorized("The login or the password is wrong.", code="BAD_CREDENTIALS")
         await limits.refund(reservation)
         await limits.reset("login_failures_per_account", account_key)
+        return directory is not None
+
+    async def password_matches(self, row: Any, password: str) -> bool:
+        """Whether ``password`` is the account's (its directory's, for a directory account), with no
+        rate limit of its own: for a signed-in confirmation such as deleting the account."""
+        directory = await self.directory_login.login_of(row.id) if self.directory_login is not None else None
+        if directory is not None:
+            try:
+                return await self.directory_login.check_password(directory, password)  # type: ignore[union-attr]
+            except Forbidden:
+                return False
+        return await self.ctx.hasher.verify(row.password_hash, password)
+
+    async def managed_by_directory(self, user_id: int) -> bool:
+        """Whether the account's password is its organization directory's (log-in by bind)."""
+        return self.directory_login is not None and await self.directory_login.login_of(user_id) is not None
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -440,6 +486,11 @@ class Accounts:
             row = await user_store.get_user(conn, user.id)
         if row is None:
             raise Unauthorized("The session has ended; log in again.", code="SESSION_INVALID")
+        if await self.managed_by_directory(user.id):
+            raise Forbidden(
+                "This account's password is your organization directory's; change it there.",
+                code="PASSWORD_MANAGED_BY_DIRECTORY",
+            )
         try:
             await self._check_password(row, "", current, address)
         except Unauthorized as exc:

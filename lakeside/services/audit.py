@@ -73,6 +73,10 @@ ACTIONS = frozenset(
         "sso_provider.create",
         "sso_provider.update",
         "sso_provider.delete",
+        "ldap.update",
+        "ldap.delete",
+        "ldap.sync",
+        "member.ldap_add",
     }
 )
 MAX_PAGE = 200

@@ -24,6 +24,9 @@ from lakeside.services.growth.fraud import Fraud
 from lakeside.services.growth.leaderboard import Leaderboard
 from lakeside.services.health import Health
 from lakeside.services.housekeeping import Housekeeping
+from lakeside.services.ldap_client import Client as LdapClient
+from lakeside.services.ldap_directory import LdapDirectories
+from lakeside.services.ldap_sync import LdapSync
 from lakeside.services.messages import Messages
 from lakeside.services.mutes import Mutes
 from lakeside.services.outbound import Outbound
@@ -66,6 +69,17 @@ class Services:
         self.favorites = Favorites(ctx, self.conversations, self.files)
         self.webhooks = Webhooks(ctx, self.conversations, self.messages.writer)
         self.enterprise = Enterprise(ctx)
+        # LDAP / Active Directory: sync into the organization, log-in by bind.
+        ldap_client = LdapClient(ctx.settings)
+        self.ldap_sync = LdapSync(
+            ctx,
+            self.enterprise.organizations,
+            self.enterprise.directory,
+            ldap_client,
+            self.accounts.sessions.forget_user,
+        )
+        self.ldap = LdapDirectories(ctx, self.ldap_sync, ldap_client)
+        self.accounts.directory_login = self.ldap
         self.leaderboard = Leaderboard(ctx)
         self.campaigns = Campaigns(ctx, self.leaderboard)
         self.fraud = Fraud(ctx, self.campaigns)

@@ -105,86 +105,110 @@ class Directory:
         self, user: AuthUser, organization_id: int, *, name: str, parent_id: int | None, sort_order: int
     ) -> dict[str, Any]:
         name = text.clean_name(name, field="department name")
-        now = now_ms()
         async with self.ctx.transaction() as uow:
             organization, _ = await access_org(uow.conn, user.id, organization_id, admin=True, lock=True)
-            parent = await self._department(uow.conn, organization_id, parent_id) if parent_id else None
-            depth = parent.depth + 1 if parent is not None else 1
-            if depth > MAX_DEPTH:
-                raise Invalid(f"Departments nest at most {MAX_DEPTH} levels deep.", code="TOO_DEEP")
-            if await store.sibling_named(uow.conn, organization_id, parent_id, name):
-                raise Conflict("A department of that name is there already.", code="DEPARTMENT_EXISTS")
-            conversation_id = await org_groups.create_group(
-                uow,
-                organization_id=organization_id,
-                kind="department",
-                title=name,
-                actor_id=user.id,
-                member_cap=self.ctx.settings.group_member_cap,
-                now=now,
+            view = await self.create_in(
+                uow, organization, name=name, parent_id=parent_id, sort_order=sort_order, by=user.id
             )
-            department_id = await store.insert_department(
-                uow.conn,
-                {
-                    "organization_id": organization_id,
-                    "parent_id": parent_id,
-                    "name": name,
-                    "search_key": search_key(name, limit=DEPARTMENT_KEY),
-                    "path": "",
-                    "depth": depth,
-                    "sort_order": sort_order,
-                    "conversation_id": conversation_id,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            path = f"{parent.path if parent is not None else '/'}{department_id}/"
-            await store.update_department(uow.conn, department_id, {"path": path})
-            row = await self._department(uow.conn, organization_id, department_id)
-            view = department_view(row, [])
-            emit_to_org(uow, organization, DepartmentCreated(**view))
-            await _audit(
-                uow, user, organization_id, "department.create", "department", department_id, name=name
-            )
+            await _audit(uow, user, organization_id, "department.create", "department", view["id"], name=name)
+        return view
+
+    async def create_in(
+        self,
+        uow: UnitOfWork,
+        organization: Row[Any],
+        *,
+        name: str,
+        parent_id: int | None,
+        sort_order: int,
+        by: int,
+    ) -> dict[str, Any]:
+        """Create a department and its group inside the caller's transaction (an admin's request,
+        a directory sync); ``name`` is cleaned already. Audit is the caller's."""
+        now = now_ms()
+        organization_id = organization.id
+        parent = await self._department(uow.conn, organization_id, parent_id) if parent_id else None
+        depth = parent.depth + 1 if parent is not None else 1
+        if depth > MAX_DEPTH:
+            raise Invalid(f"Departments nest at most {MAX_DEPTH} levels deep.", code="TOO_DEEP")
+        if await store.sibling_named(uow.conn, organization_id, parent_id, name):
+            raise Conflict("A department of that name is there already.", code="DEPARTMENT_EXISTS")
+        conversation_id = await org_groups.create_group(
+            uow,
+            organization_id=organization_id,
+            kind="department",
+            title=name,
+            actor_id=by,
+            member_cap=self.ctx.settings.group_member_cap,
+            now=now,
+        )
+        department_id = await store.insert_department(
+            uow.conn,
+            {
+                "organization_id": organization_id,
+                "parent_id": parent_id,
+                "name": name,
+                "search_key": search_key(name, limit=DEPARTMENT_KEY),
+                "path": "",
+                "depth": depth,
+                "sort_order": sort_order,
+                "conversation_id": conversation_id,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        path = f"{parent.path if parent is not None else '/'}{department_id}/"
+        await store.update_department(uow.conn, department_id, {"path": path})
+        row = await self._department(uow.conn, organization_id, department_id)
+        view = department_view(row, [])
+        emit_to_org(uow, organization, DepartmentCreated(**view))
         return view
 
     async def do_update_department(
         self, user: AuthUser, organization_id: int, department_id: int, changes: dict[str, Any]
     ) -> dict[str, Any]:
-        now = now_ms()
         async with self.ctx.transaction() as uow:
             organization, _ = await access_org(uow.conn, user.id, organization_id, admin=True, lock=True)
             row = await self._department(uow.conn, organization_id, department_id)
-            values: dict[str, Any] = {}
-            parent_id = changes.get("parent_id", row.parent_id)
-            name = (
-                text.clean_name(changes["name"], field="department name") if "name" in changes else row.name
-            )
-            if (name, parent_id) != (row.name, row.parent_id) and await store.sibling_named(
-                uow.conn, organization_id, parent_id, name, exclude_id=department_id
-            ):
-                raise Conflict("A department of that name is there already.", code="DEPARTMENT_EXISTS")
-            if name != row.name:
-                values.update(name=name, search_key=search_key(name, limit=DEPARTMENT_KEY))
-                if row.conversation_id:
-                    await org_groups.rename(uow, row.conversation_id, name, by=user.id, now=now)
-            if "sort_order" in changes:
-                values["sort_order"] = changes["sort_order"]
-            if parent_id != row.parent_id:
-                await self._move(uow.conn, organization_id, row, parent_id)
-                values["parent_id"] = parent_id
-            if values:
-                await store.update_department(uow.conn, department_id, {**values, "updated_at": now})
-            row = await self._department(uow.conn, organization_id, department_id)
-            leaders = await store.leaders_of(uow.conn, [department_id])
-            view = department_view(row, leaders.get(department_id, []))
-            emit_to_org(uow, organization, DepartmentUpdated(**view))
-            if values:
-                changed = {k: v for k, v in values.items() if k in ("name", "parent_id", "sort_order")}
+            view, changed = await self.update_in(uow, organization, row, changes, by=user.id)
+            if changed:
                 await _audit(
                     uow, user, organization_id, "department.update", "department", department_id, **changed
                 )
         return view
+
+    async def update_in(
+        self, uow: UnitOfWork, organization: Row[Any], row: Row[Any], changes: dict[str, Any], *, by: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Rename, reorder or move a department inside the caller's transaction: its view and what
+        changed (for the caller's audit entry)."""
+        now = now_ms()
+        organization_id = organization.id
+        department_id = row.id
+        values: dict[str, Any] = {}
+        parent_id = changes.get("parent_id", row.parent_id)
+        name = text.clean_name(changes["name"], field="department name") if "name" in changes else row.name
+        if (name, parent_id) != (row.name, row.parent_id) and await store.sibling_named(
+            uow.conn, organization_id, parent_id, name, exclude_id=department_id
+        ):
+            raise Conflict("A department of that name is there already.", code="DEPARTMENT_EXISTS")
+        if name != row.name:
+            values.update(name=name, search_key=search_key(name, limit=DEPARTMENT_KEY))
+            if row.conversation_id:
+                await org_groups.rename(uow, row.conversation_id, name, by=by, now=now)
+        if "sort_order" in changes:
+            values["sort_order"] = changes["sort_order"]
+        if parent_id != row.parent_id:
+            await self._move(uow.conn, organization_id, row, parent_id)
+            values["parent_id"] = parent_id
+        if values:
+            await store.update_department(uow.conn, department_id, {**values, "updated_at": now})
+        row = await self._department(uow.conn, organization_id, department_id)
+        leaders = await store.leaders_of(uow.conn, [department_id])
+        view = department_view(row, leaders.get(department_id, []))
+        emit_to_org(uow, organization, DepartmentUpdated(**view))
+        changed = {k: v for k, v in values.items() if k in ("name", "parent_id", "sort_order")}
+        return view, changed
 
     async def _move(
         self, conn: AsyncConnection, organization_id: int, row: Row[Any], parent_id: int | None
@@ -296,6 +320,13 @@ class Directory:
                 department_ids=sorted(wanted), leader_of=sorted(set(leader_of)),
             )  # fmt: skip
         return await self.get_member(user, organization_id, target_id)
+
+    async def seat_in(self, uow: UnitOfWork, department: Row[Any], user_id: int, *, by: int) -> None:
+        """Seat a member (not as leader) inside the caller's transaction (a directory sync)."""
+        await self._seat(uow, department, user_id, False, by=by)
+
+    async def unseat_in(self, uow: UnitOfWork, department: Row[Any], user_id: int, *, by: int) -> bool:
+        return await self._unseat(uow, department, user_id, by=by)
 
     async def _seat(
         self, uow: UnitOfWork, department: Row[Any], user_id: int, is_leader: bool, *, by: int

@@ -377,6 +377,15 @@ class Organizations:
             )
         await self._welcome(uow, organization, user_id, role, by=by, now=now)
 
+    async def reactivate_in(
+        self, uow: UnitOfWork, organization: Row[Any], user_id: int, role: str, *, by: int
+    ) -> None:
+        """Make a deactivated member active again inside the caller's transaction (an admin's
+        decision, or a directory sync for a member whose directory entry is enabled again)."""
+        now = now_ms()
+        await store.update_member(uow.conn, organization.id, user_id, {"status": "active", "updated_at": now})
+        await self._welcome(uow, organization, user_id, role, by=by, now=now)
+
     async def _welcome(
         self, uow: UnitOfWork, organization: Row[Any], user_id: int, role: str, *, by: int, now: int
     ) -> None:

@@ -58,7 +58,7 @@ DYNAMIC_KEYS = {
         *["settings", "members", "departments", "invitations", "requests", "ding"],
         *["dingApp", "dingEmail", "dingSms", "dingVoice", "dingAppHint", "dingEmailHint", "dingSmsHint"],
         "dingVoiceHint",
-        *["expires1d", "expires7d", "expires30d", "expiresNever", "audit"],
+        *["expires1d", "expires7d", "expires30d", "expiresNever", "audit", "ldap"],
         *["stateActive", "stateExpired", "stateUsedUp", "stateRevoked"],
     ],
     "admin.contactState.": ["pending", "accepted", "declined", "revoked"],

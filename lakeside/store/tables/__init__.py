@@ -12,8 +12,8 @@ referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state,
 ``favorite`` (each user's saved messages), ``bot`` (robots and bots), ``webhook`` (incoming
 webhooks), ``outbound`` (outgoing robots, bots' event subscriptions and the delivery queue),
 ``forward`` (merged forwards' transcripts, voice messages' played state), ``privacy`` (data-export
-jobs) and ``sso`` (organizations' OpenID providers, linked external identities, log-ins under
-way). This package imports every area, so
+jobs), ``sso`` (organizations' OpenID providers, linked external identities, log-ins under way)
+and ``ldap`` (directory connections and their links). This package imports every area, so
 ``metadata`` is complete whatever one imports from here (Alembic's environment and the tests
 compare the migrations with it), and re-exports every table: ``from lakeside.store.tables import
 messages`` names one. A module is named after its area in the singular, so that none shares its
@@ -59,6 +59,7 @@ from lakeside.store.tables.growth import (
     referral_codes,
     registrations,
 )
+from lakeside.store.tables.ldap import ldap_departments, ldap_directories, ldap_entries
 from lakeside.store.tables.message import message_search, messages, reactions
 from lakeside.store.tables.organization import (
     org_contact_invitations,
@@ -121,6 +122,9 @@ __all__ = [
     "group_join_requests",
     "group_notice_acks",
     "group_notices",
+    "ldap_departments",
+    "ldap_directories",
+    "ldap_entries",
     "ledger_accounts",
     "ledger_entries",
     "ledger_transactions",

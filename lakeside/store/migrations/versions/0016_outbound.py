@@ -1,7 +1,7 @@
 """outbound: outgoing robots, bots' event subscriptions, the delivery queue
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-07 23:30:00.000000
 
 New tables (store/tables/outbound.py): ``robots``, ``bot_subscriptions``, ``outbound_deliveries``,
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """sso: organizations' OpenID providers, linked external identities, OIDC log-ins under way
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-07 22:30:00.000000
 
 New tables (``store/tables/sso.py``): ``sso_providers``, ``external_identities``, ``oidc_logins``.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

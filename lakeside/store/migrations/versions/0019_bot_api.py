@@ -1,7 +1,7 @@
 """bot api: bot tokens, slash commands and their invocations
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-07 23:30:00.000000
 
 New tables (``store/tables/bot_api.py``): ``bot_tokens`` (an API bot's scoped tokens, stored
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0014"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

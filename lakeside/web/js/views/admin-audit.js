@@ -17,7 +17,7 @@ const DAY_MS = 86_400_000;
 // Every action the server records (services/audit.py ACTIONS), by family; tests keep them equal.
 export const AUDIT_ACTIONS = {
   org: ["create", "update", "transfer", "export", "retention"],
-  member: ["role", "remove", "deactivate", "reactivate", "update", "departments", "leave", "account_deleted"],
+  member: ["role", "remove", "deactivate", "reactivate", "update", "departments", "leave", "account_deleted", "ldap_add"],
   department: ["create", "update", "delete", "seat", "unseat"],
   invitation: ["create", "revoke"],
   contact_invitation: ["create", "revoke"],
@@ -29,6 +29,7 @@ export const AUDIT_ACTIONS = {
   robot: ["create", "update", "revoke"],
   bot_subscription: ["create", "update", "delete"],
   sso_provider: ["create", "update", "delete"],
+  ldap: ["update", "delete", "sync"],
 };
 
 /** The action's name in the page's language ("member.role" -> "Changed a member's role"). */

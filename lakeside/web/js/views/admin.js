@@ -4,7 +4,7 @@
 // that concern it so it stays current.
 //
 // Routes: #/admin/settings, #/admin/members, #/admin/departments, #/admin/invitations,
-// #/admin/requests, #/admin/ding, #/admin/audit.
+// #/admin/requests, #/admin/ding, #/admin/ldap (LDAP / Active Directory), #/admin/audit.
 
 import { h, replaceChildren } from "../dom.js";
 import { t } from "../i18n/index.js";
@@ -17,6 +17,7 @@ import { mountMembersAdmin } from "./admin-members.js";
 import { mountDingPolicyAdmin, mountSettingsAdmin } from "./admin-settings.js";
 import { mountAuditLog } from "./admin-audit.js";
 import { mountSsoAdmin } from "./admin-sso.js";
+import { mountLdapAdmin } from "./admin-ldap.js";
 import { orgPaneHead } from "./workspace-switcher.js";
 import { setBadge } from "./shell.js";
 
@@ -28,6 +29,7 @@ const PAGES = [
   { name: "requests", icon: "userPlus", label: "admin.requests", mount: mountJoinRequestsAdmin, events: ["join_request", "org_member"] },
   { name: "ding", icon: "bell", label: "admin.ding", mount: mountDingPolicyAdmin, events: [] },
   { name: "sso", icon: "shield", label: "ssoAdmin.page", mount: mountSsoAdmin, events: [] },
+  { name: "ldap", icon: "building", label: "admin.ldap", mount: mountLdapAdmin, events: [] },
   { name: "audit", icon: "file", label: "admin.audit", mount: mountAuditLog, events: [] },
 ];
 
