@@ -483,6 +483,7 @@ class Preparations:
     async def prep_feishu_hook(self, role: str, caller: Person | None) -> dict[str, Any]:
         body = {"msg_type": "text", "content": {"text": f"来自 {role}"}}
         return {"values": {"token": await self._token("feishu")}, "body": body}
+
     async def _fresh_bot(self) -> int:
         admin = self.world.people["admin"]
         body = {"display_name": self.world.unique("机器人"), "organization_id": self.world.ids["org_id"]}
@@ -552,6 +553,7 @@ class Preparations:
             }
             providers = [await ok(await admin.post(base, json=body))]
         return {"values": {"provider_id": providers[0]["id"]}}
+
     async def prep_ldap_directory(self, role: str, caller: Person | None) -> dict[str, Any]:
         """A directory set up for A (on a host the server does not allow: tests and syncs answer
         with the directory's error, in a 200)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from lakeside.services.account_deletion import AccountDeletion
 from lakeside.services.accounts import Accounts
-from lakeside.services.bot_subscriptions import BotSubscriptions
 from lakeside.services.bot_accounts import BotAccounts
 from lakeside.services.bot_commands import BotCommands
+from lakeside.services.bot_subscriptions import BotSubscriptions
 from lakeside.services.context import Context
 from lakeside.services.conversations import Conversations
 from lakeside.services.drafts import Drafts

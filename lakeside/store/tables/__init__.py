@@ -76,8 +76,8 @@ from lakeside.store.tables.outbound import (
     robots,
 )
 from lakeside.store.tables.privacy import export_jobs
-from lakeside.store.tables.webhook import webhooks
 from lakeside.store.tables.sso import external_identities, oidc_logins, sso_providers
+from lakeside.store.tables.webhook import webhooks
 
 __all__ = [
     "Id",
@@ -88,8 +88,8 @@ __all__ = [
     "announcements",
     "audit_log",
     "blocks",
-    "bot_subscriptions",
     "bot_commands",
+    "bot_subscriptions",
     "bot_tokens",
     "bots",
     "campaign_cursors",
