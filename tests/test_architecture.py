@@ -91,7 +91,10 @@ ENGINE_AWARE = (
     "lakeside/store/migrations/",
     "lakeside/store/tables/base.py",
 )
-ENGINE_BRANCH = re.compile(r"dialect\.name|sqlalchemy\.dialects import|\bis_sqlite\b|\.dialect ==")
+# The engine's name compared (``db.dialect == "sqlite"``), not a webhook's vendor dialect.
+ENGINE_BRANCH = re.compile(
+    r"dialect\.name|sqlalchemy\.dialects import|\bis_sqlite\b|\.dialect\s*[!=]=\s*[\"'](?:sqlite|postgresql)"
+)
 
 
 def test_only_the_dialect_modules_branch_on_the_engine() -> None:
