@@ -76,6 +76,7 @@ async def test_request_and_accept(app: FastAPI, people: dict[str, Person]) -> No
         "display_name": "Alice Chen",
         "avatar_url": None,
         "deleted": False,
+        "bot": None,  # a person, not a robot
     }
     assert request["to_user"]["id"] == bob.id
     assert request["greeting"] == "我是Alice，一起钓鱼吧"
