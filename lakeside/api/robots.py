@@ -16,7 +16,7 @@ from lakeside.domain.inputs import Text, out_of_range, unstorable
 from lakeside.errors import Invalid
 
 router = APIRouter(tags=["robots"], responses=ERRORS)
-session_router = APIRouter(tags=["robots"], responses={422: ERRORS[422]})
+session_router = APIRouter(tags=["robots"], responses={400: ERRORS[400], 422: ERRORS[422]})
 
 Keyword = Annotated[str, Field(min_length=1, max_length=32)]
 
