@@ -6,6 +6,7 @@ failures in a row, and who may manage them."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -256,3 +257,32 @@ async def test_who_manages_a_bots_subscriptions(
     assert rotated["secret"] != sub["secret"] and rotated["status"] == "paused"
     assert (await ok(await lisi.delete(one)))["ok"] is True
     assert (await lisi.get(one)).status_code == 404
+
+
+async def test_two_nodes_dispatch_and_deliver_each_delivery_once(
+    app: FastAPI, private: Settings, people: dict[str, Person], receiver: Receiver
+) -> None:
+    zhangsan, lisi = people["zhangsan"], people["lisi"]
+    cid = await group(zhangsan, lisi)
+    bot = await app_bot(app, zhangsan, cid)
+    subs = [await subscribe(zhangsan, bot.user_id, receiver.url(f"/s{n}")) for n in range(4)]
+    for n in range(3):
+        await say(lisi, cid, f"消息 {n}")
+    second = build_app(private)
+    async with second.router.lifespan_context(second):
+        nodes = [services_of(app).outbound, services_of(second).outbound]
+        dispatched = await asyncio.gather(*(node.dispatch_all() for node in nodes))
+        assert sum(dispatched) == 12  # 3 events x 4 subscriptions, enqueued once between them
+        at = now_ms()
+        outcomes: list[str] = []
+        while True:
+            rounds = await asyncio.gather(*(node.deliver_due(at, limit=3) for node in nodes))
+            if not any(rounds):
+                break
+            outcomes += [outcome for batch in rounds for outcome in batch]
+    assert outcomes == ["delivered"] * 12
+    seen = sorted((r["path"], orjson.loads(r["body"])["id"]) for r in receiver.requests)
+    assert len(seen) == len(set(seen)) == 12
+    for n, sub in enumerate(subs):
+        bodies = [orjson.loads(r["body"])["data"]["body"] for r in receiver.requests if r["path"] == f"/s{n}"]
+        assert bodies == ["消息 0", "消息 1", "消息 2"], sub["id"]  # each in order

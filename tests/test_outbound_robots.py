@@ -147,6 +147,13 @@ async def test_keywords_trigger_and_bots_never_do(
     assert await services.outbound.run_once() == []
     assert receiver.requests == []
 
+    # A robot taken out of the group by hand is not called there any more.
+    removed = await zhangsan.delete(f"/api/v1/conversations/{cid}/members/{other['bot_user_id']}")
+    assert removed.status_code == 200, removed.text
+    await say(lisi, cid, "发布 2.0")
+    assert await services.outbound.run_once() == ["delivered"]
+    assert [r["path"] for r in receiver.requests] == ["/hook"]
+
 
 async def test_replies_on_the_session_webhook_and_forged_or_expired_sessions_are_refused(
     app: FastAPI, private: Settings, people: dict[str, Person], receiver: Receiver
@@ -272,6 +279,8 @@ async def test_the_egress_guard_refuses_private_addresses(
     refused = await zhangsan.post(url, json=body)  # plain http: https only, off closed networks
     assert refused.status_code == 422 and error_code(refused) == "INVALID_URL"
     https = {**body, "callback_url": f"https://127.0.0.1:{receiver.port}/hook"}
+    not_mine = await zhangsan.post(url, json={**https, "avatar_file_id": "someone-elses-file"})
+    assert not_mine.status_code == 404 and error_code(not_mine) == "FILE_NOT_FOUND"
     robot = await ok(await zhangsan.post(url, json=https))
     await say(lisi, cid, "x")
     assert await services_of(app).outbound.run_once() == ["failed"]

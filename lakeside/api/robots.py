@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field
 from lakeside.api.deps import ServicesDep, UserDep
 from lakeside.api.schemas import ERRORS, Ok, Strict
 from lakeside.api.views import IdPath
-from lakeside.domain.inputs import Text
+from lakeside.domain.inputs import Text, out_of_range, unstorable
+from lakeside.errors import Invalid
 
 router = APIRouter(tags=["robots"], responses=ERRORS)
-session_router = APIRouter(tags=["robots"])
+session_router = APIRouter(tags=["robots"], responses={400: ERRORS[400], 422: ERRORS[422]})
 
 Keyword = Annotated[str, Field(min_length=1, max_length=32)]
 
@@ -161,6 +162,9 @@ async def send_by_session(
     ],
 ) -> DingTalkAnswer:
     """An outgoing robot's later reply into the conversation that called it (the
-    ``sessionWebhook`` of the callback, good for a while). DingTalk's envelope, HTTP 200."""
+    ``sessionWebhook`` of the callback, good for a while). DingTalk's envelope, HTTP 200; a
+    message with text no database can store (NUL, a lone surrogate) is refused with a 422."""
+    if unstorable(payload) or out_of_range(payload):
+        raise Invalid("The message holds text or numbers that cannot be stored.", code="INVALID_TEXT")
     code, message = await services.robots.send_by_session(session, payload)
     return DingTalkAnswer(errcode=code, errmsg=message)

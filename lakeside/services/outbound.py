@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 DISPATCH_LOCK = 0x0B0B_DE11  # one dispatcher at a time (PostgreSQL advisory lock)
 DISPATCH_PAGE = 500
 DELIVERY_BATCH = 10
+IDLE_SKIP = 1000  # with no integration at all, the cursor moves only this far behind
 LOG_LIMIT = 50
 ROBOT, SUBSCRIPTION = "robot", "subscription"
 
@@ -101,20 +102,39 @@ class Outbound:
 
     async def dispatch(self, limit: int = DISPATCH_PAGE) -> int:
         """Read one page of the log past the cursor and enqueue what it causes; the number of
-        deliveries enqueued (0 too when another node holds the dispatcher's lock)."""
+        deliveries enqueued (0 too when another node holds the dispatcher's lock).
+
+        A look first, without a write: nothing new, nothing to do (on SQLite a write transaction
+        would take the one writer's lock every round). With no robot or subscription at all the
+        cursor jumps to the end of the log, now and then: integrations only ever receive what
+        happens after they were made, so nothing before is owed to anyone."""
+        async with self.ctx.db.read() as conn:
+            position = await store.cursor_position(conn, "dispatch")
+            newest = (await stream.bounds(conn))[1]
+            # After reading newest: an integration that was not there yet by now was made after
+            # every event up to newest had committed (its since_event_id decides the rest).
+            live = await store.any_live(conn)
+        if newest <= position or (not live and newest - position < IDLE_SKIP):
+            return 0
         now = now_ms()
         async with self.ctx.db.transaction() as conn:
             if not await dialect_of(conn).try_lock(conn, DISPATCH_LOCK):
                 return 0
             position = await store.cursor(conn, "dispatch")
+            if not live:
+                if newest > position:
+                    await store.move_cursor(conn, "dispatch", newest, now)
+                return 0
             rows = list(await stream.events_between(conn, position, 2**62, limit=limit))
             if not rows:
                 return 0
             found: list[tuple[int, dict[str, Any]]] = []
-            if await store.any_live(conn):
-                for source in self.sources:
-                    found.extend(await source(conn, rows, now))
+            for source in self.sources:
+                found.extend(await source(conn, rows, now))
             found.sort(key=lambda item: item[0])  # event order, then the order each source gave
+            happened = {row[0]: row[6] for row in rows}
+            for event_id, row in found:  # due from when the event happened
+                row["next_attempt_at"] = min(row["next_attempt_at"], happened.get(event_id, now))
             await store.insert_deliveries(conn, [row for _, row in found])
             await store.move_cursor(conn, "dispatch", rows[-1][0], now)
         return len(found)
@@ -147,6 +167,9 @@ class Outbound:
         """Attempt the deliveries due at ``now`` (at most ``limit``, in parallel); their outcomes."""
         at = now_ms() if now is None else now
         lease = int((self.ctx.settings.egress_timeout_seconds + 60) * 1000)
+        async with self.ctx.db.read() as conn:
+            if not await store.any_due(conn, at):
+                return []
         async with self.ctx.db.transaction() as conn:
             claimed = await store.claim_due(conn, at, limit, at + lease)
         if not claimed:

@@ -40,6 +40,7 @@ from lakeside.services.message_writer import MessageWriter
 from lakeside.services.outbound import ROBOT, Outbound, delivery_row
 from lakeside.store import conversations as conversation_store
 from lakeside.store import events as event_store
+from lakeside.store import files as file_store
 from lakeside.store import messages as message_store
 from lakeside.store import outbound as store
 
@@ -116,6 +117,15 @@ class Robots:
             raise _not_found() from None
         return robot
 
+    @staticmethod
+    async def _check_avatar(conn: AsyncConnection, user_id: int, file_id: str) -> None:
+        """A robot's avatar is an image its maker uploaded (another's file is as one that is not)."""
+        row = await file_store.get_file(conn, file_id)
+        if row is None or row.owner_id != user_id:
+            raise NotFound("No such file of yours.", code="FILE_NOT_FOUND")
+        if row.width is None:
+            raise Invalid("A robot's avatar is an image.", code="NOT_AN_IMAGE")
+
     def _check_url(self, url: str) -> str:
         url = egress.check_url(url)
         if not url.startswith("https://") and not self.ctx.settings.egress_allow_private:
@@ -153,6 +163,8 @@ class Robots:
         now = now_ms()
         async with self.ctx.transaction() as uow:
             conversation = await self._managed_group(uow.conn, user, conversation_id)
+            if avatar_file_id is not None:
+                await self._check_avatar(uow.conn, user.id, avatar_file_id)
             since = await event_store.latest_id(uow.conn)
             bot = await bots.create_bot(
                 uow,
@@ -284,8 +296,13 @@ class Robots:
         if not created:
             return []
         robots_by_group: dict[int, list[Row[Any]]] = {}
-        for robot in await store.live_robots_in(conn, {row[3] for row in created}):
-            robots_by_group.setdefault(robot.conversation_id, []).append(robot)
+        live = await store.live_robots_in(conn, {row[3] for row in created})
+        members = await store.memberships(
+            conn, [r.bot_user_id for r in live], [r.conversation_id for r in live]
+        )
+        for robot in live:  # a robot someone removed from the group is not called there
+            if (robot.conversation_id, robot.bot_user_id) in members:
+                robots_by_group.setdefault(robot.conversation_id, []).append(robot)
         if not robots_by_group:
             return []
         wanted = {orjson.loads(row[5])["message_id"]: row[0] for row in created if row[3] in robots_by_group}

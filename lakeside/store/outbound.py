@@ -233,6 +233,11 @@ async def claim_due(conn: AsyncConnection, now: int, limit: int, lease_until: in
     return rows
 
 
+async def any_due(conn: AsyncConnection, now: int) -> bool:
+    query = select(d.c.id).where(d.c.status == "pending", d.c.next_attempt_at <= now).limit(1)
+    return (await conn.scalar(query)) is not None
+
+
 async def get_delivery(conn: AsyncConnection, delivery_id: int) -> Row[Any] | None:
     return (await conn.execute(select(d).where(d.c.id == delivery_id))).first()
 

@@ -33,7 +33,7 @@ from fastapi import FastAPI
 from lakeside.app import build_app
 from lakeside.config import Settings
 from tests.authz_matrix import MATRIX
-from tests.authz_world import World, build_world
+from tests.authz_world import World, build_world, outbound_world
 from tests.conftest import BACKENDS, PASSWORD, own_database, report_figures
 
 INTEGERS: list[Any] = [0, -1, 2**31, 2**63, 2**64, 10**40]
@@ -59,13 +59,16 @@ async def world(
             password_hash_memory_kib=1024,
             sqlite_synchronous="NORMAL",
             rate_limits_enabled=False,  # thousands of calls from one address, failed log-ins among them
+            outbound_worker_interval_seconds=0,  # the world's robot is never called
         )
         app = build_app(settings)
         async with app.router.lifespan_context(app):
             # An exception escaping the app must come back as the 500 a client would get.
             transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4242), raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://lakeside.test") as http:
-                yield app, await build_world(http), request.param
+                built = await build_world(http)
+                await outbound_world(app.state.services, built)
+                yield app, built, request.param
 
 
 class Walker:
