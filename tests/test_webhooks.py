@@ -79,6 +79,8 @@ async def test_a_group_manager_adds_a_robot_whose_url_is_shown_once_and_posts_as
     assert [(m["kind"], m["body"]) for m in mine] == [("text", "构建 #42 通过")]
     profile = await ok(await lisi.get(f"/api/v1/users/{robot['bot_user_id']}"))
     assert profile["bot"] == "webhook" and profile["display_name"] == "构建机器人"
+    members = await ok(await lisi.get(f"/api/v1/conversations/{cid}/members"))
+    assert {m["user"]["id"]: m["user"]["bot"] for m in members}[robot["bot_user_id"]] == "webhook"
     listed = await ok(await zhangsan.get(f"/api/v1/conversations/{cid}/webhooks"))
     assert listed["webhooks"][0]["last_used_at"] is not None
 
@@ -376,10 +378,11 @@ async def test_revoking_or_regenerating_ends_the_old_url_at_once(
     assert (await zhangsan.delete(f"/api/v1/webhooks/{robot['id']}")).status_code == 200
     assert (await client.post(path_of(fresh["url"]), json=text)).json()["errcode"] == 300001
     assert (await zhangsan.get(f"/api/v1/conversations/{cid}/webhooks")).json() == {"webhooks": []}
-    members = await ok(await lisi.get(f"/api/v1/conversations/{cid}"))
-    assert robot["bot_user_id"] not in [
-        m["id"] if "id" in m else m.get("user_id") for m in members.get("members", [])
-    ]
+    members = await ok(await lisi.get(f"/api/v1/conversations/{cid}/members"))
+    assert robot["bot_user_id"] not in [m["user"]["id"] for m in members]
+    # What it posted keeps its name and badge.
+    gone = await ok(await lisi.get(f"/api/v1/users/{robot['bot_user_id']}"))
+    assert (gone["display_name"], gone["bot"]) == ("构建机器人", "webhook")
     assert (await zhangsan.delete(f"/api/v1/webhooks/{robot['id']}")).status_code == 404
 
     services: Services = app.state.services
