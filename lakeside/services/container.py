@@ -31,6 +31,7 @@ from lakeside.services.search import Search
 from lakeside.services.sync import Sync
 from lakeside.services.verification import Verification
 from lakeside.services.voice import Voice
+from lakeside.services.webhook_delivery import WebhookDelivery
 from lakeside.services.webhooks import Webhooks
 
 
@@ -58,7 +59,8 @@ class Services:
         self.mutes = Mutes(ctx, self.conversations)
         self.group_invites = GroupInvites(ctx, self.conversations)
         self.favorites = Favorites(ctx, self.conversations, self.files)
-        self.webhooks = Webhooks(ctx, self.conversations, self.messages.writer)
+        self.webhooks = Webhooks(ctx, self.conversations)
+        self.webhook_delivery = WebhookDelivery(ctx, self.messages.writer)
         self.enterprise = Enterprise(ctx)
         self.leaderboard = Leaderboard(ctx)
         self.campaigns = Campaigns(ctx, self.leaderboard)
