@@ -122,6 +122,7 @@ WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("member", "added"): ("user_ids", "by"),
     ("member", "removed"): ("user_id", "by"),
     ("member", "role"): ("user_id", "role"),
+    # `bot` added with robots (issue 16): a client that does not know it ignores it.
     ("user", "updated"): ("id", "username", "display_name", "avatar_url", "deleted", "bot"),
     ("session", "revoked"): ("session_id",),
     ("export", "updated"): (

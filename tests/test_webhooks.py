@@ -79,6 +79,8 @@ async def test_a_group_manager_adds_a_robot_whose_url_is_shown_once_and_posts_as
     assert [(m["kind"], m["body"]) for m in mine] == [("text", "构建 #42 通过")]
     profile = await ok(await lisi.get(f"/api/v1/users/{robot['bot_user_id']}"))
     assert profile["bot"] == "webhook" and profile["display_name"] == "构建机器人"
+    members = await ok(await lisi.get(f"/api/v1/conversations/{cid}/members"))
+    assert {m["user"]["id"]: m["user"]["bot"] for m in members}[robot["bot_user_id"]] == "webhook"
     listed = await ok(await zhangsan.get(f"/api/v1/conversations/{cid}/webhooks"))
     assert listed["webhooks"][0]["last_used_at"] is not None
 
@@ -376,10 +378,11 @@ async def test_revoking_or_regenerating_ends_the_old_url_at_once(
     assert (await zhangsan.delete(f"/api/v1/webhooks/{robot['id']}")).status_code == 200
     assert (await client.post(path_of(fresh["url"]), json=text)).json()["errcode"] == 300001
     assert (await zhangsan.get(f"/api/v1/conversations/{cid}/webhooks")).json() == {"webhooks": []}
-    members = await ok(await lisi.get(f"/api/v1/conversations/{cid}"))
-    assert robot["bot_user_id"] not in [
-        m["id"] if "id" in m else m.get("user_id") for m in members.get("members", [])
-    ]
+    members = await ok(await lisi.get(f"/api/v1/conversations/{cid}/members"))
+    assert robot["bot_user_id"] not in [m["user"]["id"] for m in members]
+    # What it posted keeps its name and badge.
+    gone = await ok(await lisi.get(f"/api/v1/users/{robot['bot_user_id']}"))
+    assert (gone["display_name"], gone["bot"]) == ("构建机器人", "webhook")
     assert (await zhangsan.delete(f"/api/v1/webhooks/{robot['id']}")).status_code == 404
 
     services: Services = app.state.services
@@ -393,3 +396,45 @@ async def test_revoking_or_regenerating_ends_the_old_url_at_once(
         )
     assert [row.action for row in rows] == ["webhook.create", "webhook.update", "webhook.revoke"]
     assert all(fresh["url"].split("=")[1] not in row.details for row in rows)  # no token in the log
+
+
+async def test_a_robots_avatar_is_an_image_its_maker_uploaded_and_everyone_sees_it(
+    client: httpx.AsyncClient, people: dict[str, Person]
+) -> None:
+    from tests.test_files import image_bytes, upload
+
+    zhangsan, lisi, mallory = people["zhangsan"], people["lisi"], people["mallory"]
+    cid = await group(zhangsan, lisi)
+    mine = await ok(await upload(zhangsan, image_bytes((64, 64)), "robot.png"))
+    theirs = await ok(await upload(mallory, image_bytes((64, 64)), "other.png"))
+    refused = await zhangsan.post(
+        f"/api/v1/conversations/{cid}/webhooks",
+        json={"dialect": "dingtalk", "name": "机器人", "avatar_file_id": theirs["id"]},
+    )
+    assert refused.status_code == 404 and error_code(refused) == "FILE_NOT_FOUND"
+    robot = await make_robot(zhangsan, cid, avatar_file_id=mine["id"])
+    profile = await ok(await lisi.get(f"/api/v1/users/{robot['bot_user_id']}"))
+    assert profile["avatar_url"] == f"/api/v1/files/{mine['id']}"
+    assert (await lisi.get(profile["avatar_url"])).status_code == 200
+    cleared = await ok(await zhangsan.patch(f"/api/v1/webhooks/{robot['id']}", json={"clear_avatar": True}))
+    assert cleared["avatar_file_id"] is None
+
+
+def test_every_dialect_answers_throttling_and_refusals_in_its_own_envelope() -> None:
+    from lakeside.domain.dialects import dingtalk, feishu, slack, wecom
+
+    def body(answer: Any) -> dict[str, Any]:
+        import orjson
+
+        return dict(orjson.loads(answer.body))
+
+    assert body(dingtalk.answer("throttled"))["errcode"] == 130101
+    assert body(wecom.answer("throttled"))["errcode"] == 45009
+    assert body(feishu.answer("throttled"))["code"] == 11232
+    limited = slack.answer("throttled", retry_after=42)
+    assert (limited.status, limited.body, limited.headers) == (429, b"rate_limited", {"Retry-After": "42"})
+    assert body(wecom.answer("ip", "198.51.100.7"))["errcode"] == 60020
+    assert body(feishu.answer("ip"))["code"] == 19022
+    assert (slack.answer("ip").status, slack.answer("ip").body) == (403, b"action_prohibited")
+    for module in (dingtalk, wecom, feishu):
+        assert module.answer("bad_json").status == 200  # the vendors answer HTTP 200 with a code

@@ -1,7 +1,7 @@
 """The vendor-compatible endpoints of incoming webhooks: each answers exactly as the original does
 (its HTTP status, its envelope, its error codes), so that the client libraries and tools made for
 DingTalk, Slack, Mattermost, WeCom and Feishu post here unchanged. No session: the token in the
-URL is the credential (services/webhooks.py checks it, and everything else).
+URL is the credential (services/webhook_delivery.py checks it, and everything else).
 
 - DingTalk custom robot: ``POST /robot/send?access_token=…[&timestamp=…&sign=…]``
 - Slack / Mattermost incoming webhook: ``POST /hooks/<key>`` (JSON, or a form field ``payload``)
@@ -24,7 +24,7 @@ from starlette.responses import Response
 from lakeside.api.deps import ServicesDep, client_address
 from lakeside.api.schemas import ErrorOut
 from lakeside.domain.dialects import Answer, dingtalk, feishu, slack, wecom
-from lakeside.services.webhooks import Delivery
+from lakeside.services.webhook_delivery import Delivery
 
 router = APIRouter(tags=["incoming webhooks"])
 
@@ -120,7 +120,7 @@ async def dingtalk_send(
         timestamp=timestamp,
         sign=sign,
     )
-    return _respond(await services.webhooks.deliver(delivery))
+    return _respond(await services.webhook_delivery.deliver(delivery))
 
 
 @router.post(
@@ -139,7 +139,7 @@ async def slack_send(key: str, request: Request, services: ServicesDep) -> Respo
         address=client_address(request),
         content_type=request.headers.get("content-type", ""),
     )
-    return _respond(await services.webhooks.deliver(delivery))
+    return _respond(await services.webhook_delivery.deliver(delivery))
 
 
 @router.post(
@@ -162,7 +162,7 @@ async def wecom_send(
         address=client_address(request),
         content_type=request.headers.get("content-type", ""),
     )
-    return _respond(await services.webhooks.deliver(delivery))
+    return _respond(await services.webhook_delivery.deliver(delivery))
 
 
 @router.post(
@@ -182,4 +182,4 @@ async def feishu_send(token: str, request: Request, services: ServicesDep) -> Re
         address=client_address(request),
         content_type=request.headers.get("content-type", ""),
     )
-    return _respond(await services.webhooks.deliver(delivery))
+    return _respond(await services.webhook_delivery.deliver(delivery))

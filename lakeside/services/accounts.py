@@ -441,8 +441,9 @@ class Accounts:
     async def get_user(self, user_id: int) -> dict[str, Any]:
         async with self.ctx.db.read() as conn:
             row = await user_store.get_user(conn, user_id)
-        # A deleted account still answers, anonymised, so that clients can name it "Deleted user".
-        if row is None or (not row.is_active and row.deleted_at is None):
+        # A deleted account still answers, anonymised, so that clients can name it "Deleted user";
+        # so does a robot that was revoked (deactivated): its messages keep its name and badge.
+        if row is None or (not row.is_active and row.deleted_at is None and row.bot_kind is None):
             raise NotFound("No such user.", code="USER_NOT_FOUND")
         return public_user(row)
 

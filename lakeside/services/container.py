@@ -40,6 +40,7 @@ from lakeside.services.sso import Sso
 from lakeside.services.sync import Sync
 from lakeside.services.verification import Verification
 from lakeside.services.voice import Voice
+from lakeside.services.webhook_delivery import WebhookDelivery
 from lakeside.services.webhooks import Webhooks
 
 
@@ -67,7 +68,8 @@ class Services:
         self.mutes = Mutes(ctx, self.conversations)
         self.group_invites = GroupInvites(ctx, self.conversations)
         self.favorites = Favorites(ctx, self.conversations, self.files)
-        self.webhooks = Webhooks(ctx, self.conversations, self.messages.writer)
+        self.webhooks = Webhooks(ctx, self.conversations)
+        self.webhook_delivery = WebhookDelivery(ctx, self.messages.writer)
         self.enterprise = Enterprise(ctx)
         # LDAP / Active Directory: sync into the organization, log-in by bind.
         ldap_client = LdapClient(ctx.settings)

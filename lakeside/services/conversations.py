@@ -216,7 +216,14 @@ class Conversations:
         return [
             {
                 "user": public_user(
-                    _UserView(row.user_id, row.username, row.display_name, row.avatar_file_id, row.deleted_at)
+                    _UserView(
+                        row.user_id,
+                        row.username,
+                        row.display_name,
+                        row.avatar_file_id,
+                        row.deleted_at,
+                        row.bot_kind,
+                    )
                 ),
                 "role": row.role,
                 "joined_at": row.joined_at,
@@ -512,9 +519,11 @@ class _UserView:
         display_name: str,
         avatar_file_id: str | None,
         deleted_at: int | None = None,
+        bot_kind: str | None = None,
     ) -> None:
         self.id = user_id
         self.username = username
         self.display_name = display_name
         self.avatar_file_id = avatar_file_id
         self.deleted_at = deleted_at  # public_user says `deleted` from it
+        self.bot_kind = bot_kind  # and `bot` (a robot's badge) from this

@@ -272,6 +272,7 @@ async def list_members(
             users.c.display_name,
             users.c.avatar_file_id,
             users.c.deleted_at,
+            users.c.bot_kind,
         )
         .join(users, users.c.id == members.c.user_id)
         .where(members.c.conversation_id == conversation_id, members.c.user_id > after_user_id)

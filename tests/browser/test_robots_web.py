@@ -86,6 +86,8 @@ async def test_a_dingtalk_robot_posts_cards_shown_with_its_badge_in_english(
     await expect(shown.locator("script")).to_have_count(0)
     await expect(b.locator(".msg", has_text="Build #42 passed").locator(".bot-badge")).to_have_text("Bot")
     await expect(b.locator(".msg-name", has_text="Build robot").first).to_be_visible()
+    # The owner's page knew the robot first from the member list: the badge shows there too.
+    await expect(a.locator(".msg", has_text="Build #42 passed").locator(".bot-badge")).to_have_text("Bot")
     await screenshot(b, "robot-card-and-badge-en")
 
 

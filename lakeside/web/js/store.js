@@ -65,8 +65,10 @@ export function rememberUser(user) {
   const known = state.users.get(user.id);
   // A deleted account never comes back: a view that does not know (deleted: false) cannot undo it.
   const deleted = Boolean(user.deleted || (known && known.deleted));
-  if (known && known.display_name === user.display_name && known.avatar_url === user.avatar_url && known.deleted === deleted) return;
-  state.users.set(user.id, { ...known, ...user, deleted });
+  // A robot stays a robot: a view that does not say (`bot` left out) keeps the badge known.
+  const bot = user.bot || (known && known.bot) || null;
+  if (known && known.display_name === user.display_name && known.avatar_url === user.avatar_url && known.deleted === deleted && known.bot === bot) return;
+  state.users.set(user.id, { ...known, ...user, deleted, bot });
   emit("users", user.id);
 }
 
