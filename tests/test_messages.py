@@ -193,6 +193,7 @@ async def test_a_text_message_as_everyone_sees_it(people: dict[str, Person]) -> 
         "duration_ms": None,  # a voice message's length
         "record": None,  # a chat record's card
         "played": None,  # whether you played someone else's voice message
+        "card": None,  # a robot's or bot's card (domain/cards.py)
     }
     as_others_see_it = message | {"unread_count": None}
     assert await fetch(lisi, message["id"]) == as_others_see_it
