@@ -165,6 +165,16 @@ async def test_an_organizations_bots_belong_to_its_owner_and_admins(people: dict
     assert (await ok(await mallory.get("/api/v1/bots", params={"organization_id": other["id"]})))[
         "bots"
     ] == []
+    # Its maker, made a plain member, manages it no more; the owner still does.
+    await ok(await zhangsan.put(f"/api/v1/orgs/{org['id']}/members/{lisi.id}/role", json={"role": "member"}))
+    assert (await ok(await lisi.get("/api/v1/bots")))["bots"] == []
+    for call in (
+        lisi.get(f"/api/v1/bots/{made['id']}"),
+        lisi.post(f"/api/v1/bots/{made['id']}/tokens", json={"scopes": ["messages:read"]}),
+    ):
+        response = await call
+        assert response.status_code == 404, response.text
+    await ok(await zhangsan.get(f"/api/v1/bots/{made['id']}"))
 
 
 async def test_a_bot_joins_groups_by_their_managers_and_never_a_direct_chat(
