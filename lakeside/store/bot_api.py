@@ -26,7 +26,7 @@ _TOKEN_BY_HASH = select(
 ).join(users, users.c.id == bot_tokens.c.bot_id)
 
 
-async def token_by_hash(conn: AsyncConnection, token_hash: str) -> Row[Any] | None:
+async def token_by_hash(conn: AsyncConnection, token_hash: str) -> Any:
     """A live (not revoked) token with this hash, and its bot's user columns."""
     query = _TOKEN_BY_HASH.where(bot_tokens.c.token_hash == token_hash, bot_tokens.c.revoked_at.is_(None))
     return (await conn.execute(query)).first()
