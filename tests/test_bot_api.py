@@ -239,6 +239,13 @@ async def test_a_token_is_shown_once_stored_hashed_and_speaks_as_the_bot(
     ]
     listed = await ok(await zhangsan.get(f"/api/v1/bots/{made['id']}/tokens"))
     assert listed["tokens"][0]["last_used_at"] is not None
+    # Growth counts people's activity: the bot's message is not a person sending.
+    from lakeside.store.tables import activity_daily
+
+    await app.state.services.growth.activity.flush()
+    async with app.state.services.ctx.db.read() as conn:
+        active = {row.user_id for row in await conn.execute(activity_daily.select())}
+    assert made["id"] not in active and zhangsan.id in active
 
 
 async def test_bot_tokens_are_refused_wherever_no_scope_lets_them_in(
