@@ -165,6 +165,16 @@ async def test_an_organizations_bots_belong_to_its_owner_and_admins(people: dict
     assert (await ok(await mallory.get("/api/v1/bots", params={"organization_id": other["id"]})))[
         "bots"
     ] == []
+    # Its maker, made a plain member, manages it no more; the owner still does.
+    await ok(await zhangsan.put(f"/api/v1/orgs/{org['id']}/members/{lisi.id}/role", json={"role": "member"}))
+    assert (await ok(await lisi.get("/api/v1/bots")))["bots"] == []
+    for call in (
+        lisi.get(f"/api/v1/bots/{made['id']}"),
+        lisi.post(f"/api/v1/bots/{made['id']}/tokens", json={"scopes": ["messages:read"]}),
+    ):
+        response = await call
+        assert response.status_code == 404, response.text
+    await ok(await zhangsan.get(f"/api/v1/bots/{made['id']}"))
 
 
 async def test_a_bot_joins_groups_by_their_managers_and_never_a_direct_chat(
@@ -229,6 +239,13 @@ async def test_a_token_is_shown_once_stored_hashed_and_speaks_as_the_bot(
     ]
     listed = await ok(await zhangsan.get(f"/api/v1/bots/{made['id']}/tokens"))
     assert listed["tokens"][0]["last_used_at"] is not None
+    # Growth counts people's activity: the bot's message is not a person sending.
+    from lakeside.store.tables import activity_daily
+
+    await app.state.services.growth.activity.flush()
+    async with app.state.services.ctx.db.read() as conn:
+        active = {row.user_id for row in await conn.execute(activity_daily.select())}
+    assert made["id"] not in active and zhangsan.id in active
 
 
 async def test_bot_tokens_are_refused_wherever_no_scope_lets_them_in(

@@ -194,6 +194,7 @@ async def test_a_text_message_as_everyone_sees_it(people: dict[str, Person]) -> 
         "record": None,  # a chat record's card
         "card": None,  # a robot's card
         "played": None,  # whether you played someone else's voice message
+        "card": None,  # a robot's or bot's card (domain/cards.py)
     }
     as_others_see_it = message | {"unread_count": None}
     assert await fetch(lisi, message["id"]) == as_others_see_it

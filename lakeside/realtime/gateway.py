@@ -134,7 +134,8 @@ async def _stream(websocket: WebSocket, send: Send) -> None:
         user = await services.accounts.authenticate(str(token))
         if user.is_token and EVENTS_SCOPE not in (user.scopes or ()):
             raise Forbidden(f"The token lacks the scope {EVENTS_SCOPE}.", code="MISSING_SCOPE")
-        services.growth.activity.record(user.id, "open")  # a client connecting is the app opening
+        if not user.is_token:  # a bot's connection is no person opening the app
+            services.growth.activity.record(user.id, "open")  # a client connecting is the app opening
     except LakesideError as exc:
         await websocket.send_text(_frame({"type": "error", "code": exc.code, "message": exc.message}))
         await websocket.close(code=4003, reason=exc.code)

@@ -251,10 +251,10 @@ class Hub:
                         if connection.session_id == session_id:
                             connection.abort(CLOSE_SESSION_REVOKED, "session revoked")
             for user_id in audience.user_ids:
-                receivers = self.by_user.get(user_id, ())
-                if any(c.allowed is not None for c in receivers):  # a bot token's allowlist
-                    receivers = [c for c in receivers if admits_event(wire, c.allowed)]
-                self._deliver(receivers, event_id, frame)
+                reached: Any = self.by_user.get(user_id, ())
+                if any(c.allowed is not None for c in reached):  # a bot token's allowlist
+                    reached = [c for c in reached if admits_event(wire, c.allowed)]
+                self._deliver(reached, event_id, frame)
             return
         conversation_id = audience.conversation_id
         if conversation_id is None:

@@ -94,6 +94,12 @@ class BotAccounts:
             raise bot_not_found()
         if not await bots.may_manage(conn, user, bot):
             raise bot_not_found()
+        if bot.organization_id is not None and not user.is_admin:
+            # An organization's bot answers to the organization: its maker too only while they
+            # own or administer it (one who left, or was made a member, manages it no more).
+            member = await org_store.get_member(conn, bot.organization_id, user.id)
+            if member is None or member.status != "active" or member.role not in MANAGERS:
+                raise bot_not_found()
         return bot
 
     # -- bots -------------------------------------------------------------------------------------

@@ -117,7 +117,8 @@ class Messages:
             await self.ctx.limits.take("bot_sends", user_id=user.id)
         draft = await self.check_send(user, conversation_id, command)
         result = await self.writer.submit(draft)
-        self.activity.message_sent(user.id, created=result.created)
+        if not user.is_token:  # growth counts people's activity, not bots'
+            self.activity.message_sent(user.id, created=result.created)
         return result
 
     async def check_send(self, user: AuthUser, conversation_id: int, command: SendMessage) -> Draft:

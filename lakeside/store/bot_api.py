@@ -26,7 +26,7 @@ _TOKEN_BY_HASH = select(
 ).join(users, users.c.id == bot_tokens.c.bot_id)
 
 
-async def token_by_hash(conn: AsyncConnection, token_hash: str) -> Row[Any] | None:
+async def token_by_hash(conn: AsyncConnection, token_hash: str) -> Any:
     """A live (not revoked) token with this hash, and its bot's user columns."""
     query = _TOKEN_BY_HASH.where(bot_tokens.c.token_hash == token_hash, bot_tokens.c.revoked_at.is_(None))
     return (await conn.execute(query)).first()
@@ -75,7 +75,7 @@ async def touch_token(conn: AsyncConnection, token_id: int, now: int) -> None:
 async def list_app_bots(
     conn: AsyncConnection, *, owner_id: int, organization_ids: list[int], everyone: bool = False
 ) -> list[Row[Any]]:
-    """API bots (kind ``app``) made by ``owner_id`` or belonging to one of ``organization_ids``
+    """API bots (kind ``app``): ``owner_id``'s personal ones and those of ``organization_ids``
     (every one when ``everyone``: a server admin), active ones only."""
     query = (
         select(bots, users.c.username, users.c.display_name, users.c.avatar_file_id, users.c.is_active)
@@ -84,7 +84,7 @@ async def list_app_bots(
         .order_by(bots.c.user_id)
     )
     if not everyone:
-        mine = bots.c.owner_id == owner_id
+        mine = (bots.c.owner_id == owner_id) & bots.c.organization_id.is_(None)
         query = query.where(mine | bots.c.organization_id.in_(organization_ids) if organization_ids else mine)
     return list(await conn.execute(query))
 
