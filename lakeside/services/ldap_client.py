@@ -112,7 +112,7 @@ async def resolve(settings: Settings, url: str) -> str:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise DirectoryError("UNREACHABLE", f"The directory's host {host} cannot be resolved.") from exc
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not addresses:
         raise DirectoryError("UNREACHABLE", f"The directory's host {host} cannot be resolved.")
     if not settings.egress_allow_private:
