@@ -466,3 +466,30 @@ async def test_links_are_by_stable_id(
 
 def test_slapd_fixture_is_real(slapd: Slapd, tmp_path: Path) -> None:
     assert slapd.process.poll() is None and slapd.url.startswith("ldap://127.0.0.1:")
+
+
+async def test_ldaps_and_starttls_verify_the_certificate(
+    client: httpx.AsyncClient, slapd: Slapd, corp: Company
+) -> None:
+    boss = await register(client, "boss", "老板娘")
+    # ldaps:// with the company's CA: syncs, and logs in over TLS.
+    org_id = await set_up(boss, slapd, corp, url=slapd.ldaps_url, tls_ca_cert=slapd.ca_pem)
+    assert (await boss.get(f"/api/v1/orgs/{org_id}/ldap")).json()["tls_ca_cert_set"] is True
+    assert counts(await sync(boss, org_id))["added"] == 5
+    assert (await login(client, "zhangsan")).status_code == 200
+    base = f"/api/v1/orgs/{org_id}/ldap"
+    # StartTLS on the plain port, with the same CA.
+    body = {"url": slapd.url, "start_tls": True, "bind_password": SERVICE_PASSWORD}
+    assert (await boss.put(base, json=body)).status_code == 200
+    answer = (await boss.post(f"{base}/test", json={})).json()
+    assert answer["ok"] and answer["found"] == 5, answer
+    assert (await login(client, "lisi")).status_code == 200
+    # Without the CA the self-signed certificate is refused: no "accept anything" fallback.
+    for url, start_tls in ((slapd.ldaps_url, False), (slapd.url, True)):
+        body = {"url": url, "start_tls": start_tls, "tls_ca_cert": "", "bind_password": SERVICE_PASSWORD}
+        assert (await boss.put(base, json=body)).status_code == 200
+        answer = (await boss.post(f"{base}/test", json={})).json()
+        assert not answer["ok"] and answer["error"]["code"] == "TLS_FAILED", answer
+        down = await login(client, "zhangsan")
+        assert down.status_code == 503 and error_code(down) == "DIRECTORY_UNAVAILABLE"
+    assert (await boss.put(base, json={"tls_ca_cert": "not a certificate"})).status_code == 422
