@@ -128,10 +128,15 @@ async def test_sync_builds_the_company_and_a_second_sync_changes_nothing(
 
     again = await sync(boss, org_id)
     assert again["ok"] and counts(again) == {} and again["errors"] == []
+    # An admin's own decision stands: a member deactivated by hand stays so.
+    ceo = people["ceo"]["user_id"]
+    assert (await boss.post(f"/api/v1/orgs/{org_id}/members/{ceo}/deactivate")).status_code == 200
+    assert counts(await sync(boss, org_id)) == {}
+    assert (await members(boss, org_id))["ceo"]["status"] == "deactivated"
     view = (await boss.get(f"/api/v1/orgs/{org_id}/ldap")).json()
     assert view["last_sync"]["seen"] == 5 and view["linked_members"] == {"active": 5}
     audit = (await boss.get(f"/api/v1/orgs/{org_id}/audit-log", params={"action": "ldap"})).json()
-    assert [e["action"] for e in audit["entries"]].count("ldap.sync") == 2
+    assert [e["action"] for e in audit["entries"]].count("ldap.sync") == 3
 
 
 async def test_moves_renames_and_departures_follow_the_directory(
