@@ -498,3 +498,14 @@ async def test_ldaps_and_starttls_verify_the_certificate(
         down = await login(client, "zhangsan")
         assert down.status_code == 503 and error_code(down) == "DIRECTORY_UNAVAILABLE"
     assert (await boss.put(base, json={"tls_ca_cert": "not a certificate"})).status_code == 422
+
+
+async def test_entries_without_the_stable_id_are_reported(
+    client: httpx.AsyncClient, slapd: Slapd, corp: Company
+) -> None:
+    boss = await register(client, "boss", "老板娘")
+    org_id = await set_up(boss, slapd, corp, attr_id="description")  # nobody has one
+    result = await sync(boss, org_id)
+    assert counts(result) == {} and result["seen"] == 0  # the units lack it too: no departments
+    assert result["error_count"] == 5 and {e["code"] for e in result["errors"]} == {"NO_STABLE_ID"}
+    assert set(await members(boss, org_id)) == {"boss"}
