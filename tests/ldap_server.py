@@ -46,6 +46,8 @@ include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 include {root}/test.schema
+TLSCertificateFile {root}/cert.pem
+TLSCertificateKeyFile {root}/key.pem
 modulepath /usr/lib/ldap
 moduleload back_mdb
 pidfile {root}/slapd.pid
@@ -92,7 +94,9 @@ def free_port() -> int:
 
 @dataclass
 class Slapd:
-    url: str
+    url: str  # ldap:// (StartTLS offered)
+    ldaps_url: str
+    ca_pem: str  # the server's self-signed certificate, for 127.0.0.1
     root: Path
     process: subprocess.Popen[bytes]
 
@@ -188,7 +192,7 @@ class Company:
 @contextmanager
 def start_slapd(root: Path) -> Iterator[Slapd]:
     """Start slapd in ``root`` (raises FileNotFoundError when slapd is not installed)."""
-    if not (os.path.exists(SLAPD) and shutil.which("slapadd")):
+    if not (os.path.exists(SLAPD) and shutil.which("slapadd") and shutil.which("openssl")):
         raise FileNotFoundError(SLAPD)
     (root / "db").mkdir(parents=True)
     (root / "test.schema").write_text(SCHEMA)
@@ -197,12 +201,18 @@ def start_slapd(root: Path) -> Iterator[Slapd]:
     seed = root / "seed.ldif"
     seed.write_text(SEED)
     subprocess.run(["slapadd", "-f", str(conf), "-l", str(seed)], check=True, capture_output=True)
-    port = free_port()
-    url = f"ldap://127.0.0.1:{port}"
+    # A self-signed certificate for 127.0.0.1, for ldaps:// and StartTLS.
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem"),
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port, secure_port = free_port(), free_port()
+    url, ldaps_url = f"ldap://127.0.0.1:{port}", f"ldaps://127.0.0.1:{secure_port}"
     log = (root / "slapd.log").open("wb")
-    process = subprocess.Popen(
-        [SLAPD, "-f", str(conf), "-h", f"{url}/", "-d", "0"], stdout=log, stderr=subprocess.STDOUT
-    )
+    command = [SLAPD, "-f", str(conf), "-h", f"{url}/ {ldaps_url}/", "-d", "0"]
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -215,7 +225,7 @@ def start_slapd(root: Path) -> Iterator[Slapd]:
                         "slapd did not start: " + (root / "slapd.log").read_text(errors="replace")[-2000:]
                     ) from None
                 time.sleep(0.05)
-        yield Slapd(url, root, process)
+        yield Slapd(url, ldaps_url, (root / "cert.pem").read_text(), root, process)
     finally:
         process.terminate()
         try:

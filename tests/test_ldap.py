@@ -128,10 +128,15 @@ async def test_sync_builds_the_company_and_a_second_sync_changes_nothing(
 
     again = await sync(boss, org_id)
     assert again["ok"] and counts(again) == {} and again["errors"] == []
+    # An admin's own decision stands: a member deactivated by hand stays so.
+    ceo = people["ceo"]["user_id"]
+    assert (await boss.post(f"/api/v1/orgs/{org_id}/members/{ceo}/deactivate")).status_code == 200
+    assert counts(await sync(boss, org_id)) == {}
+    assert (await members(boss, org_id))["ceo"]["status"] == "deactivated"
     view = (await boss.get(f"/api/v1/orgs/{org_id}/ldap")).json()
     assert view["last_sync"]["seen"] == 5 and view["linked_members"] == {"active": 5}
     audit = (await boss.get(f"/api/v1/orgs/{org_id}/audit-log", params={"action": "ldap"})).json()
-    assert [e["action"] for e in audit["entries"]].count("ldap.sync") == 2
+    assert [e["action"] for e in audit["entries"]].count("ldap.sync") == 3
 
 
 async def test_moves_renames_and_departures_follow_the_directory(
@@ -466,3 +471,41 @@ async def test_links_are_by_stable_id(
 
 def test_slapd_fixture_is_real(slapd: Slapd, tmp_path: Path) -> None:
     assert slapd.process.poll() is None and slapd.url.startswith("ldap://127.0.0.1:")
+
+
+async def test_ldaps_and_starttls_verify_the_certificate(
+    client: httpx.AsyncClient, slapd: Slapd, corp: Company
+) -> None:
+    boss = await register(client, "boss", "老板娘")
+    # ldaps:// with the company's CA: syncs, and logs in over TLS.
+    org_id = await set_up(boss, slapd, corp, url=slapd.ldaps_url, tls_ca_cert=slapd.ca_pem)
+    assert (await boss.get(f"/api/v1/orgs/{org_id}/ldap")).json()["tls_ca_cert_set"] is True
+    assert counts(await sync(boss, org_id))["added"] == 5
+    assert (await login(client, "zhangsan")).status_code == 200
+    base = f"/api/v1/orgs/{org_id}/ldap"
+    # StartTLS on the plain port, with the same CA.
+    body = {"url": slapd.url, "start_tls": True, "bind_password": SERVICE_PASSWORD}
+    assert (await boss.put(base, json=body)).status_code == 200
+    answer = (await boss.post(f"{base}/test", json={})).json()
+    assert answer["ok"] and answer["found"] == 5, answer
+    assert (await login(client, "lisi")).status_code == 200
+    # Without the CA the self-signed certificate is refused: no "accept anything" fallback.
+    for url, start_tls in ((slapd.ldaps_url, False), (slapd.url, True)):
+        body = {"url": url, "start_tls": start_tls, "tls_ca_cert": "", "bind_password": SERVICE_PASSWORD}
+        assert (await boss.put(base, json=body)).status_code == 200
+        answer = (await boss.post(f"{base}/test", json={})).json()
+        assert not answer["ok"] and answer["error"]["code"] == "TLS_FAILED", answer
+        down = await login(client, "zhangsan")
+        assert down.status_code == 503 and error_code(down) == "DIRECTORY_UNAVAILABLE"
+    assert (await boss.put(base, json={"tls_ca_cert": "not a certificate"})).status_code == 422
+
+
+async def test_entries_without_the_stable_id_are_reported(
+    client: httpx.AsyncClient, slapd: Slapd, corp: Company
+) -> None:
+    boss = await register(client, "boss", "老板娘")
+    org_id = await set_up(boss, slapd, corp, attr_id="description")  # nobody has one
+    result = await sync(boss, org_id)
+    assert counts(result) == {} and result["seen"] == 0  # the units lack it too: no departments
+    assert result["error_count"] == 5 and {e["code"] for e in result["errors"]} == {"NO_STABLE_ID"}
+    assert set(await members(boss, org_id)) == {"boss"}

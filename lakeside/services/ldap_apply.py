@@ -328,6 +328,12 @@ class Run:
             return
         member = await org_store.get_member(self.conn, self.organization.id, user_id)
         back = entry.state != "active"
+        if not back and (member is None or member.status != "active"):
+            # An admin removed or deactivated this member by hand: that decision stands until an
+            # admin undoes it (the sync brings back only whom the sync itself took out).
+            if entry.dn != person.dn:
+                await store.update_entry(self.conn, entry.id, {"dn": person.dn, "synced_at": now_ms()})
+            return
         if back and not account.is_active:
             await user_store.update_user(self.conn, user_id, {"is_active": True, "updated_at": now_ms()})
         if member is None:
@@ -365,6 +371,9 @@ class Run:
                         self.conn, user_id, {"username": wanted, "updated_at": now_ms()}
                     )
                     username = wanted
+                    renamed = await user_store.get_user(self.conn, user_id)
+                    self.uow.emit(UserUpdated(**public_user(renamed)), to_users(user_id))
+                    self.evict.append(user_id)  # the cached session carries the username
         changed = await self._set_profile(user_id, person, username, fresh=False)
         if username != account.username:
             changed = True

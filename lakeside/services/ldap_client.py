@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 500
 MAX_ENTRIES = 200_000
-UNIT_FILTER = "(|(objectClass=organizationalUnit)(objectClass=organizationalUnitName))"
+UNIT_FILTER = "(objectClass=organizationalUnit)"
 
 
 class DirectoryError(Exception):
@@ -65,6 +65,7 @@ class Connection:
 class Snapshot:
     people: list[dl.Person]
     units: list[dl.Unit]
+    without_id: list[str]  # DNs of entries the filter found that lack the stable id attribute
 
 
 def check_url(url: str) -> str:
@@ -112,7 +113,7 @@ async def resolve(settings: Settings, url: str) -> str:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise DirectoryError("UNREACHABLE", f"The directory's host {host} cannot be resolved.") from exc
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not addresses:
         raise DirectoryError("UNREACHABLE", f"The directory's host {host} cannot be resolved.")
     if not settings.egress_allow_private:
@@ -259,16 +260,19 @@ def read_directory(config: Connection, address: str, timeout: float) -> Snapshot
     try:
         attributes = config.mapping.attributes()
         people = []
+        without_id = []
         for dn, raw in _search(connection, config.base_dn, config.user_filter, attributes, MAX_ENTRIES):
             found = dl.person(dn, raw, config.mapping)
             if found is not None:
                 people.append(found)
+            else:
+                without_id.append(dn)
         units = []
         for dn, raw in _search(connection, config.base_dn, UNIT_FILTER, [config.mapping.id], MAX_ENTRIES):
             found_unit = dl.unit(dn, raw, config.mapping.id)
             if found_unit is not None and dl.dn_key(dn) != dl.dn_key(config.base_dn):
                 units.append(found_unit)
-        return Snapshot(people, units)
+        return Snapshot(people, units, without_id)
     finally:
         _close(connection)
 

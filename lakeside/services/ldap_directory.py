@@ -155,7 +155,7 @@ class LdapDirectories:
             if not merged["url"] or not merged["base_dn"]:
                 raise Invalid("A directory needs its URL and base DN.", code="LDAP_INCOMPLETE")
             moved = row is not None and (merged["url"], merged["bind_dn"]) != (row.url, row.bind_dn)
-            if moved and row.bind_password and "bind_password" not in values:
+            if moved and row is not None and row.bind_password and "bind_password" not in values:
                 raise Invalid(
                     "Type the service account's password again when changing the URL or the account.",
                     code="LDAP_PASSWORD_REQUIRED",

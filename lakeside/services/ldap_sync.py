@@ -178,6 +178,8 @@ class LdapSync:
         self, organization_id: int, snapshot: Snapshot, result: SyncResult, actor_id: int | None
     ) -> None:
         result.seen = len(snapshot.people)
+        for dn in snapshot.without_id:
+            result.problem("NO_STABLE_ID", "The entry has no value of the stable id attribute.", dn)
         evict: list[int] = []
         async with self.ctx.transaction() as uow:
             organization = await org_store.get_organization(uow.conn, organization_id, for_update=True)

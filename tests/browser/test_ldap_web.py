@@ -61,6 +61,8 @@ async def test_an_owner_sets_up_tests_and_syncs_the_directory(
     await expect(page.locator("#ldap-bind-password")).to_have_attribute("placeholder", texts["kept"])
     await expect(page.locator("#ldap-bind-password")).to_have_value("")
     assert SERVICE_PASSWORD not in await page.content()
+    await page.locator("#ldap-url").scroll_into_view_if_needed()
+    await screenshot(page, f"admin-ldap-form-{locale}")
 
     await page.locator("#ldap-test-user").fill("zhangsan")
     await page.locator("#ldap-test").click()
