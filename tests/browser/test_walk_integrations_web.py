@@ -4,6 +4,7 @@ hint without markdown backticks shown as text."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.browser.conftest import Cast, expect, screenshot
@@ -62,3 +63,38 @@ async def test_the_bots_page_hint_shows_no_markdown_backticks(
     await expect(hint).to_contain_text("lakeside send")
     assert "`" not in await hint.inner_text()
     await screenshot(page, f"walk-bots-hint-{locale}")
+
+
+async def test_a_bots_answer_for_the_invoker_alone_keeps_its_lines(cast: Cast, open_page, server) -> None:
+    """examples/oncall_bot.py's /roster answers in several lines; the note showed them run together."""
+    lisi = await cast.person("lisi", "李四")
+    group = await cast.group(lisi, "运维群")
+    bot_id = (await lisi.call("POST", "/bots", json={"display_name": "值班机器人"}))["id"]
+    await lisi.call("POST", f"/bots/{bot_id}/groups", json={"conversation_id": group})
+    await lisi.call("PUT", f"/bots/{bot_id}/commands", json={"commands": [{"name": "roster"}]})
+    issued = await lisi.call(
+        "POST", f"/bots/{bot_id}/tokens", json={"scopes": ["events:read", "messages:write"]}
+    )
+    bot = {"Authorization": f"Bearer {issued['token']}"}
+    page = await open_page("lisi", locale="zh-CN", viewport=PHONE)
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        since = (await http.get("/api/v1/sync", headers=bot)).json()["position"]
+        await page.goto(server.url + f"/#/chats/{group}")
+        composer = page.locator(".composer-input")
+        await composer.fill("/roster")
+        await composer.press("Escape")
+        await composer.press("Enter")
+        await expect(composer).to_have_value("")
+        events = (await http.get("/api/v1/sync", headers=bot, params={"since": since})).json()["events"]
+        invoked = [e for e in events if (e["type"], e["op"]) == ("command", "invoked")]
+        assert len(invoked) == 1
+        answer = await http.post(
+            f"/api/v1/commands/{invoked[0]['data']['invocation_id']}/reply",
+            headers=bot,
+            json={"text": "本周值班表：\n后端：周一 王五\n前端：周一 Alice", "ephemeral": True},
+        )
+        assert answer.status_code == 200, answer.text
+    note = page.locator(".toast").filter(has_text="本周值班表")
+    await expect(note).to_be_visible()
+    assert "后端：周一 王五\n前端：周一 Alice" in await note.inner_text()
+    await screenshot(page, "walk-ephemeral-lines")
