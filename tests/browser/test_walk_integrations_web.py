@@ -81,8 +81,10 @@ async def test_a_bots_answer_for_the_invoker_alone_keeps_its_lines(cast: Cast, o
         since = (await http.get("/api/v1/sync", headers=bot)).json()["position"]
         await page.goto(server.url + f"/#/chats/{group}")
         composer = page.locator(".composer-input")
-        await composer.fill("/roster")
-        await composer.press("Escape")
+        await composer.fill("/")
+        await expect(page.locator(".command-list .command-option")).to_have_count(1)
+        await composer.press("Enter")  # picks /roster
+        await expect(composer).to_have_value("/roster ")
         await composer.press("Enter")
         await expect(composer).to_have_value("")
         events = (await http.get("/api/v1/sync", headers=bot, params={"since": since})).json()["events"]
