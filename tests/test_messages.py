@@ -192,7 +192,6 @@ async def test_a_text_message_as_everyone_sees_it(people: dict[str, Person]) -> 
         "unread_count": 1,  # to its sender: nobody else has read it yet
         "duration_ms": None,  # a voice message's length
         "record": None,  # a chat record's card
-        "card": None,  # a robot's card
         "played": None,  # whether you played someone else's voice message
         "card": None,  # a robot's or bot's card (domain/cards.py)
     }

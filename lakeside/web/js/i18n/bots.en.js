@@ -1,7 +1,7 @@
 // English strings for API bots: Settings → Bots and slash commands in the composer.
 export default {
   "bots.page": "Bots",
-  "bots.hint": "Bots post and listen with API tokens: a program (see docs/integrations/bots.md) or a script with `lakeside send`. A token is shown once; revoking it ends it at once.",
+  "bots.hint": "Bots post and listen with API tokens: a program (see docs/integrations/bots.md) or a script with the lakeside send command. A token is shown once; revoking it ends it at once.",
   "bots.create": "New bot",
   "bots.createButton": "Create bot",
   "bots.created": "Bot created",

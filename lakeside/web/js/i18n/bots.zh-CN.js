@@ -1,7 +1,7 @@
 // 简体中文：API 机器人（设置 → 机器人）与输入框中的斜杠命令。
 export default {
   "bots.page": "机器人",
-  "bots.hint": "机器人用 API 令牌收发消息：可以是程序（见 docs/integrations/bots.md），也可以是用 `lakeside send` 的脚本。令牌只显示一次，撤销后立即失效。",
+  "bots.hint": "机器人用 API 令牌收发消息：可以是程序（见 docs/integrations/bots.md），也可以是用 lakeside send 命令的脚本。令牌只显示一次，撤销后立即失效。",
   "bots.create": "新建机器人",
   "bots.createButton": "创建机器人",
   "bots.created": "机器人已创建",

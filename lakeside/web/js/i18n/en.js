@@ -350,6 +350,7 @@ export default {
   "error.RATE_LIMITED": "Slow down a little and try again.",
   "error.INVALID_NAME": "A name may not be empty or contain invisible or control characters, and has at most 64 characters.",
   "error.INVALID_EMAIL": "That is not a valid e-mail address.",
+  "error.INVALID_URL": "That address is not accepted: use an https:// address, without a user name or password in it.",
   "error.INVALID_PHONE": "A phone number is 6 to 15 digits, optionally starting with “+”.",
   "error.INVALID_PASSWORD": "A password has at most 256 characters and no control characters.",
   "error.EMPTY_MESSAGE": "An empty message cannot be sent.",

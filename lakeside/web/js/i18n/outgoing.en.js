@@ -3,6 +3,7 @@
 export default {
   "outgoing.title": "Outgoing robots",
   "outgoing.add": "Add",
+  "outgoing.addTitle": "Add an outgoing robot",
   "outgoing.none": "No outgoing robots yet.",
   "outgoing.hint": "A robot is called at its URL when a message @mentions it or contains one of its keywords; its answer is posted here.",
   "outgoing.onMention": "When @mentioned",

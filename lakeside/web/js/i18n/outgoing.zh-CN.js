@@ -2,6 +2,7 @@
 export default {
   "outgoing.title": "外发机器人",
   "outgoing.add": "添加",
+  "outgoing.addTitle": "添加外发机器人",
   "outgoing.none": "还没有外发机器人。",
   "outgoing.hint": "消息 @ 机器人或包含其关键词时，会回调机器人的地址；机器人的回复会发到本群。",
   "outgoing.onMention": "被 @ 时",

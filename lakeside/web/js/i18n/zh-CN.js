@@ -350,6 +350,7 @@ export default {
   "error.RATE_LIMITED": "操作太频繁，请稍后再试。",
   "error.INVALID_NAME": "名称不能为空，不能含有不可见或控制字符，最多 64 个字符。",
   "error.INVALID_EMAIL": "邮箱地址格式不正确。",
+  "error.INVALID_URL": "地址无效：请填写以 https:// 开头、不含用户名和密码的地址。",
   "error.INVALID_PHONE": "手机号为 6–15 位数字，可以“+”开头。",
   "error.INVALID_PASSWORD": "密码最多 256 个字符，且不能含有控制字符。",
   "error.EMPTY_MESSAGE": "不能发送空消息。",

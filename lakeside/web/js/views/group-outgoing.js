@@ -79,7 +79,7 @@ export function outgoingPanel(conversationId, { getConversation, rerender }) {
         h("span", {}, h("span", { text: t("outgoing.onMention") }), h("span", { class: "field-hint block", text: t("outgoing.onMentionHint") })), mention),
       field("outgoing-keywords", t("outgoing.keywords"), words, t("outgoing.keywordsHint")),
       rotate ? h("label", { class: "row outgoing-rotate", for: "outgoing-rotate" }, rotate, h("span", { text: t("outgoing.rotate") })) : null);
-    const modal = openModal({ title: robot ? t("outgoing.edit") : t("outgoing.add"), body,
+    const modal = openModal({ title: robot ? t("outgoing.edit") : t("outgoing.addTitle"), body,
       actions: [h("button", { class: "btn", type: "button", text: t("action.cancel"), on: { click: () => modal.close() } }), save] });
     save.addEventListener("click", async () => {
       const fields = { name: name.value.trim(), callback_url: url.value.trim(), on_mention: mention.checked, keywords: splitKeywords(words.value) };
