@@ -280,3 +280,46 @@ def test_dingtalk_message_types_translate_into_valid_posts() -> None:
         with pytest.raises(DialectError) as refused:
             dingtalk.translate(bad)
         assert refused.value.reason == reason
+
+
+def test_dingtalk_font_tags_and_titles_read_as_dingtalk_shows_them() -> None:
+    """Found walking the demo: <font color> came out as text, and an actionCard showed its title
+    twice (DingTalk shows the title in notifications, the text — usually with the heading — in
+    the card)."""
+    from lakeside.domain.dialects import dingtalk
+
+    md = dingtalk.translate(
+        {
+            "msgtype": "markdown",
+            "markdown": {"title": "告警", "text": '<font color="#ff0000">红色警告</font> 磁盘满'},
+        }
+    )
+    assert md.text == "红色警告 磁盘满"
+    card = dingtalk.translate(
+        {
+            "msgtype": "actionCard",
+            "actionCard": {
+                "title": "发布 1.2",
+                "text": "### 发布 1.2\n3 个修复",
+                "singleTitle": "查看",
+                "singleURL": "https://a.example",
+            },
+        }
+    )
+    assert card.card is not None and "发布 1.2" in card.words
+    assert all(block.get("title") != "发布 1.2" for block in card.card["blocks"])
+
+
+def test_a_cards_plain_text_has_words_not_markdown() -> None:
+    """Found walking the demo: search results and previews showed '### 发布 2.0 **逾期**'."""
+    built = cards.build(
+        {
+            "blocks": [
+                {"type": "markdown", "text": "### 发布 2.0 需要审批\n**逾期自动取消**"},
+                {"type": "section", "title": "清单", "text": "- 数据库迁移\n- 灰度 10%"},
+            ]
+        }
+    )
+    words = cards.plain_text(built)
+    assert "###" not in words and "**" not in words and "- 数据库" not in words
+    assert "发布 2.0 需要审批" in words and "逾期自动取消" in words and "数据库迁移" in words

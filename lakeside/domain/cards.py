@@ -23,10 +23,12 @@ indexes and what a conversation list or a notification shows.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import nh3
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -205,15 +207,26 @@ def decode(body: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _words_of(block: dict[str, Any]) -> str:
+    """A markdown text's words without its syntax (``### 发布`` → ``发布``): from the safe HTML
+    rendered at write time, tags dropped and entities decoded."""
+    rendered = block.get("html")
+    if not rendered:
+        return str(block.get("text") or "")
+    words = nh3.clean(rendered.replace("</p>", "</p>\n").replace("<br>", "\n"), tags=set())
+    return html.unescape(words)
+
+
 def plain_text(card: dict[str, Any]) -> str:
     """The card's words, one line per piece: what search indexes and a preview shows."""
     parts: list[str] = []
     for block in card.get("blocks", []):
         kind = block.get("type")
         if kind == "markdown":
-            parts.append(block.get("text", ""))
+            parts.append(_words_of(block))
         elif kind == "section":
-            parts.extend(block.get(k) or "" for k in ("pretext", "title", "text"))
+            parts.extend(block.get(k) or "" for k in ("pretext", "title"))
+            parts.append(_words_of(block))
             for item in block.get("fields", []):
                 parts.append(f"{item.get('title', '')} {item.get('value', '')}".strip())
             parts.append(block.get("footer") or "")

@@ -7,6 +7,7 @@ documentation for the custom robot's ``send`` API.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,6 +16,9 @@ import orjson
 from lakeside.domain.dialects import Answer, DialectError, Post, mapping, string, strings
 
 TYPES = ("text", "markdown", "link", "actionCard", "feedCard")
+# DingTalk's markdown colours text with <font color="…">; lakeside's markdown allows no raw HTML,
+# so the words are kept and the tag dropped (as for WeCom) rather than shown as text.
+_FONT = re.compile(r"</?font\b[^>]*>", re.IGNORECASE)
 # DingTalk refuses a message over 20000 bytes ("message too long, exceed 20000 bytes").
 BODY_LIMIT = 20_000
 
@@ -74,7 +78,7 @@ def translate(payload: Any) -> Post:
         return Post(kind="text", text=content, **mentions)
     if msgtype == "markdown":
         title = string(body.get("title"), "markdown.title")
-        text = string(body.get("text"), "markdown.text", required=True)
+        text = _FONT.sub("", string(body.get("text"), "markdown.text", required=True))
         if not text.strip():
             raise DialectError("no_text", "markdown.text is empty.")
         return Post(kind="markdown", text=text, words=f"{title}\n{text}", **mentions)
@@ -88,7 +92,7 @@ def translate(payload: Any) -> Post:
         return Post(kind="card", card={"blocks": [section]}, words=f"{title}\n{text}", **mentions)
     if msgtype == "actionCard":
         title = string(body.get("title"), "actionCard.title", required=True)
-        text = string(body.get("text"), "actionCard.text", required=True)
+        text = _FONT.sub("", string(body.get("text"), "actionCard.text", required=True))
         layout = "horizontal" if str(body.get("btnOrientation", "0")) == "1" else "vertical"
         if body.get("singleTitle") is not None or body.get("singleURL") is not None:
             buttons = [
@@ -108,8 +112,10 @@ def translate(payload: Any) -> Post:
                 }
                 for b in raw
             ]
+        # The title is what DingTalk shows in notifications and the chat list, not in the card
+        # (whose text usually repeats it as a heading): it stays in the words, not in a block.
         blocks = [
-            {"type": "section", "title": title, "text": text},
+            {"type": "markdown", "text": text},
             {"type": "buttons", "layout": layout, "buttons": buttons},
         ]
         words = "\n".join([title, text, *(b["title"] for b in buttons)])
