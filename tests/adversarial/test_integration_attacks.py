@@ -615,3 +615,62 @@ async def test_a_robot_never_stores_more_than_twenty_in_any_sixty_seconds(
         clock[0] += 59 / 40 if step >= 20 else 0
         await client.post(url, json={"msgtype": "text", "text": {"content": f"#{step}"}})
     assert len(await robot_messages(lisi, cid, robot["bot_user_id"])) <= 20
+
+
+async def test_another_orgs_sso_and_ldap_config_and_another_users_identities_are_out_of_reach(
+    client: httpx.AsyncClient, people: dict[str, Person]
+) -> None:
+    zhangsan, wangwu = people["zhangsan"], people["wangwu"]
+    mine = (await ok(await zhangsan.post("/api/v1/orgs", json={"name": "湖畔科技"})))["id"]
+    theirs = (await ok(await wangwu.post("/api/v1/orgs", json={"name": "对手公司"})))["id"]
+    body = {"display_name": "SSO", "issuer": "https://127.0.0.1:9", "client_id": "c", "client_secret": "s"}
+    provider = await ok(await zhangsan.post(f"/api/v1/orgs/{mine}/sso/providers", json=body))
+    pid = provider["id"]
+    for method, url, payload in (
+        ("GET", f"/api/v1/orgs/{mine}/sso/providers", None),
+        ("PATCH", f"/api/v1/orgs/{mine}/sso/providers/{pid}", {"display_name": "stolen"}),
+        ("DELETE", f"/api/v1/orgs/{mine}/sso/providers/{pid}", None),
+        # Their own org's path with my provider's id.
+        ("PATCH", f"/api/v1/orgs/{theirs}/sso/providers/{pid}", {"display_name": "stolen"}),
+        ("PATCH", f"/api/v1/orgs/{theirs}/sso/providers/{pid}", {"issuer": "https://evil.example.com"}),
+        ("DELETE", f"/api/v1/orgs/{theirs}/sso/providers/{pid}", None),
+        ("GET", f"/api/v1/orgs/{mine}/ldap", None),
+        ("PUT", f"/api/v1/orgs/{mine}/ldap", {"login_enabled": False}),
+        ("DELETE", f"/api/v1/orgs/{mine}/ldap", None),
+        ("POST", f"/api/v1/orgs/{mine}/ldap/sync", None),
+        ("POST", f"/api/v1/orgs/{mine}/ldap/test", {"username": "x"}),
+        ("DELETE", "/api/v1/me/identities/1", None),
+    ):
+        answer = await wangwu.http.request(method, url, json=payload, headers=wangwu.headers)
+        assert answer.status_code in (403, 404), (method, url, answer.status_code, answer.text)
+    still = await ok(await zhangsan.get(f"/api/v1/orgs/{mine}/sso/providers"))
+    assert [(p["id"], p["display_name"]) for p in still] == [(pid, "SSO")]
+    for bad in ("%00", "%ED%A0%80", "x" * 3000, "a%00b"):
+        for url in (
+            f"/api/v1/auth/oidc/{bad}/start",
+            f"/api/v1/auth/oidc/{bad}/callback?code={bad}&state={bad}",
+            f"/api/v1/orgs/{mine}/sso/providers/{bad}",
+        ):
+            no_5xx(await zhangsan.get(url), url)
+    for field in (
+        "display_name",
+        "issuer",
+        "client_id",
+        "client_secret",
+        "scopes",
+        "add_to_org",
+        "allow_signup",
+    ):
+        for value in BAD_VALUES:
+            answer = await client.post(
+                f"/api/v1/orgs/{mine}/sso/providers",
+                content=json.dumps({**body, field: value}),
+                headers={**zhangsan.headers, "Content-Type": "application/json"},
+            )
+            no_5xx(answer, (field, str(value)[:30]))
+            answer = await client.put(
+                f"/api/v1/orgs/{mine}/ldap",
+                content=json.dumps({field.replace("issuer", "url"): value, "url": "ldap://127.0.0.1:9"}),
+                headers={**zhangsan.headers, "Content-Type": "application/json"},
+            )
+            no_5xx(answer, ("ldap", field, str(value)[:30]))
