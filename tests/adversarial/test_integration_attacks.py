@@ -674,3 +674,47 @@ async def test_another_orgs_sso_and_ldap_config_and_another_users_identities_are
                 headers={**zhangsan.headers, "Content-Type": "application/json"},
             )
             no_5xx(answer, ("ldap", field, str(value)[:30]))
+
+
+async def test_concurrent_command_replies_stop_at_five_and_bad_ones_do_not_use_them_up(
+    client: httpx.AsyncClient, people: dict[str, Person]
+) -> None:
+    zhangsan, lisi = people["zhangsan"], people["lisi"]
+    cid = await group(zhangsan, lisi)
+    bot = await bot_in(zhangsan, client, cid)
+    await ok(await bot.put(f"/api/v1/bots/{bot.id}/commands", json={"commands": [{"name": "ping"}]}))
+    invoked = await ok(await lisi.post(f"/api/v1/conversations/{cid}/commands", json={"command": "ping"}))
+    reply = f"/api/v1/commands/{invoked['invocation_id']}/reply"
+    answers = await asyncio.gather(*(bot.post(reply, json={"text": f"pong {n}"}) for n in range(12)))
+    assert sorted(a.status_code for a in answers) == [200] * 5 + [409] * 7, [a.text for a in answers]
+    page = await ok(await lisi.get(f"/api/v1/conversations/{cid}/messages", params={"limit": 100}))
+    assert len([m for m in page["messages"] if m["sender_id"] == bot.id]) == 5
+    # Boundary values on a fresh invocation: each refused with 4xx.
+    again = await ok(await lisi.post(f"/api/v1/conversations/{cid}/commands", json={"command": "ping"}))
+    reply = f"/api/v1/commands/{again['invocation_id']}/reply"
+    for value in BAD_VALUES:
+        answer = await client.post(
+            reply,
+            content=json.dumps({"text": value}),
+            headers={**bot.headers, "Content-Type": "application/json"},
+        )
+        no_5xx(answer, str(value)[:30])
+    for bad in ("%00", "9223372036854775808", "-1", "%ED%A0%80"):
+        no_5xx(await bot.post(f"/api/v1/commands/{bad}/reply", json={"text": "x"}), bad)
+
+
+async def test_refused_command_replies_do_not_use_up_the_five(
+    client: httpx.AsyncClient, people: dict[str, Person]
+) -> None:
+    zhangsan, lisi = people["zhangsan"], people["lisi"]
+    cid = await group(zhangsan, lisi)
+    bot = await bot_in(zhangsan, client, cid)
+    await ok(await bot.put(f"/api/v1/bots/{bot.id}/commands", json={"commands": [{"name": "ping"}]}))
+    invoked = await ok(await lisi.post(f"/api/v1/conversations/{cid}/commands", json={"command": "ping"}))
+    reply = f"/api/v1/commands/{invoked['invocation_id']}/reply"
+    # Found: the reply was counted (and committed) before its text was checked, so five refused
+    # replies used the invocation up and the bot could no longer answer.
+    for _ in range(5):
+        refused = await bot.post(reply, json={"text": "   "})
+        assert 400 <= refused.status_code < 500
+    assert (await bot.post(reply, json={"text": "pong"})).status_code == 200
