@@ -718,3 +718,54 @@ async def test_refused_command_replies_do_not_use_up_the_five(
         refused = await bot.post(reply, json={"text": "   "})
         assert 400 <= refused.status_code < 500
     assert (await bot.post(reply, json={"text": "pong"})).status_code == 200
+
+
+async def test_a_robot_whose_maker_may_not_notify_everyone_never_does_in_any_dialect(
+    client: httpx.AsyncClient, people: dict[str, Person]
+) -> None:
+    admin, zhangsan, lisi = people["admin"], people["zhangsan"], people["lisi"]
+    cid = await group(zhangsan, lisi)
+    urls = {}
+    for dialect in ("dingtalk", "slack", "wecom", "feishu"):
+        robot = await make_robot(admin, cid, dialect=dialect, name=dialect)  # a server admin, not a manager
+        assert robot["may_mention_all"] is False if "may_mention_all" in robot else True
+        urls[dialect] = path_of(robot["url"])
+    await client.post(
+        urls["dingtalk"], json={"msgtype": "text", "text": {"content": "@所有人 a"}, "at": {"isAtAll": True}}
+    )
+    await client.post(
+        urls["dingtalk"],
+        json={"msgtype": "markdown", "markdown": {"title": "t", "text": "@all b"}, "at": {"isAtAll": "true"}},
+    )
+    await client.post(urls["slack"], json={"text": "<!channel> <!here> <!everyone> @all @所有人 c"})
+    await client.post(
+        urls["wecom"],
+        json={
+            "msgtype": "text",
+            "text": {"content": "@all d", "mentioned_list": ["@all"], "mentioned_mobile_list": ["@all"]},
+        },
+    )
+    await client.post(urls["wecom"], json={"msgtype": "markdown", "markdown": {"content": "<@all> e"}})
+    await client.post(
+        urls["feishu"], json={"msg_type": "text", "content": {"text": '<at user_id="all">所有人</at> f'}}
+    )
+    page = await ok(await lisi.get(f"/api/v1/conversations/{cid}/messages", params={"limit": 100}))
+    posted = [m for m in page["messages"] if m["kind"] != "system"]
+    assert posted, "nothing was posted"
+    assert not [m for m in posted if m["mention_all"]], posted
+
+
+async def test_an_allowlisted_token_syncs_nothing_of_another_conversation(
+    client: httpx.AsyncClient, people: dict[str, Person]
+) -> None:
+    zhangsan, lisi = people["zhangsan"], people["lisi"]
+    a = await group(zhangsan, lisi)
+    b = await group(zhangsan, lisi)
+    bot = await bot_in(zhangsan, client, a, b, conversation_ids=[a])
+    await ok(
+        await lisi.post(f"/api/v1/conversations/{b}/messages", json={"client_msg_id": "s1", "body": "机密 B"})
+    )
+    synced = await bot.get("/api/v1/sync")
+    assert synced.status_code == 200, synced.text
+    assert "机密 B" not in synced.text
+    assert f'"conversation_id":{b}' not in synced.text.replace(" ", "")
