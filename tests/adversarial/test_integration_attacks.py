@@ -11,6 +11,7 @@ import ipaddress
 import json
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote_plus
@@ -19,17 +20,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from lakeside.app import build_app
 from lakeside.config import Settings
 from lakeside.domain.limits import Policy
 from lakeside.domain.webhooks import feishu_sign
 from lakeside.services import limits as limits_module
 from lakeside.services.egress import address_allowed
-from tests.conftest import Person
+from tests.conftest import Person, register, require_redis
 from tests.outbound_support import Receiver, running_receiver
 from tests.test_bot_api import bot_in
 from tests.test_group_tools import group, ok
 from tests.test_outbound_robots import add_robot, services_of
 from tests.test_outbound_robots import say as outbound_say
+from tests.test_rate_limits import http_from
 from tests.test_webhooks import ding_sign, make_robot, path_of, robot_messages
 
 
@@ -769,3 +772,29 @@ async def test_an_allowlisted_token_syncs_nothing_of_another_conversation(
     assert synced.status_code == 200, synced.text
     assert "机密 B" not in synced.text
     assert f'"conversation_id":{b}' not in synced.text.replace(" ", "")
+
+
+async def test_forty_posts_over_two_nodes_sharing_redis_store_at_most_twenty(settings: Settings) -> None:
+    settings.bus_url = await require_redis()
+    settings.bus_namespace = f"hook-{uuid.uuid4().hex[:8]}"
+    first, second = build_app(settings), build_app(settings)
+    async with (
+        first.router.lifespan_context(first),
+        second.router.lifespan_context(second),
+        http_from(first, "203.0.113.60") as one,
+        http_from(second, "203.0.113.61") as two,
+    ):
+        owner = await register(one, "hookowner", "Owner")
+        member = await register(one, "hookmember", "Member")
+        cid = await group(owner, member)
+        robot = await make_robot(owner, cid)
+        url = path_of(robot["url"])
+        answers = await asyncio.gather(
+            *(
+                (one if n % 2 else two).post(url, json={"msgtype": "text", "text": {"content": f"#{n}"}})
+                for n in range(40)
+            )
+        )
+        codes = [a.json()["errcode"] for a in answers]
+        assert codes.count(0) == 20, codes
+        assert len(await robot_messages(member, cid, robot["bot_user_id"])) == 20
