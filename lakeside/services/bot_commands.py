@@ -189,6 +189,8 @@ class BotCommands:
         if not user.is_token:
             raise Forbidden("Only the bot answers its commands.", code="BOTS_ONLY")
         max_bytes = self.ctx.settings.max_message_bytes
+        # Checked before the reply is counted: a text the server refuses uses up none of the five.
+        body = clean_body(text, max_bytes=max_bytes)
         async with self.ctx.transaction() as uow:
             invocation = await store.get_invocation(uow.conn, invocation_id, for_update=True)
             if (
@@ -205,7 +207,6 @@ class BotCommands:
             if ephemeral:
                 if invocation.invoker_id is None:
                     raise NotFound("The invoker's account is gone.", code="INVOCATION_NOT_FOUND")
-                body = clean_body(text, max_bytes=max_bytes)
                 uow.emit(
                     CommandReplied(
                         invocation_id=invocation_id,
@@ -224,7 +225,7 @@ class BotCommands:
             bot,
             conversation_id,
             client_msg_id or f"cmd-{invocation_id}-{uuid.uuid4().hex[:12]}",
-            text,
+            body,
             markdown=markdown,
             max_bytes=max_bytes,
         )

@@ -45,8 +45,14 @@ class EgressResponse:
 
 
 def address_allowed(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address_allowed(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        # An IPv6 address that carries an IPv4 one (mapped ::ffff:a.b.c.d, or 6to4 2002:AABB:CCDD::,
+        # which a host with a 6to4 route sends to a.b.c.d) is as private as the address it carries.
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None and not address_allowed(embedded):
+            return False
+        if address.ipv4_mapped is not None:
+            return True
     return address.is_global and not (address.is_multicast or address.is_reserved or address.is_unspecified)
 
 
