@@ -104,13 +104,14 @@ async def test_the_log_in_page_stays_within_its_budget(
         assert repeated == []
 
         # The next visit takes the modules and stylesheets from the browser's cache: only the page
-        # (revalidated), the session check and the favicon (Chromium's own fetch) go out.
+        # (revalidated), the session check, the single-sign-on buttons (asked each time, so that a
+        # provider an admin just added shows at once) and the favicon (Chromium's own fetch) go out.
         meter.reset()
         await page.goto(server.url + "/", wait_until="networkidle")
         await expect(page.locator("#f-login")).to_be_visible()
         print(meter.report(f"log-in page again ({locale})"))
         fetched = sorted(path for path in meter.paths() if not path.startswith("static/img/"))
-        assert fetched == ["", "api/v1/me"]
+        assert fetched == ["", "api/v1/auth/oidc/providers", "api/v1/me"]
     finally:
         await context.close()
 
