@@ -24,6 +24,17 @@ from __future__ import annotations
 
 from lakeside.store.tables.account import contact_verifications, sessions, users
 from lakeside.store.tables.announcement import announcement_departments, announcement_reads, announcements
+from lakeside.store.tables.approval import (
+    approval_ccs,
+    approval_history,
+    approval_requests,
+    approval_role_members,
+    approval_roles,
+    approval_steps,
+    approval_tasks,
+    approval_template_versions,
+    approval_templates,
+)
 from lakeside.store.tables.audit import audit_log
 from lakeside.store.tables.base import Id, Ms, metadata
 from lakeside.store.tables.bot import bots
@@ -86,6 +97,15 @@ __all__ = [
     "announcement_departments",
     "announcement_reads",
     "announcements",
+    "approval_ccs",
+    "approval_history",
+    "approval_requests",
+    "approval_role_members",
+    "approval_roles",
+    "approval_steps",
+    "approval_tasks",
+    "approval_template_versions",
+    "approval_templates",
     "audit_log",
     "blocks",
     "bot_commands",
