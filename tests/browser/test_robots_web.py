@@ -130,4 +130,9 @@ async def test_a_wecom_robot_in_chinese(cast: Cast, open_page, server) -> None:
     await expect(card.locator(".card-title a")).to_have_attribute("href", "https://example.com/a")
     await expect(card.locator(".bot-badge")).to_have_text("机器人")
     await expect(l.locator(".msg", has_text="已恢复").locator("strong")).to_have_text("已恢复")
+    # Without pictures: a robot and a group show their names' first characters (what they are),
+    # a person the last two (the given name).
+    await expect(card.locator(".avatar")).to_have_text("告警")
+    await expect(l.locator(".conv-list .avatar").first).to_have_text("运维")
+    await expect(l.locator(".rail .avatar").first).to_have_text("李四")
     await screenshot(l, "robot-card-and-badge-zh")
