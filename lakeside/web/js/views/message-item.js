@@ -149,7 +149,7 @@ function unwrittenMentions(message) {
     const me = state.me && id === state.me.id;
     const user = me ? state.me : getUser(id);
     const names = user ? [user.display_name, user.username].filter(Boolean) : [];
-    if (names.some((name) => words.includes(`@${name}`) || words.includes(`＠${name}`))) continue;
+    if (names.some((name) => words.includes(`@${name}`) || words.includes(`\uFF20${name}`))) continue;
     tags.push(h("span", { class: ["mention", me && "mention-me"], text: `@${user ? user.display_name : displayName(id)}`, dataset: { userId: String(id) } }));
   }
   return tags;
