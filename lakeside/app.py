@@ -208,18 +208,16 @@ def build_app(settings: Settings) -> FastAPI:
         await services.start()
         hub = Hub(services)
         await hub.start()
-        housekeeping = HousekeepingWorker(services)
-        await housekeeping.start()
-        ding_worker = DingWorker(services)
-        await ding_worker.start()
-        leaderboard_worker = LeaderboardWorker(services)
-        await leaderboard_worker.start()
-        export_worker = ExportWorker(services)
-        await export_worker.start()
-        outbound_worker = OutboundWorker(services)
-        await outbound_worker.start()
-        ldap_worker = LdapSyncWorker(services)
-        await ldap_worker.start()
+        workers = [
+            HousekeepingWorker(services),
+            DingWorker(services),
+            LeaderboardWorker(services),
+            ExportWorker(services),
+            OutboundWorker(services),
+            LdapSyncWorker(services),
+        ]
+        for worker in workers:
+            await worker.start()
         app.state.services = services
         app.state.hub = hub
         attach_metrics(app, db, services, hub)
@@ -229,12 +227,8 @@ def build_app(settings: Settings) -> FastAPI:
             yield
         finally:
             warm_up.cancel()
-            await outbound_worker.stop()
-            await ldap_worker.stop()
-            await export_worker.stop()
-            await leaderboard_worker.stop()
-            await ding_worker.stop()
-            await housekeeping.stop()
+            for worker in reversed(workers):
+                await worker.stop()
             await hub.stop()
             await services.stop()
             await bus.disconnect()

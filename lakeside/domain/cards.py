@@ -19,6 +19,12 @@ safe HTML beside it (``html``), so clients insert that and nothing else as marku
 http or https (no ``javascript:``, no ``data:``); colours are ``#rrggbb`` or one of the named
 ones. The stored body is the card as compact JSON (``encode``); ``plain_text`` is what search
 indexes and what a conversation list or a notification shows.
+
+Cards the server makes itself (work notices: services/work_notices.py) are built ``trusted``. Only
+they may carry a button ``action`` — ``{"path": "/api/v1/…", "body": {…}, "done": "已同意"}``,
+which the web client POSTs as the person who clicks (so the API's own rules decide) — and links to
+in-app routes (``/#/approvals/5``). Anything an integration sends is built untrusted, and such a
+button or link is refused.
 """
 
 from __future__ import annotations
@@ -30,7 +36,16 @@ from urllib.parse import urlsplit
 
 import nh3
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from lakeside.domain.markdown import render_markdown
 from lakeside.errors import Invalid, validation_failed
@@ -41,13 +56,26 @@ MAX_BUTTONS = 10
 MAX_ITEMS = 10
 MAX_TEXT = 20_000
 MAX_URL = 2_048
+MAX_ACTION_BODY = 2_048
+# An action's target: a path of this server's API, nothing that climbs out of it or carries a query.
+_ACTION_PATH = re.compile(r"^/api/v1(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$")
+# An in-app route of the web client (trusted cards only).
+_APP_ROUTE = re.compile(r"^/#/[A-Za-z0-9/_.~%?=&-]*$")
 NAMED_COLORS = {"good": "#2e7d32", "warning": "#ed6c02", "danger": "#d32f2f"}
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _SHORT_HEX = re.compile(r"^#?[0-9a-fA-F]{3}$|^[0-9a-fA-F]{6}$")
 
 
-def _url(value: str) -> str:
+def _trusted(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("trusted"))
+
+
+def _url(value: str, info: ValidationInfo) -> str:
     value = value.strip()
+    if value.startswith("/#/") and _trusted(info):
+        if not _APP_ROUTE.match(value):
+            raise ValueError("not an in-app route")
+        return value
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -98,9 +126,36 @@ class CardField(_Strict):
     short: bool = False
 
 
+class CardAction(_Strict):
+    """What a button of a trusted card does: a POST of ``body`` to ``path``, as the person who
+    clicks; ``done`` is shown in the buttons' place once it succeeded."""
+
+    path: str = Field(max_length=256)
+    body: dict[str, Any] | None = None
+    done: str = Field(default="", max_length=64)
+
+    @model_validator(mode="after")
+    def _checked(self) -> CardAction:
+        if not _ACTION_PATH.match(self.path) or ".." in self.path:
+            raise ValueError("an action's path is a path of this server's API (/api/v1/…)")
+        if self.body is not None and len(orjson.dumps(self.body)) > MAX_ACTION_BODY:
+            raise ValueError(f"an action's body is at most {MAX_ACTION_BODY} bytes of JSON")
+        return self
+
+
 class CardButton(_Strict):
     title: str = Field(min_length=1, max_length=64)
-    url: Url
+    url: Url | None = None
+    action: CardAction | None = None
+    style: Literal["default", "primary", "danger"] | None = None
+
+    @model_validator(mode="after")
+    def _checked(self, info: ValidationInfo) -> CardButton:
+        if self.action is not None and not _trusted(info):
+            raise ValueError("only the server's own cards have action buttons")
+        if self.url is None and self.action is None:
+            raise ValueError("a button has a url or an action")
+        return self
 
 
 class CardItem(_Strict):
@@ -171,9 +226,10 @@ def _has_nul_or_surrogate(value: Any) -> bool:
     return False
 
 
-def build(value: dict[str, Any]) -> dict[str, Any]:
+def build(value: dict[str, Any], *, trusted: bool = False) -> dict[str, Any]:
     """A card from a dialect's translation: validated, markdown rendered to safe HTML, as a plain
-    dict ready for ``encode``. Raises ``Invalid`` (VALIDATION_FAILED or INVALID_CARD)."""
+    dict ready for ``encode``. Raises ``Invalid`` (VALIDATION_FAILED or INVALID_CARD).
+    ``trusted``: the server made it (action buttons and in-app links allowed)."""
     if _has_nul_or_surrogate(value):
         raise Invalid("A card's text has no NUL characters or lone surrogates.", code="INVALID_CARD")
     if isinstance(value, dict) and isinstance(value.get("blocks"), list):
@@ -183,7 +239,7 @@ def build(value: dict[str, Any]) -> dict[str, Any]:
         ]
         value = {**value, "blocks": blocks}
     try:
-        card = _card.validate_python(value)
+        card = _card.validate_python(value, context={"trusted": trusted})
     except ValidationError as exc:
         raise validation_failed(exc.errors(include_url=False, include_context=False)) from None
     out = card.model_dump(exclude_none=True)

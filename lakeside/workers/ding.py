@@ -9,15 +9,11 @@ their choosing instead of waiting minutes; the loop just calls it every few seco
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from dataclasses import dataclass
 
 from lakeside.domain.tokens import now_ms
 from lakeside.services.container import Services
-
-log = logging.getLogger(__name__)
+from lakeside.workers.periodic import PeriodicWorker
 
 
 @dataclass(frozen=True)
@@ -34,28 +30,8 @@ async def run_due(services: Services, now: int | None = None) -> Round:
     return Round(published, attempts)
 
 
-class DingWorker:
+class DingWorker(PeriodicWorker):
     def __init__(self, services: Services, interval: float | None = None) -> None:
-        self.services = services
-        self.interval = (
-            interval if interval is not None else services.ctx.settings.ding_worker_interval_seconds
-        )
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="ding-worker")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await run_due(self.services)
-            except Exception:
-                log.exception("DING worker round failed; trying again next round")
+        if interval is None:
+            interval = services.ctx.settings.ding_worker_interval_seconds
+        super().__init__("ding-worker", interval, lambda: run_due(services))

@@ -9,13 +9,8 @@ tests call it instead of waiting for the loop.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
 from lakeside.services.container import Services
-
-log = logging.getLogger(__name__)
+from lakeside.workers.periodic import PeriodicWorker
 
 
 async def run_queued(services: Services) -> list[int]:
@@ -27,30 +22,9 @@ async def run_queued(services: Services) -> list[int]:
     return built
 
 
-class ExportWorker:
+class ExportWorker(PeriodicWorker):
     def __init__(self, services: Services) -> None:
-        self.services = services
-        self.interval = services.ctx.settings.export_worker_interval_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        if self.interval > 0:
-            self._task = asyncio.create_task(self._loop(), name="export-worker")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        queued = self.services.exports.queued
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(queued.wait(), self.interval)
-            queued.clear()
-            try:
-                await run_queued(self.services)
-            except Exception:
-                log.exception("export worker round failed; trying again next round")
+        interval = services.ctx.settings.export_worker_interval_seconds
+        super().__init__(
+            "export-worker", interval, lambda: run_queued(services), wakes=services.exports.queued
+        )

@@ -9,11 +9,10 @@ node runs it; the deletes are idempotent.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from lakeside.services.container import Services
+from lakeside.workers.periodic import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -35,25 +34,6 @@ async def run_once(services: Services) -> tuple[int, int]:
     return events, sessions
 
 
-class HousekeepingWorker:
+class HousekeepingWorker(PeriodicWorker):
     def __init__(self, services: Services, interval: float = INTERVAL_SECONDS) -> None:
-        self.services = services
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="housekeeping")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await run_once(self.services)
-            except Exception:
-                log.exception("housekeeping failed; trying again next round")
+        super().__init__("housekeeping", interval, lambda: run_once(services))

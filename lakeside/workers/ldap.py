@@ -9,36 +9,11 @@ now" runs in the request instead (the same claim keeps it from overlapping a sch
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
 from lakeside.services.container import Services
+from lakeside.workers.periodic import PeriodicWorker
 
-log = logging.getLogger(__name__)
 
-
-class LdapSyncWorker:
+class LdapSyncWorker(PeriodicWorker):
     def __init__(self, services: Services) -> None:
-        self.services = services
-        self.interval = services.ctx.settings.ldap_worker_interval_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        if self.interval > 0:
-            self._task = asyncio.create_task(self._loop(), name="ldap-sync-worker")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.services.ldap_sync.run_due()
-            except Exception:
-                log.exception("LDAP sync round failed; trying again next round")
+        interval = services.ctx.settings.ldap_worker_interval_seconds
+        super().__init__("ldap-sync-worker", interval, services.ldap_sync.run_due)

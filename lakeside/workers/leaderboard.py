@@ -9,47 +9,32 @@ services/growth/leaderboard.py). The loop runs units until there is nothing left
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
 
 from lakeside.services.container import Services
+from lakeside.workers.periodic import PeriodicWorker
 
-log = logging.getLogger(__name__)
 
-
-class LeaderboardWorker:
+class LeaderboardWorker(PeriodicWorker):
     def __init__(self, services: Services, interval: float | None = None) -> None:
-        self.services = services
         settings = services.ctx.settings
-        self.interval = interval if interval is not None else settings.leaderboard_interval_seconds
+        if interval is None:
+            interval = settings.leaderboard_interval_seconds
+        super().__init__("leaderboard-worker", interval, self._round)
+        self.services = services
         self.screen_every = settings.fraud_screen_interval_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._screened_at = time.monotonic()  # the first screening one interval after start
 
     async def start(self) -> None:
-        self.services.campaigns.wake = self._wake.set
-        self._task = asyncio.create_task(self._loop(), name="leaderboard-worker")
+        self.services.campaigns.wake = self.wake  # a campaign change runs the next round at once
+        await super().start()
 
     async def stop(self) -> None:
         self.services.campaigns.wake = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
 
-    async def _loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            self._wake.clear()
-            try:
-                await self.services.leaderboard.run_until_idle()
-                if self.screen_every > 0 and time.monotonic() - self._screened_at >= self.screen_every:
-                    self._screened_at = time.monotonic()
-                    await self.services.fraud.do_screen_live()
-            except Exception:
-                log.exception("leaderboard worker round failed; trying again next round")
+    async def _round(self) -> None:
+        await self.services.leaderboard.run_until_idle()
+        if self.screen_every > 0 and time.monotonic() - self._screened_at >= self.screen_every:
+            self._screened_at = time.monotonic()
+            await self.services.fraud.do_screen_live()

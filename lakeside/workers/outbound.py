@@ -9,13 +9,8 @@ round; the tests call it with a clock of their choosing instead of waiting.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
 from lakeside.services.container import Services
-
-log = logging.getLogger(__name__)
+from lakeside.workers.periodic import PeriodicWorker
 
 
 async def run_once(services: Services, now: int | None = None) -> list[str]:
@@ -23,33 +18,18 @@ async def run_once(services: Services, now: int | None = None) -> list[str]:
     return await services.outbound.run_once(now)
 
 
-class OutboundWorker:
+class OutboundWorker(PeriodicWorker):
     def __init__(self, services: Services, interval: float | None = None) -> None:
+        if interval is None:
+            interval = services.ctx.settings.outbound_worker_interval_seconds
+        super().__init__("outbound-worker", interval, lambda: run_once(services))
         self.services = services
-        settings = services.ctx.settings
-        self.interval = interval if interval is not None else settings.outbound_worker_interval_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self.interval > 0:
-            self.services.outbound.wake = self._wake.set
-            self._task = asyncio.create_task(self._loop(), name="outbound-worker")
+            self.services.outbound.wake = self.wake  # a new delivery runs the next round at once
+        await super().start()
 
     async def stop(self) -> None:
         self.services.outbound.wake = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
-            self._wake.clear()
-            try:
-                await run_once(self.services)
-            except Exception:
-                log.exception("outbound worker round failed; trying again next round")
+        await super().stop()

@@ -1,7 +1,8 @@
 """Settings → Bots and slash commands in the composer, in Chinese and English: a person makes a
 bot, adds it to their group, gives it a command, issues a token (shown once, it works) and revokes
 it (it stops); in the group, typing / offers the command, sending it reaches the bot alone (no
-message in the chat), and the bot's answer for the invoker alone shows as a note."""
+message in the chat), and the bot's answer for the invoker alone shows in the timeline, to them
+alone, until dismissed."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/lakeside-bots-shots")
 WORDS = {
     "zh-CN": {"create": "创建机器人", "add": "加入", "save": "保存", "issue": "生成令牌", "revoke": "撤销",
-              "once": "只显示这一次", "invoked": "只有机器人能看到", "mine": "仅你可见"},
+              "once": "只显示这一次", "invoked": "只有机器人能看到", "mine": "仅你可见",
+              "dismiss": "关闭"},
     "en-US": {"create": "Create bot", "add": "Add", "save": "Save", "issue": "Issue token",
               "revoke": "Revoke", "once": "shown only this once", "invoked": "only the bot sees it",
-              "mine": "only you see this"},
+              "mine": "Only visible to you", "dismiss": "Dismiss"},
 }  # fmt: skip
 
 
@@ -105,7 +107,11 @@ async def test_make_a_bot_issue_and_revoke_a_token_and_use_its_command(
             json={"text": "王五值班", "ephemeral": True},
         )
         assert answer.status_code == 200, answer.text
-        note = page.locator(".toast").filter(has_text="王五值班")
+        # The answer is a line in the timeline that only the invoker sees, under the bot's name.
+        note = page.get_by_role("log").get_by_role("note").filter(has_text="王五值班")
         await expect(note).to_be_visible()
         await expect(note).to_contain_text(words["mine"])
+        await expect(note).to_contain_text("/oncall")
         await page.screenshot(path=str(SHOTS / f"reply-{locale}.png"))
+        await note.get_by_role("button", name=words["dismiss"]).click()
+        await expect(note).to_have_count(0)

@@ -104,6 +104,9 @@ async def test_forwarding_as_chat_history_on_a_phone_in_chinese(cast: Cast, open
     w = await open_page("wangwu", locale="zh-CN", viewport=PHONE)
     await open_conversation(z, "李四")
     await long_press_menu(z, "明天几点开会", "多选")
+    # Selecting has begun (the menu is gone and the bar is up) before the second message is picked.
+    await expect(z.get_by_role("toolbar", name="多选")).to_contain_text("已选择 1 条")
+    await expect(z.get_by_role("menu")).to_have_count(0)
     await z.locator(".msg", has_text="下午三点").click()
     await expect(z.get_by_role("toolbar", name="多选")).to_contain_text("已选择 2 条")
     await screenshot(z, "forward-select-phone-zh")

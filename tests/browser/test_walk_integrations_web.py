@@ -96,7 +96,7 @@ async def test_a_bots_answer_for_the_invoker_alone_keeps_its_lines(cast: Cast, o
             json={"text": "本周值班表：\n后端：周一 王五\n前端：周一 Alice", "ephemeral": True},
         )
         assert answer.status_code == 200, answer.text
-    note = page.locator(".toast").filter(has_text="本周值班表")
+    note = page.get_by_role("log").get_by_role("note").filter(has_text="本周值班表")
     await expect(note).to_be_visible()
     assert "后端：周一 王五\n前端：周一 Alice" in await note.inner_text()
     await screenshot(page, "walk-ephemeral-lines")

@@ -16,6 +16,7 @@ import httpx
 
 from lakeside.api.web import CSP, WEB_DIR, preloaded
 from lakeside.api.web import client as web_client
+from lakeside.domain.bot_scopes import SCOPES
 from lakeside.services.audit import ACTIONS as AUDIT_ACTIONS
 
 JS_FILES = sorted((WEB_DIR / "js").rglob("*.js"))
@@ -33,6 +34,8 @@ DYNAMIC_KEYS = {
     "privacy.status.": ["queued", "running", "ready", "failed", "expired"],
     # A group robot's dialect (group-robots.js).
     "robots.dialect.": ["dingtalk", "slack", "wecom", "feishu"],
+    # A bot token's scopes by name (settings-bots.js): every scope the server knows has a label.
+    "bots.scope.": list(SCOPES),
     "system.": [
         "group_created",
         "group_renamed",
@@ -75,6 +78,9 @@ def dictionary_keys(paths: list[Path]) -> set[str]:
     keys: set[str] = set()
     for path in paths:
         found = re.findall(r'^\s*"([^"]+)":', path.read_text(encoding="utf-8"), re.MULTILINE)
+        # Within one file, the second entry of a key silently replaces the first in JavaScript.
+        twice = {key for key in found if found.count(key) > 1}
+        assert not twice, f"{path.name} has keys twice: {twice}"
         repeated = keys.intersection(found)
         assert not repeated, f"{path.name} repeats keys of another file: {repeated}"
         keys.update(found)

@@ -61,9 +61,15 @@ export function formatSize(bytes) {
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
 
 /** 张三 -> 张三, 欧阳娜娜 -> 娜娜 (as Chinese apps do), Alice Chen -> AC, bob -> BO. */
-export function initials(name) {
+/** Two characters for an avatar without a picture. A Chinese person's name gives its last two (张三丰
+ * → 三丰, as DingTalk does: the given name); a group's or a robot's name its first two (运维群 → 运维,
+ * 构建机器人 → 构建), which say what it is. */
+export function initials(name, { leading = false } = {}) {
   const clean = (name || "?").replace(/[^\p{L}\p{N}\s._-]/gu, "").trim() || "?";
-  if (CJK.test(clean)) return [...clean.replace(/\s+/g, "")].slice(-2).join("");
+  if (CJK.test(clean)) {
+    const chars = [...clean.replace(/\s+/g, "")];
+    return (leading ? chars.slice(0, 2) : chars.slice(-2)).join("");
+  }
   const words = clean.split(/[\s._-]+/).filter(Boolean);
   if (words.length >= 2) return (words[0][0] + words[1][0]).toUpperCase();
   return [...clean].slice(0, 2).join("").toUpperCase();

@@ -144,6 +144,8 @@ export function conversationTitle(conversation) {
   if (conversation.kind === "direct" && conversation.peer) {
     return displayName(conversation.peer.id, conversation.peer.display_name);
   }
+  // The organization's work notices (工作通知): named in the reader's language.
+  if (conversation.kind === "notice") return t("workNotice.title");
   return conversation.title || "";
 }
 

@@ -15,6 +15,7 @@ export function userAvatar(userId, { size = "md", presence = false } = {}) {
     url: user ? user.avatar_url : null,
     size,
     status,
+    bot: Boolean(user && user.bot),
   });
 }
 

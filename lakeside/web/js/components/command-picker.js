@@ -3,12 +3,15 @@
 // closes. A message whose first word is an offered command is not sent as a message: it goes to
 // the bot (POST /conversations/{id}/commands), which alone hears it; the sender sees a note. Any
 // other text starting with / (a path, a smiley) is an ordinary message. A bot's answer meant for
-// the invoker alone (command.replied) is shown as a note that is never stored.
+// the invoker alone (command.replied) is a line in the timeline that only they see and that is
+// never stored (ephemeral.js).
 
 import { api } from "../api.js";
+import { handleListKey } from "./listbox.js";
 import { h } from "../dom.js";
 import { errorText } from "../errors.js";
 import { t } from "../i18n/index.js";
+import { listenForNotes } from "../ephemeral.js";
 import { on } from "../store.js";
 import { toast } from "./toast.js";
 
@@ -17,13 +20,15 @@ const TRIGGER = /^\/([a-z0-9_-]{0,32})$/i;
 let counter = 0;
 let listening = false;
 
-/** Once per page: a bot's ephemeral answer, shown to the invoker as a note. */
+/** Once per page: a bot's answer for the invoker alone goes in that conversation's timeline
+ * (ephemeral.js); while that conversation is not on screen, a toast says it came. */
 function listenForReplies() {
   if (listening) return;
   listening = true;
-  on("event:command", (event) => {
-    if (event.op !== "replied") return;
-    toast(t("bots.replied", { command: event.data.command, text: event.data.text }), "info", 8000);
+  listenForNotes();
+  on("ephemeral", ({ conversationId, note }) => {
+    if (document.querySelector(`.msg-scroll[data-conversation="${conversationId}"]`)) return;
+    toast(t("bots.replied", { command: note.command, text: note.text }), "info", 8000);
   });
 }
 
@@ -89,26 +94,7 @@ export class CommandPicker {
   }
 
   handleKey(event) {
-    if (!this.open) return false;
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      event.preventDefault();
-      const step = event.key === "ArrowDown" ? 1 : -1;
-      this.active = (this.active + step + this.items.length) % this.items.length;
-      this.render();
-      return true;
-    }
-    if ((event.key === "Enter" && !event.isComposing) || event.key === "Tab") {
-      event.preventDefault();
-      this.choose(this.active);
-      return true;
-    }
-    if (event.key === "Escape") {
-      event.preventDefault();
-      event.stopPropagation();
-      this.close();
-      return true;
-    }
-    return false;
+    return handleListKey(this, event);
   }
 
   choose(index) {

@@ -6,18 +6,19 @@ import { h } from "../dom.js";
 import { colorIndex, initials } from "../format.js";
 import { t } from "../i18n/index.js";
 
-export function avatar({ id, name, url, size = "md", status = null, group = false }) {
+export function avatar({ id, name, url, size = "md", status = null, group = false, bot = false }) {
+  const letters = () => initials(name, { leading: group || bot });
   const colour = `c${(colorIndex(id) + (group ? 3 : 0)) % 8}`;
   const box = h("span", { class: ["avatar", `avatar-${size}`, colour], "aria-hidden": "true" });
   if (url) {
     const img = h("img", { src: url, alt: "", loading: "lazy", decoding: "async" });
     img.addEventListener("error", () => {
       img.remove();
-      box.textContent = initials(name);
+      box.textContent = letters();
     });
     box.append(img);
   } else {
-    box.textContent = initials(name);
+    box.textContent = letters();
   }
   if (!status) return box;
   return h(

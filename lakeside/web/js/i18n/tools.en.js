@@ -33,6 +33,8 @@ export default {
   "mute.all": "Mute all members",
   "mute.allHint": "Only the owner and admins can send.",
   "mute.composerAll": "Everyone is muted: only the owner and admins can send.",
+  "workNotice.title": "Work notices",
+  "workNotice.readOnly": "Work notices come from your organization's apps; they cannot be answered here.",
   "mute.composerMember": "You are muted until {time}.",
   "mute.composerForever": "You are muted by the owner or an admin.",
   "mute.member": "Mute",

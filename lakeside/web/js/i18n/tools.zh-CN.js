@@ -32,6 +32,8 @@ export default {
   "mute.all": "全员禁言",
   "mute.allHint": "仅群主和管理员可以发言。",
   "mute.composerAll": "全员禁言中，仅群主和管理员可以发言。",
+  "workNotice.title": "工作通知",
+  "workNotice.readOnly": "工作通知来自组织的应用，不能在这里回复。",
   "mute.composerMember": "你已被禁言，{time} 解除。",
   "mute.composerForever": "你已被群主或管理员禁言。",
   "mute.member": "禁言",

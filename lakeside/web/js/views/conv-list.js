@@ -119,7 +119,7 @@ export function mountConversationList(root) {
     const last = conversation.last_message;
     let summary = last ? messageSummary(last) : "";
     const fromOther = last && last.sender_id && last.sender_id !== state.me.id;
-    if (fromOther && conversation.kind !== "direct" && last.kind !== "system" && !last.recalled) {
+    if (fromOther && !["direct", "notice"].includes(conversation.kind) && last.kind !== "system" && !last.recalled) {
       summary = `${displayName(last.sender_id)}: ${summary}`;
     }
     const draft = shownDraft(conversation);

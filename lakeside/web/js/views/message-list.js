@@ -5,10 +5,11 @@
 // history as they scroll up.
 
 import { h, isNearBottom } from "../dom.js";
+import { dismissNote, notesOf } from "../ephemeral.js";
 import { formatDay, sameDay } from "../format.js";
 import { t } from "../i18n/index.js";
 import { icon } from "../icons.js";
-import { on, state } from "../store.js";
+import { displayName, on, state } from "../store.js";
 import { buildMessage, messageKey, messageVersion } from "./message-item.js";
 import { FOLD_MIN, buildFold, foldText, isJoinLine } from "./system-lines.js";
 
@@ -24,6 +25,18 @@ function joinRun(messages, index) {
   return run;
 }
 
+/** A bot's answer that only the reader sees (ephemeral.js), with a way to dismiss it. */
+function buildNote(conversationId, note) {
+  return h("div", { class: "msg-ephemeral", role: "note", "data-note": String(note.id) },
+    h("div", { class: "msg-ephemeral-head" },
+      icon("lock", "icon-sm"),
+      h("span", { class: "msg-ephemeral-who", text: t("bots.noteFrom", { bot: displayName(note.botId), command: note.command }) }),
+      h("span", { class: "msg-ephemeral-only", text: t("bots.onlyYou") }),
+      h("button", { class: "link-btn msg-ephemeral-close", type: "button", text: t("bots.noteDismiss"),
+        on: { click: () => dismissNote(conversationId, note.id) } })),
+    h("div", { class: "msg-ephemeral-text", text: note.text }));
+}
+
 export class MessageList {
   constructor(line, conversation, actions, { onBottom }) {
     this.line = line;
@@ -37,6 +50,7 @@ export class MessageList {
     this.inner = h("div", { class: "msg-inner" });
     this.el = h("div", {
       class: "msg-scroll scroll", role: "log", tabindex: "0", "aria-label": t("conv.messages"),
+      "data-conversation": String(conversation.id),
     }, this.inner);
     this.pill = h("button", { class: "new-pill", type: "button", hidden: true, on: { click: () => this.scrollToBottom() } });
     this.root = h("div", { class: "msg-pane" }, this.el, this.pill);
@@ -46,6 +60,7 @@ export class MessageList {
       on(`timeline:${conversation.id}`, (change) => this.render(change)),
       on("users", () => this.schedule()),
       on("friends", () => this.schedule()),
+      on(`ephemeral:${conversation.id}`, (note) => this.render(note ? { kind: "append", note } : { kind: "update" })),
     ];
   }
 
@@ -76,8 +91,21 @@ export class MessageList {
     let previous = null;
     const seen = new Set();
     const messages = this.line.list();
+    // The reader's own notes (a bot's private answers) go among the messages by time.
+    const notes = [...notesOf(this.conversationId)];
+    const placeNotes = (before) => {
+      while (notes.length && (before === null || notes[0].at <= before)) {
+        const note = notes.shift();
+        const key = `n:${note.id}`;
+        seen.add(key);
+        children.push(this.cached(key, "1", () => buildNote(this.conversationId, note)));
+        noteBetween = true; // the next message starts a new run under its sender's name
+      }
+    };
+    let noteBetween = false;
     for (let index = 0; index < messages.length; index += 1) {
       const message = messages[index];
+      placeNotes(message.created_at);
       if (!previous || !sameDay(previous.created_at, message.created_at)) {
         children.push(this.cached(`d:${new Date(message.created_at).toDateString()}`, formatDay(message.created_at), () =>
           h("div", { class: "day-sep", role: "separator" }, h("span", { text: formatDay(message.created_at) }))));
@@ -99,7 +127,7 @@ export class MessageList {
         continue;
       }
       const grouped = Boolean(
-        previous && sameDay(previous.created_at, message.created_at) && previous.sender_id === message.sender_id &&
+        previous && !noteBetween && sameDay(previous.created_at, message.created_at) && previous.sender_id === message.sender_id &&
         previous.kind !== "system" && message.kind !== "system" && !previous.recalled && !message.recalled &&
         message.created_at - previous.created_at < GROUP_WINDOW_MS,
       );
@@ -108,12 +136,14 @@ export class MessageList {
       seen.add(key);
       children.push(this.cached(key, messageVersion(message, ctx), () => buildMessage(message, ctx, this.actions)));
       previous = message;
+      noteBetween = false;
     }
+    placeNotes(null);
     this.renderTop();
     this.reconcile(children);
     for (const key of this.cache.keys()) if (!key.startsWith("d:") && !seen.has(key)) this.cache.delete(key);
 
-    const mine = change.message && state.me && change.message.sender_id === state.me.id;
+    const mine = Boolean(change.note) || (change.message && state.me && change.message.sender_id === state.me.id);
     if (change.kind === "reset" || wasAtBottom || (change.kind === "append" && mine)) {
       this.scrollToBottom();
     } else if (anchor) {

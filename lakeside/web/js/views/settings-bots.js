@@ -25,6 +25,13 @@ async function attempt(action, done) {
   }
 }
 
+/** A scope's name in the reader's language ("messages:write" → 发送消息), the name itself if unknown. */
+function scopeLabel(name) {
+  const key = `bots.scope.${name}`;
+  const label = t(key);
+  return label === key ? name : label;
+}
+
 export function mountBots(root) {
   let destroyed = false;
   let scopes = [];
@@ -81,7 +88,7 @@ export function mountBots(root) {
     const shown = h("div", { class: "bot-secret", hidden: true });
     const scopeBoxes = scopes.map((scope) => h("label", { class: "bot-check", title: scope.description },
       h("input", { type: "checkbox", value: scope.name, checked: DEFAULT_SCOPES.includes(scope.name) }),
-      h("code", { text: scope.name })));
+      h("span", { text: scopeLabel(scope.name) }), h("code", { class: "muted", text: scope.name })));
     const allowBoxes = groups.map((group) => h("label", { class: "bot-check" },
       h("input", { type: "checkbox", value: String(group.id) }), h("span", { text: group.title || String(group.id) })));
     const label = h("input", { class: "input", maxlength: 100, placeholder: t("bots.tokenNameHint") });
@@ -117,7 +124,7 @@ export function mountBots(root) {
         h("div", { class: "person-text" },
           h("span", { class: "person-name" }, h("code", { text: `${token.prefix}…` }), token.name ? ` ${token.name}` : ""),
           h("span", { class: "person-meta", text: [
-            token.scopes.join(" "),
+            token.scopes.map(scopeLabel).join(t("bots.scopeJoin")),
             token.conversation_ids ? t("bots.onlyIn", { count: token.conversation_ids.length }) : t("bots.everyGroup"),
             token.last_used_at ? t("bots.lastUsed", { time: formatDateTime(token.last_used_at) }) : t("bots.unused"),
             token.expires_at ? t("bots.expires", { time: formatDateTime(token.expires_at) }) : "",
