@@ -12,6 +12,7 @@ import { userAvatar } from "../components/avatar.js";
 import { closePopover } from "../components/popover.js";
 import { mountChats } from "./chats.js";
 import { mountDingBanner } from "./ding-banner.js";
+import { pendingApprovals } from "./approval-badge.js";
 import { workbenchTab } from "./workbench.js";
 import { orgRailButton, watchJoinRoute } from "./workspace-switcher.js";
 import { watchGroupJoinRoute } from "./group-join.js";
@@ -46,6 +47,11 @@ SECTIONS.campaigns = {
 SECTIONS.analytics = {
   load: () => import("./growth-analytics.js").then((m) => m.mountAnalytics), icon: "chart", label: "nav.analytics",
   workspace: true, orgless: true, visible: () => !!state.me?.is_admin,
+};
+// Approvals (审批): the badge counts the requests waiting for me.
+SECTIONS.approvals = {
+  load: () => import("./approvals.js").then((m) => m.mountApprovals), icon: "approval", label: "nav.approvals", workspace: true,
+  badge: pendingApprovals,
 };
 SECTIONS.admin = {
   load: () => import("./admin.js").then((m) => m.mountAdmin), icon: "shield", label: "nav.admin", workspace: true,
@@ -173,7 +179,7 @@ export function mountShell(root) {
   }
 
   unsubscribe.push(on("conversations", updateBadges), on("requests", updateBadges), on("connection", updateBanner));
-  unsubscribe.push(onOrgsChange(updateBadges));
+  unsubscribe.push(onOrgsChange(updateBadges), on("approvals-count", updateBadges));
   unsubscribe.push(onRoute(route));
   unsubscribe.push(on("me", () => replaceChildren(me, userAvatar(state.me.id, { size: "sm" }))));
   unsubscribe.push(on("conversation-closed", () => navigate("chats")));
