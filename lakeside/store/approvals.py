@@ -201,7 +201,7 @@ async def get_request(
     query = select(approval_requests).where(
         approval_requests.c.organization_id == organization_id, approval_requests.c.id == request_id
     )
-    if for_update and conn.dialect.name == "postgresql":
+    if for_update:
         query = query.with_for_update()
     return (await conn.execute(query)).first()
 
