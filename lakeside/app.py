@@ -23,6 +23,7 @@ from lakeside.api import (
     analytics,
     announcements,
     apidocs,
+    approvals,
     audit,
     bot_subscriptions,
     bots,
@@ -66,6 +67,7 @@ from lakeside.services.container import Services
 from lakeside.services.context import Context
 from lakeside.store import migrate
 from lakeside.store.engine import Database
+from lakeside.workers.approvals import ApprovalWorker
 from lakeside.workers.ding import DingWorker
 from lakeside.workers.exports import ExportWorker
 from lakeside.workers.housekeeping import HousekeepingWorker
@@ -97,6 +99,7 @@ ROUTERS = [
     ldap.router,
     ding.router,
     announcements.router,
+    approvals.router,
     audit.router,
     privacy.router,
     exports.router,
@@ -211,6 +214,7 @@ def build_app(settings: Settings) -> FastAPI:
         workers = [
             HousekeepingWorker(services),
             DingWorker(services),
+            ApprovalWorker(services),
             LeaderboardWorker(services),
             ExportWorker(services),
             OutboundWorker(services),

@@ -121,6 +121,35 @@ def bystander_ids(world: Any, role: str, caller: Any) -> dict[str, Any]:
     return {"user_ids": [world.ids["bystander_id"]]}
 
 
+# Approvals: the owner decides the member's request; others meet the request's state.
+APPROVER_ONLY = with_(ORG_MEMBER, admin="refused:APPROVAL_NOT_PENDING", member="refused:APPROVAL_NOT_PENDING")
+APPLICANT_ONLY = with_(ORG_MEMBER, owner="refused:APPROVAL_NOT_PENDING", admin="refused:APPROVAL_NOT_PENDING")
+
+
+def approval_template(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {
+        "name": world.unique("模板"),
+        "form": {"fields": [{"key": "what", "type": "text", "label": "事项"}]},
+        "flow": {"steps": [{"approvers": [{"kind": "leader", "level": 1}]}]},
+    }
+
+
+def approval_request(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"template_id": world.ids["template_id"], "values": {"title": "申请", "detail": "x"}}
+
+
+def bystander_in_org(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"user_id": world.people["admin"].id}
+
+
+def admin_after(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"user_ids": [world.people["admin"].id], "position": "after"}
+
+
+def unique_role(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"name": world.unique("角色")[:32]}
+
+
 def campaign_spec(world: Any, role: str, caller: Any) -> dict[str, Any]:
     from tests.campaign_support import spec
 
@@ -450,6 +479,55 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("post", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/read"): Case(ORG_MEMBER),
     ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/readers"): Case(ORG_ADMIN),
+    # -- approvals (审批): the member's request waits for the owner (the fallback approver) -------
+    ("get", "/api/v1/orgs/{org_id}/approval-templates"): Case(ORG_MEMBER),
+    ("post", "/api/v1/orgs/{org_id}/approval-templates"): Case(ORG_ADMIN, body=approval_template),
+    ("get", "/api/v1/orgs/{org_id}/approval-templates/{template_id}"): Case(ORG_MEMBER),
+    ("patch", "/api/v1/orgs/{org_id}/approval-templates/{template_id}"): Case(
+        ORG_ADMIN, body={"description": "通用"}
+    ),
+    ("post", "/api/v1/orgs/{org_id}/approval-templates/{template_id}/preview"): Case(
+        ORG_MEMBER, body={"values": {}}
+    ),
+    ("post", "/api/v1/orgs/{org_id}/approvals"): Case(ORG_MEMBER, body=approval_request),
+    ("get", "/api/v1/orgs/{org_id}/approvals"): Case(ORG_MEMBER),
+    ("get", "/api/v1/orgs/{org_id}/approvals/export.csv"): Case(ORG_ADMIN, query={"template_id": 1}),
+    ("get", "/api/v1/orgs/{org_id}/approvals/stats"): Case(ORG_ADMIN),
+    # The applicant, the approver and an admin see it; outsiders and former members get 404.
+    ("get", "/api/v1/orgs/{org_id}/approvals/{approval_id}"): Case(ORG_MEMBER),
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/read"): Case(ORG_MEMBER),
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/approve"): Case(
+        APPROVER_ONLY, body={}, prepare="fresh_approval"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/reject"): Case(
+        APPROVER_ONLY, body={"reason": "不行"}, prepare="fresh_approval"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/return"): Case(
+        APPROVER_ONLY, body={}, prepare="fresh_approval"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/resubmit"): Case(
+        APPLICANT_ONLY, body={"values": {"title": "再次", "detail": "x"}}, prepare="fresh_returned_approval"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/transfer"): Case(
+        APPROVER_ONLY, body=bystander_in_org, prepare="fresh_approval"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/add-approver"): Case(
+        APPROVER_ONLY, body=admin_after, prepare="fresh_approval"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/comment"): Case(
+        ORG_MEMBER, body={"body": "收到"}
+    ),
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/withdraw"): Case(
+        APPLICANT_ONLY, prepare="fresh_approval"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/urge"): Case(
+        with_(ORG_MEMBER, owner=D403, admin=D403), prepare="fresh_approval"
+    ),
+    ("get", "/api/v1/orgs/{org_id}/roles"): Case(ORG_MEMBER),
+    ("post", "/api/v1/orgs/{org_id}/roles"): Case(ORG_ADMIN, body=unique_role),
+    ("patch", "/api/v1/orgs/{org_id}/roles/{role_id}"): Case(ORG_ADMIN, body=unique_role),
+    ("put", "/api/v1/orgs/{org_id}/roles/{role_id}/members"): Case(ORG_ADMIN, body={"user_ids": []}),
+    ("delete", "/api/v1/orgs/{org_id}/roles/{role_id}"): Case(ORG_ADMIN, prepare="fresh_role"),
     # -- audit log ----------------------------------------------------------------------------
     ("get", "/api/v1/orgs/{org_id}/audit-log"): Case(ORG_ADMIN),
     # -- single sign-on (tests/test_sso.py logs in at a real provider; the world configures none) ---

@@ -196,6 +196,23 @@ async def build_world(http: httpx.AsyncClient) -> World:
     )
     ids["announcement_id"] = notice["id"]
 
+    # Approvals: the member files a general request (研发中心 has no leader: it falls back to an
+    # admin, the owner); the templates and roles are the built-in ones.
+    templates = (await ok(await member.get(f"{base}/approval-templates")))["templates"]
+    ids["template_id"] = next(t["id"] for t in templates if t["builtin"] == "general")
+    ids["role_id"] = (await ok(await admin.get(f"{base}/roles")))["roles"][0]["id"]
+    ids["approval_id"] = (
+        await ok(
+            await member.post(
+                f"{base}/approvals",
+                json={
+                    "template_id": ids["template_id"],
+                    "values": {"title": "机密内容", "detail": "研发中心"},
+                },
+            )
+        )
+    )["id"]
+
     # The deactivated member was a colleague with a department and saw the messages above.
     await ok(await owner.post(f"{base}/members/{p['deactivated'].id}/deactivate"))
 
@@ -374,6 +391,36 @@ class Preparations:
             )
         )
         return {"values": {"announcement_id": notice["id"]}}
+
+    async def prep_fresh_approval(self, role: str, caller: Person | None) -> dict[str, Any]:
+        """A request of the member's, waiting for the owner."""
+        request = await ok(
+            await self.world.people["member"].post(
+                f"{self.base}/approvals",
+                json={
+                    "template_id": self.world.ids["template_id"],
+                    "values": {"title": "临时", "detail": "x"},
+                },
+            )
+        )
+        return {"values": {"approval_id": request["id"]}}
+
+    async def prep_fresh_returned_approval(self, role: str, caller: Person | None) -> dict[str, Any]:
+        """A request of the member's that the owner returned."""
+        made = await self.prep_fresh_approval(role, caller)
+        approval_id = made["values"]["approval_id"]
+        await ok(
+            await self.world.people["owner"].post(f"{self.base}/approvals/{approval_id}/return", json={})
+        )
+        return made
+
+    async def prep_fresh_role(self, role: str, caller: Person | None) -> dict[str, Any]:
+        made = await ok(
+            await self.world.people["owner"].post(
+                f"{self.base}/roles", json={"name": self.world.unique("角色")}
+            )
+        )
+        return {"values": {"role_id": made["id"]}}
 
     async def prep_fresh_campaign(self, role: str, caller: Person | None) -> dict[str, Any]:
         from tests.campaign_support import spec

@@ -202,6 +202,9 @@ EVENT_RECIPIENTS: dict[tuple[str, str], frozenset[str]] = {
     ("announcement", "updated"): IN_A,
     ("announcement", "deleted"): IN_A,
     ("announcement", "read"): frozenset({"admin", "member"}),  # the reader and the author
+    # The applicant (member), the approver (owner) and the admin (transferred to, added).
+    ("approval", "updated"): frozenset({"owner", "admin", "member"}),
+    ("approval_template", "updated"): IN_A,
     ("campaign", "leaderboard"): IN_A,
     ("wallet", "credited"): MEMBER,  # the inviter's red packet when someone signs up with their code
     ("wallet", "debited"): MEMBER,  # a ledger transfer out of the member's wallet (no product path)
@@ -379,6 +382,20 @@ async def trigger_every_event(app: FastAPI, w: World) -> None:
         json={"text": "机密内容 只给你", "ephemeral": True},
     )
     await ok_json(answer)
+    # Approvals: a template changed (all of A), a request filed by the member, waiting for the
+    # owner, transferred to the admin (its participants).
+    base = f"/api/v1/orgs/{ids['org_id']}"
+    await ok_json(
+        await owner.patch(f"{base}/approval-templates/{ids['template_id']}", json={"description": "通用"})
+    )
+    filed = await ok_json(
+        await member.post(
+            f"{base}/approvals",
+            json={"template_id": ids["template_id"], "values": {"title": "机密内容", "detail": "x"}},
+        )
+    )
+    admin_id = w.people["admin"].id
+    await ok_json(await owner.post(f"{base}/approvals/{filed['id']}/transfer", json={"user_id": admin_id}))
     # The member's export (the matrix may have queued it already); only hers is built here.
     asked = await member.post("/api/v1/me/exports")
     body = asked.json()

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from lakeside.api.schemas import ERRORS, Strict
+from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.schemas import ERRORS, Ok, Strict
+from lakeside.api.views import IdPath, IdQuery
 from lakeside.domain.inputs import Id, Int64
 
 router = APIRouter(prefix="/api/v1/orgs/{org_id}", tags=["approvals"], responses=ERRORS)
@@ -370,3 +372,261 @@ class RolePage(BaseModel):
 
 
 BoxQuery = Annotated[Literal["pending", "handled", "mine", "cc"], Query(description="Which list.")]
+
+FromQuery = Annotated[Int64 | None, Query(alias="from", ge=0, description="Submitted at or after (ms).")]
+ToQuery = Annotated[Int64 | None, Query(ge=0, description="Submitted before (ms).")]
+
+
+def _filters(
+    template_id: int | None, status_: str | None, from_: int | None, to: int | None
+) -> dict[str, Any]:
+    return {"template_id": template_id, "status": status_, "from": from_, "to": to}
+
+
+# -- templates ------------------------------------------------------------------------------------
+
+
+@router.get("/approval-templates", response_model=TemplatePage)
+async def list_templates(
+    org_id: IdPath,
+    user: UserDep,
+    services: ServicesDep,
+    everything: Annotated[bool, Query(alias="all", description="Admins: disabled ones too.")] = False,
+) -> TemplatePage:
+    """The templates members pick from (the built-in ones are made on first use)."""
+    rows = await services.approvals.list_templates(user, org_id, everything=everything)
+    return TemplatePage(templates=[TemplateOut(**row) for row in rows])
+
+
+@router.post("/approval-templates", status_code=status.HTTP_201_CREATED, response_model=TemplateOut)
+async def create_template(
+    org_id: IdPath, body: TemplateIn, user: UserDep, services: ServicesDep
+) -> TemplateOut:
+    """Create a template: a form and a flow (admins)."""
+    return TemplateOut(**await services.approvals.do_create_template(user, org_id, body.model_dump()))
+
+
+@router.get("/approval-templates/{template_id}", response_model=TemplateOut)
+async def get_template(
+    org_id: IdPath, template_id: IdPath, user: UserDep, services: ServicesDep
+) -> TemplateOut:
+    """One template with its current version."""
+    return TemplateOut(**await services.approvals.get_template(user, org_id, template_id))
+
+
+@router.patch("/approval-templates/{template_id}", response_model=TemplateOut)
+async def update_template(
+    org_id: IdPath, template_id: IdPath, body: TemplatePatch, user: UserDep, services: ServicesDep
+) -> TemplateOut:
+    """Change a template (admins); a new form, flow or settings makes a new version."""
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    for key in ("form", "flow", "settings"):
+        if getattr(body, key) is not None:
+            changes[key] = getattr(body, key).model_dump()
+    return TemplateOut(**await services.approvals.do_update_template(user, org_id, template_id, changes))
+
+
+@router.post("/approval-templates/{template_id}/preview", response_model=PreviewOut)
+async def preview(
+    org_id: IdPath, template_id: IdPath, body: ValuesIn, user: UserDep, services: ServicesDep
+) -> PreviewOut:
+    """Who would approve a request with these values, for you (shown before submitting)."""
+    return PreviewOut(**await services.approvals.preview(user, org_id, template_id, body.values))
+
+
+# -- requests -------------------------------------------------------------------------------------
+
+
+@router.post("/approvals", status_code=status.HTTP_201_CREATED, response_model=RequestDetailOut)
+async def submit(org_id: IdPath, body: SubmitIn, user: UserDep, services: ServicesDep) -> RequestDetailOut:
+    """Submit a request with a template's form filled in."""
+    return RequestDetailOut(**await services.approvals.do_submit(user, org_id, body.template_id, body.values))
+
+
+@router.get("/approvals", response_model=RequestPage)
+async def list_approvals(
+    org_id: IdPath,
+    user: UserDep,
+    services: ServicesDep,
+    box: BoxQuery = "pending",
+    template_id: IdQuery | None = None,
+    status_: Annotated[
+        Literal["pending", "approved", "rejected", "returned", "withdrawn"] | None,
+        Query(alias="status", description="A status."),
+    ] = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    cursor: IdQuery | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 30,
+) -> RequestPage:
+    """Pending for me, handled by me, my requests or copied to me; newest first."""
+    rows, next_cursor = await services.approvals.list(
+        user, org_id, box, _filters(template_id, status_, from_, to), cursor=cursor, limit=limit
+    )
+    return RequestPage(approvals=[RequestOut(**row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get("/approvals/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+async def export_csv(
+    org_id: IdPath,
+    user: UserDep,
+    services: ServicesDep,
+    template_id: IdQuery,
+    status_: Annotated[
+        Literal["pending", "approved", "rejected", "returned", "withdrawn"] | None,
+        Query(alias="status", description="A status."),
+    ] = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+) -> Response:
+    """One template's requests as CSV (admins): a row per request, a column per field."""
+    body = await services.approvals.export_csv(user, org_id, _filters(template_id, status_, from_, to))
+    return Response(
+        content=body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="approvals-{template_id}.csv"'},
+    )
+
+
+@router.get("/approvals/stats", response_model=StatsOut)
+async def stats(
+    org_id: IdPath,
+    user: UserDep,
+    services: ServicesDep,
+    template_id: IdQuery | None = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+) -> StatsOut:
+    """Counts by status and template, the average time to approve, per step (admins)."""
+    return StatsOut(**await services.approvals.stats(user, org_id, _filters(template_id, None, from_, to)))
+
+
+@router.get("/approvals/{approval_id}", response_model=RequestDetailOut)
+async def get_approval(
+    org_id: IdPath, approval_id: IdPath, user: UserDep, services: ServicesDep
+) -> RequestDetailOut:
+    """One request: its values, steps, copies and history."""
+    return RequestDetailOut(**await services.approvals.get(user, org_id, approval_id))
+
+
+@router.post("/approvals/{approval_id}/read", response_model=Ok)
+async def mark_read(org_id: IdPath, approval_id: IdPath, user: UserDep, services: ServicesDep) -> Ok:
+    """Mark a copy (抄送) read."""
+    await services.approvals.do_mark_read(user, org_id, approval_id)
+    return Ok()
+
+
+@router.post("/approvals/{approval_id}/approve", response_model=RequestDetailOut)
+async def approve(
+    org_id: IdPath, approval_id: IdPath, body: CommentIn, user: UserDep, services: ServicesDep
+) -> RequestDetailOut:
+    """Approve (a current approver)."""
+    return RequestDetailOut(**await services.approvals.do_approve(user, org_id, approval_id, body.comment))
+
+
+@router.post("/approvals/{approval_id}/reject", response_model=RequestDetailOut)
+async def reject(
+    org_id: IdPath, approval_id: IdPath, body: RejectIn, user: UserDep, services: ServicesDep
+) -> RequestDetailOut:
+    """Reject, with a reason (a current approver): the request ends."""
+    return RequestDetailOut(**await services.approvals.do_reject(user, org_id, approval_id, body.reason))
+
+
+@router.post("/approvals/{approval_id}/return", response_model=RequestDetailOut)
+async def return_(
+    org_id: IdPath, approval_id: IdPath, body: CommentIn, user: UserDep, services: ServicesDep
+) -> RequestDetailOut:
+    """Send back to the applicant for changes (a current approver)."""
+    return RequestDetailOut(**await services.approvals.do_return(user, org_id, approval_id, body.comment))
+
+
+@router.post("/approvals/{approval_id}/resubmit", response_model=RequestDetailOut)
+async def resubmit(
+    org_id: IdPath, approval_id: IdPath, body: ValuesIn, user: UserDep, services: ServicesDep
+) -> RequestDetailOut:
+    """Resubmit a returned request with changed values (the applicant); the flow starts again."""
+    return RequestDetailOut(**await services.approvals.do_resubmit(user, org_id, approval_id, body.values))
+
+
+@router.post("/approvals/{approval_id}/transfer", response_model=RequestDetailOut)
+async def transfer(
+    org_id: IdPath, approval_id: IdPath, body: TransferIn, user: UserDep, services: ServicesDep
+) -> RequestDetailOut:
+    """Pass your task to another member (a current approver)."""
+    return RequestDetailOut(
+        **await services.approvals.do_transfer(user, org_id, approval_id, body.user_id, body.comment)
+    )
+
+
+@router.post("/approvals/{approval_id}/add-approver", response_model=RequestDetailOut)
+async def add_approver(
+    org_id: IdPath, approval_id: IdPath, body: AddApproverIn, user: UserDep, services: ServicesDep
+) -> RequestDetailOut:
+    """加签: add approvers before or after your step (a current approver)."""
+    return RequestDetailOut(
+        **await services.approvals.do_add_approvers(
+            user, org_id, approval_id, body.user_ids, body.position, body.mode, body.comment
+        )
+    )
+
+
+@router.post("/approvals/{approval_id}/comment", response_model=RequestDetailOut)
+async def comment(
+    org_id: IdPath, approval_id: IdPath, body: NoteIn, user: UserDep, services: ServicesDep
+) -> RequestDetailOut:
+    """Comment, with @mentions and files (anyone who sees the request)."""
+    return RequestDetailOut(
+        **await services.approvals.do_comment(user, org_id, approval_id, body.body, body.file_ids)
+    )
+
+
+@router.post("/approvals/{approval_id}/withdraw", response_model=RequestDetailOut)
+async def withdraw(
+    org_id: IdPath, approval_id: IdPath, user: UserDep, services: ServicesDep
+) -> RequestDetailOut:
+    """Withdraw your request before it ends (the applicant)."""
+    return RequestDetailOut(**await services.approvals.do_withdraw(user, org_id, approval_id))
+
+
+@router.post("/approvals/{approval_id}/urge", response_model=RequestDetailOut)
+async def urge(org_id: IdPath, approval_id: IdPath, user: UserDep, services: ServicesDep) -> RequestDetailOut:
+    """催办: DING the current approvers (the applicant; once per 10 minutes)."""
+    return RequestDetailOut(**await services.approvals.do_urge(user, org_id, approval_id))
+
+
+# -- roles ----------------------------------------------------------------------------------------
+
+
+@router.get("/roles", response_model=RolePage)
+async def list_roles(org_id: IdPath, user: UserDep, services: ServicesDep) -> RolePage:
+    """The organization's roles (人事, 财务…) and their members."""
+    return RolePage(roles=[RoleOut(**row) for row in await services.approvals.list_roles(user, org_id)])
+
+
+@router.post("/roles", status_code=status.HTTP_201_CREATED, response_model=RoleOut)
+async def create_role(org_id: IdPath, body: RoleIn, user: UserDep, services: ServicesDep) -> RoleOut:
+    """Create a role (admins)."""
+    return RoleOut(**await services.approvals.do_create_role(user, org_id, body.name, body.user_ids))
+
+
+@router.patch("/roles/{role_id}", response_model=RoleOut)
+async def rename_role(
+    org_id: IdPath, role_id: IdPath, body: RolePatch, user: UserDep, services: ServicesDep
+) -> RoleOut:
+    """Rename a role (admins)."""
+    return RoleOut(**await services.approvals.do_rename_role(user, org_id, role_id, body.name))
+
+
+@router.put("/roles/{role_id}/members", response_model=RoleOut)
+async def set_role_members(
+    org_id: IdPath, role_id: IdPath, body: RoleMembersIn, user: UserDep, services: ServicesDep
+) -> RoleOut:
+    """Set a role's members (admins)."""
+    return RoleOut(**await services.approvals.do_set_role_members(user, org_id, role_id, body.user_ids))
+
+
+@router.delete("/roles/{role_id}", response_model=Ok)
+async def delete_role(org_id: IdPath, role_id: IdPath, user: UserDep, services: ServicesDep) -> Ok:
+    """Delete a role no template names (admins)."""
+    await services.approvals.do_delete_role(user, org_id, role_id)
+    return Ok()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lakeside.services.account_deletion import AccountDeletion
 from lakeside.services.accounts import Accounts
+from lakeside.services.approvals import Approvals
 from lakeside.services.bot_accounts import BotAccounts
 from lakeside.services.bot_commands import BotCommands
 from lakeside.services.bot_subscriptions import BotSubscriptions
@@ -71,6 +72,7 @@ class Services:
         self.webhooks = Webhooks(ctx, self.conversations)
         self.webhook_delivery = WebhookDelivery(ctx, self.messages.writer)
         self.enterprise = Enterprise(ctx)
+        self.approvals = Approvals(ctx, self.enterprise.dings)
         # LDAP / Active Directory: sync into the organization, log-in by bind.
         ldap_client = LdapClient(ctx.settings)
         self.ldap_sync = LdapSync(

@@ -227,6 +227,8 @@ def _check_value(field: dict[str, Any], value: Any, where: str, refs: _Refs) -> 
             for key in row:
                 if key not in columns:
                     raise FieldError(f"{where}.{index}.{str(key)[:32]}", "no such column")
+            if all(_empty(cell) for cell in row.values()):
+                continue  # a blank row the form left: not a row
             checked_row = {}
             for column in field["columns"]:
                 cell = _check_value(column, row.get(column["key"]), f"{where}.{index}.{column['key']}", refs)

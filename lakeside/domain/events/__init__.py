@@ -206,6 +206,7 @@ from lakeside.domain.events import social  # noqa: E402
 from lakeside.domain.events import enterprise  # noqa: E402
 from lakeside.domain.events import growth  # noqa: E402
 from lakeside.domain.events import commands  # noqa: E402
+from lakeside.domain.events import approvals  # noqa: E402
 
 # isort: on
 
@@ -216,6 +217,7 @@ __all__ = [
     "TABLE_START",
     "Audience",
     "Event",
+    "approvals",
     "commands",
     "declare",
     "describe",

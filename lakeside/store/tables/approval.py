@@ -112,9 +112,10 @@ approval_steps = Table(
     Column("cc", Text, nullable=False, server_default="[]"),  # user ids copied when it is approved
     Column("started_at", Ms),
     Column("finished_at", Ms),
+    Column("remind_at", Ms),  # when its approvers are reminded (the template's remind_after_hours)
     Column("reminded_at", Ms),
     Index("ix_approval_steps_request_id", "request_id", "round", "position"),
-    Index("ix_approval_steps_status_started_at", "status", "started_at"),
+    Index("ix_approval_steps_status_remind_at", "status", "remind_at"),
 )
 
 approval_tasks = Table(

@@ -233,6 +233,7 @@ def upgrade() -> None:
         sa.Column("cc", sa.Text(), server_default="[]", nullable=False),
         sa.Column("started_at", sa.BigInteger(), nullable=True),
         sa.Column("finished_at", sa.BigInteger(), nullable=True),
+        sa.Column("remind_at", sa.BigInteger(), nullable=True),
         sa.Column("reminded_at", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["organization_id"],
@@ -252,7 +253,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_approval_steps_request_id", ["request_id", "round", "position"], unique=False
         )
-        batch_op.create_index("ix_approval_steps_status_started_at", ["status", "started_at"], unique=False)
+        batch_op.create_index("ix_approval_steps_status_remind_at", ["status", "remind_at"], unique=False)
 
     op.create_table(
         "approval_history",
@@ -347,7 +348,7 @@ def downgrade() -> None:
 
     op.drop_table("approval_history")
     with op.batch_alter_table("approval_steps", schema=None) as batch_op:
-        batch_op.drop_index("ix_approval_steps_status_started_at")
+        batch_op.drop_index("ix_approval_steps_status_remind_at")
         batch_op.drop_index("ix_approval_steps_request_id")
 
     op.drop_table("approval_steps")
