@@ -147,7 +147,7 @@ export function mountApprovals({ list, main }) {
       h("div", { class: "appr-item-foot" }, statusTag(item.status),
         item.status === "pending" && item.current_approvers.length
           ? h("span", { class: "muted ellipsis", text: t("appr.waitingFor", { names: item.current_approvers.map((p) => p.name).join(t("list.separator")) }) })
-          : null))))));
+          : null)))));
     replaceChildren(rows, shown.length ? shown : h("li", { class: "list-empty", text: t(`appr.empty.${box}`) }));
     more.hidden = !cursor;
   }
@@ -265,7 +265,7 @@ export function mountApprovals({ list, main }) {
     const data = event.data || {};
     if (data.organization_id !== orgId) return;
     load();
-    if (data.id === openId && detailView && detailView.refresh && !route.parts[1]) detailView.refresh();
+    if (data.approval && data.approval.id === openId && detailView && detailView.refresh && !route.parts[1]) detailView.refresh();
   }));
   unsubscribe.push(on("event:approval_template", (event) => {
     const data = event.data || {};

@@ -1,0 +1,243 @@
+"""Approvals (审批) in the browser, in Chinese and English: a 3-day leave filed from the workbench
+goes to the direct leader, who approves from the work-notice card in chat, then to HR (the ≥ 3 days
+condition), who approves from the request page on a phone, and the applicant sees the outcome; an
+expense with lines and an invoice is returned for changes and resubmitted; an admin designs a
+template with a condition, and it routes a request by it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Cast, Member, Page, expect, screenshot
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+class Company:
+    """湖畔科技: zhangsan owns it; 总部 led by wangwu holds 研发部 led by lisi, where alice works;
+    bob is in the 人事 (HR) role, wangwu in 财务 (Finance)."""
+
+    def __init__(self, org: dict[str, Any], people: dict[str, Member]) -> None:
+        self.org = org
+        self.id = int(org["id"])
+        self.people = people
+        self.templates: dict[str, dict[str, Any]] = {}
+        self.roles: dict[str, int] = {}
+
+
+async def company(cast: Cast) -> Company:
+    people = {
+        "zhangsan": await cast.person("zhangsan", "张三"),
+        "lisi": await cast.person("lisi", "李四"),
+        "wangwu": await cast.person("wangwu", "王五"),
+        "alice": await cast.person("alice", "艾丽丝"),
+        "bob": await cast.person("bob", "鲍勃"),
+    }
+    owner = people["zhangsan"]
+    org = await owner.call("POST", "/orgs", json={"name": "湖畔科技"})
+    invitation = await owner.call("POST", f"/orgs/{org['id']}/invitations", json={"kind": "code"})
+    for name in ("lisi", "wangwu", "alice", "bob"):
+        joined = await people[name].call("POST", f"/org-invitations/{invitation['code']}/join", json={})
+        assert joined["status"] == "joined"
+    c = Company(org, people)
+    base = f"/orgs/{c.id}"
+    hq = await owner.call("POST", f"{base}/departments", json={"name": "总部", "parent_id": None})
+    rd = await owner.call("POST", f"{base}/departments", json={"name": "研发部", "parent_id": hq["id"]})
+    for department, name, leader in ((hq, "wangwu", True), (rd, "lisi", True), (rd, "alice", False)):
+        await owner.call(
+            "PUT", f"{base}/departments/{department['id']}/members/{people[name].id}", json={"is_leader": leader}
+        )
+    listed = await people["alice"].call("GET", f"{base}/approval-templates")
+    c.templates = {t["builtin"]: t for t in listed["templates"]}
+    roles = await owner.call("GET", f"{base}/roles")
+    c.roles = {r["name"]: r["id"] for r in roles["roles"]}
+    await owner.call("PUT", f"{base}/roles/{c.roles['人事']}/members", json={"user_ids": [people["bob"].id]})
+    await owner.call("PUT", f"{base}/roles/{c.roles['财务']}/members", json={"user_ids": [people["wangwu"].id]})
+    return c
+
+
+def field(page: Page, key: str) -> Any:
+    return page.locator(f".appr-fill .appr-field[data-key='{key}']").first
+
+
+def step(page: Page, name: str) -> Any:
+    return page.locator(".appr-flow .appr-tl-item", has_text=name)
+
+
+async def open_approvals(page: Page) -> None:
+    await page.locator(".rail-item[href='#/approvals']").click()
+    await expect(page.locator(".appr-grid .appr-tile").first).to_be_visible()
+
+
+async def test_leave_of_three_days_leader_from_the_card_then_hr(cast: Cast, open_page) -> None:
+    c = await company(cast)
+    alice = await open_page("alice", locale="zh-CN")
+    lisi = await open_page("lisi")
+
+    # Alice files 请假 from the workbench: three days of annual leave.
+    await open_approvals(alice)
+    await expect(alice.locator(".appr-tile")).to_contain_text(["请假", "报销", "出差", "采购", "通用审批"])
+    await alice.locator(".appr-tile", has_text="请假").click()
+    await field(alice, "leave_type").locator("select").select_option("年假")
+    await field(alice, "period").locator("input").nth(0).fill("2026-12-14")
+    await field(alice, "period").locator("input").nth(1).fill("2026-12-16")
+    await expect(field(alice, "period").locator(".appr-duration")).to_have_text("共 3 天")
+    await field(alice, "reason").locator("textarea").fill("回老家参加婚礼")
+    # The resolved flow follows the values: 3 days brings in HR (鲍勃) after the leader (李四).
+    preview = alice.locator(".appr-preview")
+    await expect(preview.locator(".appr-tl-item", has_text="直属主管")).to_contain_text("李四")
+    await expect(preview.locator(".appr-tl-item", has_text="人事")).to_contain_text("鲍勃")
+    await screenshot(alice, "approvals-leave-form-zh")
+    await alice.get_by_role("button", name="提交").click()
+    await expect(alice.locator(".appr-head .appr-status")).to_have_text("审批中")
+    await expect(step(alice, "直属主管")).to_contain_text("李四")
+
+    # Li Si sees the badge, and the card in his work notices; he approves from the card.
+    await expect(lisi.locator(".rail-item[href='#/approvals'] .badge")).to_have_text("1")
+    await lisi.locator(".conv-item", has_text="Work notices").click()
+    card = lisi.locator(".msg-card").last
+    await expect(card).to_contain_text("艾丽丝提交的请假等待你审批")
+    await screenshot(lisi, "approvals-leave-card-en")
+    await card.get_by_role("button", name="同意").click()
+    await expect(card.locator(".card-done")).to_have_text("已同意")
+    await expect(lisi.locator(".rail-item[href='#/approvals'] .badge")).to_be_hidden()
+    # The card's title links to the request page, inside the app.
+    await card.locator(".card-title a").click()
+    await expect(lisi.locator(".appr-head .appr-status")).to_have_text("In progress")
+    await expect(step(lisi, "直属主管")).to_contain_text("Approved")
+    await expect(step(lisi, "人事")).to_contain_text("Pending")
+
+    # Bob (HR) approves on his phone from the request page, with a comment.
+    bob = await open_page("bob", locale="zh-CN", viewport=PHONE)
+    await bob.locator(".rail-workbench").click()
+    await bob.locator(".workbench-tile[href='#/approvals']").click()
+    await expect(bob.locator(".appr-item")).to_have_count(1)
+    await screenshot(bob, "approvals-list-phone-zh")
+    await bob.locator(".appr-item").click()
+    await expect(bob.locator(".appr-value[data-key='period']")).to_contain_text("共 3 天")
+    await screenshot(bob, "approvals-request-phone-zh")
+    await bob.locator(".appr-actions").get_by_role("button", name="同意").click()
+    dialog = bob.get_by_role("dialog")
+    await dialog.locator("textarea").fill("同意，注意交接")
+    await dialog.get_by_role("button", name="同意").click()
+    await expect(bob.locator(".appr-head .appr-status")).to_have_text("已通过")
+
+    # Alice sees the outcome live, on the page and in her work notices.
+    await expect(alice.locator(".appr-head .appr-status")).to_have_text("已通过")
+    await expect(alice.locator(".appr-history")).to_contain_text("同意，注意交接")
+    await screenshot(alice, "approvals-leave-approved-zh")
+    await alice.locator(".rail-item[href='#/chats']").click()
+    await alice.locator(".conv-item", has_text="工作通知").click()
+    await expect(alice.locator(".msg-card").last).to_contain_text("你提交的请假已通过")
+    assert c.templates["leave"]["name"] == "请假"
+
+
+async def test_an_expense_is_returned_for_changes_and_resubmitted(cast: Cast, open_page, tmp_path) -> None:
+    await company(cast)
+    alice = await open_page("alice")
+    lisi = await open_page("lisi", locale="zh-CN")
+
+    await open_approvals(alice)
+    await alice.locator(".appr-tile", has_text="报销").click()
+    lines = field(alice, "lines")
+    await lines.locator(".appr-row").nth(0).locator("select").select_option("差旅费")
+    await lines.locator(".appr-row").nth(0).locator(".appr-field[data-key='amount'] input").fill("1200.50")
+    await lines.get_by_role("button", name="Add a line").click()
+    await lines.locator(".appr-row").nth(1).locator("select").select_option("交通费")
+    await lines.locator(".appr-row").nth(1).locator(".appr-field[data-key='amount'] input").fill("99.5")
+    await expect(lines.locator(".appr-total")).to_contain_text("1,300.00")
+    # Submitting without the required invoice: the hint is on that field.
+    await alice.get_by_role("button", name="Submit").click()
+    await expect(field(alice, "invoices").locator(".appr-hint")).to_be_visible()
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(b"%PDF-1.4\n% invoice\n")
+    await field(alice, "invoices").locator("input[type=file]").set_input_files(str(invoice))
+    await expect(field(alice, "invoices").locator(".appr-file")).to_contain_text("invoice.pdf")
+    await expect(field(alice, "invoices").locator(".spinner")).to_have_count(0)
+    await field(alice, "reason").locator("textarea").fill("Trip to Hangzhou")
+    await expect(alice.locator(".appr-preview .appr-tl-item", has_text="直属主管")).to_contain_text("李四")
+    await screenshot(alice, "approvals-expense-form-en")
+    await alice.get_by_role("button", name="Submit").click()
+    await expect(alice.locator(".appr-head .appr-status")).to_have_text("In progress")
+    await expect(alice.locator(".appr-value[data-key='lines']")).to_contain_text("1,300.00")
+
+    # Li Si returns it from the request page, saying what to change.
+    await open_approvals(lisi)
+    await lisi.locator(".appr-item").first.click()
+    await lisi.locator(".appr-actions").get_by_role("button", name="退回").click()
+    dialog = lisi.get_by_role("dialog")
+    await dialog.locator("textarea").fill("交通费请附上行程单")
+    await dialog.get_by_role("button", name="退回").click()
+    await expect(lisi.locator(".appr-head .appr-status")).to_have_text("已退回")
+    await screenshot(lisi, "approvals-expense-returned-zh")
+
+    # Alice resubmits the form, filled in with what she sent, with the amount changed.
+    await expect(alice.locator(".appr-head .appr-status")).to_have_text("Returned")
+    await expect(alice.locator(".appr-history")).to_contain_text("交通费请附上行程单")
+    await alice.locator(".appr-actions").get_by_role("button", name="Resubmit").click()
+    lines = field(alice, "lines")
+    await expect(lines.locator(".appr-row")).to_have_count(2)
+    amount = lines.locator(".appr-row").nth(1).locator(".appr-field[data-key='amount'] input")
+    await expect(amount).to_have_value("99.5")
+    await amount.fill("88")
+    await expect(lines.locator(".appr-total")).to_contain_text("1,288.50")
+    await expect(field(alice, "invoices").locator(".appr-file")).to_have_count(1)
+    await alice.get_by_role("button", name="Resubmit").click()
+    await expect(alice.locator(".appr-head .appr-status")).to_have_text("In progress")
+    await expect(alice.locator(".appr-history")).to_contain_text("resubmitted")
+
+    # Li Si approves; Finance (wangwu) is next.
+    await expect(lisi.locator(".appr-head .appr-status")).to_have_text("审批中")
+    await lisi.locator(".appr-actions").get_by_role("button", name="同意").click()
+    await lisi.get_by_role("dialog").get_by_role("button", name="同意").click()
+    await expect(step(lisi, "财务")).to_contain_text("王五")
+    await screenshot(alice, "approvals-expense-resubmitted-en")
+
+
+async def test_the_admin_designs_a_template_with_a_condition(cast: Cast, open_page) -> None:
+    c = await company(cast)
+    admin = await open_page("zhangsan")
+    await open_approvals(admin)
+    await admin.get_by_role("link", name="Manage templates").click()
+    await expect(admin.locator(".appr-tpl-row")).to_have_count(5)
+    await admin.get_by_role("link", name="New template").click()
+
+    await admin.get_by_label("Name", exact=True).fill("用车申请")
+    add = admin.get_by_label("Add a field…")
+    await add.select_option("text")
+    await add.select_option("number")
+    fields = admin.locator(".appr-d-field")
+    await fields.nth(0).get_by_label("Label").fill("目的地")
+    await fields.nth(0).get_by_label("Required").check()
+    await fields.nth(1).get_by_label("Label").fill("公里数")
+    # Step 1: the direct leader; step 2: Finance, only when more than 100 km.
+    await admin.get_by_role("button", name="Add a step").click()
+    second = admin.locator(".appr-d-step").nth(1)
+    await second.get_by_label("Step name").fill("财务")
+    await second.get_by_label("Approver kind").select_option("role")
+    await second.get_by_label("Role").select_option(label="财务")
+    await second.get_by_role("button", name="Add a condition").click()
+    await second.get_by_label("Condition field").select_option(label="公里数")
+    await second.get_by_label("Operator").select_option(">")
+    await second.get_by_label("Value").fill("100")
+    await admin.locator(".appr-d-step").nth(0).get_by_label("Step name").fill("直属主管")
+    await screenshot(admin, "approvals-designer-en")
+    await admin.locator(".appr-d-save").click()
+    await expect(admin.locator(".appr-tpl-row", has_text="用车申请")).to_be_visible()
+
+    # Alice's form has the new template; 150 km brings in Finance, 50 does not.
+    alice = await open_page("alice", locale="zh-CN")
+    await open_approvals(alice)
+    await alice.locator(".appr-tile", has_text="用车申请").click()
+    await field(alice, "f1").locator("input").fill("杭州")
+    await field(alice, "f2").locator("input").fill("150")
+    preview = alice.locator(".appr-preview")
+    await expect(preview.locator(".appr-tl-item", has_text="财务")).to_contain_text("王五")
+    await field(alice, "f2").locator("input").fill("50")
+    await expect(preview.locator(".appr-tl-item", has_text="财务")).to_have_count(0)
+    await screenshot(alice, "approvals-designed-form-zh")
+    assert c.roles["财务"]
