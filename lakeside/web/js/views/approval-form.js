@@ -234,7 +234,7 @@ export function fieldEditor(field, initial, ctx, onInput, { compact = false } = 
       break;
     }
     case "table": {
-      control = tableEditor(field, initial, ctx, changed, id);
+      control = tableEditor(field, initial, ctx, changed);
       get = control.get;
       control = control.el;
       break;
@@ -255,7 +255,7 @@ export function fieldEditor(field, initial, ctx, onInput, { compact = false } = 
 }
 
 /** A detail table: rows of column editors, add/remove rows, the total of `total_of`. */
-function tableEditor(field, initial, ctx, changed, id) {
+function tableEditor(field, initial, ctx, changed) {
   const columns = field.columns || [];
   const totalColumn = columns.find((column) => column.key === field.total_of);
   const rowsEl = h("div", { class: "appr-rows" });
@@ -287,7 +287,7 @@ function tableEditor(field, initial, ctx, changed, id) {
 
   for (const values of initial && initial.length ? initial : [{}]) addRow(values);
   draw();
-  const add = h("button", { class: "btn btn-sm appr-add-row", type: "button", id, on: { click: () => { addRow(); draw(); changed(); } } }, icon("plus", "icon-sm"), t("appr.addRow"));
+  const add = h("button", { class: "btn btn-sm appr-add-row", type: "button", on: { click: () => { addRow(); draw(); changed(); } } }, icon("plus", "icon-sm"), t("appr.addRow"));
   return {
     el: h("div", { class: "appr-table" }, rowsEl, add, totalColumn ? total : null),
     get() {
