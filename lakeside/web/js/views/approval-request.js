@@ -51,7 +51,7 @@ export function mountRequest({ main, orgId, id, onChanged = () => {} }) {
         meta(t("appr.submittedAt"), formatDateTime(request.created_at)),
         request.finished_at ? meta(t("appr.finishedAt"), formatDateTime(request.finished_at)) : null));
     const values = h("section", { class: "appr-values", "aria-label": t("appr.values") },
-      h("dl", { class: "appr-value-list" }, request.form.fields.map((field) => h("div", { class: "appr-value", dataset: { key: field.key } },
+      h("dl", { class: "appr-value-list" }, request.form.fields.filter((field) => field.required || request.values[field.key] !== undefined).map((field) => h("div", { class: "appr-value", dataset: { key: field.key } },
         h("dt", { text: field.label }), h("dd", {}, renderValue(field, request.values[field.key], request.computed[field.key], ctx))))));
     const shown = apprPage(t("appr.title"), "#/approvals", h("div", { class: "appr-detail" },
       head, values, timeline(request), history(request), composer(request)));

@@ -43,7 +43,7 @@ export function mountApprovals({ list, main }) {
   const grid = h("nav", { class: "appr-grid", "aria-label": t("appr.start") });
   const tabs = h("div", { class: "tabs appr-tabs", role: "tablist" });
   const filterBox = h("form", { class: "appr-filters", hidden: true, on: { submit: (event) => { event.preventDefault(); readFilters(); } } });
-  const filterButton = h("button", { class: "icon-btn", type: "button", "aria-label": t("appr.filter"), title: t("appr.filter"), "aria-expanded": "false", on: { click: toggleFilters } }, icon("select"));
+  const filterButton = h("button", { class: "btn btn-sm appr-filter-btn", type: "button", "aria-expanded": "false", text: t("appr.filter"), on: { click: toggleFilters } });
   const adminButton = h("a", { class: "icon-btn appr-admin-link", href: "#/approvals/admin", "aria-label": t("appr.manage"), title: t("appr.manage"), hidden: true }, icon("settings"));
   const rows = h("ul", { class: "appr-list", "aria-live": "polite" });
   const more = h("button", { class: "btn btn-sm search-more", type: "button", text: t("appr.loadMore"), hidden: true, on: { click: () => load(true) } });
@@ -105,6 +105,7 @@ export function mountApprovals({ list, main }) {
       const page = await api.get(path("/approval-templates"));
       templates = page.templates;
       drawGrid();
+      drawList();
     } catch (error) {
       toast(errorText(error), "error");
     }
