@@ -285,6 +285,8 @@ WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     },
     ("announcement", "deleted"): ("id", "organization_id", "audience"),
     ("announcement", "read"): ("announcement_id", "user_id"),
+    ("approval", "updated"): ("organization_id", "approval", "action"),
+    ("approval_template", "updated"): ("organization_id", "template_id", "name", "enabled", "version"),
     ("campaign", "leaderboard"): ("campaign_id", "organization_id"),
     **{
         ("wallet", op): ("transaction_id", "amount_fen", "balance_fen", "kind")
