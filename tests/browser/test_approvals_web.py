@@ -69,7 +69,9 @@ def step(page: Page, name: str) -> Any:
 
 
 async def open_approvals(page: Page) -> None:
-    await page.locator(".rail-item[href='#/approvals']").click()
+    """审批 is a work app: in the 工作台 (workbench) sheet, on a wide screen as on a phone."""
+    await page.locator(".rail-workbench").click()
+    await page.locator(".workbench-tile[href='#/approvals']").click()
     await expect(page.locator(".appr-grid .appr-tile").first).to_be_visible()
 
 
@@ -97,14 +99,14 @@ async def test_leave_of_three_days_leader_from_the_card_then_hr(cast: Cast, open
     await expect(step(alice, "直属主管")).to_contain_text("李四")
 
     # Li Si sees the badge, and the card in his work notices; he approves from the card.
-    await expect(lisi.locator(".rail-item[href='#/approvals'] .badge")).to_have_text("1")
+    await expect(lisi.locator(".rail-workbench .badge")).to_have_text("1")
     await lisi.locator(".conv-item", has_text="Work notices").click()
     card = lisi.locator(".msg-card").last
     await expect(card).to_contain_text("艾丽丝提交的请假等待你审批")
     await screenshot(lisi, "approvals-leave-card-en")
     await card.get_by_role("button", name="同意").click()
     await expect(card.locator(".card-done")).to_have_text("已同意")
-    await expect(lisi.locator(".rail-item[href='#/approvals'] .badge")).to_be_hidden()
+    await expect(lisi.locator(".rail-workbench .badge")).to_be_hidden()
     # The card's title links to the request page, inside the app.
     await card.locator(".card-title a").click()
     await expect(lisi.locator(".appr-head .appr-status")).to_have_text("In progress")
@@ -113,7 +115,10 @@ async def test_leave_of_three_days_leader_from_the_card_then_hr(cast: Cast, open
 
     # Bob (HR) approves on his phone from the request page, with a comment.
     bob = await open_page("bob", locale="zh-CN", viewport=PHONE)
+    await expect(bob.locator(".rail-workbench .badge")).to_have_text("1")
     await bob.locator(".rail-workbench").click()
+    await expect(bob.locator(".workbench-tile[href='#/approvals'] .badge")).to_have_text("1")
+    await screenshot(bob, "approvals-workbench-phone-zh")
     await bob.locator(".workbench-tile[href='#/approvals']").click()
     await expect(bob.locator(".appr-item")).to_have_count(1)
     await screenshot(bob, "approvals-list-phone-zh")

@@ -50,10 +50,10 @@ SECTIONS.analytics = {
   load: () => import("./growth-analytics.js").then((m) => m.mountAnalytics), icon: "chart", label: "nav.analytics",
   workspace: true, orgless: true, visible: () => !!state.me?.is_admin,
 };
-// Approvals (审批): the badge counts the requests waiting for me.
+// Approvals (审批), a work app in the 工作台: the badge counts the requests waiting for me.
 SECTIONS.approvals = {
   load: () => import("./approvals.js").then((m) => m.mountApprovals), icon: "approval", label: "nav.approvals", workspace: true,
-  badge: pendingApprovals,
+  tucked: true, badge: pendingApprovals,
 };
 SECTIONS.admin = {
   load: () => import("./admin.js").then((m) => m.mountAdmin), icon: "shield", label: "nav.admin", workspace: true,
