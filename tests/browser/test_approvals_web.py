@@ -246,3 +246,100 @@ async def test_the_admin_designs_a_template_with_a_condition(cast: Cast, open_pa
     await expect(preview.locator(".appr-tl-item", has_text="财务")).to_have_count(0)
     await screenshot(alice, "approvals-designed-form-zh")
     assert c.roles["财务"]
+
+
+async def pick(page: Page, name: str, search: str) -> None:
+    dialog = page.get_by_role("dialog").last
+    await dialog.locator("input[type=search]").fill(search)
+    await dialog.locator(".picker-row", has_text=name).locator("input").check()
+    await dialog.locator(".modal-actions .btn-primary").click()
+
+
+async def test_comment_transfer_urge_withdraw_and_a_stale_card(cast: Cast, open_page, tmp_path) -> None:
+    c = await company(cast)
+    alice_api = c.people["alice"]
+    request = await alice_api.call(
+        "POST",
+        f"/orgs/{c.id}/approvals",
+        json={"template_id": c.templates["general"]["id"], "values": {"title": "申请一台显示器", "detail": "27 寸"}},
+    )
+    lisi = await open_page("lisi")
+    await open_approvals(lisi)
+    await lisi.locator(".appr-item", has_text="申请一台显示器").click()
+
+    # A rejection needs a reason.
+    await lisi.locator(".appr-actions").get_by_role("button", name="Reject").click()
+    dialog = lisi.get_by_role("dialog")
+    await dialog.get_by_role("button", name="Reject").click()
+    await expect(dialog.locator(".appr-hint")).to_have_text("Please give a reason.")
+    await dialog.get_by_role("button", name="Cancel").click()
+
+    # A comment with an @mention and an attachment goes into the history.
+    await lisi.locator(".appr-comment-input").fill("@艾丽丝 请补充型号")
+    spec = tmp_path / "spec.txt"
+    spec.write_text("Dell U2723QE\n", encoding="utf-8")
+    await lisi.locator(".appr-composer input[type=file]").set_input_files(str(spec))
+    await expect(lisi.locator(".appr-composer .appr-file")).to_contain_text("spec.txt")
+    await expect(lisi.locator(".appr-composer .spinner")).to_have_count(0)
+    await lisi.locator(".appr-composer").get_by_role("button", name="Comment").click()
+    entry = lisi.locator(".appr-history-item[data-action='comment']")
+    await expect(entry).to_contain_text("@艾丽丝 请补充型号")
+    await expect(entry.locator("a")).to_have_text("Attachment 1")
+
+    # Transferred to Wang Wu: Li Si's buttons go, Wang Wu's pending box has it.
+    await lisi.locator(".appr-actions").get_by_role("button", name="Transfer").click()
+    await pick(lisi, "王五", "wangwu")
+    await expect(lisi.locator(".appr-actions")).to_have_count(0)
+    await expect(lisi.locator(".appr-task-transferred")).to_contain_text("李四")
+    await screenshot(lisi, "approvals-transferred-en")
+    wangwu = await open_page("wangwu", locale="zh-CN")
+    await open_approvals(wangwu)
+    await expect(wangwu.locator(".appr-item", has_text="申请一台显示器")).to_have_count(1)
+
+    # Alice urges (a DING to Wang Wu), then withdraws it.
+    alice = await open_page("alice", locale="zh-CN")
+    await open_approvals(alice)
+    await alice.locator(".appr-tabs .tab[data-box='mine']").click()
+    await alice.locator(".appr-item", has_text="申请一台显示器").click()
+    await expect(alice.locator(".appr-history")).to_contain_text("请补充型号")
+    await alice.locator(".appr-actions").get_by_role("button", name="催办").click()
+    await expect(alice.locator(".toast").last).to_contain_text("已 DING 提醒审批人")
+    await alice.locator(".appr-actions").get_by_role("button", name="撤销").click()
+    await alice.get_by_role("dialog").get_by_role("button", name="撤销").click()
+    await expect(alice.locator(".appr-head .appr-status")).to_have_text("已撤销")
+    # The list's filters: withdrawn ones, and none approved.
+    await alice.get_by_role("button", name="筛选").click()
+    await alice.locator(".appr-filters select[name=status]").select_option("withdrawn")
+    await expect(alice.locator(".appr-item")).to_have_count(1)
+    await alice.locator(".appr-filters select[name=status]").select_option("approved")
+    await expect(alice.locator(".appr-list .list-empty")).to_be_visible()
+    await screenshot(alice, "approvals-filters-zh")
+
+    # Li Si's card is stale now: its approve button answers with the server's error.
+    await lisi.locator(".rail-item[href='#/chats']").click()
+    await lisi.locator(".conv-item", has_text="Work notices").click()
+    card = lisi.locator(".msg-card", has_text="申请一台显示器").first
+    await card.get_by_role("button", name="同意").click()
+    await expect(card.locator(".card-action-error")).to_be_visible()
+    await screenshot(lisi, "approvals-stale-card-en")
+    assert request["status"] == "pending"
+
+
+async def test_roles_are_managed_from_the_designer(cast: Cast, open_page) -> None:
+    await company(cast)
+    admin = await open_page("zhangsan", locale="zh-CN")
+    await open_approvals(admin)
+    await admin.get_by_role("link", name="管理审批模板").click()
+    await admin.get_by_role("link", name="角色管理").click()
+    hr = admin.locator(".appr-role", has_text="人事")
+    await expect(hr).to_contain_text("鲍勃")
+    await hr.get_by_role("button", name="添加成员").click()
+    await pick(admin, "艾丽丝", "alice")
+    await expect(hr.locator(".appr-chip")).to_have_count(2)
+    await hr.get_by_role("button", name="移除鲍勃").click()
+    await expect(hr.locator(".appr-chip")).to_have_count(1)
+    await admin.get_by_role("button", name="新建角色").click()
+    await admin.get_by_role("dialog").locator("input").fill("行政")
+    await admin.get_by_role("dialog").locator("input").press("Enter")
+    await expect(admin.locator(".appr-role", has_text="行政")).to_contain_text("暂无成员")
+    await screenshot(admin, "approvals-roles-zh")
