@@ -234,8 +234,8 @@ async def test_the_admin_designs_a_template_with_a_condition(cast: Cast, open_pa
     await admin.locator(".appr-d-save").click()
     await expect(admin.locator(".appr-tpl-row", has_text="用车申请")).to_be_visible()
 
-    # Alice's form has the new template; 150 km brings in Finance, 50 does not.
-    alice = await open_page("alice", locale="zh-CN")
+    # Alice's form (on her phone) has the new template; 150 km brings in Finance, 50 does not.
+    alice = await open_page("alice", locale="zh-CN", viewport=PHONE)
     await open_approvals(alice)
     await alice.locator(".appr-tile", has_text="用车申请").click()
     await field(alice, "f1").locator("input").fill("杭州")
@@ -291,6 +291,7 @@ async def test_comment_transfer_urge_withdraw_and_a_stale_card(cast: Cast, open_
     await pick(lisi, "王五", "wangwu")
     await expect(lisi.locator(".appr-actions")).to_have_count(0)
     await expect(lisi.locator(".appr-task-transferred")).to_contain_text("李四")
+    await expect(lisi.locator(".appr-history-item[data-action='transfer']")).to_contain_text("王五")
     await screenshot(lisi, "approvals-transferred-en")
     wangwu = await open_page("wangwu", locale="zh-CN")
     await open_approvals(wangwu)

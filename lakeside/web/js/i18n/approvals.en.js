@@ -37,6 +37,7 @@ export default {
   "appr.submittedShort": "Submitted",
   "appr.history": "History",
   "appr.system": "System",
+  "appr.targets": "→ {names}",
   "appr.comment": "Comment",
   "appr.commentPlaceholder": "Write a comment; @name tells a colleague",
   "appr.attachments": "Attachments",

@@ -37,6 +37,7 @@ export default {
   "appr.submittedShort": "已提交",
   "appr.history": "审批记录",
   "appr.system": "系统",
+  "appr.targets": "→ {names}",
   "appr.comment": "评论",
   "appr.commentPlaceholder": "写评论，@姓名 可提醒同事",
   "appr.attachments": "附件",

@@ -15,7 +15,7 @@ import { state } from "../store.js";
 import { confirmDialog, openModal } from "../components/modal.js";
 import { toast } from "../components/toast.js";
 import { fieldEditor, pickPeople } from "./approval-form.js";
-import { apprPage, renderValue, statusTag } from "./approval-values.js";
+import { apprPage, memberNames, renderValue, statusTag } from "./approval-values.js";
 import { refreshApprovalCount } from "./approval-badge.js";
 
 export function mountRequest({ main, orgId, id, onChanged = () => {} }) {
@@ -98,9 +98,21 @@ export function mountRequest({ main, orgId, id, onChanged = () => {} }) {
         h("div", { class: "appr-history-head" },
           h("strong", { text: entry.actor_name || t("appr.system") }),
           h("span", { class: "appr-history-action", text: t(`appr.action.${entry.action}`) }),
+          targets(entry),
           h("time", { class: "muted", text: formatDateTime(entry.created_at) })),
         entry.comment ? h("p", { class: "appr-history-comment", text: entry.comment }) : null,
         entry.file_ids.length ? renderValue({ type: "attachment" }, entry.file_ids, undefined, { orgId }) : null))));
+  }
+
+  /** Whom an entry reached (transferred to, added, urged, copied), by name. */
+  function targets(entry) {
+    const ids = entry.data.to ? [entry.data.to] : Array.isArray(entry.data.user_ids) ? entry.data.user_ids : [];
+    if (!ids.length) return null;
+    const el = h("span", { class: "appr-history-targets muted" });
+    memberNames(orgId).then((names) => {
+      el.textContent = t("appr.targets", { names: ids.map((userId) => names.get(userId) || `#${userId}`).join(t("list.separator")) });
+    }).catch(() => {});
+    return el;
   }
 
   function composer(request) {

@@ -36,10 +36,21 @@ const departments = new Map(); // orgId -> Promise<[{id, name}]>
 
 export function memberNames(orgId) {
   if (!members.has(orgId)) {
-    const promise = api.get(`/orgs/${orgId}/members`, { limit: 500 }).then((page) => new Map(page.members.map((member) => {
-      rememberUser({ id: member.user_id, username: member.username, display_name: member.display_name, avatar_url: member.avatar_url });
-      return [member.user_id, member.name || member.display_name];
-    })));
+    const promise = (async () => {
+      const names = new Map();
+      let after = null;
+      // Pages of 200 (the directory's most), up to 5,000 members.
+      for (let page = 0; page < 25; page += 1) {
+        const found = await api.get(`/orgs/${orgId}/members`, { limit: 200, after });
+        for (const member of found.members) {
+          rememberUser({ id: member.user_id, username: member.username, display_name: member.display_name, avatar_url: member.avatar_url });
+          names.set(member.user_id, member.name || member.display_name);
+        }
+        if (!found.next_after) break;
+        after = found.next_after;
+      }
+      return names;
+    })();
     promise.catch(() => members.delete(orgId));
     members.set(orgId, promise);
   }
