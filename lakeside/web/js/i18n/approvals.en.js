@@ -2,6 +2,13 @@
 export default {
   "nav.approvals": "Approvals",
   "card.done": "Done",
+  "audit.family.approval_template": "Approval templates",
+  "audit.family.approval_role": "Approval roles",
+  "audit.action.approval_template.create": "Created an approval template",
+  "audit.action.approval_template.update": "Changed an approval template",
+  "audit.action.approval_role.create": "Created a role",
+  "audit.action.approval_role.update": "Changed a role",
+  "audit.action.approval_role.delete": "Deleted a role",
   "appr.title": "Approvals",
   "appr.start": "Start a request",
   "appr.filter": "Filter",

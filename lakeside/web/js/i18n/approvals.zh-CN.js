@@ -2,6 +2,13 @@
 export default {
   "nav.approvals": "审批",
   "card.done": "已处理",
+  "audit.family.approval_template": "审批模板",
+  "audit.family.approval_role": "审批角色",
+  "audit.action.approval_template.create": "新建了审批模板",
+  "audit.action.approval_template.update": "修改了审批模板",
+  "audit.action.approval_role.create": "新建了角色",
+  "audit.action.approval_role.update": "修改了角色",
+  "audit.action.approval_role.delete": "删除了角色",
   "appr.title": "审批",
   "appr.start": "发起申请",
   "appr.filter": "筛选",

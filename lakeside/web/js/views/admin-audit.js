@@ -30,6 +30,8 @@ export const AUDIT_ACTIONS = {
   bot_subscription: ["create", "update", "delete"],
   sso_provider: ["create", "update", "delete"],
   ldap: ["update", "delete", "sync"],
+  approval_template: ["create", "update"],
+  approval_role: ["create", "update", "delete"],
 };
 
 /** The action's name in the page's language ("member.role" -> "Changed a member's role"). */
