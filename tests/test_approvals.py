@@ -166,6 +166,10 @@ async def test_expense_returned_and_resubmitted_with_the_second_leader(
     assert "payee_account" not in seen["values"]
     assert "payee_account" not in [f["key"] for f in seen["form"]["fields"]]
     assert (await alice.get(f"{w.base}/approvals/{request['id']}")).json()["values"]["payee_account"]
+    # The invoice opens for the approver, not for a colleague the request never reached.
+    assert (await lisi.get(f"/api/v1/files/{file_id}")).status_code == 200
+    assert (await people["bob"].get(f"/api/v1/files/{file_id}")).status_code == 404
+    assert (await people["mallory"].get(f"/api/v1/files/{file_id}")).status_code == 404
 
     returned = await act(w, lisi, request["id"], "return", {"comment": "请补充明细"})
     assert returned["status"] == "returned" and returned["can"]["resubmit"] is False  # lisi's view

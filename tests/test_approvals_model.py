@@ -256,3 +256,50 @@ async def test_request_state_machine_against_a_model(people: dict[str, Person]) 
         database=None,
     )
     await asyncio.to_thread(run_state_machine_as_test, Bound, settings=Bound.TestCase.settings)
+
+
+async def test_concurrent_approvals_settle_once(people: dict[str, Person]) -> None:
+    """Four approvers of an all-of step, then of an any-of step, each approving three times at
+    the same moment: every all-of approver succeeds once, the any-of step once in all, the request
+    is approved once."""
+    zhangsan, lisi, wangwu, alice, bob, mallory = (
+        people[n] for n in ("zhangsan", "lisi", "wangwu", "alice", "bob", "mallory")
+    )
+    org = await company(zhangsan, [lisi, wangwu, alice, bob, mallory])
+    base = f"/api/v1/orgs/{org['id']}"
+    four = [lisi, wangwu, alice, bob]
+    spec = {
+        "name": "会签再或签",
+        "form": {"fields": [{"key": "what", "type": "text", "label": "事项"}]},
+        "flow": {
+            "steps": [
+                {"mode": "all", "approvers": [{"kind": "user", "user_id": p.id} for p in four]},
+                {"mode": "any", "approvers": [{"kind": "user", "user_id": p.id} for p in four]},
+            ]
+        },
+        "settings": {"auto_approve_applicant": False, "auto_approve_repeat": False},
+    }
+    template = (await zhangsan.post(f"{base}/approval-templates", json=spec)).json()
+    filed = await mallory.post(f"{base}/approvals", json={"template_id": template["id"], "values": {}})
+    url = f"{base}/approvals/{filed.json()['id']}"
+
+    async def storm() -> list[tuple[int, int]]:
+        calls = [p for p in four for _ in range(3)]
+        responses = await asyncio.gather(*(p.post(f"{url}/approve", json={}) for p in calls))
+        return [(p.id, r.status_code) for p, r in zip(calls, responses, strict=True)]
+
+    first = await storm()
+    wins = [uid for uid, code in first if code == 200]
+    assert {code for _, code in first} <= {200, 409}
+    # All four approve the all-of step once each; the any-of step may take one more win (whoever
+    # came after the all-of step closed).
+    assert len(wins) in (4, 5) and {p.id for p in four} <= set(wins)
+    if len(wins) == 4:
+        second = await storm()
+        assert sorted(code for _, code in second) == [200] + [409] * 11
+    detail = (await mallory.get(url)).json()
+    assert detail["status"] == "approved"
+    assert [h["action"] for h in detail["history"]].count("finish") == 1
+    all_of, any_of = detail["steps"]
+    assert [t["status"] for t in all_of["tasks"]] == ["approved"] * 4
+    assert sorted(t["status"] for t in any_of["tasks"]) == ["approved"] + ["cancelled"] * 3

@@ -90,6 +90,10 @@ async def check_admin_view(admin: Person) -> None:
     orgs = (await admin.get("/api/v1/orgs")).json()
     org = next(o for o in orgs if o["name"] == "湖畔科技")
     assert org["member_count"] >= 60
+    # Approvals: a leave the team's leader approved waits for HR, where the admin sits.
+    box = (await admin.get(f"/api/v1/orgs/{org['id']}/approvals", params={"box": "pending"})).json()
+    assert [a["template_name"] for a in box["approvals"]] == ["请假"]
+    assert len((await admin.get(f"/api/v1/orgs/{org['id']}/approval-templates")).json()["templates"]) == 5
     listed = [c for c in everything if c["kind"] in ("group", "direct")]
     mine = [chat for chat in CHATS if ADMIN in chat.members]
     assert len(listed) == len(mine)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pypinyin import lazy_pinyin
 
+from lakeside.demo.approvals import seed_approvals
 from lakeside.demo.people import DEMO_PASSWORD
 from lakeside.services.accounts import AuthUser
 from lakeside.services.container import Services
@@ -138,7 +139,9 @@ async def seed_company(services: Services, admin_user_id: int, member_ids: list[
         )
         departments[name] = created["id"]
     cursor = 0
+    teams: dict[str, list[int]] = {}
     for (name, _parent, titles), share in zip(DEPARTMENTS, SHARES, strict=True):
+        teams[name] = members[cursor : cursor + share]
         for position, user_id in enumerate(members[cursor : cursor + share]):
             leader = position == 0
             await enterprise.directory.do_set_departments(
@@ -188,8 +191,9 @@ async def seed_company(services: Services, admin_user_id: int, member_ids: list[
             message_id=None,
             send_at=None,
         )
+    approvals = await seed_approvals(services, admin_user_id, org_id, teams)
     return (
         f"Seeded the company {COMPANY}: {len(members) + 1} members in {len(DEPARTMENTS)} departments "
         f"on three levels, {len(CONTACTS)} external contacts, 1 announcement, "
-        f"1 pending DING to {len(recipients)} people."
+        f"1 pending DING to {len(recipients)} people. {approvals}"
     )

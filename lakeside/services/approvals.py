@@ -824,6 +824,9 @@ class Approvals:
                     "updated_at": now,
                 },
             )
+            await store.attach_files(
+                uow.conn, organization_id, request_id, fields.files_in(spec["form"], values)
+            )
             day = clock.local_date(now, self.zone)
             serial = f"{day:%Y%m%d}{request_id:06d}"
             await store.update_request(uow.conn, request_id, {"serial": serial})
@@ -1334,6 +1337,9 @@ class Approvals:
                 raise Invalid(
                     "Nobody can approve this request (the organization has no admin).", code="NO_APPROVER"
                 )
+            await store.attach_files(
+                uow.conn, organization_id, request_id, fields.files_in(spec["form"], values)
+            )
             if not await store.update_request(
                 uow.conn,
                 request_id,
@@ -1367,6 +1373,7 @@ class Approvals:
             for file_id in file_ids:
                 if await file_store.get_owned_attachment(uow.conn, file_id, user.id) is None:
                     raise NotFound("No such file.", code="FILE_NOT_FOUND")
+            await store.attach_files(uow.conn, organization_id, request_id, dict.fromkeys(file_ids, False))
             # @mentions: of the people the request concerns, and the members named by username.
             found = mentions.find_mentions(body)
             participants = await store.participant_ids(uow.conn, request_id) | {request.applicant_id}

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lakeside.store.dialects import dialect_of
 from lakeside.store.tables import (
     approval_ccs,
+    approval_files,
     approval_history,
     approval_requests,
     approval_role_members,
@@ -518,3 +519,24 @@ async def claim_reminder(conn: AsyncConnection, step_id: int, now: int) -> bool:
         .values(reminded_at=now)
     )
     return bool(result.rowcount)
+
+
+async def attach_files(
+    conn: AsyncConnection, organization_id: int, request_id: int, file_ids: dict[str, bool]
+) -> None:
+    """Record the files a request names ({file id: in a field hidden from approvers}); a file named
+    both hidden and not is not hidden."""
+    for file_id, hidden in file_ids.items():
+        statement = (
+            dialect_of(conn)
+            .insert(approval_files)
+            .values(request_id=request_id, file_id=file_id, organization_id=organization_id, hidden=hidden)
+            .on_conflict_do_nothing()
+        )
+        await conn.execute(statement)
+        if not hidden:
+            await conn.execute(
+                update(approval_files)
+                .where(approval_files.c.request_id == request_id, approval_files.c.file_id == file_id)
+                .values(hidden=False)
+            )

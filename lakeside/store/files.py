@@ -14,12 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lakeside.domain.text import index_tokens
 from lakeside.store.tables import (
+    approval_ccs,
+    approval_files,
+    approval_requests,
+    approval_tasks,
     conversation_members,
     conversations,
     favorites,
     files,
     merged_record_files,
     messages,
+    org_members,
 )
 
 
@@ -61,6 +66,7 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
         conversation_members.c.user_id == user_id,
     )
     saved_by_user = exists().where(favorites.c.file_id == files.c.id, favorites.c.user_id == user_id)
+    in_approval = _in_visible_approval(user_id)
     query = select(files).where(
         files.c.id == file_id,
         or_(
@@ -70,9 +76,44 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
             in_record,
             group_avatar,
             saved_by_user,
+            in_approval,
         ),
     )
     return (await conn.execute(query)).first()
+
+
+def _in_visible_approval(user_id: int) -> Any:
+    """A file that an approval request (审批) the user sees names: its applicant's, its admins',
+    and, unless the file is in a field hidden from approvers, its approvers' and copies' (while
+    they are active members of its organization)."""
+    member = exists().where(
+        org_members.c.organization_id == approval_requests.c.organization_id,
+        org_members.c.user_id == user_id,
+        org_members.c.status == "active",
+    )
+    manager = exists().where(
+        org_members.c.organization_id == approval_requests.c.organization_id,
+        org_members.c.user_id == user_id,
+        org_members.c.status == "active",
+        org_members.c.role.in_(("owner", "admin")),
+    )
+    approver = exists().where(
+        approval_tasks.c.request_id == approval_requests.c.id,
+        approval_tasks.c.user_id == user_id,
+        approval_tasks.c.status != "waiting",
+    )
+    copied = exists().where(
+        approval_ccs.c.request_id == approval_requests.c.id, approval_ccs.c.user_id == user_id
+    )
+    return exists().where(
+        approval_files.c.file_id == files.c.id,
+        approval_requests.c.id == approval_files.c.request_id,
+        or_(
+            and_(approval_requests.c.applicant_id == user_id, member),
+            manager,
+            and_(~approval_files.c.hidden, member, or_(approver, copied)),
+        ),
+    )
 
 
 async def get_owned_attachment(conn: AsyncConnection, file_id: str, owner_id: int) -> Row[Any] | None:
@@ -84,15 +125,16 @@ async def get_owned_attachment(conn: AsyncConnection, file_id: str, owner_id: in
 
 
 async def delete_if_unused(conn: AsyncConnection, file_id: str) -> bool:
-    """Delete a file's row when no message, no merged forward, no conversation and no favourite
-    refers to it any more."""
+    """Delete a file's row when no message, no merged forward, no conversation, no favourite and
+    no approval request refers to it any more."""
     in_use = select(messages.c.id).where(messages.c.file_id == file_id).limit(1)
     as_avatar = select(conversations.c.id).where(conversations.c.avatar_file_id == file_id).limit(1)
     saved = select(favorites.c.id).where(favorites.c.file_id == file_id).limit(1)
     in_record = (
         select(merged_record_files.c.message_id).where(merged_record_files.c.file_id == file_id).limit(1)
     )
-    for reference in (in_use, in_record, as_avatar, saved):
+    in_approval = select(approval_files.c.request_id).where(approval_files.c.file_id == file_id).limit(1)
+    for reference in (in_use, in_record, as_avatar, saved, in_approval):
         if (await conn.execute(reference)).first():
             return False
     result = await conn.execute(delete(files).where(files.c.id == file_id))

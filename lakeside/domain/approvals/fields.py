@@ -453,3 +453,25 @@ def display(
             return f"{len(value)} × ({shown})"
         return f"{len(value)}"
     return str(value)
+
+
+def files_in(form: dict[str, Any], values: dict[str, Any]) -> dict[str, bool]:
+    """The file ids checked ``values`` hold: {file id: whether every field naming it is hidden
+    from approvers}."""
+    found: dict[str, bool] = {}
+
+    def visit(fields_: list[dict[str, Any]], row: dict[str, Any], hidden: bool) -> None:
+        for field in fields_:
+            value = row.get(field["key"])
+            if value is None:
+                continue
+            inner_hidden = hidden or bool(field.get("hidden_from_approvers"))
+            if field["type"] in ("attachment", "image"):
+                for file_id in value:
+                    found[file_id] = found.get(file_id, True) and inner_hidden
+            elif field["type"] == "table":
+                for sub in value:
+                    visit(field["columns"], sub, inner_hidden)
+
+    visit(form["fields"], values, False)
+    return found

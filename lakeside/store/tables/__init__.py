@@ -26,6 +26,7 @@ from lakeside.store.tables.account import contact_verifications, sessions, users
 from lakeside.store.tables.announcement import announcement_departments, announcement_reads, announcements
 from lakeside.store.tables.approval import (
     approval_ccs,
+    approval_files,
     approval_history,
     approval_requests,
     approval_role_members,
@@ -98,6 +99,7 @@ __all__ = [
     "announcement_reads",
     "announcements",
     "approval_ccs",
+    "approval_files",
     "approval_history",
     "approval_requests",
     "approval_role_members",

@@ -161,3 +161,15 @@ approval_history = Table(
     Column("created_at", Ms, nullable=False),
     Index("ix_approval_history_request_id", "request_id", "id"),
 )
+
+approval_files = Table(
+    "approval_files",
+    metadata,
+    # The files a request's values or comments name: who sees the request downloads them (a file
+    # in a field hidden from approvers only its applicant and the admins).
+    Column("request_id", Id, ForeignKey("approval_requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("file_id", String(32), ForeignKey("files.id", ondelete="CASCADE"), primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("hidden", Boolean, nullable=False, server_default=text("false")),
+    Index("ix_approval_files_file_id", "file_id"),
+)

@@ -334,9 +334,35 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_approval_tasks_request_id", ["request_id"], unique=False)
         batch_op.create_index("ix_approval_tasks_step_id", ["step_id"], unique=False)
+    op.create_table(
+        "approval_files",
+        sa.Column("request_id", ID, nullable=False),
+        sa.Column("file_id", sa.String(length=32), nullable=False),
+        sa.Column("organization_id", ID, nullable=False),
+        sa.Column("hidden", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["file_id"], ["files.id"], name=op.f("fk_approval_files_file_id_files"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_approval_files_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["approval_requests.id"],
+            name=op.f("fk_approval_files_request_id_approval_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("request_id", "file_id", name=op.f("pk_approval_files")),
+    )
+    op.create_index("ix_approval_files_file_id", "approval_files", ["file_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_approval_files_file_id", table_name="approval_files")
+    op.drop_table("approval_files")
     with op.batch_alter_table("approval_tasks", schema=None) as batch_op:
         batch_op.drop_index("ix_approval_tasks_step_id")
         batch_op.drop_index("ix_approval_tasks_request_id")
