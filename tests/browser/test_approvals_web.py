@@ -286,18 +286,28 @@ async def test_comment_transfer_urge_withdraw_and_a_stale_card(cast: Cast, open_
     await expect(entry).to_contain_text("@艾丽丝 请补充型号")
     await expect(entry.locator("a")).to_have_text("Attachment 1")
 
-    # Transferred to Wang Wu: Li Si's buttons go, Wang Wu's pending box has it.
-    await lisi.locator(".appr-actions").get_by_role("button", name="Transfer").click()
+    # 加签: Wang Wu after Li Si, a step of its own.
+    await lisi.locator(".appr-actions").get_by_role("button", name="Add approver").click()
+    adding = lisi.get_by_role("dialog")
+    await adding.get_by_role("button", name="Add people").click()
     await pick(lisi, "王五", "wangwu")
+    await expect(adding.locator(".picker-chip")).to_have_text("王五")
+    await adding.get_by_label("After me").check()
+    await adding.locator(".modal-actions .btn-primary").click()
+    await expect(lisi.locator(".appr-flow .appr-tl-item", has_text="Added")).to_contain_text("王五")
+
+    # Transferred to Zhang San: Li Si's buttons go, Zhang San's pending box has it.
+    await lisi.locator(".appr-actions").get_by_role("button", name="Transfer").click()
+    await pick(lisi, "张三", "zhangsan")
     await expect(lisi.locator(".appr-actions")).to_have_count(0)
     await expect(lisi.locator(".appr-task-transferred")).to_contain_text("李四")
-    await expect(lisi.locator(".appr-history-item[data-action='transfer']")).to_contain_text("王五")
+    await expect(lisi.locator(".appr-history-item[data-action='transfer']")).to_contain_text("张三")
     await screenshot(lisi, "approvals-transferred-en")
-    wangwu = await open_page("wangwu", locale="zh-CN")
-    await open_approvals(wangwu)
-    await expect(wangwu.locator(".appr-item", has_text="申请一台显示器")).to_have_count(1)
+    zhangsan = await open_page("zhangsan", locale="zh-CN")
+    await open_approvals(zhangsan)
+    await expect(zhangsan.locator(".appr-item", has_text="申请一台显示器")).to_have_count(1)
 
-    # Alice urges (a DING to Wang Wu), then withdraws it.
+    # Alice urges (a DING to Zhang San), then withdraws it.
     alice = await open_page("alice", locale="zh-CN")
     await open_approvals(alice)
     await alice.locator(".appr-tabs .tab[data-box='mine']").click()
