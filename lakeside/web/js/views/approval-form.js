@@ -340,7 +340,10 @@ export function formEditor(form, initial, ctx, onChange) {
 /** The field of a 422 INVALID_FIELD answer, as {key: message}, or null. */
 export function fieldErrors(error) {
   const data = error && error.data;
-  if (data && typeof data.field === "string") return { [data.field]: data.message || errorText(error) };
+  if (data && typeof data.field === "string") {
+    const text = errorText(error);
+    return { [data.field]: text.startsWith(`${data.field}: `) ? text.slice(data.field.length + 2) : text };
+  }
   return null;
 }
 
