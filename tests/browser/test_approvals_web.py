@@ -49,14 +49,18 @@ async def company(cast: Cast) -> Company:
     rd = await owner.call("POST", f"{base}/departments", json={"name": "研发部", "parent_id": hq["id"]})
     for department, name, leader in ((hq, "wangwu", True), (rd, "lisi", True), (rd, "alice", False)):
         await owner.call(
-            "PUT", f"{base}/departments/{department['id']}/members/{people[name].id}", json={"is_leader": leader}
+            "PUT",
+            f"{base}/departments/{department['id']}/members/{people[name].id}",
+            json={"is_leader": leader},
         )
     listed = await people["alice"].call("GET", f"{base}/approval-templates")
     c.templates = {t["builtin"]: t for t in listed["templates"]}
     roles = await owner.call("GET", f"{base}/roles")
     c.roles = {r["name"]: r["id"] for r in roles["roles"]}
     await owner.call("PUT", f"{base}/roles/{c.roles['人事']}/members", json={"user_ids": [people["bob"].id]})
-    await owner.call("PUT", f"{base}/roles/{c.roles['财务']}/members", json={"user_ids": [people["wangwu"].id]})
+    await owner.call(
+        "PUT", f"{base}/roles/{c.roles['财务']}/members", json={"user_ids": [people["wangwu"].id]}
+    )
     return c
 
 
@@ -261,7 +265,10 @@ async def test_comment_transfer_urge_withdraw_and_a_stale_card(cast: Cast, open_
     request = await alice_api.call(
         "POST",
         f"/orgs/{c.id}/approvals",
-        json={"template_id": c.templates["general"]["id"], "values": {"title": "申请一台显示器", "detail": "27 寸"}},
+        json={
+            "template_id": c.templates["general"]["id"],
+            "values": {"title": "申请一台显示器", "detail": "27 寸"},
+        },
     )
     lisi = await open_page("lisi")
     await open_approvals(lisi)

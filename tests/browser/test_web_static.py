@@ -22,7 +22,8 @@ from lakeside.services.audit import ACTIONS as AUDIT_ACTIONS
 JS_FILES = sorted((WEB_DIR / "js").rglob("*.js"))
 I18N_DIR = WEB_DIR / "js" / "i18n"
 # The core dictionary and one per feature (i18n/index.js merges them), in each language.
-FEATURES = ("", "workspace.", "ding.", "growth.", "tools.", "media.", "robots.", "outgoing.", "bots.", "approvals.")
+FEATURES = ("", "workspace.", "ding.", "growth.", "tools.", "media.", "robots.", "outgoing.", "bots.")
+FEATURES += ("approvals.",)
 DICTIONARIES = {lang: [I18N_DIR / f"{feature}{lang}.js" for feature in FEATURES] for lang in ("en", "zh-CN")}
 # Keys built at run time, e.g. t(`presence.${status}`): every value they can take.
 DYNAMIC_KEYS = {
@@ -75,7 +76,8 @@ DYNAMIC_KEYS = {
     "appr.status.": ["pending", "approved", "rejected", "returned", "withdrawn"],
     "appr.stepStatus.": ["waiting", "pending", "approved", "rejected", "returned", "cancelled"],
     "appr.taskStatus.": [
-        *["waiting", "pending", "approved", "rejected", "returned", "transferred", "auto_approved", "cancelled"],
+        *["waiting", "pending", "approved", "rejected", "returned"],
+        *["transferred", "auto_approved", "cancelled"],
     ],
     "appr.action.": [
         *["submit", "approve", "auto_approve", "reject", "return", "resubmit", "transfer", "add_approver"],
@@ -83,12 +85,15 @@ DYNAMIC_KEYS = {
     ],
     "appr.done.": ["approve", "reject", "return", "transfer", "withdraw", "add_approver"],
     "appr.type.": [
-        *["text", "textarea", "number", "money", "date", "daterange", "datetimerange", "select", "multiselect"],
-        *["people", "department", "attachment", "image", "table"],
+        *["text", "textarea", "number", "money", "date", "daterange", "datetimerange"],
+        *["select", "multiselect", "people", "department", "attachment", "image", "table"],
     ],
     "appr.kind.": ["user", "leader", "role", "department_leader"],
     "appr.op.": [">", ">=", "<", "<=", "==", "!=", "in"],
-    "appr.icon.": ["leave", "expense", "trip", "purchase", "general", "users", "building", "gift", "flag", "chart"],
+    "appr.icon.": [
+        *["leave", "expense", "trip", "purchase", "general"],
+        *["users", "building", "gift", "flag", "chart"],
+    ],
     # The audit log: every action the server records, and their families.
     "audit.action.": sorted(AUDIT_ACTIONS),
     "audit.family.": sorted({action.split(".")[0] for action in AUDIT_ACTIONS}),
