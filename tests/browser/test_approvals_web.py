@@ -238,6 +238,20 @@ async def test_the_admin_designs_a_template_with_a_condition(cast: Cast, open_pa
     await admin.locator(".appr-d-save").click()
     await expect(admin.locator(".appr-tpl-row", has_text="用车申请")).to_be_visible()
 
+    # Changing 通用审批's form (a detail table with a money column) makes its version 2.
+    await admin.locator(".appr-tpl-row", has_text="通用审批").click()
+    await expect(admin.locator(".appr-d-field")).to_have_count(3)
+    await admin.get_by_label("Add a field…").select_option("table")
+    table = admin.locator(".appr-d-field").nth(3)
+    await table.get_by_label("Label").first.fill("费用明细")
+    await table.get_by_role("button", name="Add a column").click()
+    column = table.locator(".appr-d-column").nth(1)
+    await column.get_by_label("Label").fill("用途")
+    await expect(table.get_by_label("Total of")).to_have_value("amount")
+    await screenshot(admin, "approvals-designer-table-en")
+    await admin.locator(".appr-d-save").click()
+    await expect(admin.locator(".appr-tpl-row", has_text="通用审批")).to_contain_text("Version 2")
+
     # Alice's form (on her phone) has the new template; 150 km brings in Finance, 50 does not.
     alice = await open_page("alice", locale="zh-CN", viewport=PHONE)
     await open_approvals(alice)
@@ -249,6 +263,10 @@ async def test_the_admin_designs_a_template_with_a_condition(cast: Cast, open_pa
     await field(alice, "f2").locator("input").fill("50")
     await expect(preview.locator(".appr-tl-item", has_text="财务")).to_have_count(0)
     await screenshot(alice, "approvals-designed-form-zh")
+    await open_approvals(alice)
+    await alice.locator(".appr-tile", has_text="通用审批").click()
+    await expect(alice.locator(".appr-field-table .appr-row")).to_have_count(1)
+    await expect(alice.locator(".appr-field-table .appr-row")).to_contain_text("用途")
     assert c.roles["财务"]
 
 
