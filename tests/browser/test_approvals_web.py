@@ -263,7 +263,7 @@ async def test_the_admin_designs_a_template_with_a_condition(cast: Cast, open_pa
     await field(alice, "f2").locator("input").fill("50")
     await expect(preview.locator(".appr-tl-item", has_text="财务")).to_have_count(0)
     await screenshot(alice, "approvals-designed-form-zh")
-    await open_approvals(alice)
+    await alice.locator(".appr-page .back-btn").click()
     await alice.locator(".appr-tile", has_text="通用审批").click()
     await expect(alice.locator(".appr-field-table .appr-row")).to_have_count(1)
     await expect(alice.locator(".appr-field-table .appr-row")).to_contain_text("用途")
