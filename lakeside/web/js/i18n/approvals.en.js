@@ -95,6 +95,8 @@ export default {
   "appr.versionLine": "Version {version} · {n} fields · {steps} steps · {time}",
   "appr.d.label": "Label",
   "appr.d.type": "Type",
+  "appr.d.key": "Key",
+  "appr.d.keyHint": "Names the field in conditions, the API and the CSV: letters, digits and _, starting with a letter",
   "appr.d.amount": "Amount",
   "appr.d.required": "Required",
   "appr.d.hidden": "Hidden from approvers",

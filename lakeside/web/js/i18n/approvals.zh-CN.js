@@ -95,6 +95,8 @@ export default {
   "appr.versionLine": "第 {version} 版 · {n} 个字段 · {steps} 个审批节点 · {time}",
   "appr.d.label": "标题",
   "appr.d.type": "类型",
+  "appr.d.key": "字段标识",
+  "appr.d.keyHint": "在条件、接口和导出中指代此字段：字母、数字和下划线，以字母开头",
   "appr.d.amount": "金额",
   "appr.d.required": "必填",
   "appr.d.hidden": "审批人不可见",

@@ -104,6 +104,9 @@ export function mountDesigner({ main, orgId, templateId, onSaved }) {
       };
       const props = [
         small(t("appr.d.label"), input(field.label, (v) => { field.label = v; }, { maxlength: 64, "aria-label": t("appr.d.label") })),
+        small(t("appr.d.key"), input(field.key, (v) => { field.key = v.trim(); }, {
+          maxlength: 32, pattern: "[A-Za-z][A-Za-z0-9_]*", "aria-label": t("appr.d.key"), title: t("appr.d.keyHint"), class: "input appr-d-key",
+        })),
         small(t("appr.d.type"), select(field.type, FIELD_TYPES.filter((type) => !inTable || type !== "table").map((type) => [type, t(`appr.type.${type}`)]), (v) => {
           field.type = v;
           if (v === "table" && !field.columns) field.columns = [{ key: "amount", type: "money", label: t("appr.d.amount"), required: true }];
