@@ -19,7 +19,7 @@ from tests.test_organizations import company
 
 class World:
     """湖畔科技: zhangsan owns it (admin); 总部 led by wangwu holds 研发部 led by lisi, where
-    alice and bob work; the 人事 role is mallory… no: bob is HR."""
+    alice and bob work; bob is in the 人事 (HR) role, wangwu in 财务 (Finance)."""
 
     def __init__(self, org: dict[str, Any], people: dict[str, Person]) -> None:
         self.org = org
@@ -339,7 +339,7 @@ async def test_templates_and_roles_admin(people: dict[str, Person]) -> None:
     response = await zhangsan.post(f"{w.base}/approval-templates", json=spec)
     assert response.status_code == 201, response.text
     created = response.json()
-    request = await submit(w, alice, "leave", leave(1))  # any request works; now the new one:
+    request = await submit(w, alice, "leave", leave(1))
     response = await alice.post(
         f"{w.base}/approvals", json={"template_id": created["id"], "values": {"what": "合同"}}
     )
