@@ -411,3 +411,28 @@ async def test_a_trip_with_choices_people_money_and_the_servers_error(cast: Cast
     await expect(values.locator(".appr-value[data-key='companions']")).to_contain_text("鲍勃")
     await expect(values.locator(".appr-value[data-key='period']")).to_contain_text("2 days")
     await screenshot(alice, "approvals-trip-en")
+
+
+async def test_a_long_list_pages_and_filters_by_template(cast: Cast, open_page) -> None:
+    c = await company(cast)
+    alice_api = c.people["alice"]
+    for number in range(32):
+        await alice_api.call(
+            "POST",
+            f"/orgs/{c.id}/approvals",
+            json={
+                "template_id": c.templates["general"]["id"],
+                "values": {"title": f"事项 {number}", "detail": "-"},
+            },
+        )
+    lisi = await open_page("lisi", locale="zh-CN")
+    await open_approvals(lisi)
+    await expect(lisi.locator(".appr-item")).to_have_count(30)
+    await lisi.get_by_role("button", name="加载更多").click()
+    await expect(lisi.locator(".appr-item")).to_have_count(32)
+    await expect(lisi.get_by_role("button", name="加载更多")).to_be_hidden()
+    await lisi.get_by_role("button", name="筛选").click()
+    await lisi.locator(".appr-filters select[name=template_id]").select_option(label="请假")
+    await expect(lisi.locator(".appr-list .list-empty")).to_have_text("没有待你审批的申请。")
+    await lisi.locator(".appr-filters select[name=template_id]").select_option(label="通用审批")
+    await expect(lisi.locator(".appr-item")).to_have_count(30)
