@@ -356,7 +356,7 @@ async def test_comment_transfer_urge_withdraw_and_a_stale_card(cast: Cast, open_
     await lisi.locator(".conv-item", has_text="Work notices").click()
     card = lisi.locator(".msg-card", has_text="申请一台显示器").first
     await card.get_by_role("button", name="同意").click()
-    await expect(card.locator(".card-action-error")).to_be_visible()
+    await expect(card.locator(".card-action-error")).to_contain_text("no longer waiting for you")
     await screenshot(lisi, "approvals-stale-card-en")
     assert request["status"] == "pending"
 
