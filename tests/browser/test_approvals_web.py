@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Cast, Member, Page, expect, screenshot
+from tests.browser.conftest import Cast, Member, Page, expect, png, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -217,8 +217,8 @@ async def test_the_admin_designs_a_template_with_a_condition(cast: Cast, open_pa
 
     await admin.get_by_label("Name", exact=True).fill("用车申请")
     add = admin.get_by_label("Add a field…")
-    await add.select_option("text")
-    await add.select_option("number")
+    for kind in ("text", "number", "datetimerange", "image", "department"):
+        await add.select_option(kind)
     fields = admin.locator(".appr-d-field")
     await fields.nth(0).get_by_label("Label").fill("目的地")
     await fields.nth(0).get_by_label("Required").check()
@@ -262,8 +262,27 @@ async def test_the_admin_designs_a_template_with_a_condition(cast: Cast, open_pa
     await expect(preview.locator(".appr-tl-item", has_text="财务")).to_contain_text("王五")
     await field(alice, "f2").locator("input").fill("50")
     await expect(preview.locator(".appr-tl-item", has_text="财务")).to_have_count(0)
+    # A time range counts its hours; a picture and a department go along.
+    await field(alice, "f3").locator("input").nth(0).fill("2026-12-21T09:00")
+    await field(alice, "f3").locator("input").nth(1).fill("2026-12-21T12:30")
+    await expect(field(alice, "f3").locator(".appr-duration")).to_have_text("共 3.5 小时")
+    await (
+        field(alice, "f4")
+        .locator("input[type=file]")
+        .set_input_files(files=[{"name": "car.png", "mimeType": "image/png", "buffer": png(40, 30)}])
+    )
+    await expect(field(alice, "f4").locator(".appr-file")).to_contain_text("car.png")
+    await expect(field(alice, "f4").locator(".spinner")).to_have_count(0)
+    await field(alice, "f5").locator("select").select_option(label="研发部")
     await screenshot(alice, "approvals-designed-form-zh")
+    await alice.get_by_role("button", name="提交").click()
+    await expect(alice.locator(".appr-head .appr-status")).to_have_text("审批中")
+    await expect(alice.locator(".appr-value[data-key='f3']")).to_contain_text("共 3.5 小时")
+    await expect(alice.locator(".appr-value[data-key='f4'] img")).to_have_count(1)
+    await expect(alice.locator(".appr-value[data-key='f5']")).to_contain_text("研发部")
+    await screenshot(alice, "approvals-designed-request-phone-zh")
     await alice.locator(".appr-page .back-btn").click()
+    await expect(alice.locator(".appr-grid")).to_be_visible()
     await alice.locator(".appr-tile", has_text="通用审批").click()
     await expect(alice.locator(".appr-field-table .appr-row")).to_have_count(1)
     await expect(alice.locator(".appr-field-table .appr-row")).to_contain_text("用途")
