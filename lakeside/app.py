@@ -48,6 +48,7 @@ from lakeside.api import (
     organizations,
     privacy,
     receipts,
+    reports,
     robots,
     search,
     sso,
@@ -72,6 +73,7 @@ from lakeside.workers.housekeeping import HousekeepingWorker
 from lakeside.workers.ldap import LdapSyncWorker
 from lakeside.workers.leaderboard import LeaderboardWorker
 from lakeside.workers.outbound import OutboundWorker
+from lakeside.workers.reports import ReportReminderWorker
 
 log = logging.getLogger("lakeside")
 
@@ -97,6 +99,7 @@ ROUTERS = [
     ldap.router,
     ding.router,
     announcements.router,
+    reports.router,
     audit.router,
     privacy.router,
     exports.router,
@@ -215,6 +218,7 @@ def build_app(settings: Settings) -> FastAPI:
             ExportWorker(services),
             OutboundWorker(services),
             LdapSyncWorker(services),
+            ReportReminderWorker(services),
         ]
         for worker in workers:
             await worker.start()

@@ -20,6 +20,9 @@ from lakeside.store.tables import (
     files,
     merged_record_files,
     messages,
+    report_files,
+    report_receivers,
+    reports,
 )
 
 
@@ -39,8 +42,9 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
     Allowed: the uploader; anyone logged in for an avatar; a current member of a conversation in
     which a message that has not been recalled carries the file, or shows it in a merged forward's
     transcript, or whose group avatar it is; a user with a favourite that names the file (the
-    saver keeps what they saved). A forward opens a file to the conversation it was sent to, and
-    nothing else of the conversation it came from.
+    saver keeps what they saved); a receiver of a sent daily report that carries it. A forward
+    opens a file to the conversation it was sent to, and nothing else of the conversation it came
+    from.
     """
     shared_with_user = exists().where(
         messages.c.file_id == files.c.id,
@@ -61,6 +65,14 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
         conversation_members.c.user_id == user_id,
     )
     saved_by_user = exists().where(favorites.c.file_id == files.c.id, favorites.c.user_id == user_id)
+    # A sent daily report's attachments and images open to its receivers.
+    in_report = exists().where(
+        report_files.c.file_id == files.c.id,
+        reports.c.id == report_files.c.report_id,
+        reports.c.status == "sent",
+        report_receivers.c.report_id == reports.c.id,
+        report_receivers.c.user_id == user_id,
+    )
     query = select(files).where(
         files.c.id == file_id,
         or_(
@@ -70,6 +82,7 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
             in_record,
             group_avatar,
             saved_by_user,
+            in_report,
         ),
     )
     return (await conn.execute(query)).first()

@@ -206,6 +206,7 @@ from lakeside.domain.events import social  # noqa: E402
 from lakeside.domain.events import enterprise  # noqa: E402
 from lakeside.domain.events import growth  # noqa: E402
 from lakeside.domain.events import commands  # noqa: E402
+from lakeside.domain.events import reports  # noqa: E402
 
 # isort: on
 
@@ -225,6 +226,7 @@ __all__ = [
     "live_only",
     "messaging",
     "protocol_table",
+    "reports",
     "shared",
     "social",
     "to_conversation",
