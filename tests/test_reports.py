@@ -13,8 +13,8 @@ from fastapi import FastAPI
 
 from lakeside.domain import clock
 from tests.conftest import Person
-from tests.test_directory import department, seat
 from tests.test_conversations import png
+from tests.test_directory import department, seat
 from tests.test_files import uploaded
 from tests.test_group_tools import group
 from tests.test_organizations import company, error_code

@@ -206,41 +206,41 @@ async def create_template(
     return TemplateOut(**row)
 
 
-@router.get("/report-templates/{template_id}", response_model=TemplateOut)
+@router.get("/report-templates/{report_template_id}", response_model=TemplateOut)
 async def get_template(
-    org_id: IdPath, template_id: IdPath, user: UserDep, services: ServicesDep
+    org_id: IdPath, report_template_id: IdPath, user: UserDep, services: ServicesDep
 ) -> TemplateOut:
     """One template, its current version."""
-    return TemplateOut(**await services.reports.get_template(user, org_id, template_id))
+    return TemplateOut(**await services.reports.get_template(user, org_id, report_template_id))
 
 
-@router.patch("/report-templates/{template_id}", response_model=TemplateOut)
+@router.patch("/report-templates/{report_template_id}", response_model=TemplateOut)
 async def update_template(
-    org_id: IdPath, template_id: IdPath, body: TemplatePatch, user: UserDep, services: ServicesDep
+    org_id: IdPath, report_template_id: IdPath, body: TemplatePatch, user: UserDep, services: ServicesDep
 ) -> TemplateOut:
     """Rename, change the fields (a new version) or archive a template (admins)."""
     changes = body.model_dump(exclude_unset=True)
-    return TemplateOut(**await services.reports.do_update_template(user, org_id, template_id, changes))
+    return TemplateOut(**await services.reports.do_update_template(user, org_id, report_template_id, changes))
 
 
-@router.get("/report-templates/{template_id}/reminder", response_model=ReminderOut)
+@router.get("/report-templates/{report_template_id}/reminder", response_model=ReminderOut)
 async def get_reminder(
-    org_id: IdPath, template_id: IdPath, user: UserDep, services: ServicesDep
+    org_id: IdPath, report_template_id: IdPath, user: UserDep, services: ServicesDep
 ) -> ReminderOut:
     """The template's reminder rule (a disabled default when none is set)."""
-    return ReminderOut(**await services.reports.get_reminder(user, org_id, template_id))
+    return ReminderOut(**await services.reports.get_reminder(user, org_id, report_template_id))
 
 
-@router.put("/report-templates/{template_id}/reminder", response_model=ReminderOut)
+@router.put("/report-templates/{report_template_id}/reminder", response_model=ReminderOut)
 async def set_reminder(
-    org_id: IdPath, template_id: IdPath, body: ReminderIn, user: UserDep, services: ServicesDep
+    org_id: IdPath, report_template_id: IdPath, body: ReminderIn, user: UserDep, services: ServicesDep
 ) -> ReminderOut:
     """Set the reminder rule (admins): at hh:mm on the weekdays, in the zone, members who have not
     written for the period get a work notice (monthly: on the month's last day)."""
     row = await services.reports.do_set_reminder(
         user,
         org_id,
-        template_id,
+        report_template_id,
         enabled=body.enabled,
         hour=body.hour,
         minute=body.minute,

@@ -148,7 +148,7 @@ class Reports:
     async def _ensure_builtins(self, conn: AsyncConnection, organization_id: int) -> None:
         missing = set(rules.BUILTINS) - await store.builtin_keys(conn, organization_id)
         now = now_ms()
-        for key in sorted(missing):
+        for key in [key for key in rules.BUILTINS if key in missing]:  # 日报, 周报, 月报 in that order
             spec = rules.BUILTINS[key]
             await store.insert_builtin(
                 conn,
