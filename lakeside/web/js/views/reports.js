@@ -58,7 +58,11 @@ export function mountReports({ list, main }) {
   let formKey = null; // the form on show
 
   const path = (rest = "") => `/orgs/${orgId}${rest}`;
-  const tab = () => (TABS.includes(route.query.tab) ? route.query.tab : "received");
+  const tab = () => {
+    if (TABS.includes(route.query.tab)) return route.query.tab;
+    if (route.parts[0] === "team") return "team";
+    return route.parts[0] === "write" || route.parts[0] === "admin" ? "write" : "received";
+  };
   const templateOf = (report) => templates.find((item) => item.id === report.template_id) || { template_name: report.template_name };
   const nameOf = (report) => templateName({ ...templateOf(report), template_name: report.template_name });
 
@@ -95,6 +99,7 @@ export function mountReports({ list, main }) {
 
   function tabLink(name, label, count = 0) {
     const active = tab() === name && !openId;
+    // The tab follows the route (#/reports/team, a form), so the list is drawn again with it.
     return h("a", { class: ["tab", "reports-tab", active && "active"], href: `#/reports?tab=${name}`, role: "tab", "aria-selected": String(active), "data-tab": name },
       label, count ? h("span", { class: "badge reports-tab-badge", text: count > 99 ? "99+" : String(count) }) : null);
   }
@@ -368,7 +373,7 @@ export function mountReports({ list, main }) {
 
   return {
     update(next) {
-      const tabChanged = next.query.tab !== route.query.tab;
+      const tabChanged = next.query.tab !== route.query.tab || next.parts[0] !== route.parts[0];
       route = next;
       if (tabChanged) renderList();
       renderMain();
