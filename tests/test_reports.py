@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from lakeside.domain import clock
+from lakeside.domain import reports as rules
 from tests.conftest import Person
 from tests.test_conversations import png
 from tests.test_directory import department, seat
@@ -193,6 +194,7 @@ async def test_custom_templates_keep_their_versions(people: dict[str, Person]) -
     report = await write(lisi, org["id"], template_id=made["id"], answers=answers, user_ids=[zhangsan.id])
     assert report["answers"]["photos"] == [photo["id"]]
     assert (await zhangsan.get(f"/api/v1/files/{photo['id']}")).status_code == 200
+    assert (await people["wangwu"].get(f"/api/v1/files/{photo['id']}")).status_code == 404
 
     changed = await zhangsan.patch(
         f"{base(org['id'])}/report-templates/{made['id']}", json={"fields": fields[:2]}
@@ -324,3 +326,13 @@ def _json(body: dict[str, Any]) -> bytes:
     import json
 
     return json.dumps(body, ensure_ascii=True).encode()
+
+
+def test_a_report_is_filed_under_its_period() -> None:
+    day = date(2026, 12, 10)  # a Thursday
+    assert rules.period_start("day", day) == day
+    assert rules.period_start("week", day) == date(2026, 12, 7)
+    assert rules.period_start("month", day) == date(2026, 12, 1)
+    assert rules.period_start("week", date(2027, 1, 1)) == date(2026, 12, 28)  # across the year
+    summary = rules.summary(rules.BUILTINS["daily"]["fields"], {"done": "x" * 300, "remark": "备注"})
+    assert [label for label, _ in summary] == ["今日完成工作", "备注"] and len(summary[0][1]) == 120
