@@ -267,12 +267,12 @@ async def test_a_leader_sees_who_has_not_written_and_reminds(app: FastAPI, peopl
     assert (saved["timezone"], saved["weekdays"]) == ("Asia/Shanghai", [1, 2, 3, 4, 5])
     services = app.state.services
     tuesday = date(2026, 12, 8)
-    assert await services.reports.remind_due(clock.at_local(tuesday, 17, 59, "Asia/Shanghai")) == 0
+    assert await services.reports.reminders.remind_due(clock.at_local(tuesday, 17, 59, "Asia/Shanghai")) == 0
     at = clock.at_local(tuesday, 18, 1, "Asia/Shanghai")
-    assert await services.reports.remind_due(at) == 3  # all but lisi, who wrote
-    assert await services.reports.remind_due(at + 60_000) == 0
+    assert await services.reports.reminders.remind_due(at) == 3  # all but lisi, who wrote
+    assert await services.reports.reminders.remind_due(at + 60_000) == 0
     saturday = date(2026, 12, 12)
-    assert await services.reports.remind_due(clock.at_local(saturday, 18, 1, "Asia/Shanghai")) == 0
+    assert await services.reports.reminders.remind_due(clock.at_local(saturday, 18, 1, "Asia/Shanghai")) == 0
     for bad in [{**rule, "hour": 24}, {**rule, "weekdays": [8]}, {**rule, "timezone": "Mars/Base"}]:
         response = await zhangsan.put(f"{base(org['id'])}/report-templates/{daily['id']}/reminder", json=bad)
         assert response.status_code == 422, bad

@@ -228,7 +228,7 @@ async def get_reminder(
     org_id: IdPath, report_template_id: IdPath, user: UserDep, services: ServicesDep
 ) -> ReminderOut:
     """The template's reminder rule (a disabled default when none is set)."""
-    return ReminderOut(**await services.reports.get_reminder(user, org_id, report_template_id))
+    return ReminderOut(**await services.reports.reminders.get_reminder(user, org_id, report_template_id))
 
 
 @router.put("/report-templates/{report_template_id}/reminder", response_model=ReminderOut)
@@ -237,7 +237,7 @@ async def set_reminder(
 ) -> ReminderOut:
     """Set the reminder rule (admins): at hh:mm on the weekdays, in the zone, members who have not
     written for the period get a work notice (monthly: on the month's last day)."""
-    row = await services.reports.do_set_reminder(
+    row = await services.reports.reminders.do_set_reminder(
         user,
         org_id,
         report_template_id,

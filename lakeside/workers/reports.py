@@ -10,7 +10,7 @@ from lakeside.workers.periodic import PeriodicWorker
 
 
 async def run_due(services: Services, now: int | None = None) -> int:
-    return await services.reports.remind_due(now)
+    return await services.reports.reminders.remind_due(now)
 
 
 class ReportReminderWorker(PeriodicWorker):
