@@ -71,7 +71,9 @@ async def test_a_daily_report_is_read_by_the_leader(cast: Cast, open_page, lang:
     b = await open_page("zhangsan", locale=locale)
 
     # Li writes 日报 to Zhang.
-    await a.locator(".rail-item[href='#/reports']").click()
+    # 日志 is a work app: it sits in the 工作台 (workbench) sheet, on a wide screen too.
+    await a.locator(".rail-workbench").click()
+    await a.locator(".workbench-tile[href='#/reports']").click()
     await a.locator(".reports-tab[data-tab='write']").click()
     await a.locator(".reports-template[data-template='daily']").click()
     await expect(a.locator(".reports-form")).to_contain_text(words["done"])
@@ -85,7 +87,8 @@ async def test_a_daily_report_is_read_by_the_leader(cast: Cast, open_page, lang:
     await expect(a.locator(".reports-article")).to_contain_text("完成登录页改版")
 
     # Zhang sees it unread among those received, opens it: Li's read status turns, live.
-    await b.locator(".rail-item[href='#/reports']").click()
+    await b.locator(".rail-workbench").click()
+    await b.locator(".workbench-tile[href='#/reports']").click()
     await expect(b.locator(".reports-item.unread")).to_have_count(1)
     await screenshot(b, f"reports-received-{lang}")
     await b.locator(".reports-item").first.click()

@@ -42,6 +42,7 @@ export default {
   "reports.noneReceived": "No reports sent to you.",
   "reports.teamHint": "See who in your departments has not written their report.",
   "reports.team.open": "Open team status",
+  "reports.team.title": "Team status",
   "reports.filter.template": "Template",
   "reports.filter.all": "All templates",
   "reports.filter.unread": "Unread only",

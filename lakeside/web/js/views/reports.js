@@ -306,7 +306,7 @@ export function mountReports({ list, main }) {
     try {
       status = await api.get(path("/reports/team"), { template_id: templateId, date: day });
     } catch (error) {
-      return replaceChildren(main, page(t("reports.tab.team"), h("p", { class: "empty-state", text: errorText(error) })));
+      return replaceChildren(main, page(t("reports.team.title"), h("p", { class: "empty-state", text: errorText(error) })));
     }
     const select = h("select", { class: "input", "aria-label": t("reports.filter.template") },
       templates.map((template) => h("option", { value: String(template.id), text: templateName(template), selected: template.id === templateId })));
@@ -330,7 +330,7 @@ export function mountReports({ list, main }) {
     const person = (p, submitted) => h("li", { class: "ding-person", "data-user": String(p.user_id) }, userAvatar(p.user_id, { size: "sm" }),
       h("span", { class: "grow ellipsis", text: p.name }),
       submitted ? h("a", { class: "link-btn", href: `#/reports/${p.report_id}`, text: t("reports.view") }) : null);
-    replaceChildren(main, page(t("reports.tab.team"),
+    replaceChildren(main, page(t("reports.team.title"),
       h("div", { class: "reports-team" },
         h("div", { class: "reports-filters" }, select, date),
         h("p", { class: "muted", text: t(`reports.for.${status.period}`, { date: status.date }) }),

@@ -42,7 +42,7 @@ const SECTIONS = {
 };
 // Daily reports (日志): write, receive, read status, comments, a leader's team (views/reports.js).
 SECTIONS.reports = {
-  load: () => import("./reports.js").then((m) => m.mountReports), icon: "edit", label: "nav.reports", workspace: true,
+  load: () => import("./reports.js").then((m) => m.mountReports), icon: "edit", label: "nav.reports", workspace: true, tucked: true,
 };
 // The growth engine: the organization's campaigns (leaderboards), and analytics for server admins.
 SECTIONS.campaigns = {
