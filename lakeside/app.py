@@ -49,6 +49,7 @@ from lakeside.api import (
     organizations,
     privacy,
     receipts,
+    reports,
     robots,
     search,
     sso,
@@ -74,6 +75,7 @@ from lakeside.workers.housekeeping import HousekeepingWorker
 from lakeside.workers.ldap import LdapSyncWorker
 from lakeside.workers.leaderboard import LeaderboardWorker
 from lakeside.workers.outbound import OutboundWorker
+from lakeside.workers.reports import ReportReminderWorker
 
 log = logging.getLogger("lakeside")
 
@@ -100,6 +102,7 @@ ROUTERS = [
     ding.router,
     announcements.router,
     approvals.router,
+    reports.router,
     audit.router,
     privacy.router,
     exports.router,
@@ -219,6 +222,7 @@ def build_app(settings: Settings) -> FastAPI:
             ExportWorker(services),
             OutboundWorker(services),
             LdapSyncWorker(services),
+            ReportReminderWorker(services),
         ]
         for worker in workers:
             await worker.start()

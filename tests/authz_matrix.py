@@ -84,6 +84,20 @@ class Case:
     public_data: bool = False  # the answer may name the organization (an invitation's preview)
 
 
+# A daily report (日志) the member sent to the admin: its author and its receiver read it.
+REPORT_READERS = with_(ORG_MEMBER, owner=D404)
+REPORT_AUTHOR = with_(ORG_MEMBER, owner=D404, admin=D404)
+
+
+def report_to_someone(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    target = world.people["admin" if role == "member" else "member"]
+    return {"template_id": world.ids["report_template_id"], "answers": {"done": "x"}, "user_ids": [target.id]}
+
+
+def report_template_body(world: Any, role: str, caller: Any) -> dict[str, Any]:
+    return {"template_id": world.ids["report_template_id"]}
+
+
 def recipient(world: Any, role: str, caller: Any) -> dict[str, Any]:
     target = world.people["admin" if role == "member" else "member"]
     return {"recipient_ids": [target.id], "body": "x"}
@@ -528,6 +542,42 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("patch", "/api/v1/orgs/{org_id}/roles/{role_id}"): Case(ORG_ADMIN, body=unique_role),
     ("put", "/api/v1/orgs/{org_id}/roles/{role_id}/members"): Case(ORG_ADMIN, body={"user_ids": []}),
     ("delete", "/api/v1/orgs/{org_id}/roles/{role_id}"): Case(ORG_ADMIN, prepare="fresh_role"),
+    # -- daily reports (日志): the member's report to the admin; the owner is not a receiver ------
+    ("get", "/api/v1/orgs/{org_id}/report-templates"): Case(ORG_MEMBER),
+    ("post", "/api/v1/orgs/{org_id}/report-templates"): Case(
+        ORG_ADMIN,
+        body={"name": "周报(销售)", "period": "week", "fields": [{"label": "本周客户", "type": "text"}]},
+    ),
+    ("get", "/api/v1/orgs/{org_id}/report-templates/{report_template_id}"): Case(ORG_MEMBER),
+    ("patch", "/api/v1/orgs/{org_id}/report-templates/{report_template_id}"): Case(
+        ORG_ADMIN, body={"name": "日报"}
+    ),
+    ("get", "/api/v1/orgs/{org_id}/report-templates/{report_template_id}/reminder"): Case(ORG_MEMBER),
+    ("put", "/api/v1/orgs/{org_id}/report-templates/{report_template_id}/reminder"): Case(
+        ORG_ADMIN, body={"enabled": False, "hour": 18, "weekdays": [1, 2, 3, 4, 5]}
+    ),
+    ("post", "/api/v1/orgs/{org_id}/reports"): Case(ORG_MEMBER, body=report_to_someone),
+    ("get", "/api/v1/orgs/{org_id}/reports"): Case(ORG_MEMBER),
+    ("get", "/api/v1/orgs/{org_id}/reports/team"): Case(refusing("NOT_A_LEADER"), prepare="report_template"),
+    ("post", "/api/v1/orgs/{org_id}/reports/team/remind"): Case(
+        refusing("NOT_A_LEADER"), body=report_template_body
+    ),
+    ("get", "/api/v1/orgs/{org_id}/reports/{report_id}"): Case(REPORT_READERS),
+    ("patch", "/api/v1/orgs/{org_id}/reports/{report_id}"): Case(
+        REPORT_AUTHOR, body={"answers": {"done": "改"}}, prepare="fresh_report_draft"
+    ),
+    ("delete", "/api/v1/orgs/{org_id}/reports/{report_id}"): Case(
+        REPORT_AUTHOR, prepare="fresh_report_draft"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/reports/{report_id}/send"): Case(
+        REPORT_AUTHOR, prepare="fresh_report_draft"
+    ),
+    ("post", "/api/v1/orgs/{org_id}/reports/{report_id}/read"): Case(REPORT_READERS),
+    ("get", "/api/v1/orgs/{org_id}/reports/{report_id}/readers"): Case(with_(REPORT_READERS, admin=D403)),
+    ("get", "/api/v1/orgs/{org_id}/reports/{report_id}/comments"): Case(REPORT_READERS),
+    ("post", "/api/v1/orgs/{org_id}/reports/{report_id}/comments"): Case(
+        REPORT_READERS, body={"body": "收到"}
+    ),
     # -- audit log ----------------------------------------------------------------------------
     ("get", "/api/v1/orgs/{org_id}/audit-log"): Case(ORG_ADMIN),
     # -- single sign-on (tests/test_sso.py logs in at a real provider; the world configures none) ---

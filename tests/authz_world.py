@@ -195,6 +195,15 @@ async def build_world(http: httpx.AsyncClient) -> World:
         await admin.post(f"{base}/announcements", json={"title": "内部公告", "body": "机密内容"})
     )
     ids["announcement_id"] = notice["id"]
+    # A daily report from the member to the admin: the owner is a colleague it was not sent to.
+    daily = [
+        t
+        for t in (await ok(await member.get(f"{base}/report-templates")))["templates"]
+        if t["builtin"] == "daily"
+    ]
+    ids["report_template_id"] = daily[0]["id"]
+    report = {"template_id": daily[0]["id"], "answers": {"done": "机密进展"}, "user_ids": [admin.id]}
+    ids["report_id"] = (await ok(await member.post(f"{base}/reports", json=report)))["id"]
 
     # Approvals: the member files a general request (研发中心 has no leader: it falls back to an
     # admin, the owner); the templates and roles are the built-in ones.
@@ -421,6 +430,20 @@ class Preparations:
             )
         )
         return {"values": {"role_id": made["id"]}}
+
+    async def prep_fresh_report_draft(self, role: str, caller: Person | None) -> dict[str, Any]:
+        ids = self.world.ids
+        body = {
+            "template_id": ids["report_template_id"],
+            "answers": {"done": "草稿"},
+            "user_ids": [self.world.people["admin"].id],
+            "send": False,
+        }
+        draft = await ok(await self.world.people["member"].post(f"{self.base}/reports", json=body))
+        return {"values": {"report_id": draft["id"]}}
+
+    async def prep_report_template(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"query": {"template_id": self.world.ids["report_template_id"]}}
 
     async def prep_fresh_campaign(self, role: str, caller: Person | None) -> dict[str, Any]:
         from tests.campaign_support import spec

@@ -205,6 +205,11 @@ EVENT_RECIPIENTS: dict[tuple[str, str], frozenset[str]] = {
     # The applicant (member), the approver (owner) and the admin (transferred to, added).
     ("approval", "updated"): frozenset({"owner", "admin", "member"}),
     ("approval_template", "updated"): IN_A,
+    # A daily report the member writes to the admin: its author and its receiver.
+    ("report", "sent"): frozenset({"admin", "member"}),
+    ("report", "read"): frozenset({"admin", "member"}),
+    ("report", "commented"): frozenset({"admin", "member"}),
+    ("report_template", "changed"): IN_A,
     ("campaign", "leaderboard"): IN_A,
     ("wallet", "credited"): MEMBER,  # the inviter's red packet when someone signs up with their code
     ("wallet", "debited"): MEMBER,  # a ledger transfer out of the member's wallet (no product path)
@@ -329,6 +334,16 @@ async def trigger_every_event(app: FastAPI, w: World) -> None:
     await ok_json(await admin.patch(f"{base}/announcements/{notice['id']}", json={"pinned": True}))
     await ok_json(await member.post(f"{base}/announcements/{notice['id']}/read"))
     await ok_json(await admin.delete(f"{base}/announcements/{notice['id']}"))
+    report = {
+        "template_id": ids["report_template_id"],
+        "answers": {"done": "事件日报"},
+        "user_ids": [admin.id],
+    }
+    written = await ok_json(await member.post(f"{base}/reports", json=report))
+    await ok_json(await admin.post(f"{base}/reports/{written['id']}/read"))
+    await ok_json(await admin.post(f"{base}/reports/{written['id']}/comments", json={"body": "收到"}))
+    template = f"{base}/report-templates/{ids['report_template_id']}"
+    await ok_json(await admin.patch(template, json={"name": "日报"}))
     # Growth: a campaign's board moves; a sign-up through the member's code pays them a red packet.
     template = (await owner.get("/api/v1/campaign-templates")).json()[0]["spec"]
     await ok_json(await owner.post(f"{base}/campaigns", json={**template, "name": "事件活动"}))

@@ -34,6 +34,7 @@ from lakeside.services.outbound import Outbound
 from lakeside.services.pins import Pins
 from lakeside.services.presence import Presence
 from lakeside.services.receipts import Receipts
+from lakeside.services.reports import Reports
 from lakeside.services.retention import Retention
 from lakeside.services.robots import Robots
 from lakeside.services.search import Search
@@ -105,6 +106,8 @@ class Services:
         self.bot_commands = BotCommands(ctx, self.bot_accounts, self.messages.writer)
         # Single sign-on (OpenID Connect).
         self.sso = Sso(ctx, self.accounts, self.enterprise.organizations)
+        # Work apps: daily reports (日志).
+        self.reports = Reports(ctx)
 
     async def start(self) -> None:
         """Start background tasks (the message writer, deferred jobs)."""

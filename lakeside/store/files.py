@@ -25,6 +25,9 @@ from lakeside.store.tables import (
     merged_record_files,
     messages,
     org_members,
+    report_files,
+    report_receivers,
+    reports,
 )
 
 
@@ -44,8 +47,9 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
     Allowed: the uploader; anyone logged in for an avatar; a current member of a conversation in
     which a message that has not been recalled carries the file, or shows it in a merged forward's
     transcript, or whose group avatar it is; a user with a favourite that names the file (the
-    saver keeps what they saved). A forward opens a file to the conversation it was sent to, and
-    nothing else of the conversation it came from.
+    saver keeps what they saved); a receiver of a sent daily report that carries it. A forward
+    opens a file to the conversation it was sent to, and nothing else of the conversation it came
+    from.
     """
     shared_with_user = exists().where(
         messages.c.file_id == files.c.id,
@@ -67,6 +71,14 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
     )
     saved_by_user = exists().where(favorites.c.file_id == files.c.id, favorites.c.user_id == user_id)
     in_approval = _in_visible_approval(user_id)
+    # A sent daily report's attachments and images open to its receivers.
+    in_report = exists().where(
+        report_files.c.file_id == files.c.id,
+        reports.c.id == report_files.c.report_id,
+        reports.c.status == "sent",
+        report_receivers.c.report_id == reports.c.id,
+        report_receivers.c.user_id == user_id,
+    )
     query = select(files).where(
         files.c.id == file_id,
         or_(
@@ -77,6 +89,7 @@ async def get_accessible_file(conn: AsyncConnection, file_id: str, user_id: int)
             group_avatar,
             saved_by_user,
             in_approval,
+            in_report,
         ),
     )
     return (await conn.execute(query)).first()

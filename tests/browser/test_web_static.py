@@ -17,13 +17,27 @@ import httpx
 from lakeside.api.web import CSP, WEB_DIR, preloaded
 from lakeside.api.web import client as web_client
 from lakeside.domain.bot_scopes import SCOPES
+from lakeside.domain.reports import BUILTINS as REPORT_BUILTINS
+from lakeside.domain.reports import FIELD_TYPES as REPORT_FIELD_TYPES
+from lakeside.domain.reports import PERIODS as REPORT_PERIODS
 from lakeside.services.audit import ACTIONS as AUDIT_ACTIONS
 
 JS_FILES = sorted((WEB_DIR / "js").rglob("*.js"))
 I18N_DIR = WEB_DIR / "js" / "i18n"
 # The core dictionary and one per feature (i18n/index.js merges them), in each language.
-FEATURES = ("", "workspace.", "ding.", "growth.", "tools.", "media.", "robots.", "outgoing.", "bots.")
-FEATURES += ("approvals.",)
+FEATURES = (
+    "",
+    "workspace.",
+    "ding.",
+    "growth.",
+    "tools.",
+    "media.",
+    "robots.",
+    "outgoing.",
+    "bots.",
+    "approvals.",
+    "reports.",
+)
 DICTIONARIES = {lang: [I18N_DIR / f"{feature}{lang}.js" for feature in FEATURES] for lang in ("en", "zh-CN")}
 # Keys built at run time, e.g. t(`presence.${status}`): every value they can take.
 DYNAMIC_KEYS = {
@@ -52,6 +66,7 @@ DYNAMIC_KEYS = {
         *["chats", "contacts", "search", "settings", "ding", "announcements", "directory", "admin"],
         *["campaigns", "analytics"],
         "approvals",
+        "reports",
     ],
     "msg.": ["sending", "uploading", "waiting"],
     "mute.": ["for10m", "for1h", "for1d", "forever"],  # a member's mute, for how long
@@ -97,6 +112,14 @@ DYNAMIC_KEYS = {
     # The audit log: every action the server records, and their families.
     "audit.action.": sorted(AUDIT_ACTIONS),
     "audit.family.": sorted({action.split(".")[0] for action in AUDIT_ACTIONS}),
+    # Daily reports (reports.js): the built-in templates and their fields, periods, field types.
+    "reports.builtin.": sorted(REPORT_BUILTINS),
+    "reports.field.": sorted({f["key"] for spec in REPORT_BUILTINS.values() for f in spec["fields"]}),
+    "reports.period.": list(REPORT_PERIODS),
+    "reports.for.": list(REPORT_PERIODS),
+    "reports.dateLabel.": list(REPORT_PERIODS),
+    "reports.type.": list(REPORT_FIELD_TYPES),
+    "reports.weekday.": [str(day) for day in range(1, 8)],
 }
 
 

@@ -207,6 +207,7 @@ from lakeside.domain.events import enterprise  # noqa: E402
 from lakeside.domain.events import growth  # noqa: E402
 from lakeside.domain.events import commands  # noqa: E402
 from lakeside.domain.events import approvals  # noqa: E402
+from lakeside.domain.events import reports  # noqa: E402
 
 # isort: on
 
@@ -227,6 +228,7 @@ __all__ = [
     "live_only",
     "messaging",
     "protocol_table",
+    "reports",
     "shared",
     "social",
     "to_conversation",

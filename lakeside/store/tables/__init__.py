@@ -13,7 +13,8 @@ referrals, the wallet ledger), ``campaign`` (campaigns, the leaderboard's state,
 webhooks), ``outbound`` (outgoing robots, bots' event subscriptions and the delivery queue),
 ``forward`` (merged forwards' transcripts, voice messages' played state), ``privacy`` (data-export
 jobs), ``sso`` (organizations' OpenID providers, linked external identities, log-ins under way)
-and ``ldap`` (directory connections and their links). This package imports every area, so
+``ldap`` (directory connections and their links) and ``report`` (daily reports: templates,
+reports, receivers, comments, reminder rules). This package imports every area, so
 ``metadata`` is complete whatever one imports from here (Alembic's environment and the tests
 compare the migrations with it), and re-exports every table: ``from lakeside.store.tables import
 messages`` names one. A module is named after its area in the singular, so that none shares its
@@ -88,6 +89,15 @@ from lakeside.store.tables.outbound import (
     robots,
 )
 from lakeside.store.tables.privacy import export_jobs
+from lakeside.store.tables.report import (
+    report_comments,
+    report_conversations,
+    report_files,
+    report_receivers,
+    report_reminders,
+    report_templates,
+    reports,
+)
 from lakeside.store.tables.sso import external_identities, oidc_logins, sso_providers
 from lakeside.store.tables.webhook import webhooks
 
@@ -168,6 +178,13 @@ __all__ = [
     "reactions",
     "referral_codes",
     "registrations",
+    "report_comments",
+    "report_conversations",
+    "report_files",
+    "report_receivers",
+    "report_reminders",
+    "report_templates",
+    "reports",
     "robots",
     "sessions",
     "sso_providers",

@@ -18,6 +18,7 @@ const FILES = {
     outgoing: () => import("./outgoing.en.js"),
     bots: () => import("./bots.en.js"),
     approvals: () => import("./approvals.en.js"),
+    reports: () => import("./reports.en.js"),
   },
   "zh-CN": {
     core: () => import("./zh-CN.js"),
@@ -30,9 +31,10 @@ const FILES = {
     outgoing: () => import("./outgoing.zh-CN.js"),
     bots: () => import("./bots.zh-CN.js"),
     approvals: () => import("./approvals.zh-CN.js"),
+    reports: () => import("./reports.zh-CN.js"),
   },
 };
-const FEATURES = ["workspace", "ding", "growth", "tools", "media", "robots", "outgoing", "bots", "approvals"];
+const FEATURES = ["workspace", "ding", "growth", "tools", "media", "robots", "outgoing", "bots", "approvals", "reports"];
 const STORAGE_KEY = "lakeside.lang";
 
 // One dictionary per language, assembled from the parts loaded so far.

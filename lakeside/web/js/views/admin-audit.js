@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = {
   contact: ["create", "update", "delete"],
   ding_policy: ["update"],
   announcement: ["publish", "update", "delete"],
+  report_template: ["create", "update", "reminder"],
   webhook: ["create", "update", "revoke"],
   robot: ["create", "update", "revoke"],
   bot_subscription: ["create", "update", "delete"],

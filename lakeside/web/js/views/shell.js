@@ -41,6 +41,10 @@ const SECTIONS = {
     workspace: true, badge: () => currentOrg()?.unread_announcements || 0,
   },
 };
+// Daily reports (日志): write, receive, read status, comments, a leader's team (views/reports.js).
+SECTIONS.reports = {
+  load: () => import("./reports.js").then((m) => m.mountReports), icon: "edit", label: "nav.reports", workspace: true, tucked: true,
+};
 // The growth engine: the organization's campaigns (leaderboards), and analytics for server admins.
 SECTIONS.campaigns = {
   load: () => import("./growth-campaigns.js").then((m) => m.mountCampaigns), icon: "trophy", label: "nav.campaigns", workspace: true,
