@@ -52,6 +52,7 @@ from lakeside.api import (
     search,
     sso,
     sync,
+    todos,
     web,
     webhooks,
 )
@@ -72,6 +73,7 @@ from lakeside.workers.housekeeping import HousekeepingWorker
 from lakeside.workers.ldap import LdapSyncWorker
 from lakeside.workers.leaderboard import LeaderboardWorker
 from lakeside.workers.outbound import OutboundWorker
+from lakeside.workers.todos import TodoReminderWorker
 
 log = logging.getLogger("lakeside")
 
@@ -112,6 +114,7 @@ ROUTERS = [
     bots.router,
     commands.router,
     sso.router,
+    todos.router,
     web.router,
     metrics.router,
 ]
@@ -215,6 +218,7 @@ def build_app(settings: Settings) -> FastAPI:
             ExportWorker(services),
             OutboundWorker(services),
             LdapSyncWorker(services),
+            TodoReminderWorker(services),
         ]
         for worker in workers:
             await worker.start()

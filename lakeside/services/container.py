@@ -38,6 +38,7 @@ from lakeside.services.robots import Robots
 from lakeside.services.search import Search
 from lakeside.services.sso import Sso
 from lakeside.services.sync import Sync
+from lakeside.services.todos import Todos
 from lakeside.services.verification import Verification
 from lakeside.services.voice import Voice
 from lakeside.services.webhook_delivery import WebhookDelivery
@@ -103,6 +104,8 @@ class Services:
         self.bot_commands = BotCommands(ctx, self.bot_accounts, self.messages.writer)
         # Single sign-on (OpenID Connect).
         self.sso = Sso(ctx, self.accounts, self.enterprise.organizations)
+        # Work apps: to-dos (待办).
+        self.todos = Todos(ctx)
 
     async def start(self) -> None:
         """Start background tasks (the message writer, deferred jobs)."""

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0019"
+HEAD = "0022"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

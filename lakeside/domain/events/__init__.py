@@ -206,6 +206,7 @@ from lakeside.domain.events import social  # noqa: E402
 from lakeside.domain.events import enterprise  # noqa: E402
 from lakeside.domain.events import growth  # noqa: E402
 from lakeside.domain.events import commands  # noqa: E402
+from lakeside.domain.events import todos  # noqa: E402
 
 # isort: on
 
@@ -229,5 +230,6 @@ __all__ = [
     "social",
     "to_conversation",
     "to_users",
+    "todos",
     "with_table",
 ]

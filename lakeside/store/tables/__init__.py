@@ -77,6 +77,7 @@ from lakeside.store.tables.outbound import (
 )
 from lakeside.store.tables.privacy import export_jobs
 from lakeside.store.tables.sso import external_identities, oidc_logins, sso_providers
+from lakeside.store.tables.todo import todo_assignees, todos
 from lakeside.store.tables.webhook import webhooks
 
 __all__ = [
@@ -149,6 +150,8 @@ __all__ = [
     "robots",
     "sessions",
     "sso_providers",
+    "todo_assignees",
+    "todos",
     "users",
     "voice_plays",
     "webhooks",
