@@ -195,6 +195,10 @@ async def build_world(http: httpx.AsyncClient) -> World:
         await admin.post(f"{base}/announcements", json={"title": "内部公告", "body": "机密内容"})
     )
     ids["announcement_id"] = notice["id"]
+    todo = await ok(
+        await member.post(f"{base}/todos", json={"title": "机密内容 待办", "assignee_ids": [admin.id]})
+    )
+    ids["todo_id"] = todo["id"]
 
     # The deactivated member was a colleague with a department and saw the messages above.
     await ok(await owner.post(f"{base}/members/{p['deactivated'].id}/deactivate"))
@@ -374,6 +378,18 @@ class Preparations:
             )
         )
         return {"values": {"announcement_id": notice["id"]}}
+
+    async def prep_fresh_todo(self, role: str, caller: Person | None) -> dict[str, Any]:
+        people = self.world.people
+        todo = await ok(
+            await people["member"].post(
+                f"{self.base}/todos", json={"title": "临时待办", "assignee_ids": [people["admin"].id]}
+            )
+        )
+        return {"values": {"todo_id": todo["id"]}}
+
+    async def prep_todo_of_message(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"query": {"message_id": self.world.ids["message_id"]}}
 
     async def prep_fresh_campaign(self, role: str, caller: Person | None) -> dict[str, Any]:
         from tests.campaign_support import spec
