@@ -22,7 +22,7 @@ from lakeside.services.audit import ACTIONS as AUDIT_ACTIONS
 JS_FILES = sorted((WEB_DIR / "js").rglob("*.js"))
 I18N_DIR = WEB_DIR / "js" / "i18n"
 # The core dictionary and one per feature (i18n/index.js merges them), in each language.
-FEATURES = ("", "workspace.", "ding.", "growth.", "tools.", "media.", "robots.", "outgoing.", "bots.")
+FEATURES = ("", "workspace.", "ding.", "growth.", "tools.", "media.", "robots.", "outgoing.", "bots.", "todos.")
 DICTIONARIES = {lang: [I18N_DIR / f"{feature}{lang}.js" for feature in FEATURES] for lang in ("en", "zh-CN")}
 # Keys built at run time, e.g. t(`presence.${status}`): every value they can take.
 DYNAMIC_KEYS = {
@@ -50,6 +50,7 @@ DYNAMIC_KEYS = {
     "nav.": [
         *["chats", "contacts", "search", "settings", "ding", "announcements", "directory", "admin"],
         *["campaigns", "analytics"],
+        "todos",
     ],
     "msg.": ["sending", "uploading", "waiting"],
     "mute.": ["for10m", "for1h", "for1d", "forever"],  # a member's mute, for how long
@@ -66,6 +67,9 @@ DYNAMIC_KEYS = {
     ],
     "admin.contactState.": ["pending", "accepted", "declined", "revoked"],
     "admin.requests.": ["pending", "approved", "rejected"],
+    # A to-do's priority and the reminder choices (todos.js, todo-editor.js).
+    "todo.priority.": ["normal", "high", "urgent"],
+    "todo.remind": ["None", "AtDue", "15m", "1h", "1d"],
     # A campaign's state (growth engine).
     "growth.status.": ["scheduled", "running", "closing", "ended"],
     # The audit log: every action the server records, and their families.

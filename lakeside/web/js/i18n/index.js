@@ -17,6 +17,7 @@ const FILES = {
     robots: () => import("./robots.en.js"),
     outgoing: () => import("./outgoing.en.js"),
     bots: () => import("./bots.en.js"),
+    todos: () => import("./todos.en.js"),
   },
   "zh-CN": {
     core: () => import("./zh-CN.js"),
@@ -28,9 +29,10 @@ const FILES = {
     robots: () => import("./robots.zh-CN.js"),
     outgoing: () => import("./outgoing.zh-CN.js"),
     bots: () => import("./bots.zh-CN.js"),
+    todos: () => import("./todos.zh-CN.js"),
   },
 };
-const FEATURES = ["workspace", "ding", "growth", "tools", "media", "robots", "outgoing", "bots"];
+const FEATURES = ["workspace", "ding", "growth", "tools", "media", "robots", "outgoing", "bots", "todos"];
 const STORAGE_KEY = "lakeside.lang";
 
 // One dictionary per language, assembled from the parts loaded so far.

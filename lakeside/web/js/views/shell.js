@@ -13,6 +13,7 @@ import { closePopover } from "../components/popover.js";
 import { mountChats } from "./chats.js";
 import { mountDingBanner } from "./ding-banner.js";
 import { workbenchTab } from "./workbench.js";
+import { todoBadge } from "../todos-badge.js";
 import { orgRailButton, watchJoinRoute } from "./workspace-switcher.js";
 import { watchGroupJoinRoute } from "./group-join.js";
 
@@ -46,6 +47,11 @@ SECTIONS.campaigns = {
 SECTIONS.analytics = {
   load: () => import("./growth-analytics.js").then((m) => m.mountAnalytics), icon: "chart", label: "nav.analytics",
   workspace: true, orgless: true, visible: () => !!state.me?.is_admin,
+};
+// Work apps: to-dos (待办), with the count of those open for me.
+SECTIONS.todos = {
+  load: () => import("./todos.js").then((m) => m.mountTodos), icon: "check", label: "nav.todos", workspace: true,
+  badge: () => todoBadge(),
 };
 SECTIONS.admin = {
   load: () => import("./admin.js").then((m) => m.mountAdmin), icon: "shield", label: "nav.admin", workspace: true,
@@ -174,6 +180,7 @@ export function mountShell(root) {
 
   unsubscribe.push(on("conversations", updateBadges), on("requests", updateBadges), on("connection", updateBanner));
   unsubscribe.push(onOrgsChange(updateBadges));
+  unsubscribe.push(on("todos-badge", updateBadges));
   unsubscribe.push(onRoute(route));
   unsubscribe.push(on("me", () => replaceChildren(me, userAvatar(state.me.id, { size: "sm" }))));
   unsubscribe.push(on("conversation-closed", () => navigate("chats")));
