@@ -143,7 +143,7 @@ async def list_todos(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> TodoPage:
     """My to-dos: open ones overdue first, then by due time; done ones latest first."""
-    views, open_count, overdue = await services.todos.list(
+    views, open_count, overdue = await services.todos.list_todos(
         user, org_id, box=box, done=done, priority=priority, offset=offset, limit=limit
     )
     return TodoPage(todos=[TodoOut(**v) for v in views], open=open_count, overdue=overdue)

@@ -398,7 +398,7 @@ class Todos:
             await self._access(conn, user.id, organization_id, todo_id)
             return await self._view(conn, organization_id, todo_id)
 
-    async def list(
+    async def list_todos(
         self,
         user: AuthUser,
         organization_id: int,

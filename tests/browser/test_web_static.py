@@ -22,7 +22,18 @@ from lakeside.services.audit import ACTIONS as AUDIT_ACTIONS
 JS_FILES = sorted((WEB_DIR / "js").rglob("*.js"))
 I18N_DIR = WEB_DIR / "js" / "i18n"
 # The core dictionary and one per feature (i18n/index.js merges them), in each language.
-FEATURES = ("", "workspace.", "ding.", "growth.", "tools.", "media.", "robots.", "outgoing.", "bots.", "todos.")
+FEATURES = (
+    "",
+    "workspace.",
+    "ding.",
+    "growth.",
+    "tools.",
+    "media.",
+    "robots.",
+    "outgoing.",
+    "bots.",
+    "todos.",
+)
 DICTIONARIES = {lang: [I18N_DIR / f"{feature}{lang}.js" for feature in FEATURES] for lang in ("en", "zh-CN")}
 # Keys built at run time, e.g. t(`presence.${status}`): every value they can take.
 DYNAMIC_KEYS = {
