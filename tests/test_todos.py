@@ -9,7 +9,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from lakeside.domain import cards
 from lakeside.domain.tokens import now_ms
+from lakeside.services.todos import todo_card
 from tests.conftest import Person, error_code
 from tests.test_organizations import company
 from tests.test_work_notices import notice_conversation
@@ -298,3 +300,50 @@ async def test_notices_on_assignment_and_once_per_reminder_time(
     gone = await make(zhangsan, org, assignee_ids=[wangwu.id], remind_at=now + HOUR)
     await zhangsan.delete(f"{base(org)}/{gone['id']}")
     assert await services.todos.remind_due(now + 6 * HOUR) == 0
+
+
+async def test_the_todo_tables_match_their_migration(app: FastAPI) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from lakeside.store.tables import metadata
+
+    def compare(sync_conn: Any) -> list[Any]:
+        context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+    async with app.state.services.ctx.db.read() as conn:
+        diffs = await conn.run_sync(compare)
+    relevant = [
+        diff
+        for diff in diffs
+        if "todo" in repr(diff)
+        # SQLite does not report the name of a column-level constraint; the reference is there.
+        and not (isinstance(diff, tuple) and diff[0] in ("add_fk", "remove_fk"))
+    ]
+    assert relevant == []
+
+
+def test_the_notice_card_is_a_trusted_card_with_a_done_button() -> None:
+    view = {
+        "id": 5,
+        "organization_id": 1,
+        "title": "提交报销单",
+        "description": "x" * 2000,
+        "priority": "urgent",
+        "due_at": 1_765_432_800_000,  # 2025-12-11 14:00 in China
+        "creator_name": "张三",
+    }
+    built = cards.build(todo_card(view, "待办提醒"), trusted=True)
+    section, buttons = built["blocks"]
+    assert section["fields"] == [
+        {"title": "优先级", "value": "紧急", "short": True},
+        {"title": "截止", "value": "2025-12-11 14:00", "short": True},
+    ]
+    assert len(section["text"]) == 1000
+    assert buttons["buttons"][0]["action"] == {
+        "path": "/api/v1/orgs/1/todos/5/done",
+        "body": {},
+        "done": "已完成",
+    }
+    assert buttons["buttons"][1]["url"] == "/#/todos/5"
