@@ -166,6 +166,11 @@ class Settings(BaseSettings):
     ding_worker_interval_seconds: float = Field(
         default=5.0, description="How often each node looks for DING escalation steps that are due."
     )
+    work_timezone: str = Field(
+        default="Asia/Shanghai",
+        description="The time zone of the work apps: the day a daily report covers, when a reminder "
+        "to write one is due, and the times written in work notices.",
+    )
 
     outbound_worker_interval_seconds: float = Field(
         default=1.0,
@@ -248,7 +253,7 @@ class Settings(BaseSettings):
             raise ValueError("two OIDC providers share a key")
         return value
 
-    @field_validator("growth_timezone")
+    @field_validator("growth_timezone", "work_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
         from lakeside.domain.growth import zone

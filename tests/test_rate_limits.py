@@ -19,7 +19,8 @@ from websockets.asyncio.client import connect
 
 from lakeside.app import build_app
 from lakeside.config import Settings
-from lakeside.domain.limits import DEFAULT_LIMITS, check_limits
+from lakeside.domain.limits import DEFAULT_LIMITS, Policy, check_limits
+from lakeside.services.limits import RedisCounters
 from tests.conftest import PASSWORD, Person, befriend, error_code, register, require_redis
 from tests.live import running_server
 from tests.test_organizations import company
@@ -225,6 +226,29 @@ async def test_nodes_on_redis_share_their_counters(settings: Settings) -> None:
             assert (await send(alice, conversation, body)).status_code == 201
         assert_limited(await send(alice, conversation, "four"))
         assert (await send(on_two, conversation, "on node 2")).status_code == 201
+
+
+async def test_a_robots_posts_are_a_sliding_log_in_redis(settings: Settings) -> None:
+    """webhooks_per_user is counted exactly (services/limits.py): in Redis a sorted set per robot,
+    shared by the nodes, refuses the N+1th within the window and says how long to wait."""
+    settings.bus_url = await require_redis()
+    counters = RedisCounters(settings.bus_url, f"lakeside.rl-{uuid.uuid4().hex[:8]}.limit.")
+    policy = Policy("webhooks_per_user", 3, 60.0)
+    try:
+        waits = [await counters.spend(policy, "webhooks_per_user:7") for _ in range(3)]
+        assert waits == [0.0, 0.0, 0.0]
+        refused = await counters.spend(policy, "webhooks_per_user:7")
+        assert 0 < refused <= 60
+        assert await counters.spend(policy, "webhooks_per_user:7") > 0  # a refusal is not counted as a use
+        assert await counters.spend(policy, "webhooks_per_user:8") == 0.0  # another robot
+        wait, name = await counters.spend_named(Policy("webhooks_per_user", 5, 60.0), "webhooks_per_user:9")
+        assert wait == 0.0
+        await counters.refund(name)
+        assert await counters._client.zcard(name) == 0
+        await counters.reset(policy, "webhooks_per_user:7")
+        assert await counters.spend(policy, "webhooks_per_user:7") == 0.0
+    finally:
+        await counters.close()
 
 
 async def _direct_without_requests(app: FastAPI, a: Person, b: Person) -> int:

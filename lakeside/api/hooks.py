@@ -24,6 +24,7 @@ from starlette.responses import Response
 from lakeside.api.deps import ServicesDep, client_address
 from lakeside.api.schemas import ErrorOut
 from lakeside.domain.dialects import Answer, dingtalk, feishu, slack, wecom
+from lakeside.services.container import Services
 from lakeside.services.webhook_delivery import Delivery
 
 router = APIRouter(tags=["incoming webhooks"])
@@ -96,6 +97,21 @@ async def _body(request: Request, limit: int) -> bytes | None:
     return None if len(body) > limit else body
 
 
+async def _deliver(
+    request: Request, services: Services, dialect: str, token: str, limit: int, **signature: str
+) -> Response:
+    """Hand what a vendor endpoint received to the delivery service and answer in its dialect."""
+    delivery = Delivery(
+        dialect=dialect,
+        token=token,
+        body=await _body(request, limit),
+        address=client_address(request),
+        content_type=request.headers.get("content-type", ""),
+        **signature,
+    )
+    return _respond(await services.webhook_delivery.deliver(delivery))
+
+
 @router.post(
     "/robot/send",
     response_class=Response,
@@ -111,16 +127,9 @@ async def dingtalk_send(
     sign: str = Query(default="", description="Signing: URL-encoded Base64 HMAC-SHA256."),
 ) -> Response:
     """Post as a DingTalk custom robot: text, markdown, link, actionCard, feedCard, with ``at``."""
-    delivery = Delivery(
-        dialect="dingtalk",
-        token=access_token,
-        body=await _body(request, dingtalk.BODY_LIMIT),
-        address=client_address(request),
-        content_type=request.headers.get("content-type", ""),
-        timestamp=timestamp,
-        sign=sign,
+    return await _deliver(
+        request, services, "dingtalk", access_token, dingtalk.BODY_LIMIT, timestamp=timestamp, sign=sign
     )
-    return _respond(await services.webhook_delivery.deliver(delivery))
 
 
 @router.post(
@@ -132,14 +141,7 @@ async def dingtalk_send(
 )
 async def slack_send(key: str, request: Request, services: ServicesDep) -> Response:
     """Post as a Slack or Mattermost incoming webhook: text (mrkdwn), attachments, blocks, props.card."""
-    delivery = Delivery(
-        dialect="slack",
-        token=key,
-        body=await _body(request, slack.BODY_LIMIT),
-        address=client_address(request),
-        content_type=request.headers.get("content-type", ""),
-    )
-    return _respond(await services.webhook_delivery.deliver(delivery))
+    return await _deliver(request, services, "slack", key, slack.BODY_LIMIT)
 
 
 @router.post(
@@ -155,14 +157,7 @@ async def wecom_send(
     key: str = Query(default="", description="The robot's key."),
 ) -> Response:
     """Post as a WeCom group robot: text (with mentions), markdown, news."""
-    delivery = Delivery(
-        dialect="wecom",
-        token=key,
-        body=await _body(request, wecom.BODY_LIMIT),
-        address=client_address(request),
-        content_type=request.headers.get("content-type", ""),
-    )
-    return _respond(await services.webhook_delivery.deliver(delivery))
+    return await _deliver(request, services, "wecom", key, wecom.BODY_LIMIT)
 
 
 @router.post(
@@ -175,11 +170,4 @@ async def wecom_send(
 @router.post("/open-apis/bot/v2/hook/{token}/", response_class=Response, include_in_schema=False)
 async def feishu_send(token: str, request: Request, services: ServicesDep) -> Response:
     """Post as a Feishu / Lark custom bot: text, post (rich text), interactive cards."""
-    delivery = Delivery(
-        dialect="feishu",
-        token=token,
-        body=await _body(request, feishu.BODY_LIMIT),
-        address=client_address(request),
-        content_type=request.headers.get("content-type", ""),
-    )
-    return _respond(await services.webhook_delivery.deliver(delivery))
+    return await _deliver(request, services, "feishu", token, feishu.BODY_LIMIT)

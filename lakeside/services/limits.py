@@ -13,6 +13,13 @@ or, when the bus is Redis, in Redis (fixed windows of S seconds: ``INCR`` + ``EX
 that N nodes do not grant N times the attempts. If Redis cannot be reached the process's own
 counters stand in, so an outage of Redis never locks everyone out.
 
+One policy is counted exactly instead: a robot's posts (``webhooks_per_user``), because DingTalk
+promises a custom robot "20 messages a minute" and scripts are written to it. A token bucket lets
+a robot store its 20 at once and nearly 20 more as the minute refills it, and Redis's fixed windows
+let 20 come at the end of one window and 20 at the start of the next; a sliding log (the times of
+the last N posts: in the process a deque, in Redis a sorted set) never lets N + 1 fall within any
+S seconds.
+
 Sends are the exception: they are counted in each process even with Redis. They are the hot
 path (two Redis round trips per message would cost more than storing it), and their limit is a
 flood brake, not a security boundary: N nodes allow a sender N times ``sends_per_user``, which a
@@ -25,7 +32,9 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +45,8 @@ log = logging.getLogger(__name__)
 
 # Counted per process even when Redis is there (see the module's docstring).
 PER_NODE_ACTIONS = frozenset({"sends"})
+# Counted as a sliding log: never more than N in any S seconds (see the module's docstring).
+SLIDING_POLICIES = frozenset({"webhooks_per_user"})
 MESSAGE = "Too many requests of this kind; wait before trying again."
 REDIS_RETRY_SECONDS = 5.0
 
@@ -49,11 +60,23 @@ class LimitExceeded(RateLimited):
 
 
 class MemoryCounters:
-    """Token buckets in this process, at most ``max_keys`` of them (idle ones are dropped)."""
+    """Token buckets in this process, at most ``max_keys`` of them (idle ones are dropped), and
+    sliding logs for the policies counted exactly (``SLIDING_POLICIES``)."""
 
     def __init__(self, max_keys: int = 100_000) -> None:
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when)
+        self._logs: dict[str, deque[float]] = {}  # key -> the times of the uses within the window
+
+    def _log(self, policy: Policy, key: str, now: float) -> deque[float]:
+        log_ = self._logs.get(key)
+        if log_ is None:
+            if len(self._logs) >= self.max_keys:
+                self._logs = {k: v for k, v in self._logs.items() if v and v[-1] > now - policy.window}
+            log_ = self._logs[key] = deque()
+        while log_ and log_[0] <= now - policy.window:
+            log_.popleft()
+        return log_
 
     def _tokens(self, policy: Policy, key: str, now: float) -> float:
         tokens, when = self._buckets.get(key, (float(policy.limit), now))
@@ -61,11 +84,18 @@ class MemoryCounters:
 
     def wait(self, policy: Policy, key: str) -> float:
         """Seconds until one unit is available; 0 when one is."""
+        if policy.name in SLIDING_POLICIES:
+            now = time.monotonic()
+            used = self._log(policy, key, now)
+            return 0.0 if len(used) < policy.limit else max(1e-3, used[0] + policy.window - now)
         tokens = self._tokens(policy, key, time.monotonic())
         return 0.0 if tokens >= 1 else (1 - tokens) * policy.window / policy.limit
 
     def spend(self, policy: Policy, key: str) -> None:
         now = time.monotonic()
+        if policy.name in SLIDING_POLICIES:
+            self._log(policy, key, now).append(now)
+            return
         tokens = self._tokens(policy, key, now)
         if key not in self._buckets and len(self._buckets) >= self.max_keys:
             self._evict(now)
@@ -79,8 +109,13 @@ class MemoryCounters:
 
     def reset(self, key: str) -> None:
         self._buckets.pop(key, None)
+        self._logs.pop(key, None)
 
     def refund(self, policy: Policy, key: str) -> None:
+        if policy.name in SLIDING_POLICIES:
+            if self._logs.get(key):
+                self._logs[key].pop()
+            return
         if key in self._buckets:
             tokens = self._tokens(policy, key, time.monotonic())
             self._buckets[key] = (min(float(policy.limit), tokens + 1), time.monotonic())
@@ -89,6 +124,24 @@ class MemoryCounters:
 _REFUND_SCRIPT = """
 if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end
 return 0
+"""
+
+
+# A sliding log in a sorted set: drop the uses older than the window, refuse when N remain (the
+# seconds until the oldest leaves), else add this one. Redis's own clock, so nodes agree.
+_SLIDING_SCRIPT = """
+local t = redis.call('time')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('zremrangebyscore', KEYS[1], '-inf', now - window)
+if redis.call('zcard', KEYS[1]) >= limit then
+  local oldest = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
+  return tostring(math.max(0.001, tonumber(oldest[2]) + window - now))
+end
+redis.call('zadd', KEYS[1], now, t[1] .. '.' .. t[2] .. ':' .. ARGV[3])
+redis.call('pexpire', KEYS[1], math.ceil(window * 1000) + 1000)
+return '0'
 """
 
 
@@ -119,6 +172,11 @@ class RedisCounters:
 
     async def spend_named(self, policy: Policy, key: str) -> tuple[float, str]:
         """``spend``, with the window's key (for a refund)."""
+        if policy.name in SLIDING_POLICIES:
+            name = f"{self.prefix}{key}:log"
+            nonce = secrets.token_hex(4)  # two uses in the same microsecond are two members
+            wait = await self._client.eval(_SLIDING_SCRIPT, 1, name, policy.window, policy.limit, nonce)
+            return float(wait), name
         name, left = self._key(policy, key)
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.incr(name)
@@ -127,11 +185,18 @@ class RedisCounters:
         return (left if int(count) > policy.limit else 0.0), name
 
     async def reset(self, policy: Policy, key: str) -> None:
+        if policy.name in SLIDING_POLICIES:
+            await self._client.delete(f"{self.prefix}{key}:log")
+            return
         await self._client.delete(self._key(policy, key)[0])
 
     async def refund(self, name: str) -> None:
         """Give back one use counted under ``name`` (a window's key), if that window still exists:
-        a DECR on an expired key would create one without an expiry."""
+        a DECR on an expired key would create one without an expiry. A sliding log gives back its
+        newest use."""
+        if name.endswith(":log"):
+            await self._client.zpopmax(name)
+            return
         await self._client.eval(_REFUND_SCRIPT, 1, name)
 
     async def close(self) -> None:

@@ -61,6 +61,14 @@ async def test_a_dingtalk_robot_posts_cards_shown_with_its_badge_in_english(
     async with httpx.AsyncClient(base_url=server.url) as http:
         text = await http.post(path, json={"msgtype": "text", "text": {"content": "Build #42 passed"}})
         assert text.json() == {"errcode": 0, "errmsg": "ok"}
+        # @all and @bob by login, neither written in the text: @bob is appended to it by the server,
+        # @all shown as a tag under it.
+        ping = {
+            "msgtype": "text",
+            "text": {"content": "Deploy window opens"},
+            "at": {"atUserIds": ["bob"], "isAtAll": True},
+        }
+        assert (await http.post(path, json=ping)).json()["errcode"] == 0
         card = {
             "msgtype": "actionCard",
             "actionCard": {
@@ -88,6 +96,12 @@ async def test_a_dingtalk_robot_posts_cards_shown_with_its_badge_in_english(
     await expect(b.locator(".msg-name", has_text="Build robot").first).to_be_visible()
     # The owner's page knew the robot first from the member list: the badge shows there too.
     await expect(a.locator(".msg", has_text="Build #42 passed").locator(".bot-badge")).to_have_text("Bot")
+    tags = b.locator(".msg", has_text="Deploy window opens").locator(".msg-at-line .mention")
+    await expect(tags).to_have_text(["@Everyone"])  # @Bob Li the server wrote into the text
+    await expect(
+        b.locator(".msg", has_text="Deploy window opens").locator(".msg-text .mention")
+    ).to_have_text("@Bob Li")
+    await expect(b.locator(".msg", has_text="Build #42 passed").locator(".msg-at-line")).to_have_count(0)
     await screenshot(b, "robot-card-and-badge-en")
 
 

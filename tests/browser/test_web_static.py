@@ -93,6 +93,9 @@ def dictionary_keys(paths: list[Path]) -> set[str]:
     keys: set[str] = set()
     for path in paths:
         found = re.findall(r'^\s*"([^"]+)":', path.read_text(encoding="utf-8"), re.MULTILINE)
+        # Within one file, the second entry of a key silently replaces the first in JavaScript.
+        twice = {key for key in found if found.count(key) > 1}
+        assert not twice, f"{path.name} has keys twice: {twice}"
         repeated = keys.intersection(found)
         assert not repeated, f"{path.name} repeats keys of another file: {repeated}"
         keys.update(found)

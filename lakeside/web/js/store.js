@@ -145,7 +145,7 @@ export function conversationTitle(conversation) {
     return displayName(conversation.peer.id, conversation.peer.display_name);
   }
   // The organization's work notices (工作通知): named in the reader's language.
-  if (conversation.kind === "notice") return t("notice.title");
+  if (conversation.kind === "notice") return t("workNotice.title");
   return conversation.title || "";
 }
 

@@ -7,6 +7,7 @@
 // never stored (ephemeral.js).
 
 import { api } from "../api.js";
+import { handleListKey } from "./listbox.js";
 import { h } from "../dom.js";
 import { errorText } from "../errors.js";
 import { t } from "../i18n/index.js";
@@ -93,26 +94,7 @@ export class CommandPicker {
   }
 
   handleKey(event) {
-    if (!this.open) return false;
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      event.preventDefault();
-      const step = event.key === "ArrowDown" ? 1 : -1;
-      this.active = (this.active + step + this.items.length) % this.items.length;
-      this.render();
-      return true;
-    }
-    if ((event.key === "Enter" && !event.isComposing) || event.key === "Tab") {
-      event.preventDefault();
-      this.choose(this.active);
-      return true;
-    }
-    if (event.key === "Escape") {
-      event.preventDefault();
-      event.stopPropagation();
-      this.close();
-      return true;
-    }
-    return false;
+    return handleListKey(this, event);
   }
 
   choose(index) {

@@ -6,6 +6,7 @@
 // Chinese text (你好@张伟); after a Latin letter or digit one is added, or it would read as an
 // e-mail address.
 
+import { handleListKey } from "./listbox.js";
 import { h } from "../dom.js";
 import { t } from "../i18n/index.js";
 import { displayName } from "../store.js";
@@ -99,26 +100,7 @@ export class MentionPicker {
   }
 
   handleKey(event) {
-    if (!this.open) return false;
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      event.preventDefault();
-      const step = event.key === "ArrowDown" ? 1 : -1;
-      this.active = (this.active + step + this.items.length) % this.items.length;
-      this.render();
-      return true;
-    }
-    if ((event.key === "Enter" && !event.isComposing) || event.key === "Tab") {
-      event.preventDefault();
-      this.choose(this.active);
-      return true;
-    }
-    if (event.key === "Escape") {
-      event.preventDefault();
-      event.stopPropagation();
-      this.close();
-      return true;
-    }
-    return false;
+    return handleListKey(this, event);
   }
 
   choose(index) {

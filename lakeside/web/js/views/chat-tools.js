@@ -19,7 +19,7 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1;
 /** Why the caller may not send in the conversation now ({text, until}), or null. */
 export function muteReason(conversation, now = Date.now()) {
   if (!conversation) return null;
-  if (conversation.kind === "notice") return { text: t("notice.readOnly"), until: null };
+  if (conversation.kind === "notice") return { text: t("workNotice.readOnly"), until: null };
   if (conversation.mute_all && !MANAGERS.includes(conversation.role)) return { text: t("mute.composerAll"), until: null };
   const mine = conversation.my_mute;
   if (!mine || (mine.until !== null && mine.until <= now)) return null;

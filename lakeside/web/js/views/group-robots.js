@@ -33,9 +33,9 @@ export function robotsPanel(conversationId, { rerender }) {
   function section() {
     const rows = robots.map((robot) => h("li", { class: "member-row robot-row", dataset: { robot: robot.id } },
       h("span", { class: "robot-icon", "aria-hidden": "true" }, icon("apps", "icon-sm")),
-      h("span", { class: "member-name ellipsis" }, h("span", { class: "robot-name", text: robot.name }),
-        h("span", { class: "muted block ellipsis", text: `${t(`robots.dialect.${robot.dialect}`)} · ${robot.token_prefix}…` }),
-        h("span", { class: "muted block ellipsis", text: robot.last_used_at ? t("robots.lastUsed", { when: formatDateTime(robot.last_used_at) }) : t("robots.neverUsed") })),
+      h("span", { class: "member-name" }, h("span", { class: "robot-name", text: robot.name, title: robot.name }),
+        h("span", { class: "muted block robot-meta", text: `${t(`robots.dialect.${robot.dialect}`)} · ${robot.token_prefix}…` }),
+        h("span", { class: "muted block robot-meta", text: robot.last_used_at ? t("robots.lastUsed", { when: formatDateTime(robot.last_used_at) }) : t("robots.neverUsed") })),
       h("button", { class: "icon-btn", type: "button", title: t("robots.edit"), "aria-label": t("robots.edit"), on: { click: () => edit(robot) } }, icon("edit", "icon-sm")),
       h("button", { class: "icon-btn", type: "button", title: t("robots.remove"), "aria-label": t("robots.remove"), on: { click: () => remove(robot) } }, icon("trash", "icon-sm"))));
     return h("div", { class: "panel-section panel-robots" },

@@ -19,7 +19,10 @@ const URL = String.raw`(https?:\/\/[^\s<>"'）)]+[^\s<>"'）).,;:!?。，；：�
 // As the server reads a mention (lakeside/domain/mentions.py): no Latin letter, digit or e-mail
 // character before the @ (Chinese text needs no space), the full-width ＠ too, @all and @所有人.
 // (\u6240\u6709\u4eba is 所有人, written so because code holds no words of one language.)
-const USERNAME = String.raw`(^|[^A-Za-z0-9_.+%\-@＠])[@＠](\u6240\u6709\u4eba|[a-z][a-z0-9_.-]{2,31}(?![a-z0-9_-]))`;
+// What may not stand before the @ is looked behind, not matched: a match that began one character
+// early (the space before "@Bob Li") would win over the picked name "Bob Li" starting at the @.
+// The empty group keeps the groups' numbering (the lead the code adds back is always empty).
+const USERNAME = String.raw`(?<![A-Za-z0-9_.+%\-@＠])()[@＠](\u6240\u6709\u4eba|[a-z][a-z0-9_.-]{2,31}(?![a-z0-9_-]))`;
 const URL_OR_MENTION = new RegExp(`${URL}|${USERNAME}`, "gi");
 const EVERYONE = new Set(["all", "\u6240\u6709\u4eba"]); // all, 所有人
 const THUMB_MAX = 240;
@@ -123,9 +126,33 @@ function bubble(message, ctx, actions) {
   } else if (message.body && !["voice", "forward"].includes(message.kind) && (message.kind !== "image" && message.kind !== "file" ? true : message.body.trim())) {
     parts.push(h("div", { class: "msg-text" }, richText(message.body, message)));
   }
+  const unwritten = unwrittenMentions(message);
+  if (unwritten.length) parts.push(h("div", { class: "msg-at-line" }, unwritten));
   if (message.edited_at) parts.push(h("span", { class: "msg-edited", text: t("msg.edited") }));
   const media = ["image", "file", "voice", "forward"].includes(message.kind) && !(message.body && ["image", "file"].includes(message.kind));
   return h("div", { class: ["bubble", media && "bubble-media"] }, parts);
+}
+
+/** Who a message notifies without naming them in its words: a robot's @所有人 (DingTalk's isAtAll)
+ * or people it @s by phone number or id (atMobiles, mentioned_list) whose names its text does not
+ * carry. Shown as @-tags under the text, as DingTalk does, so nobody is notified invisibly. */
+function unwrittenMentions(message) {
+  // Only a robot can notify without writing the name (a person's mention is always in their words).
+  const sender = getUser(message.sender_id);
+  if (!sender || !sender.bot || !["text", "markdown", "card"].includes(message.kind)) return [];
+  const words = message.kind === "card" ? JSON.stringify(message.card || {}) : message.body || "";
+  const tags = [];
+  if (message.mention_all && !/[@＠](all|\u6240\u6709\u4eba)(?![A-Za-z0-9_])/i.test(words)) {
+    tags.push(h("span", { class: "mention mention-me", text: `@${t("mention.all")}` }));
+  }
+  for (const id of message.mentions || []) {
+    const me = state.me && id === state.me.id;
+    const user = me ? state.me : getUser(id);
+    const names = user ? [user.display_name, user.username].filter(Boolean) : [];
+    if (names.some((name) => words.includes(`@${name}`) || words.includes(`\uFF20${name}`))) continue;
+    tags.push(h("span", { class: ["mention", me && "mention-me"], text: `@${user ? user.display_name : displayName(id)}`, dataset: { userId: String(id) } }));
+  }
+  return tags;
 }
 
 /** Plain text with links and @mentions made visible; every piece is a text node. A person
