@@ -334,11 +334,12 @@ def test_the_notice_card_is_a_trusted_card_with_a_done_button() -> None:
         "due_at": 1_765_432_800_000,  # 2025-12-11 14:00 in China
         "creator_name": "张三",
     }
-    built = cards.build(todo_card(view, "待办提醒"), trusted=True)
+    card = todo_card(view, "待办提醒", zone="Asia/Shanghai", now=1_765_000_000_000)
+    built = cards.build(card, trusted=True)
     section, buttons = built["blocks"]
     assert section["fields"] == [
         {"title": "优先级", "value": "紧急", "short": True},
-        {"title": "截止", "value": "2025-12-11 14:00", "short": True},
+        {"title": "截止", "value": "12月11日 14:00", "short": True},
     ]
     assert len(section["text"]) == 1000
     assert buttons["buttons"][0]["action"] == {

@@ -18,13 +18,12 @@ conversation about one happens in chat, where the to-do links to.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lakeside.domain import text
+from lakeside.domain import clock, text
 from lakeside.domain.events import to_users
 from lakeside.domain.events.todos import TodoCreated, TodoDeleted, TodoRemoved, TodoUpdated
 from lakeside.domain.markdown import render_markdown
@@ -52,7 +51,6 @@ EARLIEST = 946_684_800_000
 HORIZON_MS = 10 * 365 * 86_400_000
 TODOABLE_KINDS = ("text", "markdown")
 REMINDER_BATCH = 100
-CHINA = timezone(timedelta(hours=8))
 
 
 def _not_found() -> NotFound:
@@ -444,7 +442,12 @@ class Todos:
                 uow,
                 organization_id=view["organization_id"],
                 user_ids=user_ids,
-                card=todo_card(view, f"{view['creator_name']} 给你分配了待办"),
+                card=todo_card(
+                    view,
+                    f"{view['creator_name']} 给你分配了待办",
+                    zone=self.ctx.settings.work_timezone,
+                    now=now,
+                ),
                 key=f"todo:{view['id']}:assigned",
                 now=now,
             )
@@ -466,7 +469,7 @@ class Todos:
                     uow,
                     organization_id=item.organization_id,
                     user_ids=pending,
-                    card=todo_card(view, "待办提醒"),
+                    card=todo_card(view, "待办提醒", zone=self.ctx.settings.work_timezone, now=at),
                     key=f"todo:{item.id}:remind:{item.remind_at}",
                     now=at,
                 )
@@ -477,11 +480,12 @@ class Todos:
 PRIORITY_WORDS = {"normal": "普通", "high": "重要", "urgent": "紧急"}
 
 
-def todo_card(view: dict[str, Any], heading: str) -> dict[str, Any]:
-    """The work notice of a to-do: what it is, when it is due, a 完成 button and a link to it."""
+def todo_card(view: dict[str, Any], heading: str, *, zone: str, now: int) -> dict[str, Any]:
+    """The work notice of a to-do: what it is, when it is due (on the organization's working clock,
+    ``work_timezone``), a 完成 button and a link to it."""
     fields = [{"title": "优先级", "value": PRIORITY_WORDS[view["priority"]], "short": True}]
     if view["due_at"] is not None:
-        fields.append({"title": "截止", "value": _when(view["due_at"]), "short": True})
+        fields.append({"title": "截止", "value": clock.written(view["due_at"], zone, now=now), "short": True})
     section: dict[str, Any] = {
         "type": "section",
         "pretext": heading,
@@ -501,12 +505,6 @@ def todo_card(view: dict[str, Any], heading: str) -> dict[str, Any]:
         ],
     }
     return {"blocks": [section, buttons]}
-
-
-def _when(ms: int) -> str:
-    """A due time as China reads it (UTC+8): the notice is text, the reader's clock unknown."""
-    moment = datetime.fromtimestamp(ms / 1000, CHINA)
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _clip(value: str, limit: int) -> str:
