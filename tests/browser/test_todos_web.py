@@ -80,6 +80,11 @@ async def test_a_ding_becomes_a_to_do_done_by_each_receiver(cast: Cast, open_pag
     await a.locator(".todo-filters").get_by_role("link", name="Done").click()
     await expect(a.locator(".todo-item", has_text="下午三点前提交报销单")).to_have_count(1)
     await screenshot(a, "todo-done-creator")
+    filter_ = a.locator(".todo-filters").get_by_label("Priority")
+    await filter_.select_option(label="Urgent")
+    await expect(a.locator(".todo-row")).to_have_count(0)
+    await filter_.select_option(label="High")
+    await expect(a.locator(".todo-row")).to_have_count(1)
 
 
 async def test_a_message_becomes_a_to_do_and_the_phone_lists_it(cast: Cast, open_page) -> None:

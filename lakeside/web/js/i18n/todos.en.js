@@ -53,6 +53,7 @@ export default {
   "todo.remind15m": "15 minutes before",
   "todo.remind1h": "1 hour before",
   "todo.remind1d": "1 day before",
+  "todo.anyPriority": "Any priority",
   "todo.priority": "Priority",
   "todo.priority.normal": "Normal",
   "todo.priority.high": "High",

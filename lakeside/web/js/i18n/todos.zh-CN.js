@@ -53,6 +53,7 @@ export default {
   "todo.remind15m": "提前 15 分钟",
   "todo.remind1h": "提前 1 小时",
   "todo.remind1d": "提前 1 天",
+  "todo.anyPriority": "全部优先级",
   "todo.priority": "优先级",
   "todo.priority.normal": "普通",
   "todo.priority.high": "重要",

@@ -73,13 +73,13 @@ export async function openTodoEditor({ orgId, todo = null, source = null, onSave
 
   const due = h("input", { class: "input", type: "datetime-local", id: "todo-due", "aria-label": t("todo.due") });
   if (todo && todo.due_at) due.value = localInput(todo.due_at);
-  const remind = h("select", { class: "input", id: "todo-remind", "aria-label": t("todo.remind") },
+  const remind = h("select", { class: "select", id: "todo-remind", "aria-label": t("todo.remind") },
     REMINDERS.map(([value, key]) => h("option", { value, text: t(key) })));
   remind.value = reminderChoice(todo);
   const syncRemind = () => { remind.disabled = !due.value; };
   due.addEventListener("change", syncRemind);
   syncRemind();
-  const priority = h("select", { class: "input", id: "todo-priority", "aria-label": t("todo.priority") },
+  const priority = h("select", { class: "select", id: "todo-priority", "aria-label": t("todo.priority") },
     PRIORITIES.map((value) => h("option", { value, text: t(`todo.priority.${value}`) })));
   priority.value = todo ? todo.priority : "normal";
 

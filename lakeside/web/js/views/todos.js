@@ -15,7 +15,7 @@ import { renderMarkdown } from "../components/markdown.js";
 import { confirmDialog } from "../components/modal.js";
 import { toast } from "../components/toast.js";
 import { personAvatar } from "./ding-state.js";
-import { openTodoEditor } from "./todo-editor.js";
+import { PRIORITIES, openTodoEditor } from "./todo-editor.js";
 import { refreshTodoBadge } from "../todos-badge.js";
 
 const PAGE = 100;
@@ -48,8 +48,9 @@ export function mountTodos({ list, main }) {
 
   const box = () => (route.query.tab === "created" ? "created" : "assigned");
   const showDone = () => route.query.done === "1";
+  const priorityFilter = () => (PRIORITIES.includes(route.query.priority) ? route.query.priority : null);
   const listHref = (changes = {}) => {
-    const query = { tab: box() === "created" ? "created" : null, done: showDone() ? "1" : null, ...changes };
+    const query = { tab: box() === "created" ? "created" : null, done: showDone() ? "1" : null, priority: priorityFilter(), ...changes };
     const search = Object.entries(query).filter(([, v]) => v).map(([k, v]) => `${k}=${v}`).join("&");
     return `#/todos${search ? `?${search}` : ""}`;
   };
@@ -81,7 +82,7 @@ export function mountTodos({ list, main }) {
     if (!orgId) return render();
     const ticket = ++generation;
     try {
-      const page = await api.get(path(), { box: box(), done: showDone() ? true : null, limit: PAGE });
+      const page = await api.get(path(), { box: box(), done: showDone() ? true : null, priority: priorityFilter(), limit: PAGE });
       if (ticket !== generation) return;
       items = page.todos;
       counts = { open: page.open, overdue: page.overdue };
@@ -98,7 +99,11 @@ export function mountTodos({ list, main }) {
     }, label, count ? h("span", { class: "badge todo-tab-badge", text: String(count) }) : null);
     replaceChildren(tabs, tab("assigned", t("todo.mine"), counts.open), tab("created", t("todo.createdByMe"), 0));
     const chip = (done, label) => h("a", { class: ["chip", showDone() === done && "active"], href: listHref({ done: done ? "1" : null }), text: label });
-    replaceChildren(filters, chip(false, t("todo.open")), chip(true, t("todo.done")));
+    const priority = h("select", { class: "select todo-priority-filter", "aria-label": t("todo.priority") },
+      h("option", { value: "", text: t("todo.anyPriority") }), PRIORITIES.map((value) => h("option", { value, text: t(`todo.priority.${value}`) })));
+    priority.value = priorityFilter() || "";
+    priority.addEventListener("change", () => navigate(listHref({ priority: priority.value || null })));
+    replaceChildren(filters, chip(false, t("todo.open")), chip(true, t("todo.done")), priority);
   }
 
   function dueText(todo) {
@@ -280,7 +285,7 @@ export function mountTodos({ list, main }) {
   let lastQuery = "";
   return {
     update(next) {
-      const key = `${next.query.tab || ""}|${next.query.done || ""}`;
+      const key = `${next.query.tab || ""}|${next.query.done || ""}|${next.query.priority || ""}`;
       route = next;
       if (key !== lastQuery) {
         lastQuery = key;
