@@ -5,6 +5,7 @@ assignment and once per reminder time."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI
@@ -348,3 +349,18 @@ def test_the_notice_card_is_a_trusted_card_with_a_done_button() -> None:
         "done": "已完成",
     }
     assert buttons["buttons"][1]["url"] == "/#/todos/5"
+
+
+async def test_the_last_two_assignees_done_at_once_finish_it(people: dict[str, Person]) -> None:
+    """Each marks only their own row, but the to-do's done time depends on all of them: the to-do's
+    row is locked while one assignee's mark settles it, so two at once cannot both see the other
+    still open (write skew) and leave it open."""
+    zhangsan, lisi, wangwu = people["zhangsan"], people["lisi"], people["wangwu"]
+    org = await company(zhangsan, [lisi, wangwu])
+    for _ in range(3):
+        todo = await make(zhangsan, org, assignee_ids=[lisi.id, wangwu.id])
+        url = f"{base(org)}/{todo['id']}/done"
+        answers = await asyncio.gather(lisi.post(url), wangwu.post(url))
+        assert [a.status_code for a in answers] == [200, 200]
+        final = (await zhangsan.get(f"{base(org)}/{todo['id']}")).json()
+        assert final["done_at"] is not None, final
