@@ -50,6 +50,13 @@ async def test_a_ding_becomes_a_to_do_done_by_each_receiver(cast: Cast, open_pag
     await expect(a.locator(".todo-status")).to_have_text("0/2 done")
     await expect(a.locator(".todo-source")).to_contain_text("From a DING")
     await expect(a.locator(".todo-people .ding-person")).to_have_count(2)
+    # The creator edits it: the details are Markdown, rendered by the server.
+    await a.locator(".todo-actions").get_by_role("button", name="Edit").click()
+    editor = a.get_by_role("dialog", name="Edit to-do")
+    await expect(editor.get_by_label("Reminder")).to_have_value("60")
+    await editor.get_by_label("Details (Markdown)").fill("**发票**贴好再交")
+    await editor.get_by_role("button", name="Save").click()
+    await expect(a.locator(".todo-description strong")).to_have_text("发票")
 
     # Li (in Chinese) sees the badge, the to-do in 我的待办, and ticks it off there.
     await expect(rail_badge(b, "todos")).to_have_text("1")
