@@ -7,12 +7,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.browser.conftest import Cast, expect, screenshot
+from tests.browser.conftest import Cast, Page, expect, screenshot
 from tests.browser.test_chat import open_conversation
 from tests.browser.test_ding_web import PHONE, company, rail_badge
 from tests.browser.test_group_tools_web import message_menu
 
 pytestmark = pytest.mark.browser
+
+
+async def still(page: Page) -> None:
+    """Before a screenshot of a dialog: its opening animation has finished."""
+    await page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
 
 
 def tomorrow_at_ten() -> str:
@@ -44,6 +49,7 @@ async def test_a_ding_becomes_a_to_do_done_by_each_receiver(cast: Cast, open_pag
     await dialog.get_by_label("Due").fill(tomorrow_at_ten())
     await dialog.get_by_label("Reminder").select_option(label="1 hour before")
     await dialog.get_by_label("Priority").select_option(label="High")
+    await still(a)
     await screenshot(a, "todo-from-ding-form")
     await dialog.get_by_role("button", name="Create").click()
     await expect(a.locator(".todo-title")).to_have_text("下午三点前提交报销单")
@@ -113,6 +119,7 @@ async def test_a_message_becomes_a_to_do_and_the_phone_lists_it(cast: Cast, open
     await expect(dialog.locator(".picker-row")).to_have_count(3)
     await dialog.locator(".picker-row", has_text="王五").locator("input").check()
     await expect(dialog.locator(".picker-chip")).to_have_count(2)
+    await still(a)
     await screenshot(a, "todo-from-message-form-zh")
     await dialog.get_by_role("button", name="创建").click()
     await expect(a.locator(".todo-title")).to_have_text("请张三明天把合同发给客户")
@@ -137,3 +144,9 @@ async def test_a_message_becomes_a_to_do_and_the_phone_lists_it(cast: Cast, open
     await phone.get_by_placeholder("给自己添加待办，回车保存").fill("准备周会材料")
     await phone.get_by_placeholder("给自己添加待办，回车保存").press("Enter")
     await expect(phone.locator(".todo-row")).to_have_count(2)
+    await phone.locator(".todo-new").click()
+    form = phone.get_by_role("dialog", name="新建待办")
+    await expect(form.locator(".picker-chip")).to_have_text("王五×")
+    await still(phone)
+    await screenshot(phone, "todo-form-phone-zh")
+    await form.get_by_role("button", name="取消").click()
