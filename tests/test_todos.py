@@ -364,3 +364,18 @@ async def test_the_last_two_assignees_done_at_once_finish_it(people: dict[str, P
         assert [a.status_code for a in answers] == [200, 200]
         final = (await zhangsan.get(f"{base(org)}/{todo['id']}")).json()
         assert final["done_at"] is not None, final
+
+
+async def test_the_todo_endpoints_are_documented(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    operations = {
+        (method, path): operation
+        for path, ops in paths.items()
+        if path.startswith("/api/v1/orgs/{org_id}/todos")
+        for method, operation in ops.items()
+    }
+    assert len(operations) == 9
+    for key, operation in operations.items():
+        assert operation["tags"] == ["todos"], key
+        assert operation.get("description"), key
+        assert "$ref" in str(operation["responses"]), key  # a declared response model
