@@ -21,7 +21,9 @@ import { watchGroupJoinRoute } from "./group-join.js";
 // loaded the first time it is opened (`load` gives its mount function).
 // `workspace: true` sections sit in the rail's workspace group, shown only to members of an
 // organization; `badge()` gives the count on their rail item; `visible(orgState)`, when
-// given, hides the item (and the section) from those it is not for.
+// given, hides the item (and the section) from those it is not for. `tucked: true` apps (the work
+// apps: approvals, reports, to-dos…) have no rail item of their own on a wide screen either: they
+// sit in the 工作台 (workbench) sheet, whose rail button then shows, as DingTalk's desktop does.
 const SECTIONS = {
   chats: { load: () => mountChats, icon: "chat", label: "nav.chats" },
   contacts: { load: () => import("./contacts.js").then((m) => m.mountContacts), icon: "contacts", label: "nav.contacts" },
@@ -58,6 +60,7 @@ SECTIONS.admin = {
   visible: () => isOrgAdmin(), badge: () => currentOrg()?.pending_join_requests || 0,
 };
 const WORKSPACE = Object.keys(SECTIONS).filter((name) => SECTIONS[name].workspace);
+const RAIL_APPS = () => WORKSPACE.filter((name) => !SECTIONS[name].tucked);
 
 /** Workspace sections show to members of an organization, and only to those they are for. */
 function shown(name) {
@@ -90,6 +93,7 @@ export function mountShell(root) {
   const orgButton = orgRailButton();
   const workbench = workbenchTab(() => WORKSPACE.filter(shown).map((name) => ({
     name, icon: SECTIONS[name].icon, label: SECTIONS[name].label, count: SECTIONS[name].badge ? SECTIONS[name].badge() : 0,
+    tucked: Boolean(SECTIONS[name].tucked),
   })));
   const rail = h(
     "nav",
@@ -97,7 +101,7 @@ export function mountShell(root) {
     h("div", { class: "rail-top" }, me),
     h("div", { class: "rail-items" }, railItem("chats"), railItem("contacts"), railItem("search")),
     // Workspace apps (directory, DING, announcements…) for members of an organization.
-    h("div", { class: "rail-items rail-slot", "data-slot": "workspace" }, orgButton.el, ...WORKSPACE.map(railItem)),
+    h("div", { class: "rail-items rail-slot", "data-slot": "workspace" }, orgButton.el, ...RAIL_APPS().map(railItem)),
     // On a phone the workspace apps fold into one tab (views/workbench.js).
     h("div", { class: "rail-items rail-workbench-slot" }, workbench.el),
     h("div", { class: "rail-bottom" }, railItem("settings")),
@@ -167,10 +171,12 @@ export function mountShell(root) {
     setBadge(badges.chats, totalUnread());
     setBadge(badges.contacts, state.requests.incoming.length);
     workbench.update(sectionName);
-    for (const name of WORKSPACE) {
+    for (const name of RAIL_APPS()) {
       railButtons[name].hidden = !shown(name);
       if (SECTIONS[name].badge) setBadge(badges[name], shown(name) ? SECTIONS[name].badge() : 0);
     }
+    // On a wide screen the workbench button stands in the rail once there are tucked apps to show.
+    rail.classList.toggle("with-workbench", WORKSPACE.some((name) => SECTIONS[name].tucked && shown(name)));
   }
 
   function updateBanner(status) {

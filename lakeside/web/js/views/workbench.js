@@ -10,7 +10,7 @@ import { currentOrg, onOrgsChange, orgState } from "../org.js";
 import { closePopover, openPopover } from "../components/popover.js";
 import { openOrgMenu, orgBadge, orgLogo } from "./workspace-switcher.js";
 
-/** items(): [{name, icon, label, count}] of the workspace sections this user sees. */
+/** items(): [{name, icon, label, count, tucked}] of the workspace sections this user sees. */
 export function workbenchTab(items) {
   const badge = h("span", { class: "badge rail-badge", hidden: true });
   const el = h("button", { class: "rail-item rail-workbench", type: "button", title: t("nav.workbench"), "aria-haspopup": "dialog", on: { click: open } },
@@ -46,13 +46,23 @@ export function workbenchTab(items) {
       tiles.length ? h("nav", { class: "workbench-grid", "aria-label": t("nav.workbench") }, tiles) : h("p", { class: "muted workbench-empty", text: t("org.noneYet") }));
   }
 
+  // On a phone every workspace app is in the sheet; on a wide screen the rail has its own item for
+  // all but the tucked ones, so the button counts (and marks as current) those alone.
+  const phone = window.matchMedia("(max-width: 768px)");
+  phone.addEventListener("change", () => update(lastSection));
+  let lastSection = null;
+
   function update(sectionName) {
-    const inWorkspace = items().some((item) => item.name === sectionName);
+    lastSection = sectionName;
+    const mine = items().filter((item) => phone.matches || item.tucked);
+    const inWorkspace = mine.some((item) => item.name === sectionName);
     if (inWorkspace) el.setAttribute("aria-current", "page");
     else el.removeAttribute("aria-current");
-    const count = items().reduce((sum, item) => sum + (item.count || 0), 0)
-      + orgState.orgs.filter((org) => org.id !== orgState.currentId).reduce((sum, org) => sum + orgBadge(org), 0)
-      + orgState.invitations.length;
+    // The other organizations' news: in the rail's organization button on a wide screen.
+    const elsewhere = !phone.matches ? 0
+      : orgState.orgs.filter((org) => org.id !== orgState.currentId).reduce((sum, org) => sum + orgBadge(org), 0)
+        + orgState.invitations.length;
+    const count = mine.reduce((sum, item) => sum + (item.count || 0), 0) + elsewhere;
     badge.hidden = !count;
     replaceChildren(badge, count > 99 ? "99+" : String(count || ""));
   }
