@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.conftest import Cast, Page, expect, screenshot
 from tests.browser.test_chat import open_conversation
-from tests.browser.test_ding_web import PHONE, company, rail_badge
+from tests.browser.test_ding_web import PHONE, company
 from tests.browser.test_group_tools_web import message_menu
 
 pytestmark = pytest.mark.browser
@@ -18,6 +18,12 @@ pytestmark = pytest.mark.browser
 async def still(page: Page) -> None:
     """Before a screenshot of a dialog: its opening animation has finished."""
     await page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
+
+
+async def open_todos(page: Page) -> None:
+    """待办 is a work app: a tile of the 工作台 (workbench) sheet, on a wide screen as on a phone."""
+    await page.locator(".rail-workbench").click()
+    await page.locator(".workbench-tile[href='#/todos']").click()
 
 
 def tomorrow_at_ten() -> str:
@@ -65,15 +71,15 @@ async def test_a_ding_becomes_a_to_do_done_by_each_receiver(cast: Cast, open_pag
     await expect(a.locator(".todo-description strong")).to_have_text("发票")
 
     # Li (in Chinese) sees the badge, the to-do in 我的待办, and ticks it off there.
-    await expect(rail_badge(b, "todos")).to_have_text("1")
-    await b.locator(".rail-item[href='#/todos']").click()
+    await expect(b.locator(".rail-workbench .badge")).to_have_text("1")
+    await open_todos(b)
     row = b.locator(".todo-row", has_text="下午三点前提交报销单")
     await expect(row.locator(".todo-priority")).to_have_text("重要")
     await expect(row).to_contain_text("来自 张三")
     await screenshot(b, "todo-list-zh")
     await row.get_by_role("button", name="完成").click()
     await expect(b.locator(".toast", has_text="已完成")).to_be_visible()
-    await expect(rail_badge(b, "todos")).to_be_hidden()
+    await expect(b.locator(".rail-workbench .badge")).to_be_hidden()
     await expect(b.locator(".todo-row")).to_have_count(0)
     await b.locator(".todo-filters").get_by_role("link", name="已完成").click()
     await expect(b.locator(".todo-row", has_text="下午三点前提交报销单")).to_have_count(1)
@@ -83,7 +89,7 @@ async def test_a_ding_becomes_a_to_do_done_by_each_receiver(cast: Cast, open_pag
     await expect(a.locator(".todo-person-state.done")).to_have_count(1)
 
     # Wang opens it from his list and marks it done on its page: it is done for everyone.
-    await c.locator(".rail-item[href='#/todos']").click()
+    await open_todos(c)
     await c.locator(".todo-item", has_text="下午三点前提交报销单").click()
     await c.locator(".todo-actions").get_by_role("button", name="Done").click()
     await expect(c.locator(".todo-title")).to_have_class("todo-title done")

@@ -50,10 +50,10 @@ SECTIONS.analytics = {
   load: () => import("./growth-analytics.js").then((m) => m.mountAnalytics), icon: "chart", label: "nav.analytics",
   workspace: true, orgless: true, visible: () => !!state.me?.is_admin,
 };
-// Work apps: to-dos (待办), with the count of those open for me.
+// Work apps: to-dos (待办), in the workbench sheet, with the count of those open for me.
 SECTIONS.todos = {
   load: () => import("./todos.js").then((m) => m.mountTodos), icon: "check", label: "nav.todos", workspace: true,
-  badge: () => todoBadge(),
+  tucked: true, badge: () => todoBadge(),
 };
 SECTIONS.admin = {
   load: () => import("./admin.js").then((m) => m.mountAdmin), icon: "shield", label: "nav.admin", workspace: true,
