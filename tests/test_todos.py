@@ -379,3 +379,13 @@ async def test_the_todo_endpoints_are_documented(app: FastAPI) -> None:
         assert operation["tags"] == ["todos"], key
         assert operation.get("description"), key
         assert "$ref" in str(operation["responses"]), key  # a declared response model
+
+
+async def test_two_reminder_rounds_at_once_remind_once(app: FastAPI, people: dict[str, Person]) -> None:
+    zhangsan, lisi = people["zhangsan"], people["lisi"]
+    org = await company(zhangsan, [lisi])
+    now = now_ms()
+    await make(zhangsan, org, assignee_ids=[lisi.id], remind_at=now + HOUR)
+    rounds = await asyncio.gather(*(app.state.services.todos.remind_due(now + HOUR) for _ in range(3)))
+    assert sum(rounds) == 1
+    assert [c["blocks"][0]["pretext"] for c in await notices(lisi)] == ["张三 给你分配了待办", "待办提醒"]

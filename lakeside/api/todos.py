@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS, Ok, Strict
 from lakeside.api.views import IdPath, IdQuery
 from lakeside.domain.inputs import Id, Int64
@@ -122,7 +123,9 @@ async def todo_draft(
     return TodoDraft(**await services.todos.draft(user, org_id, message_id=message_id, ding_id=ding_id))
 
 
-@router.post("/todos", status_code=status.HTTP_201_CREATED, response_model=TodoOut)
+@router.post(
+    "/todos", status_code=status.HTTP_201_CREATED, response_model=TodoOut, dependencies=[limited("todos")]
+)
 async def create_todo(org_id: IdPath, body: TodoIn, user: UserDep, services: ServicesDep) -> TodoOut:
     """Make a to-do; its assignees get a work notice."""
     view = await services.todos.do_create(user, org_id, **body.model_dump())
@@ -155,7 +158,7 @@ async def get_todo(org_id: IdPath, todo_id: IdPath, user: UserDep, services: Ser
     return TodoOut(**await services.todos.get(user, org_id, todo_id))
 
 
-@router.patch("/todos/{todo_id}", response_model=TodoOut)
+@router.patch("/todos/{todo_id}", response_model=TodoOut, dependencies=[limited("todos")])
 async def update_todo(
     org_id: IdPath, todo_id: IdPath, body: TodoPatch, user: UserDep, services: ServicesDep
 ) -> TodoOut:
