@@ -203,12 +203,18 @@ async def test_from_a_ding_its_receivers_are_the_assignees(people: dict[str, Per
     )
     assert ding.status_code == 201, ding.text
     ding_id = ding.json()["id"]
-    draft = (await lisi.get(f"{base(org)}/draft", params={"ding_id": ding_id})).json()
+    draft = (await zhangsan.get(f"{base(org)}/draft", params={"ding_id": ding_id})).json()
     assert (draft["title"], draft["assignee_ids"]) == ("下午三点前提交报销单", [lisi.id, wangwu.id])
     assert sorted(c["user_id"] for c in draft["candidates"]) == sorted([zhangsan.id, lisi.id, wangwu.id])
     todo = await make(zhangsan, org, title=draft["title"], ding_id=ding_id)
     assert todo["source"] == "ding" and todo["ding_id"] == ding_id
     assert [a["user_id"] for a in todo["assignees"]] == [lisi.id, wangwu.id]
+    # A receiver is not shown who else received the DING: their to-do of it is theirs.
+    draft = (await lisi.get(f"{base(org)}/draft", params={"ding_id": ding_id})).json()
+    assert draft["assignee_ids"] == [lisi.id]
+    assert sorted(c["user_id"] for c in draft["candidates"]) == sorted([zhangsan.id, lisi.id])
+    own = await make(lisi, org, title="交报销单", ding_id=ding_id)
+    assert [a["user_id"] for a in own["assignees"]] == [lisi.id]
     for person in (alice,):
         response = await person.get(f"{base(org)}/draft", params={"ding_id": ding_id})
         assert response.status_code == 404

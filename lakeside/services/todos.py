@@ -186,14 +186,18 @@ class Todos:
     async def _ding_source(
         self, conn: AsyncConnection, user_id: int, organization_id: int, ding_id: int
     ) -> tuple[Row[Any], list[int]]:
-        """A DING of this organization the caller sent or received; and its receivers."""
+        """A DING of this organization the caller sent or received; and the receivers the caller
+        may know of: all of them for its sender, only themselves for a receiver (who is not shown
+        the other receivers of a DING, services/ding.py)."""
         ding = await ding_store.get_ding(conn, organization_id, ding_id)
         if ding is None:
             raise NotFound("No such DING.", code="DING_NOT_FOUND")
         receivers = [r.user_id for r in await ding_store.list_recipients(conn, ding_id)]
-        if ding.sender_id != user_id and (user_id not in receivers or ding.status != "sent"):
+        if ding.sender_id == user_id:
+            return ding, receivers
+        if user_id not in receivers or ding.status != "sent":
             raise NotFound("No such DING.", code="DING_NOT_FOUND")
-        return ding, receivers
+        return ding, [user_id]
 
     async def draft(
         self, user: AuthUser, organization_id: int, *, message_id: int | None, ding_id: int | None

@@ -57,9 +57,9 @@ export async function openTodoEditor({ orgId, todo = null, source = null, onSave
   description.value = todo ? todo.description : draft ? draft.description : "";
 
   const candidates = draft ? draft.candidates.map((c) => ({ id: c.user_id, name: c.name, meta: "" })) : null;
+  // The source's people first; a name typed finds anyone of the organization.
   async function search(query) {
-    const q = query.toLowerCase();
-    if (candidates) return candidates.filter((person) => !q || person.name.toLowerCase().includes(q));
+    if (candidates && !query) return candidates;
     const page = await api.get(`/orgs/${orgId}/members`, { q: query || null, limit: 50 });
     return page.members.map(memberPerson);
   }

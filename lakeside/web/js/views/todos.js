@@ -289,6 +289,7 @@ export function mountTodos({ list, main }) {
       route = next;
       if (key !== lastQuery) {
         lastQuery = key;
+        renderTabs(); // the tabs and filters follow the route at once; the rows when loaded
         load();
       } else render();
       renderMain();
