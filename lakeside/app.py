@@ -54,6 +54,7 @@ from lakeside.api import (
     search,
     sso,
     sync,
+    todos,
     web,
     webhooks,
 )
@@ -76,6 +77,7 @@ from lakeside.workers.ldap import LdapSyncWorker
 from lakeside.workers.leaderboard import LeaderboardWorker
 from lakeside.workers.outbound import OutboundWorker
 from lakeside.workers.reports import ReportReminderWorker
+from lakeside.workers.todos import TodoReminderWorker
 
 log = logging.getLogger("lakeside")
 
@@ -118,6 +120,7 @@ ROUTERS = [
     bots.router,
     commands.router,
     sso.router,
+    todos.router,
     web.router,
     metrics.router,
 ]
@@ -223,6 +226,7 @@ def build_app(settings: Settings) -> FastAPI:
             OutboundWorker(services),
             LdapSyncWorker(services),
             ReportReminderWorker(services),
+            TodoReminderWorker(services),
         ]
         for worker in workers:
             await worker.start()

@@ -53,6 +53,8 @@ SERVER_ADMIN = {**{r: D403 for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
 GROUP_MANAGER = {**ORG_MEMBER, "member": D403}
 # An organization's bot: its owner and admins manage it; to anyone else it does not exist.
 BOT_MANAGER = {**ORG_MEMBER, "member": D404}
+# A to-do: its creator (the member) and its assignee (the admin); to anyone else it does not exist.
+TODO_INVOLVED = {**ORG_MEMBER, "owner": D404}
 # What a bot's API token does (reply to a command, post a card): every person is refused.
 BOTS_ONLY = {**{r: "refused:BOTS_ONLY" for r in (*IN_ORG, *OUTSIDERS)}, "logged_out": D401}
 
@@ -580,6 +582,24 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # -- audit log ----------------------------------------------------------------------------
     ("get", "/api/v1/orgs/{org_id}/audit-log"): Case(ORG_ADMIN),
+    # -- to-dos: the world's to-do is the member's, assigned to the admin; the owner is neither ---
+    ("post", "/api/v1/orgs/{org_id}/todos"): Case(ORG_MEMBER, body={"title": "待办"}),
+    ("get", "/api/v1/orgs/{org_id}/todos"): Case(ORG_MEMBER),
+    ("get", "/api/v1/orgs/{org_id}/todos/summary"): Case(ORG_MEMBER),
+    ("get", "/api/v1/orgs/{org_id}/todos/draft"): Case(ORG_MEMBER, prepare="todo_of_message"),
+    ("get", "/api/v1/orgs/{org_id}/todos/{todo_id}"): Case(TODO_INVOLVED),
+    ("patch", "/api/v1/orgs/{org_id}/todos/{todo_id}"): Case(
+        with_(TODO_INVOLVED, admin="refused:NOT_TODO_CREATOR"), body={"priority": "high"}
+    ),
+    ("post", "/api/v1/orgs/{org_id}/todos/{todo_id}/done"): Case(
+        with_(TODO_INVOLVED, member="refused:NOT_TODO_ASSIGNEE")
+    ),
+    ("post", "/api/v1/orgs/{org_id}/todos/{todo_id}/undone"): Case(
+        with_(TODO_INVOLVED, member="refused:NOT_TODO_ASSIGNEE")
+    ),
+    ("delete", "/api/v1/orgs/{org_id}/todos/{todo_id}"): Case(
+        with_(TODO_INVOLVED, admin="refused:NOT_TODO_CREATOR"), prepare="fresh_todo"
+    ),
     # -- single sign-on (tests/test_sso.py logs in at a real provider; the world configures none) ---
     # The log-in page's buttons: public, and only names and start URLs.
     ("get", "/api/v1/auth/oidc/providers"): Case(PUBLIC, query={"organization_id": 1}),

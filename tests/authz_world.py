@@ -221,6 +221,10 @@ async def build_world(http: httpx.AsyncClient) -> World:
             )
         )
     )["id"]
+    todo = await ok(
+        await member.post(f"{base}/todos", json={"title": "机密内容 待办", "assignee_ids": [admin.id]})
+    )
+    ids["todo_id"] = todo["id"]
 
     # The deactivated member was a colleague with a department and saw the messages above.
     await ok(await owner.post(f"{base}/members/{p['deactivated'].id}/deactivate"))
@@ -444,6 +448,18 @@ class Preparations:
 
     async def prep_report_template(self, role: str, caller: Person | None) -> dict[str, Any]:
         return {"query": {"template_id": self.world.ids["report_template_id"]}}
+
+    async def prep_fresh_todo(self, role: str, caller: Person | None) -> dict[str, Any]:
+        people = self.world.people
+        todo = await ok(
+            await people["member"].post(
+                f"{self.base}/todos", json={"title": "临时待办", "assignee_ids": [people["admin"].id]}
+            )
+        )
+        return {"values": {"todo_id": todo["id"]}}
+
+    async def prep_todo_of_message(self, role: str, caller: Person | None) -> dict[str, Any]:
+        return {"query": {"message_id": self.world.ids["message_id"]}}
 
     async def prep_fresh_campaign(self, role: str, caller: Person | None) -> dict[str, Any]:
         from tests.campaign_support import spec

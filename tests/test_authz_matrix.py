@@ -230,6 +230,11 @@ EVENT_RECIPIENTS: dict[tuple[str, str], frozenset[str]] = {
     ("export", "updated"): MEMBER,  # the requester's own devices
     ("command", "invoked"): frozenset(),  # to the bot alone, never a person
     ("command", "replied"): MEMBER,  # the bot's ephemeral answer, to the member who invoked it
+    # To-dos: the member's, assigned to the admin, done by her, then given to the owner, deleted.
+    ("todo", "created"): frozenset({"admin", "member"}),
+    ("todo", "updated"): IN_A,
+    ("todo", "removed"): frozenset({"admin"}),  # the assignee taken off it
+    ("todo", "deleted"): frozenset({"owner", "member"}),
 }
 
 
@@ -411,6 +416,13 @@ async def trigger_every_event(app: FastAPI, w: World) -> None:
     )
     admin_id = w.people["admin"].id
     await ok_json(await owner.post(f"{base}/approvals/{filed['id']}/transfer", json={"user_id": admin_id}))
+    # A to-do: made by the member for the admin, done by her, reassigned to the owner, deleted.
+    todo = await ok_json(
+        await member.post(f"{base}/todos", json={"title": "事件待办", "assignee_ids": [admin.id]})
+    )
+    await ok_json(await admin.post(f"{base}/todos/{todo['id']}/done"))
+    await ok_json(await member.patch(f"{base}/todos/{todo['id']}", json={"assignee_ids": [owner.id]}))
+    await ok_json(await member.delete(f"{base}/todos/{todo['id']}"))
     # The member's export (the matrix may have queued it already); only hers is built here.
     asked = await member.post("/api/v1/me/exports")
     body = asked.json()

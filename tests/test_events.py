@@ -61,7 +61,7 @@ def test_protocol_md_holds_the_generated_table() -> None:
 
 def test_the_table_groups_events_by_product() -> None:
     modules = [cls.__module__.rsplit(".", 1)[1] for cls in EVENTS.values()]
-    order = ["messaging", "social", "enterprise", "growth", "commands", "approvals"]
+    order = ["messaging", "social", "enterprise", "growth", "commands", "approvals", "reports", "todos"]
     assert modules == sorted(modules, key=order.index), "declarations out of product order"
 
 
@@ -89,6 +89,26 @@ def test_every_declared_event_has_an_emitter() -> None:
 # (read from the log of tests/test_authz_matrix.py's world, issue 13): clients rely on them.
 # Message events are left out (their wire data is the message itself), and so is
 # conversation.settings (only what changed is there).
+TODO_KEYS = (
+    "id",
+    "organization_id",
+    "creator_id",
+    "creator_name",
+    "title",
+    "description",
+    "html",
+    "priority",
+    "due_at",
+    "remind_at",
+    "source",
+    "message_id",
+    "conversation_id",
+    "ding_id",
+    "assignees",
+    "done_at",
+    "created_at",
+    "updated_at",
+)
 WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("message", "reaction"): ("message_id", "reactions"),
     ("receipt", "read"): ("user_id", "read_seq", "from_seq"),
@@ -334,6 +354,10 @@ WIRE_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("message", "played"): ("message_id", "conversation_id", "played_at"),
     ("command", "invoked"): ("invocation_id", "conversation_id", "command", "args", "invoker"),
     ("command", "replied"): ("invocation_id", "conversation_id", "command", "bot_id", "text"),
+    ("todo", "created"): TODO_KEYS,
+    ("todo", "updated"): TODO_KEYS,
+    ("todo", "removed"): ("id", "organization_id"),
+    ("todo", "deleted"): ("id", "organization_id"),
 }
 NOT_BY_KEYS = {
     ("message", "created"),

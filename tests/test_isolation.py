@@ -68,6 +68,15 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/readers"): None,
     ("patch", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): {"pinned": True},
     ("delete", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): None,
+    ("post", "/api/v1/orgs/{org_id}/todos"): {"title": "x"},
+    ("get", "/api/v1/orgs/{org_id}/todos"): None,
+    ("get", "/api/v1/orgs/{org_id}/todos/summary"): None,
+    ("get", "/api/v1/orgs/{org_id}/todos/draft"): None,
+    ("get", "/api/v1/orgs/{org_id}/todos/{todo_id}"): None,
+    ("patch", "/api/v1/orgs/{org_id}/todos/{todo_id}"): {"title": "taken over"},
+    ("post", "/api/v1/orgs/{org_id}/todos/{todo_id}/done"): None,
+    ("post", "/api/v1/orgs/{org_id}/todos/{todo_id}/undone"): None,
+    ("delete", "/api/v1/orgs/{org_id}/todos/{todo_id}"): None,
     ("get", "/api/v1/orgs/{org_id}/audit-log"): None,
     ("get", "/api/v1/orgs/{org_id}/audit-log/export"): None,
     ("get", "/api/v1/orgs/{org_id}/campaigns"): None,
@@ -133,6 +142,12 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
     ding = (await zhangsan.post(f"{base}/dings", json={"recipient_ids": [lisi.id], "body": "机密"})).json()
     notice = (await zhangsan.post(f"{base}/announcements", json={"title": "内部", "body": "机密"})).json()
     export = (await zhangsan.post(f"{base}/exports")).json()
+    # A to-do of A assigned to the two who are about to lose their membership.
+    todo = (
+        await zhangsan.post(
+            f"{base}/todos", json={"title": "机密待办", "assignee_ids": [wangwu.id, alice.id]}
+        )
+    ).json()
     sso = {
         "display_name": "机密 SSO",
         "issuer": "https://sso.example.com",
@@ -155,6 +170,7 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
         "announcement_id": notice["id"],
         "export_id": export["id"],
         "provider_id": provider["id"],
+        "todo_id": todo["id"],
     }
     secrets = ("湖畔科技", "研发中心", "周总", "机密", "内部", invitation["code"], "sso.example.com")
     for intruder in (mallory, wangwu, alice):
@@ -190,6 +206,12 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
     assert not [i for i in (await zhangsan.get(f"{base}/invitations")).json() if i["revoked"]]
     assert [r["status"] for r in (await zhangsan.get(f"{base}/join-requests")).json()] == ["pending"]
     assert (await zhangsan.get(f"{base}/retention")).json()["days"] is None
+    kept = (await zhangsan.get(f"{base}/todos/{todo['id']}")).json()
+    assert (kept["title"], kept["done_at"], [a["done_at"] for a in kept["assignees"]]) == (
+        "机密待办",
+        None,
+        [None, None],
+    )
     assert [e["id"] for e in (await zhangsan.get(f"{base}/exports")).json()["exports"]] == [export["id"]]
     assert (await mallory.get(f"/api/v1/orgs/{other['id']}/departments")).json() == []
     providers = (await zhangsan.get(f"{base}/sso/providers")).json()

@@ -24,6 +24,7 @@ ACTIONS = (
     "webhooks",
     "bot_sends",
     "sso_logins",
+    "todos",
 )
 DEFAULT_LIMITS: dict[str, str] = {
     "signup_per_address": "200/3600",
@@ -56,6 +57,9 @@ DEFAULT_LIMITS: dict[str, str] = {
     # Single sign-ons started (each keeps a row until it ends or expires): an office behind one
     # address logging in of a morning, not a flood of rows.
     "sso_logins_per_address": "600/3600",
+    # To-dos made or edited: each may put a work notice before up to 100 assignees.
+    "todos_per_user": "300/3600",
+    "todos_per_address": "1500/3600",
 }
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 

@@ -40,6 +40,7 @@ from lakeside.services.robots import Robots
 from lakeside.services.search import Search
 from lakeside.services.sso import Sso
 from lakeside.services.sync import Sync
+from lakeside.services.todos import Todos
 from lakeside.services.verification import Verification
 from lakeside.services.voice import Voice
 from lakeside.services.webhook_delivery import WebhookDelivery
@@ -108,6 +109,8 @@ class Services:
         self.sso = Sso(ctx, self.accounts, self.enterprise.organizations)
         # Work apps: daily reports (日志).
         self.reports = Reports(ctx)
+        # Work apps: to-dos (待办).
+        self.todos = Todos(ctx)
 
     async def start(self) -> None:
         """Start background tasks (the message writer, deferred jobs)."""

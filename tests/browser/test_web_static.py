@@ -37,6 +37,7 @@ FEATURES = (
     "bots.",
     "approvals.",
     "reports.",
+    "todos.",
 )
 DICTIONARIES = {lang: [I18N_DIR / f"{feature}{lang}.js" for feature in FEATURES] for lang in ("en", "zh-CN")}
 # Keys built at run time, e.g. t(`presence.${status}`): every value they can take.
@@ -67,6 +68,7 @@ DYNAMIC_KEYS = {
         *["campaigns", "analytics"],
         "approvals",
         "reports",
+        "todos",
     ],
     "msg.": ["sending", "uploading", "waiting"],
     "mute.": ["for10m", "for1h", "for1d", "forever"],  # a member's mute, for how long
@@ -83,6 +85,9 @@ DYNAMIC_KEYS = {
     ],
     "admin.contactState.": ["pending", "accepted", "declined", "revoked"],
     "admin.requests.": ["pending", "approved", "rejected"],
+    # A to-do's priority and the reminder choices (todos.js, todo-editor.js).
+    "todo.priority.": ["normal", "high", "urgent"],
+    "todo.remind": ["None", "AtDue", "15m", "1h", "1d"],
     # A campaign's state (growth engine).
     "growth.status.": ["scheduled", "running", "closing", "ended"],
     # Approvals (issue 15): boxes, states, history actions, field types, approver kinds, operators, icons.

@@ -208,6 +208,7 @@ from lakeside.domain.events import growth  # noqa: E402
 from lakeside.domain.events import commands  # noqa: E402
 from lakeside.domain.events import approvals  # noqa: E402
 from lakeside.domain.events import reports  # noqa: E402
+from lakeside.domain.events import todos  # noqa: E402
 
 # isort: on
 
@@ -233,5 +234,6 @@ __all__ = [
     "social",
     "to_conversation",
     "to_users",
+    "todos",
     "with_table",
 ]

@@ -99,6 +99,7 @@ from lakeside.store.tables.report import (
     reports,
 )
 from lakeside.store.tables.sso import external_identities, oidc_logins, sso_providers
+from lakeside.store.tables.todo import todo_assignees, todos
 from lakeside.store.tables.webhook import webhooks
 
 __all__ = [
@@ -188,6 +189,8 @@ __all__ = [
     "robots",
     "sessions",
     "sso_providers",
+    "todo_assignees",
+    "todos",
     "users",
     "voice_plays",
     "webhooks",

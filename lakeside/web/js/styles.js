@@ -3,7 +3,7 @@
 
 import { h } from "./dom.js";
 
-const SHEETS = ["../css/chat.css", "../css/workspace.css", "../css/ding.css", "../css/growth.css", "../css/tools.css", "../css/media.css", "../css/approvals.css", "../css/reports.css"];
+const SHEETS = ["../css/chat.css", "../css/workspace.css", "../css/ding.css", "../css/growth.css", "../css/tools.css", "../css/media.css", "../css/approvals.css", "../css/reports.css", "../css/todos.css"];
 
 let loading = null;
 

@@ -19,6 +19,7 @@ const FILES = {
     bots: () => import("./bots.en.js"),
     approvals: () => import("./approvals.en.js"),
     reports: () => import("./reports.en.js"),
+    todos: () => import("./todos.en.js"),
   },
   "zh-CN": {
     core: () => import("./zh-CN.js"),
@@ -32,9 +33,10 @@ const FILES = {
     bots: () => import("./bots.zh-CN.js"),
     approvals: () => import("./approvals.zh-CN.js"),
     reports: () => import("./reports.zh-CN.js"),
+    todos: () => import("./todos.zh-CN.js"),
   },
 };
-const FEATURES = ["workspace", "ding", "growth", "tools", "media", "robots", "outgoing", "bots", "approvals", "reports"];
+const FEATURES = ["workspace", "ding", "growth", "tools", "media", "robots", "outgoing", "bots", "approvals", "reports", "todos"];
 const STORAGE_KEY = "lakeside.lang";
 
 // One dictionary per language, assembled from the parts loaded so far.

@@ -235,6 +235,8 @@ export function mountConversation(main, conversationId, { seq = null } = {}) {
         onSelect: () => openReceipts(anchor, message) },
       { label: t("ding.thisMessage"), icon: "ding", hidden: !["org_all", "department"].includes(current().kind) || !["text", "markdown"].includes(message.kind),
         onSelect: () => dingMessage(message) },
+      { label: t("todo.fromMessageAction"), icon: "check", hidden: !["text", "markdown"].includes(message.kind) || current().kind === "secret" || !orgState.orgs.length,
+        onSelect: () => import("./todo-editor.js").then((m) => m.todoFromMessage(current(), message)) },
       { label: moderator || !Number.isFinite(recallBy) ? t("msg.recall") : t("msg.recallUntil", { time: formatDeadline(recallBy, current().recall_window_seconds) }),
         icon: "recall", danger: true,
         hidden: !recallable, onSelect: () => guard(actions.recallMessage(message)) },

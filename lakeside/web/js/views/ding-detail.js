@@ -72,7 +72,11 @@ export function mountDingDetail(main, { orgId, dingId, back, onChange = () => {}
         h("span", { class: "ding-badge", "aria-hidden": "true" }, icon("ding", "icon-sm"), "DING")),
       h("p", { class: ["ding-card-text", ding.recalled && "muted"], text: ding.recalled ? t("ding.recalledText") : ding.body }),
       ding.conversation_id ? h("a", { class: "ding-card-link", href: `#/chats/${ding.conversation_id}` }, icon("chat", "icon-sm"), t("ding.openChat")) : null,
-      ding.announcement_id ? h("a", { class: "ding-card-link", href: `#/announcements/${ding.announcement_id}` }, icon("megaphone", "icon-sm"), t("ding.openAnnouncement")) : null);
+      ding.announcement_id ? h("a", { class: "ding-card-link", href: `#/announcements/${ding.announcement_id}` }, icon("megaphone", "icon-sm"), t("ding.openAnnouncement")) : null,
+      ding.status === "sent" ? h("button", {
+        class: "btn btn-sm ding-todo", type: "button",
+        on: { click: () => import("./todo-editor.js").then((m) => m.todoFromDing(orgId, ding)) },
+      }, icon("check", "icon-sm"), t("todo.fromDingAction")) : null);
   }
 
   function render() {

@@ -14,6 +14,7 @@ import { mountChats } from "./chats.js";
 import { mountDingBanner } from "./ding-banner.js";
 import { pendingApprovals } from "./approval-badge.js";
 import { workbenchTab } from "./workbench.js";
+import { todoBadge } from "../todos-badge.js";
 import { orgRailButton, watchJoinRoute } from "./workspace-switcher.js";
 import { watchGroupJoinRoute } from "./group-join.js";
 
@@ -58,6 +59,10 @@ SECTIONS.analytics = {
 SECTIONS.approvals = {
   load: () => import("./approvals.js").then((m) => m.mountApprovals), icon: "approval", label: "nav.approvals", workspace: true,
   tucked: true, badge: pendingApprovals,
+// Work apps: to-dos (待办), in the workbench sheet, with the count of those open for me.
+SECTIONS.todos = {
+  load: () => import("./todos.js").then((m) => m.mountTodos), icon: "check", label: "nav.todos", workspace: true,
+  tucked: true, badge: () => todoBadge(),
 };
 SECTIONS.admin = {
   load: () => import("./admin.js").then((m) => m.mountAdmin), icon: "shield", label: "nav.admin", workspace: true,
@@ -189,7 +194,7 @@ export function mountShell(root) {
   }
 
   unsubscribe.push(on("conversations", updateBadges), on("requests", updateBadges), on("connection", updateBanner));
-  unsubscribe.push(onOrgsChange(updateBadges), on("approvals-count", updateBadges));
+  unsubscribe.push(onOrgsChange(updateBadges), on("approvals-count", updateBadges), on("todos-badge", updateBadges));
   unsubscribe.push(onRoute(route));
   unsubscribe.push(on("me", () => replaceChildren(me, userAvatar(state.me.id, { size: "sm" }))));
   unsubscribe.push(on("conversation-closed", () => navigate("chats")));
