@@ -68,6 +68,63 @@ CASES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("get", "/api/v1/orgs/{org_id}/announcements/{announcement_id}/readers"): None,
     ("patch", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): {"pinned": True},
     ("delete", "/api/v1/orgs/{org_id}/announcements/{announcement_id}"): None,
+    # Approvals (审批), their roles, and daily reports (日志).
+    ("get", "/api/v1/orgs/{org_id}/approval-templates"): None,
+    ("post", "/api/v1/orgs/{org_id}/approval-templates"): {
+        "name": "渗透",
+        "form": {"fields": [{"key": "t", "type": "text", "label": "x"}]},
+        "flow": {"steps": [{"name": "a", "approvers": [{"kind": "leader", "level": 1}]}]},
+    },
+    ("get", "/api/v1/orgs/{org_id}/approval-templates/{template_id}"): None,
+    ("patch", "/api/v1/orgs/{org_id}/approval-templates/{template_id}"): {"enabled": False},
+    ("post", "/api/v1/orgs/{org_id}/approval-templates/{template_id}/preview"): {"values": {}},
+    ("post", "/api/v1/orgs/{org_id}/approvals"): {"template_id": 1, "values": {}},
+    ("get", "/api/v1/orgs/{org_id}/approvals"): None,
+    ("get", "/api/v1/orgs/{org_id}/approvals/export.csv"): None,
+    ("get", "/api/v1/orgs/{org_id}/approvals/stats"): None,
+    ("get", "/api/v1/orgs/{org_id}/approvals/{approval_id}"): None,
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/read"): None,
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/approve"): {},
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/reject"): {"reason": "不行"},
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/return"): {},
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/resubmit"): {"values": {}},
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/transfer"): {"user_id": 1},
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/add-approver"): {
+        "user_ids": [1],
+        "position": "after",
+    },
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/comment"): {"body": "x"},
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/withdraw"): {},
+    ("post", "/api/v1/orgs/{org_id}/approvals/{approval_id}/urge"): {},
+    ("get", "/api/v1/orgs/{org_id}/roles"): None,
+    ("post", "/api/v1/orgs/{org_id}/roles"): {"name": "渗透组", "user_ids": []},
+    ("patch", "/api/v1/orgs/{org_id}/roles/{role_id}"): {"name": "taken"},
+    ("put", "/api/v1/orgs/{org_id}/roles/{role_id}/members"): {"user_ids": []},
+    ("delete", "/api/v1/orgs/{org_id}/roles/{role_id}"): None,
+    ("get", "/api/v1/orgs/{org_id}/report-templates"): None,
+    ("post", "/api/v1/orgs/{org_id}/report-templates"): {
+        "name": "渗透",
+        "fields": [{"label": "x", "type": "text"}],
+    },
+    ("get", "/api/v1/orgs/{org_id}/report-templates/{report_template_id}"): None,
+    ("patch", "/api/v1/orgs/{org_id}/report-templates/{report_template_id}"): {"name": "taken"},
+    ("get", "/api/v1/orgs/{org_id}/report-templates/{report_template_id}/reminder"): None,
+    ("put", "/api/v1/orgs/{org_id}/report-templates/{report_template_id}/reminder"): {
+        "enabled": False,
+        "hour": 18,
+    },
+    ("post", "/api/v1/orgs/{org_id}/reports"): {"template_id": 1, "answers": {}, "user_ids": [1]},
+    ("get", "/api/v1/orgs/{org_id}/reports"): None,
+    ("get", "/api/v1/orgs/{org_id}/reports/team"): None,
+    ("post", "/api/v1/orgs/{org_id}/reports/team/remind"): {"template_id": 1},
+    ("get", "/api/v1/orgs/{org_id}/reports/{report_id}"): None,
+    ("patch", "/api/v1/orgs/{org_id}/reports/{report_id}"): {"answers": {}},
+    ("delete", "/api/v1/orgs/{org_id}/reports/{report_id}"): None,
+    ("post", "/api/v1/orgs/{org_id}/reports/{report_id}/send"): None,
+    ("post", "/api/v1/orgs/{org_id}/reports/{report_id}/read"): None,
+    ("get", "/api/v1/orgs/{org_id}/reports/{report_id}/readers"): None,
+    ("get", "/api/v1/orgs/{org_id}/reports/{report_id}/comments"): None,
+    ("post", "/api/v1/orgs/{org_id}/reports/{report_id}/comments"): {"body": "x"},
     ("post", "/api/v1/orgs/{org_id}/todos"): {"title": "x"},
     ("get", "/api/v1/orgs/{org_id}/todos"): None,
     ("get", "/api/v1/orgs/{org_id}/todos/summary"): None,
@@ -148,6 +205,29 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
             f"{base}/todos", json={"title": "机密待办", "assignee_ids": [wangwu.id, alice.id]}
         )
     ).json()
+    # An approval request, a role and a daily report of A, made while all were members.
+    listed = (await zhangsan.get(f"{base}/approval-templates")).json()["templates"]
+    general = next(t for t in listed if t["builtin"] == "general")
+    approval = (
+        await lisi.post(
+            f"{base}/approvals",
+            json={"template_id": general["id"], "values": {"title": "机密采购", "detail": "内部"}},
+        )
+    ).json()
+    role = (await zhangsan.post(f"{base}/roles", json={"name": "机密组", "user_ids": [wangwu.id]})).json()
+    report_templates = (await zhangsan.get(f"{base}/report-templates")).json()["templates"]
+    daily = next(t for t in report_templates if t["builtin"] == "daily")
+    report = (
+        await lisi.post(
+            f"{base}/reports",
+            json={
+                "template_id": daily["id"],
+                "date": "2026-12-08",
+                "answers": {"done": "机密进展"},
+                "user_ids": [zhangsan.id, wangwu.id, alice.id],
+            },
+        )
+    ).json()
     sso = {
         "display_name": "机密 SSO",
         "issuer": "https://sso.example.com",
@@ -171,6 +251,11 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
         "export_id": export["id"],
         "provider_id": provider["id"],
         "todo_id": todo["id"],
+        "template_id": general["id"],
+        "approval_id": approval["id"],
+        "role_id": role["id"],
+        "report_template_id": daily["id"],
+        "report_id": report["id"],
     }
     secrets = ("湖畔科技", "研发中心", "周总", "机密", "内部", invitation["code"], "sso.example.com")
     for intruder in (mallory, wangwu, alice):
@@ -180,6 +265,11 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
                 contact_invitation["id"] if "contact-invitations" in template else invitation["id"]
             )
             url = template.format(**values)
+            # Required query parameters, so that the refusal is about who asks, not how.
+            if url.endswith("/export.csv"):
+                url += f"?template_id={general['id']}"
+            elif url.endswith("/reports/team"):
+                url += f"?template_id={daily['id']}"
             body = CASES[(method, template)]
             response = await intruder.http.request(
                 method.upper(), url, headers=intruder.headers, json=body if body is not None else None
@@ -206,6 +296,14 @@ async def test_every_org_endpoint_refuses_outsiders(app: FastAPI, people: dict[s
     assert not [i for i in (await zhangsan.get(f"{base}/invitations")).json() if i["revoked"]]
     assert [r["status"] for r in (await zhangsan.get(f"{base}/join-requests")).json()] == ["pending"]
     assert (await zhangsan.get(f"{base}/retention")).json()["days"] is None
+    kept_approval = (await zhangsan.get(f"{base}/approvals/{approval['id']}")).json()
+    assert (kept_approval["status"], [h["action"] for h in kept_approval["history"]]) == (
+        "pending",
+        ["submit"],
+    )
+    assert [r["name"] for r in (await zhangsan.get(f"{base}/roles")).json()["roles"]].count("机密组") == 1
+    kept_report = (await lisi.get(f"{base}/reports/{report['id']}")).json()
+    assert kept_report["read_count"] == 0
     kept = (await zhangsan.get(f"{base}/todos/{todo['id']}")).json()
     assert (kept["title"], kept["done_at"], [a["done_at"] for a in kept["assignees"]]) == (
         "机密待办",
