@@ -45,6 +45,7 @@ export function mountDesigner({ main, orgId, templateId, onSaved }) {
     if (!alive) return;
     replaceChildren(main, designerPage(t("appr.manage"), "#/approvals",
       h("div", { class: "appr-designer-actions" },
+        h("a", { class: "btn btn-sm", href: "#/approvals/data" }, icon("chart", "icon-sm"), t("appr.data.title")),
         h("a", { class: "btn btn-sm", href: "#/approvals/roles" }, icon("users", "icon-sm"), t("appr.roles")),
         h("a", { class: "btn btn-sm btn-primary", href: "#/approvals/admin/new" }, icon("plus", "icon-sm"), t("appr.newTemplate"))),
       h("ul", { class: "appr-tpl-list" }, page.templates.map((tpl) => h("li", {}, h("a", { class: "appr-tpl-row", href: `#/approvals/admin/${tpl.id}` },

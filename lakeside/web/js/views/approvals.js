@@ -2,8 +2,8 @@
 // with, and the boxes 待我审批 / 我已审批 / 我发起的 / 抄送我的 with filters (template, status,
 // dates) and paging. The main area: a form to fill (#/approvals/new/{template}), a request
 // (#/approvals/{id}) with its flow, history and the actions the caller may take, the form again
-// after a return (#/approvals/{id}/resubmit), and for admins the designer and the roles
-// (#/approvals/admin…, #/approvals/roles).
+// after a return (#/approvals/{id}/resubmit), and for admins the designer, the roles and the data
+// with the CSV export (#/approvals/admin…, #/approvals/roles, #/approvals/data).
 
 import { api } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
@@ -173,6 +173,13 @@ export function mountApprovals({ list, main }) {
       return;
     }
     if (first === "new" && second) return showNewForm(Number(second));
+    if (first === "data") {
+      const token = route;
+      import("./approval-stats.js").then((module) => {
+        if (token === route) detailView = module.mountStats({ main, orgId });
+      }).catch(() => replaceChildren(main, h("div", { class: "empty-state", role: "alert" }, h("p", { text: t("app.loadFailed") }))));
+      return;
+    }
     if (first === "admin" || first === "roles") {
       replaceChildren(main, h("div", { class: "empty-state" }, h("span", { class: "spinner" })));
       const token = route;
