@@ -10,6 +10,9 @@ import gzip
 import hashlib
 import json
 import re
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -21,6 +24,7 @@ from lakeside.domain.reports import BUILTINS as REPORT_BUILTINS
 from lakeside.domain.reports import FIELD_TYPES as REPORT_FIELD_TYPES
 from lakeside.domain.reports import PERIODS as REPORT_PERIODS
 from lakeside.services.audit import ACTIONS as AUDIT_ACTIONS
+from tests.conftest import service_missing
 
 JS_FILES = sorted((WEB_DIR / "js").rglob("*.js"))
 I18N_DIR = WEB_DIR / "js" / "i18n"
@@ -349,3 +353,26 @@ async def test_the_client_does_not_shadow_the_api(client: httpx.AsyncClient) -> 
     assert (await client.get("/openapi.json")).status_code == 200
     assert (await client.get("/docs")).status_code == 200
     assert (await client.get("/api/v1/me")).status_code == 401
+
+
+def test_every_module_parses() -> None:
+    """Every file of the client is a valid ES module: a syntax error in one (a brace lost in a merge)
+    stops the app at its start with nothing but "cannot connect" on screen."""
+    node = shutil.which("node")
+    if node is None:
+        service_missing("Node.js (node), which parses the client's modules")
+        return
+
+    def check(path: Path) -> str | None:
+        done = subprocess.run(
+            [node, "--input-type=module", "--check"],
+            input=path.read_bytes(),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        return None if done.returncode == 0 else f"{path.relative_to(WEB_DIR)}: {done.stderr.decode()[:400]}"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        broken = [problem for problem in pool.map(check, JS_FILES) if problem]
+    assert broken == []
