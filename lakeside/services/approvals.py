@@ -1577,28 +1577,32 @@ class Approvals:
                 "状态",
                 "提交时间",
                 "完成时间",
-                *[f["label"] for f in columns.values()],
+                *[_csv_cell(f["label"]) for f in columns.values()],
                 "当前审批人",
             ]
         )
         for r in rows:
             values = values_of[r.id]
+            # Every cell, not only the values: names, titles and departments are typed by members too.
             writer.writerow(
                 [
-                    r.serial,
-                    r.title,
-                    names.get(r.applicant_id, ""),
-                    r.department_name or "",
-                    STATUS_NAMES.get(r.status, r.status),
-                    _local(r.created_at, self.zone),
-                    _local(r.finished_at, self.zone) if r.finished_at else "",
-                    *[
-                        _csv_cell(fields.display(f, values[f["key"]], names, departments))
-                        if f["key"] in values
-                        else ""
-                        for f in columns.values()
-                    ],
-                    "、".join(names.get(u, "") for u in approvers[r.id]),
+                    _csv_cell(str(cell))
+                    for cell in (
+                        r.serial,
+                        r.title,
+                        names.get(r.applicant_id, ""),
+                        r.department_name or "",
+                        STATUS_NAMES.get(r.status, r.status),
+                        _local(r.created_at, self.zone),
+                        _local(r.finished_at, self.zone) if r.finished_at else "",
+                        *[
+                            fields.display(f, values[f["key"]], names, departments)
+                            if f["key"] in values
+                            else ""
+                            for f in columns.values()
+                        ],
+                        "、".join(names.get(u, "") for u in approvers[r.id]),
+                    )
                 ]
             )
         return "\ufeff" + out.getvalue()
