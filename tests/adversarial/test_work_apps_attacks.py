@@ -8,8 +8,17 @@ import csv
 import io
 from typing import Any
 
+import pytest
+
+from lakeside.config import Settings
+from lakeside.domain.limits import check_limits
 from tests.conftest import Person, error_code
 from tests.test_approvals import World, act, submit, world
+from tests.test_group_tools import group
+from tests.test_organizations import company
+from tests.test_rate_limits import assert_limited
+from tests.test_reports import templates as report_templates
+from tests.test_reports import write
 
 
 def _table_form(hidden_column: bool) -> dict[str, Any]:
@@ -159,3 +168,86 @@ async def test_an_approver_who_leaves_does_not_strand_the_request(people: dict[s
         assert wangwu.id not in stuck_on
     _ = act
     _ = submit
+
+
+async def test_a_report_sent_twice_at_once_is_sent_once(people: dict[str, Person]) -> None:
+    """The same draft sent twice at the same moment: one send, one 409, one card in the group,
+    never a 5xx."""
+    zhangsan, lisi, wangwu = people["zhangsan"], people["lisi"], people["wangwu"]
+    org = await company(zhangsan, [lisi, wangwu])
+    weekly = (await report_templates(lisi, org["id"]))["weekly"]
+    cid = await group(lisi, wangwu, zhangsan, title="前端组")
+    draft = await write(
+        lisi,
+        org["id"],
+        template_id=weekly["id"],
+        answers={"week_done": "发布 2.0", "next_plan": "3.0"},
+        conversation_ids=[cid],
+        user_ids=[zhangsan.id],
+        send=False,
+    )
+    url = f"/api/v1/orgs/{org['id']}/reports/{draft['id']}/send"
+    answers = await asyncio.gather(lisi.post(url), lisi.post(url))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200, 409], [a.text for a in answers]
+    history = (await wangwu.get(f"/api/v1/conversations/{cid}/messages")).json()["messages"]
+    assert sum(1 for m in history if m["kind"] == "card") == 1
+
+
+async def test_a_todo_done_by_two_assignees_at_once(people: dict[str, Person]) -> None:
+    """Both assignees mark a to-do done at the same moment: it ends done (its done time set),
+    both marks kept, never a 5xx."""
+    zhangsan, lisi, wangwu = people["zhangsan"], people["lisi"], people["wangwu"]
+    org = await company(zhangsan, [lisi, wangwu])
+    base = f"/api/v1/orgs/{org['id']}/todos"
+    response = await zhangsan.post(base, json={"title": "写周报", "assignee_ids": [lisi.id, wangwu.id]})
+    assert response.status_code == 201, response.text
+    todo_id = response.json()["id"]
+    answers = await asyncio.gather(
+        lisi.post(f"{base}/{todo_id}/done", json={}), wangwu.post(f"{base}/{todo_id}/done", json={})
+    )
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    todo = (await zhangsan.get(f"{base}/{todo_id}")).json()
+    assert todo["done_at"] is not None, todo
+    assert all(a["done_at"] is not None for a in todo["assignees"]), todo
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Low enough to reach in a test, high enough for every other test of this file.
+    settings.rate_limits = check_limits({"approvals_per_user": "6/3600", "reports_per_user": "6/3600"})
+    return settings
+
+
+async def test_what_sends_notices_in_approvals_and_reports_is_rate_limited(people: dict[str, Person]) -> None:
+    """Finding: approval comments (with @mentions), submissions, transfers and added approvers,
+    and report sends and comments, each put work notices before other people with no rate limit
+    (only urge had one): a member could flood colleagues' 工作通知. They now spend
+    ``approvals`` / ``reports``; the limit is the caller's own."""
+    w = await world(people)
+    alice, lisi, zhangsan = people["alice"], people["lisi"], people["zhangsan"]
+    template_id = await _template(w, _table_form(hidden_column=False), [lisi.id])
+    response = await alice.post(
+        f"{w.base}/approvals",
+        json={"template_id": template_id, "values": {"items": [{"what": "纸", "secret": 1}]}},
+    )
+    assert response.status_code == 201, response.text
+    url = f"{w.base}/approvals/{response.json()['id']}/comment"
+    for _ in range(5):
+        assert (await alice.post(url, json={"body": "@lisi 看一下"})).status_code == 200
+    assert_limited(await alice.post(url, json={"body": "@lisi 看一下"}))
+    assert (await lisi.post(url, json={"body": "好"})).status_code == 200
+
+    weekly = (await report_templates(lisi, w.id))["weekly"]
+    report = await write(
+        lisi,
+        w.id,
+        template_id=weekly["id"],
+        answers={"week_done": "a", "next_plan": "b"},
+        user_ids=[zhangsan.id],
+    )
+    comments = f"{w.base}/reports/{report['id']}/comments"
+    for _ in range(5):
+        assert (await lisi.post(comments, json={"body": "补充"})).status_code == 201
+    assert_limited(await lisi.post(comments, json={"body": "补充"}))
+    assert (await zhangsan.post(comments, json={"body": "收到"})).status_code == 201
