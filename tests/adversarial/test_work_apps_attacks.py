@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from typing import Any
 
 import pytest
@@ -213,9 +214,9 @@ async def test_a_todo_done_by_two_assignees_at_once(people: dict[str, Person]) -
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    # Low enough to reach in a test, high enough for every other test of this file.
-    settings.rate_limits = check_limits({"approvals_per_user": "6/3600", "reports_per_user": "6/3600"})
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    if "rate_limited" in request.node.name:
+        settings.rate_limits = check_limits({"approvals_per_user": "6/3600", "reports_per_user": "6/3600"})
     return settings
 
 
@@ -251,3 +252,204 @@ async def test_what_sends_notices_in_approvals_and_reports_is_rate_limited(peopl
         assert (await lisi.post(comments, json={"body": "补充"})).status_code == 201
     assert_limited(await lisi.post(comments, json={"body": "补充"}))
     assert (await zhangsan.post(comments, json={"body": "收到"})).status_code == 201
+
+
+async def _raw(person: Person, url: str, body: str) -> Any:
+    """A POST of ``body`` as it is (NaN, lone surrogates, duplicate keys, broken JSON)."""
+    return await person.http.post(
+        url,
+        content=body.encode("utf-8", "surrogatepass"),
+        headers={**person.headers, "Content-Type": "application/json"},
+    )
+
+
+async def test_boundary_values_never_answer_5xx(people: dict[str, Person]) -> None:
+    """Every field's edge (empty, whitespace, one over, beyond int64, NaN/Infinity, floats for
+    integers, impossible dates, reversed ranges, 51 rows, deep nesting, 10k options, duplicate
+    keys, unknown types, NUL, lone surrogates, malformed JSON) is a 4xx, never a 5xx."""
+    w = await world(people)
+    alice, lisi, zhangsan = people["alice"], people["lisi"], people["zhangsan"]
+    form = {
+        "fields": [
+            {"key": "t", "type": "text", "label": "T", "max_length": 5},
+            {"key": "n", "type": "number", "label": "N", "decimals": 2},
+            {"key": "m", "type": "money", "label": "M"},
+            {"key": "d", "type": "date", "label": "D"},
+            {"key": "r", "type": "daterange", "label": "R"},
+            {"key": "h", "type": "datetimerange", "label": "H"},
+            {"key": "p", "type": "people", "label": "P"},
+            {"key": "s", "type": "select", "label": "S", "options": ["a", "b"]},
+            {
+                "key": "rows",
+                "type": "table",
+                "label": "Rows",
+                "columns": [{"key": "x", "type": "number", "label": "X"}],
+                "total_of": "x",
+            },
+        ]
+    }
+    template_id = await _template(w, form, [lisi.id])
+    bad_values: list[Any] = [
+        {"t": "123456"},
+        {"t": "a\u0000"},
+        {"t": 5},
+        {"t": ["x"]},
+        {"n": 2**70},
+        {"n": -(2**70)},
+        {"n": 1e300},
+        {"n": "1"},
+        {"n": True},
+        {"n": {"a": 1}},
+        {"m": 1.5},
+        {"m": -1},
+        {"m": 2**63},
+        {"m": 10**14},
+        {"d": "0000-00-00"},
+        {"d": "2026-02-30"},
+        {"d": "1969-12-31"},
+        {"d": "9999-12-31"},
+        {"d": 20260101},
+        {"r": {"start": "2026-12-10", "end": "2026-12-01"}},
+        {"r": {"start": "2026-12-10"}},
+        {"r": "x"},
+        {"h": {"start": -1, "end": 5}},
+        {"h": {"start": 0, "end": 253402300800000}},
+        {"h": {"start": 1.5, "end": 2}},
+        {"p": [zhangsan.id, lisi.id]},
+        {"p": [10**12]},
+        {"p": [0]},
+        {"p": "x"},
+        {"s": "c"},
+        {"s": ["a"]},
+        {"rows": [{"x": 1}] * 51},
+        {"rows": [{"x": {"y": {"z": [[[[[1]]]]]}}}]},
+        {"rows": [{"nope": 1}]},
+        {"rows": "x"},
+        {"nope": 1},
+        [],
+        "x",
+        None,
+    ]
+    for values in bad_values:
+        response = await alice.post(
+            f"{w.base}/approvals", json={"template_id": template_id, "values": values}
+        )
+        assert 400 <= response.status_code < 500, (values, response.text)
+    raw_bodies = [
+        '{"template_id": TID, "values": {"n": NaN}}'.replace("TID", str(template_id)),
+        '{"template_id": TID, "values": {"n": Infinity}}'.replace("TID", str(template_id)),
+        '{"template_id": TID, "values": {"n": -Infinity}}'.replace("TID", str(template_id)),
+        '{"template_id": TID, "values": {"t": "\\ud800"}}'.replace("TID", str(template_id)),
+        '{"template_id": TID, "values": {"t": "a", "t": "\\u0000"}}'.replace("TID", str(template_id)),
+        '{"template_id": TID, "values": {"rows": [{"x": 1e999}]}}'.replace("TID", str(template_id)),
+        '{"template_id": 1.0, "values": {}}',
+        '{"template_id": 99999999999999999999999, "values": {}}',
+        '{"template_id": TID, "values": '.replace("TID", str(template_id)),
+        "[" * 5000 + "]" * 5000,
+    ]
+    for body in raw_bodies:
+        response = await _raw(alice, f"{w.base}/approvals", body)
+        assert 400 <= response.status_code < 500, (body[:80], response.text)
+
+    base_spec = {"name": "X", "flow": {"steps": [{"approvers": [{"kind": "user", "user_id": lisi.id}]}]}}
+    bad_forms: list[Any] = [
+        {"fields": []},
+        {"fields": [{"key": "a", "type": "nope", "label": "A"}]},
+        {"fields": [{"key": "a", "type": "text", "label": "A"}, {"key": "a", "type": "text", "label": "B"}]},
+        {
+            "fields": [
+                {"key": "a", "type": "select", "label": "A", "options": [str(i) for i in range(10_000)]}
+            ]
+        },
+        {"fields": [{"key": "a", "type": "text", "label": "   "}]},
+        {"fields": [{"key": "a", "type": "number", "label": "A", "min": 5, "max": 1}]},
+        {"fields": [{"key": "a", "type": "number", "label": "A", "min": 2**64}]},
+        {
+            "fields": [
+                {
+                    "key": "a",
+                    "type": "table",
+                    "label": "A",
+                    "columns": [
+                        {
+                            "key": "b",
+                            "type": "table",
+                            "label": "B",
+                            "columns": [{"key": "c", "type": "text", "label": "C"}],
+                        }
+                    ],
+                }
+            ]
+        },
+        {"fields": [{"key": f"k{i}", "type": "text", "label": "L"} for i in range(51)]},
+        {"fields": [{"key": "a", "type": "text", "label": "A\ud800"}]},
+    ]
+    for form_ in bad_forms:
+        # json.dumps escapes the lone surrogate as \\ud800, which the server must refuse.
+        response = await _raw(
+            zhangsan, f"{w.base}/approval-templates", json.dumps({**base_spec, "form": form_})
+        )
+        assert 400 <= response.status_code < 500, (str(form_)[:80], response.text)
+
+    # Conditions comparing the wrong kinds.
+    for when in (
+        [{"field": "t", "op": ">", "value": 1}],
+        [{"field": "n", "op": ">", "value": "x"}],
+        [{"field": "n", "op": "in", "value": []}],
+        [{"field": "rows", "op": "==", "value": [1, [2]]}],
+    ):
+        spec = {
+            **base_spec,
+            "form": form,
+            "flow": {"steps": [{"approvers": [{"kind": "user", "user_id": lisi.id}], "when": when}]},
+        }
+        response = await zhangsan.post(f"{w.base}/approval-templates", json=spec)
+        assert 400 <= response.status_code < 500 or response.status_code == 201, (when, response.text)
+
+    # Reports and to-dos.
+    weekly = (await report_templates(lisi, w.id))["weekly"]
+    for body in (
+        {"template_id": weekly["id"], "date": "2026-02-30", "answers": {}},
+        {"template_id": weekly["id"], "date": "0000-00-00", "answers": {}},
+        {"template_id": weekly["id"], "answers": {"week_done": "\u0000"}},
+        {"template_id": weekly["id"], "answers": {"nope": "x"}},
+        {"template_id": weekly["id"], "answers": {"week_done": 5}},
+        {"template_id": weekly["id"], "answers": {"week_done": "a" * 100_000}},
+        {"template_id": weekly["id"], "answers": {"files": ["../../etc/passwd"]}},
+        {"template_id": weekly["id"], "answers": {"week_done": "a"}, "user_ids": [2**63]},
+        {
+            "template_id": weekly["id"],
+            "answers": {"week_done": "a", "next_plan": "b"},
+            "user_ids": [people["mallory"].id],
+        },
+        {
+            "template_id": weekly["id"],
+            "answers": {"week_done": "a", "next_plan": "b"},
+            "conversation_ids": [10**9],
+        },
+    ):
+        response = await lisi.post(f"{w.base}/reports", json=body)
+        assert 400 <= response.status_code < 500, (body, response.text)
+    response = await _raw(
+        lisi,
+        f"{w.base}/reports",
+        '{"template_id": TID, "answers": {"week_done": "\\udc00"}}'.replace("TID", str(weekly["id"])),
+    )
+    assert 400 <= response.status_code < 500, response.text
+    for body in (
+        {"title": ""},
+        {"title": "   "},
+        {"title": "a" * 1001},
+        {"title": "a", "due_at": 2**63},
+        {"title": "a", "due_at": -(2**62)},
+        {"title": "a", "due_at": 1.5},
+        {"title": "a", "remind_at": 1},
+        {"title": "a", "remind_at": 253402300800000 * 10},
+        {"title": "a", "assignee_ids": [people["mallory"].id]},
+        {"title": "a", "message_id": 10**12},
+        {"title": "a", "ding_id": 10**12},
+        {"title": "a", "priority": "x"},
+        {"title": "a\u0000"},
+    ):
+        response = await alice.post(f"{w.base}/todos", json=body)
+        assert 400 <= response.status_code < 500, (body, response.text)
