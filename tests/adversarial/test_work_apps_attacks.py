@@ -455,3 +455,36 @@ async def test_boundary_values_never_answer_5xx(people: dict[str, Person]) -> No
     ):
         response = await alice.post(f"{w.base}/todos", json=body)
         assert 400 <= response.status_code < 500, (body, response.text)
+
+
+async def test_two_transfers_and_add_approver_during_approve(people: dict[str, Person]) -> None:
+    """One approver transfers their task to two people at the same moment: one wins, one 409, one
+    task waits. An approver adds an approver while the other of an all-of step approves: never a
+    5xx, and the request still waits for someone (nobody is lost)."""
+    w = await world(people)
+    lisi, wangwu, bob, alice, zhangsan = (people[n] for n in ("lisi", "wangwu", "bob", "alice", "zhangsan"))
+    template_id = await _template(w, _table_form(hidden_column=False), [lisi.id])
+    values = {"items": [{"what": "纸", "secret": 1}]}
+    response = await alice.post(f"{w.base}/approvals", json={"template_id": template_id, "values": values})
+    request_id = response.json()["id"]
+    transfer = f"{w.base}/approvals/{request_id}/transfer"
+    answers = await asyncio.gather(
+        lisi.post(transfer, json={"user_id": wangwu.id}), lisi.post(transfer, json={"user_id": bob.id})
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    detail = (await alice.get(f"{w.base}/approvals/{request_id}")).json()
+    assert len(detail["current_approvers"]) == 1 and detail["status"] == "pending"
+
+    template_id = await _template(w, _table_form(hidden_column=False), [lisi.id, wangwu.id])
+    response = await alice.post(f"{w.base}/approvals", json={"template_id": template_id, "values": values})
+    request_id = response.json()["id"]
+    answers = await asyncio.gather(
+        lisi.post(
+            f"{w.base}/approvals/{request_id}/add-approver",
+            json={"user_ids": [zhangsan.id], "position": "after"},
+        ),
+        wangwu.post(f"{w.base}/approvals/{request_id}/approve", json={}),
+    )
+    assert all(a.status_code in (200, 409) for a in answers), [a.text for a in answers]
+    detail = (await alice.get(f"{w.base}/approvals/{request_id}")).json()
+    assert detail["status"] == "pending" and detail["current_approvers"], detail
