@@ -122,7 +122,9 @@ class ReportOut(BaseModel):
     sent_at: int | None
     read_at: int | None = Field(description="When you read it (receivers); null: unread")
     receiver_count: int
-    read_count: int
+    read_count: int = Field(
+        description="How many receivers have read it: the author's alone (0 for receivers)"
+    )
 
 
 class ReportPage(BaseModel):

@@ -488,3 +488,28 @@ async def test_two_transfers_and_add_approver_during_approve(people: dict[str, P
     assert all(a.status_code in (200, 409) for a in answers), [a.text for a in answers]
     detail = (await alice.get(f"{w.base}/approvals/{request_id}")).json()
     assert detail["status"] == "pending" and detail["current_approvers"], detail
+
+
+async def test_only_the_author_learns_how_many_have_read_a_report(people: dict[str, Person]) -> None:
+    """Finding: a report's read list is its author's, yet every receiver got ``read_count`` in the
+    report (detail, received box): with two receivers, one learnt whether the other had read it.
+    Receivers now get 0; the author the real count."""
+    zhangsan, lisi, wangwu = people["zhangsan"], people["lisi"], people["wangwu"]
+    org = await company(zhangsan, [lisi, wangwu])
+    weekly = (await report_templates(lisi, org["id"]))["weekly"]
+    report = await write(
+        lisi,
+        org["id"],
+        template_id=weekly["id"],
+        answers={"week_done": "a", "next_plan": "b"},
+        user_ids=[zhangsan.id, wangwu.id],
+    )
+    url = f"/api/v1/orgs/{org['id']}/reports/{report['id']}"
+    assert (await zhangsan.post(f"{url}/read")).status_code == 200
+    assert (await wangwu.get(url)).json()["read_count"] == 0
+    received = (await wangwu.get(f"/api/v1/orgs/{org['id']}/reports", params={"box": "received"})).json()
+    assert [r["read_count"] for r in received["reports"]] == [0]
+    assert (await zhangsan.post(f"{url}/read")).json()["read_count"] == 0
+    assert (await lisi.get(url)).json()["read_count"] == 1
+    sent = (await lisi.get(f"/api/v1/orgs/{org['id']}/reports", params={"box": "sent"})).json()
+    assert [r["read_count"] for r in sent["reports"]] == [1]
