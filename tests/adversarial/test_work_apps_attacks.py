@@ -15,6 +15,7 @@ from lakeside.config import Settings
 from lakeside.domain.limits import check_limits
 from tests.conftest import Person, error_code
 from tests.test_approvals import World, act, submit, world
+from tests.test_approvals import notices as approval_notices
 from tests.test_group_tools import group
 from tests.test_organizations import company
 from tests.test_rate_limits import assert_limited
@@ -513,3 +514,41 @@ async def test_only_the_author_learns_how_many_have_read_a_report(people: dict[s
     assert (await lisi.get(url)).json()["read_count"] == 1
     sent = (await lisi.get(f"/api/v1/orgs/{org['id']}/reports", params={"box": "sent"})).json()
     assert [r["read_count"] for r in sent["reports"]] == [1]
+
+
+async def test_a_hidden_field_reaches_no_approver_anywhere(people: dict[str, Person]) -> None:
+    """The expense's payee account (hidden from approvers), marked as a summary field too, is in
+    no approver's detail, list, work-notice card, search or comment-mention card; the applicant
+    sees it. (Held.)"""
+    w = await world(people)
+    alice, lisi, zhangsan = people["alice"], people["lisi"], people["zhangsan"]
+    secret = "SECRETPAYEE9876"
+    form = {
+        "fields": [
+            {"key": "what", "type": "text", "label": "事由", "summary": True},
+            {
+                "key": "payee",
+                "type": "text",
+                "label": "收款账号",
+                "hidden_from_approvers": True,
+                "summary": True,
+            },
+        ]
+    }
+    template_id = await _template(w, form, [lisi.id])
+    response = await alice.post(
+        f"{w.base}/approvals", json={"template_id": template_id, "values": {"what": "出差", "payee": secret}}
+    )
+    assert response.status_code == 201, response.text
+    request_id = response.json()["id"]
+    await alice.post(f"{w.base}/approvals/{request_id}/comment", json={"body": "@lisi 请看"})
+    seen = [
+        (await lisi.get(f"{w.base}/approvals/{request_id}")).text,
+        (await lisi.get(f"{w.base}/approvals", params={"box": "pending"})).text,
+        json.dumps(await approval_notices(lisi), ensure_ascii=False),
+        (await lisi.get("/api/v1/search/messages", params={"q": secret})).text,
+    ]
+    for text in seen:
+        assert secret not in text
+    assert secret in (await alice.get(f"{w.base}/approvals/{request_id}")).text
+    assert secret in (await zhangsan.get(f"{w.base}/approvals/{request_id}")).text  # the admin
