@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS, Ok, Strict
 from lakeside.api.views import IdPath, IdQuery
 from lakeside.domain.inputs import Id, Int64
@@ -437,7 +438,12 @@ async def preview(
 # -- requests -------------------------------------------------------------------------------------
 
 
-@router.post("/approvals", status_code=status.HTTP_201_CREATED, response_model=RequestDetailOut)
+@router.post(
+    "/approvals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RequestDetailOut,
+    dependencies=[limited("approvals")],
+)
 async def submit(org_id: IdPath, body: SubmitIn, user: UserDep, services: ServicesDep) -> RequestDetailOut:
     """Submit a request with a template's form filled in."""
     return RequestDetailOut(**await services.approvals.do_submit(user, org_id, body.template_id, body.values))
@@ -540,7 +546,9 @@ async def return_(
     return RequestDetailOut(**await services.approvals.do_return(user, org_id, approval_id, body.comment))
 
 
-@router.post("/approvals/{approval_id}/resubmit", response_model=RequestDetailOut)
+@router.post(
+    "/approvals/{approval_id}/resubmit", response_model=RequestDetailOut, dependencies=[limited("approvals")]
+)
 async def resubmit(
     org_id: IdPath, approval_id: IdPath, body: ValuesIn, user: UserDep, services: ServicesDep
 ) -> RequestDetailOut:
@@ -548,7 +556,9 @@ async def resubmit(
     return RequestDetailOut(**await services.approvals.do_resubmit(user, org_id, approval_id, body.values))
 
 
-@router.post("/approvals/{approval_id}/transfer", response_model=RequestDetailOut)
+@router.post(
+    "/approvals/{approval_id}/transfer", response_model=RequestDetailOut, dependencies=[limited("approvals")]
+)
 async def transfer(
     org_id: IdPath, approval_id: IdPath, body: TransferIn, user: UserDep, services: ServicesDep
 ) -> RequestDetailOut:
@@ -558,7 +568,11 @@ async def transfer(
     )
 
 
-@router.post("/approvals/{approval_id}/add-approver", response_model=RequestDetailOut)
+@router.post(
+    "/approvals/{approval_id}/add-approver",
+    response_model=RequestDetailOut,
+    dependencies=[limited("approvals")],
+)
 async def add_approver(
     org_id: IdPath, approval_id: IdPath, body: AddApproverIn, user: UserDep, services: ServicesDep
 ) -> RequestDetailOut:
@@ -570,7 +584,9 @@ async def add_approver(
     )
 
 
-@router.post("/approvals/{approval_id}/comment", response_model=RequestDetailOut)
+@router.post(
+    "/approvals/{approval_id}/comment", response_model=RequestDetailOut, dependencies=[limited("approvals")]
+)
 async def comment(
     org_id: IdPath, approval_id: IdPath, body: NoteIn, user: UserDep, services: ServicesDep
 ) -> RequestDetailOut:

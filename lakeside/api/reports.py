@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from lakeside.api.deps import ServicesDep, UserDep
+from lakeside.api.limits import limited
 from lakeside.api.schemas import ERRORS, Ok, Strict
 from lakeside.api.views import IdPath, IdQuery
 from lakeside.domain.inputs import Id, Int32, Text
@@ -121,7 +122,9 @@ class ReportOut(BaseModel):
     sent_at: int | None
     read_at: int | None = Field(description="When you read it (receivers); null: unread")
     receiver_count: int
-    read_count: int
+    read_count: int = Field(
+        description="How many receivers have read it: the author's alone (0 for receivers)"
+    )
 
 
 class ReportPage(BaseModel):
@@ -250,7 +253,12 @@ async def set_reminder(
     return ReminderOut(**row)
 
 
-@router.post("/reports", status_code=status.HTTP_201_CREATED, response_model=ReportOut)
+@router.post(
+    "/reports",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReportOut,
+    dependencies=[limited("reports")],
+)
 async def write_report(org_id: IdPath, body: ReportIn, user: UserDep, services: ServicesDep) -> ReportOut:
     """Write a report and send it to people and/or groups (or keep it as a draft)."""
     row = await services.reports.do_write(
@@ -341,7 +349,7 @@ async def delete_draft(org_id: IdPath, report_id: IdPath, user: UserDep, service
     return Ok()
 
 
-@router.post("/reports/{report_id}/send", response_model=ReportOut)
+@router.post("/reports/{report_id}/send", response_model=ReportOut, dependencies=[limited("reports")])
 async def send_draft(org_id: IdPath, report_id: IdPath, user: UserDep, services: ServicesDep) -> ReportOut:
     """Send a draft to the people and groups it names."""
     return ReportOut(**await services.reports.do_send(user, org_id, report_id))
@@ -368,7 +376,12 @@ async def list_comments(
     return CommentList(comments=[CommentOut(**row) for row in rows])
 
 
-@router.post("/reports/{report_id}/comments", status_code=status.HTTP_201_CREATED, response_model=CommentOut)
+@router.post(
+    "/reports/{report_id}/comments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommentOut,
+    dependencies=[limited("reports")],
+)
 async def comment(
     org_id: IdPath, report_id: IdPath, body: CommentIn, user: UserDep, services: ServicesDep
 ) -> CommentOut:

@@ -25,6 +25,8 @@ ACTIONS = (
     "bot_sends",
     "sso_logins",
     "todos",
+    "approvals",
+    "reports",
 )
 DEFAULT_LIMITS: dict[str, str] = {
     "signup_per_address": "200/3600",
@@ -60,6 +62,12 @@ DEFAULT_LIMITS: dict[str, str] = {
     # To-dos made or edited: each may put a work notice before up to 100 assignees.
     "todos_per_user": "300/3600",
     "todos_per_address": "1500/3600",
+    # Approval requests submitted or resubmitted, commented, transferred or given approvers, and
+    # daily reports sent or commented: each puts work notices before other people.
+    "approvals_per_user": "300/3600",
+    "approvals_per_address": "1500/3600",
+    "reports_per_user": "300/3600",
+    "reports_per_address": "1500/3600",
 }
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 

@@ -1281,16 +1281,25 @@ class Approvals:
     ) -> dict[str, Any]:
         comment = _clean_text(comment, "comment")
         async with self.ctx.db.read() as conn:
-            await self._access(conn, user.id, organization_id, request_id)
+            _, me, _ = await self._access(conn, user.id, organization_id, request_id)
             await self._check_members(conn, organization_id, [to])
+            # An approver who left the organization would hold the request for ever: an admin
+            # hands their task on (when the admin has no task of their own at the step).
+            holder = user.id
+            if is_manager(me):
+                waiting = (await store.pending_approvers(conn, [request_id]))[request_id]
+                if user.id not in waiting:
+                    active = await org_store.active_among(conn, organization_id, waiting)
+                    departed = [uid for uid in waiting if uid not in active]
+                    holder = departed[0] if departed else user.id
         return await self._act(
             user,
             organization_id,
             request_id,
             "transfer",
-            lambda state, now: machine.transfer(state, user.id, to, now, comment),
+            lambda state, now: machine.transfer(state, holder, to, now, comment),
             comment=comment,
-            data={"to": to},
+            data={"to": to} if holder == user.id else {"to": to, "from": holder},
         )
 
     async def do_add_approvers(
@@ -1577,28 +1586,32 @@ class Approvals:
                 "状态",
                 "提交时间",
                 "完成时间",
-                *[f["label"] for f in columns.values()],
+                *[_csv_cell(f["label"]) for f in columns.values()],
                 "当前审批人",
             ]
         )
         for r in rows:
             values = values_of[r.id]
+            # Every cell, not only the values: names, titles and departments are typed by members too.
             writer.writerow(
                 [
-                    r.serial,
-                    r.title,
-                    names.get(r.applicant_id, ""),
-                    r.department_name or "",
-                    STATUS_NAMES.get(r.status, r.status),
-                    _local(r.created_at, self.zone),
-                    _local(r.finished_at, self.zone) if r.finished_at else "",
-                    *[
-                        _csv_cell(fields.display(f, values[f["key"]], names, departments))
-                        if f["key"] in values
-                        else ""
-                        for f in columns.values()
-                    ],
-                    "、".join(names.get(u, "") for u in approvers[r.id]),
+                    _csv_cell(str(cell))
+                    for cell in (
+                        r.serial,
+                        r.title,
+                        names.get(r.applicant_id, ""),
+                        r.department_name or "",
+                        STATUS_NAMES.get(r.status, r.status),
+                        _local(r.created_at, self.zone),
+                        _local(r.finished_at, self.zone) if r.finished_at else "",
+                        *[
+                            fields.display(f, values[f["key"]], names, departments)
+                            if f["key"] in values
+                            else ""
+                            for f in columns.values()
+                        ],
+                        "、".join(names.get(u, "") for u in approvers[r.id]),
+                    )
                 ]
             )
         return "\ufeff" + out.getvalue()

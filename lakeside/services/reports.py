@@ -486,8 +486,9 @@ class Reports:
         async with self.ctx.db.read() as conn:
             row = await self._access(conn, user, organization_id, report_id)
             receivers = await store.receivers(conn, report_id)
-            counts = (len(receivers), sum(1 for r in receivers.values() if r is not None))
-            view = report_view(row, read_at=receivers.get(user.id), counts=counts)
+            # Who has read it (and how many) is the author's alone.
+            read = sum(1 for r in receivers.values() if r is not None) if row.author_id == user.id else 0
+            view = report_view(row, read_at=receivers.get(user.id), counts=(len(receivers), read))
             view["conversation_ids"] = (
                 await store.conversation_ids(conn, report_id) or view["conversation_ids"]
             )
@@ -566,6 +567,8 @@ class Reports:
                     limit=limit,
                 )
             counts = await store.read_counts(conn, [row.id for row in rows])
+            if box == "received":  # how many have read is the author's alone
+                counts = {rid: (total, 0) for rid, (total, _) in counts.items()}
             views = [
                 report_view(row, read_at=getattr(row, "read_at", None), counts=counts.get(row.id))
                 for row in rows

@@ -99,6 +99,9 @@ def _check_fields(fields: list[dict[str, Any]], *, nested: bool) -> None:
         low, high = field.get("min"), field.get("max")
         if low is not None and high is not None and low > high:
             raise _bad_form(f"{key}: min is above max.")
+        if nested and field.get("hidden_from_approvers"):
+            # Only whole fields are hidden (detail, summary, card, CSV): hide the table instead.
+            raise _bad_form(f"{key}: a table's column cannot be hidden from approvers; hide the table.")
         if kind == "table":
             if nested:
                 raise _bad_form(f"{key}: a table cannot hold a table.")
