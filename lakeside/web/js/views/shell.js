@@ -59,6 +59,7 @@ SECTIONS.analytics = {
 SECTIONS.approvals = {
   load: () => import("./approvals.js").then((m) => m.mountApprovals), icon: "approval", label: "nav.approvals", workspace: true,
   tucked: true, badge: pendingApprovals,
+};
 // Work apps: to-dos (待办), in the workbench sheet, with the count of those open for me.
 SECTIONS.todos = {
   load: () => import("./todos.js").then((m) => m.mountTodos), icon: "check", label: "nav.todos", workspace: true,
