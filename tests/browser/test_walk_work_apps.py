@@ -38,3 +38,36 @@ async def test_the_app_boots_and_each_work_app_opens_from_the_workbench(
         await tile.click()
         await expect(page.locator(MOUNTED[name]).first).to_be_visible()
     await screenshot(page, f"walk-work-apps-todos-{locale}")
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+async def test_a_report_attachment_shows_its_file_name_and_can_be_taken_off(
+    cast: Cast, open_page, locale: str, tmp_path
+) -> None:
+    """Writing 日报, an attached file showed as its raw storage id, under the browser's own
+    «Choose Files» (English in the Chinese UI); the button is in the app's words, a file shows its
+    name, and a wrongly picked file can be removed before sending."""
+    owner = await cast.person("zhangsan", "张三")
+    await owner.call("POST", "/orgs", json={"name": "湖畔科技"})
+    page = await open_page("zhangsan", locale=locale)
+    await page.locator(".rail-workbench").click()
+    await page.locator(".workbench-tile[href='#/reports']").click()
+    await page.locator(".reports-tab[data-tab='write']").click()
+    await page.locator(".reports-template[data-template='daily']").click()
+    add = "添加附件" if locale == "zh-CN" else "Add files"
+    await expect(page.locator(".reports-upload .reports-add-file")).to_have_text(add)
+    await expect(page.locator(".reports-upload input[type=file]")).to_be_hidden()
+    first = tmp_path / "周报 附件.pdf"
+    first.write_bytes(b"%PDF-1.4\n% weekly\n")
+    second = tmp_path / "wrong.txt"
+    second.write_bytes(b"not this one")
+    await page.locator(".reports-upload input[type=file]").set_input_files([str(first), str(second)])
+    files = page.locator(".reports-upload .reports-files li")
+    await expect(files).to_have_count(2)
+    await expect(files.nth(0)).to_contain_text("周报 附件.pdf")
+    await expect(files.nth(1)).to_contain_text("wrong.txt")
+    await screenshot(page, f"walk-work-apps-report-files-{locale}")
+    remove = "移除" if locale == "zh-CN" else "Remove"
+    await files.nth(1).get_by_role("button", name=f"{remove} wrong.txt").click()
+    await expect(files).to_have_count(1)
+    await expect(files.first).to_contain_text("周报 附件.pdf")
