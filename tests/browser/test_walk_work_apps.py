@@ -71,3 +71,29 @@ async def test_a_report_attachment_shows_its_file_name_and_can_be_taken_off(
     await files.nth(1).get_by_role("button", name=f"{remove} wrong.txt").click()
     await expect(files).to_have_count(1)
     await expect(files.first).to_contain_text("周报 附件.pdf")
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+async def test_an_admin_exports_a_template_s_requests_to_csv_from_the_filters(
+    cast: Cast, open_page, locale: str
+) -> None:
+    """The CSV export (for a spreadsheet, Chinese intact) had no way in from the app: an admin who
+    picks a template in 筛选 gets 导出 CSV, which downloads that template's requests as filtered."""
+    owner = await cast.person("zhangsan", "张三")
+    org = await owner.call("POST", "/orgs", json={"name": "湖畔科技"})
+    templates = await owner.call("GET", f"/orgs/{org['id']}/approval-templates")
+    leave = next(t for t in templates["templates"] if t["builtin"] == "leave")
+    page = await open_page("zhangsan", locale=locale)
+    await page.locator(".rail-workbench").click()
+    await page.locator(".workbench-tile[href='#/approvals']").click()
+    await page.locator(".appr-filter-btn").click()
+    export = page.locator(".appr-filters .appr-export")
+    await expect(export).to_be_hidden()
+    await page.locator(".appr-filters select[name='template_id']").select_option(str(leave["id"]))
+    await expect(export).to_have_text("导出 CSV" if locale == "zh-CN" else "Export CSV")
+    await screenshot(page, f"walk-work-apps-export-{locale}")
+    async with page.expect_download() as info:
+        await export.click()
+    download = await info.value
+    body = (await download.path()).read_bytes().decode("utf-8")
+    assert body.startswith("\ufeff审批编号,")
