@@ -97,3 +97,30 @@ async def test_an_admin_exports_a_template_s_requests_to_csv_from_the_filters(
     download = await info.value
     body = (await download.path()).read_bytes().decode("utf-8")
     assert body.startswith("\ufeff审批编号,")
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+async def test_the_comment_button_lines_up_with_add_attachment(cast: Cast, open_page, locale: str) -> None:
+    """Under a request, 评论 sat higher than 添加附件 beside it: the empty file list above the add
+    button still took its gap. The two buttons share their top edge."""
+    owner = await cast.person("zhangsan", "张三")
+    org = await owner.call("POST", "/orgs", json={"name": "湖畔科技"})
+    templates = await owner.call("GET", f"/orgs/{org['id']}/approval-templates")
+    general = next(t for t in templates["templates"] if t["builtin"] == "general")
+    await owner.call(
+        "POST",
+        f"/orgs/{org['id']}/approvals",
+        json={"template_id": general["id"], "values": {"title": "申请一台显示器", "detail": "27 寸"}},
+    )
+    page = await open_page("zhangsan", locale=locale)
+    await page.locator(".rail-workbench").click()
+    await page.locator(".workbench-tile[href='#/approvals']").click()
+    await page.locator(".tab[data-box='mine']").click()
+    await page.locator(".appr-item", has_text="申请一台显示器").click()
+    foot = page.locator(".appr-composer-foot")
+    await expect(foot).to_be_visible()
+    add = await foot.locator(".appr-upload").bounding_box()
+    send = await foot.locator("button[type=submit]").bounding_box()
+    assert add is not None and send is not None
+    assert abs(add["y"] - send["y"]) < 1
+    await screenshot(page, f"walk-work-apps-composer-{locale}")
