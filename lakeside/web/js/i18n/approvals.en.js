@@ -23,6 +23,7 @@ export default {
   "appr.title": "Approvals",
   "appr.start": "Start a request",
   "appr.filter": "Filter",
+  "appr.exportCsv": "Export CSV",
   "appr.manage": "Manage templates",
   "appr.loadMore": "Load more",
   "appr.any": "Any",

@@ -23,6 +23,7 @@ export default {
   "appr.title": "审批",
   "appr.start": "发起申请",
   "appr.filter": "筛选",
+  "appr.exportCsv": "导出 CSV",
   "appr.manage": "管理审批模板",
   "appr.loadMore": "加载更多",
   "appr.any": "全部",

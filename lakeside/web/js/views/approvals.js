@@ -69,12 +69,27 @@ export function mountApprovals({ list, main }) {
     replaceChildren(filterBox,
       select("template_id", t("appr.template"), templates.map((tpl) => [tpl.id, tpl.name])),
       select("status", t("appr.statusLabel"), STATUSES.map((status) => [status, t(`appr.status.${status}`)])),
-      date("from", t("appr.from")), date("to", t("appr.to")));
+      date("from", t("appr.from")), date("to", t("appr.to")), exportLink);
+    updateExport();
+  }
+
+  // Admins export one template's requests, as filtered, to a spreadsheet (CSV with a BOM, so the
+  // Chinese stays intact in Excel); the export is per template, so it waits for one to be chosen.
+  const exportLink = h("a", { class: "btn btn-sm appr-export", download: "" }, icon("download", "icon-sm"), t("appr.exportCsv"));
+  function updateExport() {
+    exportLink.hidden = !orgId || !isOrgAdmin() || !filters.template_id;
+    if (exportLink.hidden) return;
+    const query = new URLSearchParams({ template_id: filters.template_id });
+    if (filters.status) query.set("status", filters.status);
+    if (filters.from) query.set("from", String(dayStart(filters.from)));
+    if (filters.to) query.set("to", String(dayStart(filters.to) + 86_400_000 - 1));
+    exportLink.href = `/api/v1${path("/approvals/export.csv")}?${query}`;
   }
 
   function readFilters() {
     const data = new FormData(filterBox);
     filters = { template_id: data.get("template_id") || "", status: data.get("status") || "", from: data.get("from") || "", to: data.get("to") || "" };
+    updateExport();
     load();
   }
 
@@ -106,6 +121,7 @@ export function mountApprovals({ list, main }) {
       templates = page.templates;
       drawGrid();
       drawList();
+      if (!filterBox.hidden) drawFilters();
     } catch (error) {
       toast(errorText(error), "error");
     }

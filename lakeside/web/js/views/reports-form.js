@@ -30,6 +30,7 @@ export async function renderReportForm(main, { orgId, route, templates, template
   if (draftId) draft = await api.get(path(`/reports/${draftId}`)).catch(() => null);
   const fields = draft ? draft.fields : template.fields;
   const answers = { ...(draft ? draft.answers : {}) };
+  const fileNames = new Map();
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
   const date = h("input", { class: "input reports-date", type: "date", value: draft ? draft.date : route.query.date || today(), "aria-label": t("reports.date") });
   const inputs = fields.map((field) => {
@@ -37,14 +38,27 @@ export async function renderReportForm(main, { orgId, route, templates, template
     let control;
     if (field.type === "attachment" || field.type === "image") {
       const files = h("ul", { class: "reports-files" });
+      // Each file by its name (a draft's files, uploaded earlier, by the field's word), with a way
+      // to take it off again before sending.
       const show = () => replaceChildren(files, (answers[field.key] || []).map((fileId) => h("li", {},
         field.type === "image" ? h("img", { class: "reports-image", src: `/api/v1/files/${fileId}`, alt: "" }) : icon("file", "icon-sm"),
-        h("span", { class: "ellipsis", text: fileId }))));
-      const picker = h("input", { type: "file", multiple: true, accept: field.type === "image" ? "image/*" : null, "aria-label": fieldLabel(field) });
+        h("span", { class: "ellipsis grow", text: fileNames.get(fileId) || t("reports.attachment") }),
+        h("button", {
+          class: "btn btn-sm btn-ghost reports-file-remove", type: "button", text: t("reports.removeFile"),
+          "aria-label": `${t("reports.removeFile")} ${fileNames.get(fileId) || t("reports.attachment")}`,
+          on: { click: () => { answers[field.key] = (answers[field.key] || []).filter((id) => id !== fileId); show(); } },
+        }))));
+      // The browser's own file input speaks the browser's language («Choose Files»), not the
+      // app's: it stays hidden behind a button in the app's words, as in approvals.
+      const picker = h("input", { type: "file", multiple: true, hidden: true, accept: field.type === "image" ? "image/*" : null });
+      const add = h("button", {
+        class: "btn btn-sm reports-add-file", type: "button", "aria-label": fieldLabel(field), on: { click: () => picker.click() },
+      }, icon(field.type === "image" ? "image" : "attach", "icon-sm"), field.type === "image" ? t("reports.addImage") : t("reports.addFile"));
       picker.addEventListener("change", async () => {
         for (const file of picker.files) {
           try {
             const stored = await api.upload("/files", file);
+            fileNames.set(stored.id, stored.filename);
             answers[field.key] = [...(answers[field.key] || []), stored.id];
           } catch (problem) {
             toast(errorText(problem), "error");
@@ -54,7 +68,7 @@ export async function renderReportForm(main, { orgId, route, templates, template
         show();
       });
       show();
-      control = h("div", { class: "reports-upload" }, picker, files);
+      control = h("div", { class: "reports-upload" }, files, add, picker);
     } else {
       const attrs = { class: "input", "data-key": field.key, "aria-label": fieldLabel(field) };
       control = field.type === "textarea"
