@@ -292,7 +292,14 @@ async def test_the_admin_designs_a_template_with_a_condition(cast: Cast, open_pa
 async def pick(page: Page, name: str, search: str) -> None:
     dialog = page.get_by_role("dialog").last
     await dialog.locator("input[type=search]").fill(search)
-    await dialog.locator(".picker-row", has_text=name).locator("input").check()
+    # The search's own answer, not the first list still arriving (which would redraw the rows and
+    # drop the tick): exactly the one person searched for.
+    rows = dialog.locator(".picker-row")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text(name)
+    box = rows.first.locator("input")
+    await box.check()
+    await expect(box).to_be_checked()
     await dialog.locator(".modal-actions .btn-primary").click()
 
 
